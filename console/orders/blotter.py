@@ -1,0 +1,263 @@
+"""The blotter: every order the console knows, by id, changed only through the allowed state transitions.
+
+Venue events, REST answers and the console's own requests all land here. The blotter applies each event once
+(by event id, and each fill once by trade id), never lets a terminal order regress, and matches an event that
+arrives before the REST answer to the same order by its client order id, so one order is always one row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from console.orders.model import EventKind, Order, OrderEvent, OrderState, can_transition
+from console.orders.ticket import NewOrder
+
+log = logging.getLogger(__name__)
+
+BlotterListener = Callable[[list[Order]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying one event did.
+
+    Attributes:
+        order: the order after the event (None if the event was ignored).
+        event: the event, for the caller's status messages.
+        duplicate: True when the event (or its fill) had been applied before.
+    """
+
+    order: Order | None
+    event: OrderEvent
+    duplicate: bool = False
+
+
+def _state_after(kind: EventKind, incoming: Order, current: Order | None) -> OrderState:
+    """The state an event puts an order in, from the event kind and the venue's cumulative amounts."""
+    remaining = incoming.open_amount
+    if kind is EventKind.REJECTED:
+        return OrderState.REJECTED
+    if kind is EventKind.CANCELLED:
+        return OrderState.CANCELLED
+    if kind is EventKind.CLOSED:
+        if incoming.state is OrderState.CANCELLED or remaining > 0:
+            return OrderState.CANCELLED
+        return OrderState.FILLED
+    if kind is EventKind.FILL:
+        if remaining <= 0:
+            return OrderState.FILLED
+        return OrderState.PARTIALLY_FILLED
+    if kind is EventKind.BOOKED:
+        return OrderState.PARTIALLY_FILLED if incoming.filled > 0 else OrderState.LIVE
+    if kind is EventKind.CANCEL_REJECTED:
+        if current is not None and current.state is not OrderState.PENDING_CANCEL:
+            return current.state
+        return OrderState.PARTIALLY_FILLED if incoming.filled > 0 else OrderState.LIVE
+    return incoming.state  # INITIAL / ACCEPTED: the converter read the flags
+
+
+class Blotter:
+    """All orders by order id, plus the console's pending orders by client order id.
+
+    Listeners get the list of orders that changed after each call that changed something.
+    """
+
+    def __init__(self) -> None:
+        self._orders: dict[str, Order] = {}
+        self._by_client_id: dict[str, str] = {}
+        self._pending: dict[str, Order] = {}
+        self._seen_events: set[str] = set()
+        self._seen_trades: set[str] = set()
+        self._listeners: list[BlotterListener] = []
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._orders) + len(self._pending)
+
+    def get(self, order_id: str) -> Order | None:
+        """Return the order with this venue order id, if known."""
+        return self._orders.get(order_id)
+
+    def by_client_order_id(self, client_order_id: str) -> Order | None:
+        """Return the order (or pending order) carrying this client order id, if known."""
+        order_id = self._by_client_id.get(client_order_id)
+        if order_id is not None:
+            return self._orders.get(order_id)
+        return self._pending.get(client_order_id)
+
+    def orders(self) -> list[Order]:
+        """Every order, pending ones included, oldest first."""
+        return sorted([*self._orders.values(), *self._pending.values()], key=lambda o: (o.created_ms, o.order_id))
+
+    def open_orders(self) -> list[Order]:
+        """Orders that are live or may still be (pending, unknown, pending-cancel), oldest first."""
+        return [o for o in self.orders() if not o.state.is_terminal]
+
+    # -- listeners ------------------------------------------------------------------------------------------
+    def add_listener(self, listener: BlotterListener) -> None:
+        """Call ``listener(changed_orders)`` after every change."""
+        self._listeners.append(listener)
+
+    def _notify(self, changed: list[Order]) -> None:
+        if changed:
+            for listener in self._listeners:
+                listener(changed)
+
+    # -- the console's own requests ---------------------------------------------------------------------------
+    def add_pending(self, new_order: NewOrder, now_ms: int) -> Order:
+        """Record an order the console is about to send (state PENDING_NEW, keyed by client order id)."""
+        order = Order(
+            order_id="",
+            client_order_id=new_order.client_order_id,
+            symbol=new_order.symbol,
+            side=new_order.side,
+            order_type=new_order.order_type,
+            price=new_order.price,
+            amount=new_order.amount,
+            stop_price=new_order.stop_price,
+            options=new_order.options,
+            remaining=new_order.amount,
+            state=OrderState.PENDING_NEW,
+            created_ms=now_ms,
+            updated_ms=now_ms,
+        )
+        self._pending[new_order.client_order_id] = order
+        self._notify([order])
+        return order
+
+    def reject_pending(self, client_order_id: str, reason: str, now_ms: int) -> Order | None:
+        """The venue refused a pending order outright (an error answer to the new-order request)."""
+        order = self._pending.pop(client_order_id, None)
+        if order is None:
+            existing = self.by_client_order_id(client_order_id)
+            if existing is not None and existing.state in (OrderState.PENDING_NEW, OrderState.UNKNOWN):
+                return self._set(existing.evolve(state=OrderState.REJECTED, reason=reason, updated_ms=now_ms))
+            return None
+        rejected = order.evolve(state=OrderState.REJECTED, reason=reason, updated_ms=now_ms)
+        self._notify([rejected])
+        return rejected
+
+    def mark_unknown(self, client_order_id: str, now_ms: int) -> Order | None:
+        """The outcome of a pending order is not known (timeout, lost connection): state UNKNOWN."""
+        order = self._pending.get(client_order_id)
+        if order is None or order.state is not OrderState.PENDING_NEW:
+            return None
+        unknown = order.evolve(state=OrderState.UNKNOWN, updated_ms=now_ms)
+        self._pending[client_order_id] = unknown
+        self._notify([unknown])
+        return unknown
+
+    def mark_pending_cancel(self, order_id: str, now_ms: int) -> Order | None:
+        """A cancel was sent for this order: PENDING_CANCEL until the venue confirms (it may still fill)."""
+        order = self._orders.get(order_id)
+        if order is None or not can_transition(order.state, OrderState.PENDING_CANCEL):
+            return None
+        return self._set(order.evolve(state=OrderState.PENDING_CANCEL, updated_ms=now_ms))
+
+    def restore_after_failed_cancel(self, order_id: str, now_ms: int) -> Order | None:
+        """A cancel request failed definitively (e.g. OrderNotFound while we think it open): undo PENDING_CANCEL."""
+        order = self._orders.get(order_id)
+        if order is None or order.state is not OrderState.PENDING_CANCEL:
+            return None
+        state = OrderState.PARTIALLY_FILLED if order.filled > 0 else OrderState.LIVE
+        return self._set(order.evolve(state=state, updated_ms=now_ms))
+
+    # -- the venue's word -------------------------------------------------------------------------------------
+    def apply_snapshot(self, incoming: Order, now_ms: int) -> Order | None:
+        """Apply an order object from a REST answer (new order, cancel, status, active orders).
+
+        The venue's amounts and state replace ours unless that would regress a terminal state.
+        """
+        return self._merge(incoming, incoming.state, now_ms)
+
+    def apply_event(self, event: OrderEvent, now_ms: int) -> Applied:
+        """Apply one venue event once.
+
+        Returns:
+            What was done; ``duplicate`` when the event id or the fill's trade id was already applied.
+        """
+        if event.event_id is not None:
+            if event.event_id in self._seen_events:
+                return Applied(None, event, duplicate=True)
+        if event.fill is not None and event.fill.trade_id in self._seen_trades:
+            return Applied(None, event, duplicate=True)
+        current = self._find(event.order)
+        state = _state_after(event.kind, event.order, current)
+        incoming = event.order
+        if event.kind in (EventKind.CANCELLED, EventKind.REJECTED) and event.reason:
+            incoming = incoming.evolve(reason=event.reason)
+        if current is not None and current.state is OrderState.PENDING_CANCEL and not state.is_terminal:
+            if event.kind is not EventKind.CANCEL_REJECTED:
+                state = OrderState.PENDING_CANCEL
+        if event.fill is not None:
+            fills = (current.fills if current is not None else ()) + (event.fill,)
+            incoming = incoming.evolve(fills=fills)
+        order = self._merge(incoming, state, now_ms)
+        if event.event_id is not None:
+            self._seen_events.add(event.event_id)
+        if event.fill is not None:
+            self._seen_trades.add(event.fill.trade_id)
+        return Applied(order, event)
+
+    def apply_many(self, events: Iterable[OrderEvent], now_ms: int) -> list[Applied]:
+        """Apply a batch of events in order; listeners hear once per changed order at the end."""
+        listeners, self._listeners = self._listeners, []
+        try:
+            results = [self.apply_event(e, now_ms) for e in events]
+        finally:
+            self._listeners = listeners
+        changed: dict[str, Order] = {}
+        for result in results:
+            if result.order is not None:
+                changed[result.order.order_id or result.order.client_order_id or ""] = result.order
+        self._notify(list(changed.values()))
+        return results
+
+    # -- internals ----------------------------------------------------------------------------------------------
+    def _find(self, incoming: Order) -> Order | None:
+        if incoming.order_id and incoming.order_id in self._orders:
+            return self._orders[incoming.order_id]
+        if incoming.client_order_id:
+            return self.by_client_order_id(incoming.client_order_id)
+        return None
+
+    def _merge(self, incoming: Order, state: OrderState, now_ms: int) -> Order | None:
+        current = self._find(incoming)
+        if current is not None and not can_transition(current.state, state):
+            log.info(
+                "ignored transition %s -> %s for order %s", current.state, state, current.order_id or "(pending)"
+            )
+            return None
+        merged = incoming.evolve(
+            state=state,
+            updated_ms=now_ms,
+            client_order_id=incoming.client_order_id or (current.client_order_id if current else None),
+            created_ms=incoming.created_ms or (current.created_ms if current else now_ms),
+            stop_price=incoming.stop_price if incoming.stop_price is not None else (current and current.stop_price),
+            options=incoming.options or (current.options if current else ()),
+            reason=incoming.reason or (current.reason if current else None),
+            fills=incoming.fills or (current.fills if current else ()),
+            api_session=incoming.api_session or (current.api_session if current else None),
+        )
+        if current is not None and current.filled > merged.filled and not merged.state.is_terminal:
+            # An older snapshot than what we have: keep the larger (venue-cumulative) executed amount.
+            merged = merged.evolve(
+                filled=current.filled, remaining=current.remaining, avg_price=current.avg_price
+            )
+        if merged.filled > merged.amount:
+            log.warning("order %s reports filled %s beyond amount %s", merged.order_id, merged.filled, merged.amount)
+        return self._set(merged)
+
+    def _set(self, order: Order) -> Order:
+        if order.client_order_id:
+            self._pending.pop(order.client_order_id, None)
+            if order.order_id:
+                self._by_client_id[order.client_order_id] = order.order_id
+        if order.order_id:
+            self._orders[order.order_id] = order
+        elif order.client_order_id:
+            self._pending[order.client_order_id] = order
+        self._notify([order])
+        return order

@@ -1,0 +1,132 @@
+"""Blotter: events applied once, terminal states never regress, one row per order across REST and stream."""
+
+from decimal import Decimal
+
+from console.orders.blotter import Blotter
+from console.orders.model import (
+    EventKind,
+    Fill,
+    Liquidity,
+    Order,
+    OrderEvent,
+    OrderState,
+    OrderType,
+    Side,
+    can_transition,
+)
+from console.orders.ticket import NewOrder
+
+D = Decimal
+
+
+def order(state=OrderState.LIVE, filled="0", remaining="1", oid="101", cid="tc-a-000001", **kw):
+    return Order(
+        order_id=oid, client_order_id=cid, symbol="btcusd", side=Side.BUY, order_type=OrderType.LIMIT,
+        price=D("100.00"), amount=D("1"), filled=D(filled), remaining=D(remaining), state=state,
+        created_ms=1_000, **kw,
+    )
+
+
+def event(kind, eid, **kw):
+    fill = kw.pop("fill", None)
+    reason = kw.pop("reason", None)
+    return OrderEvent(kind=kind, order=order(**kw), event_id=eid, fill=fill, reason=reason)
+
+
+def fill(tid, amount="0.4"):
+    return Fill(tid, "101", D("100.00"), D(amount), D("0.01"), "USD", Liquidity.MAKER)
+
+
+def test_lifecycle_to_filled():
+    b = Blotter()
+    b.apply_event(event(EventKind.ACCEPTED, "e1", state=OrderState.ACCEPTED), 1)
+    b.apply_event(event(EventKind.BOOKED, "e2"), 2)
+    assert b.get("101").state is OrderState.LIVE
+    b.apply_event(event(EventKind.FILL, "e3", filled="0.4", remaining="0.6", fill=fill("t1")), 3)
+    assert b.get("101").state is OrderState.PARTIALLY_FILLED
+    b.apply_event(event(EventKind.FILL, "e4", filled="1", remaining="0", fill=fill("t2", "0.6")), 4)
+    b.apply_event(event(EventKind.CLOSED, "e5", filled="1", remaining="0"), 5)
+    done = b.get("101")
+    assert done.state is OrderState.FILLED and done.filled == D("1") and len(done.fills) == 2
+    assert b.open_orders() == []
+
+
+def test_duplicate_event_and_fill_applied_once():
+    b = Blotter()
+    b.apply_event(event(EventKind.BOOKED, "e2"), 1)
+    first = b.apply_event(event(EventKind.FILL, "e3", filled="0.4", remaining="0.6", fill=fill("t1")), 2)
+    again = b.apply_event(event(EventKind.FILL, "e3", filled="0.4", remaining="0.6", fill=fill("t1")), 3)
+    other_event_same_trade = b.apply_event(
+        event(EventKind.FILL, "e9", filled="0.8", remaining="0.2", fill=fill("t1")), 4
+    )
+    assert not first.duplicate and again.duplicate and other_event_same_trade.duplicate
+    assert b.get("101").filled == D("0.4") and len(b.get("101").fills) == 1
+
+
+def test_terminal_state_never_regresses():
+    b = Blotter()
+    b.apply_event(event(EventKind.CANCELLED, "e1", state=OrderState.CANCELLED, reason="Requested"), 1)
+    late = b.apply_event(event(EventKind.BOOKED, "e0"), 2)
+    assert late.order is None
+    assert b.get("101").state is OrderState.CANCELLED and b.get("101").reason == "Requested"
+    b.apply_snapshot(order(state=OrderState.LIVE), 3)
+    assert b.get("101").state is OrderState.CANCELLED
+
+
+def test_stream_event_before_rest_answer_is_one_row():
+    b = Blotter()
+    pending = b.add_pending(
+        NewOrder("btcusd", Side.BUY, OrderType.LIMIT, D("100.00"), D("1"), "tc-a-000001"), 1
+    )
+    assert pending.state is OrderState.PENDING_NEW and len(b.open_orders()) == 1
+    b.apply_event(event(EventKind.ACCEPTED, "e1", state=OrderState.ACCEPTED), 2)
+    b.apply_event(event(EventKind.BOOKED, "e2"), 3)
+    b.apply_snapshot(order(state=OrderState.LIVE), 4)  # the REST answer arrives last
+    rows = b.open_orders()
+    assert len(rows) == 1 and rows[0].order_id == "101" and rows[0].state is OrderState.LIVE
+    assert b.by_client_order_id("tc-a-000001").order_id == "101"
+
+
+def test_pending_cancel_can_still_fill_then_cancel_confirms():
+    b = Blotter()
+    b.apply_event(event(EventKind.BOOKED, "e1"), 1)
+    assert b.mark_pending_cancel("101", 2).state is OrderState.PENDING_CANCEL
+    b.apply_event(event(EventKind.FILL, "e2", filled="0.4", remaining="0.6", fill=fill("t1")), 3)
+    assert b.get("101").state is OrderState.PENDING_CANCEL and b.get("101").filled == D("0.4")
+    b.apply_event(event(EventKind.CANCELLED, "e3", filled="0.4", remaining="0.6", reason="Requested"), 4)
+    assert b.get("101").state is OrderState.CANCELLED
+
+
+def test_cancel_rejected_restores_live():
+    b = Blotter()
+    b.apply_event(event(EventKind.BOOKED, "e1"), 1)
+    b.mark_pending_cancel("101", 2)
+    b.apply_event(event(EventKind.CANCEL_REJECTED, "e2", reason="IneligibleTiming"), 3)
+    assert b.get("101").state is OrderState.LIVE
+
+
+def test_reject_pending_and_listeners():
+    b = Blotter()
+    seen = []
+    b.add_listener(lambda changed: seen.append([o.state for o in changed]))
+    b.add_pending(NewOrder("btcusd", Side.BUY, OrderType.LIMIT, D("1"), D("1"), "tc-a-000002"), 1)
+    rejected = b.reject_pending("tc-a-000002", "InvalidPrice", 2)
+    assert rejected.state is OrderState.REJECTED and rejected.reason == "InvalidPrice"
+    assert seen == [[OrderState.PENDING_NEW], [OrderState.REJECTED]]
+    assert b.open_orders() == []
+
+
+def test_apply_many_notifies_once_per_order():
+    b = Blotter()
+    calls = []
+    b.add_listener(calls.append)
+    b.apply_many([event(EventKind.ACCEPTED, "e1", state=OrderState.ACCEPTED), event(EventKind.BOOKED, "e2")], 1)
+    assert len(calls) == 1 and [o.state for o in calls[0]] == [OrderState.LIVE]
+
+
+def test_transition_table():
+    assert can_transition(OrderState.LIVE, OrderState.FILLED)
+    assert not can_transition(OrderState.FILLED, OrderState.LIVE)
+    assert not can_transition(OrderState.CANCELLED, OrderState.PENDING_CANCEL)
+    assert can_transition(OrderState.PENDING_CANCEL, OrderState.FILLED)
+    assert can_transition(OrderState.UNKNOWN, OrderState.LIVE)
