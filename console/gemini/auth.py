@@ -1,0 +1,129 @@
+"""Request signing for Gemini's private API: payload encoding, HMAC-SHA384 signature, headers and nonces."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from console.gemini.credentials import Credentials
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"non-finite decimal in payload: {value}")
+        return format(value, "f")
+    raise TypeError(f"cannot encode {type(value).__name__} in a Gemini payload")
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """Encode a private-API payload as compact JSON, then base64 (the ``X-GEMINI-PAYLOAD`` header value).
+
+    https://docs.gemini.com/websocket/overview/requests/private-api
+
+    Args:
+        payload: e.g. ``{"request": "/v1/order/status", "nonce": 1700000000000, "order_id": 18834}``.
+            ``Decimal`` values are written as plain decimal strings (``Decimal("1E-8")`` → ``"0.00000001"``).
+
+    Returns:
+        The base64 text (ASCII), e.g. ``"eyJyZXF1ZXN0Ijoi..."``.
+
+    Raises:
+        TypeError: for a value JSON cannot hold.
+        ValueError: for a NaN or infinite number.
+    """
+    text = json.dumps(dict(payload), separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=_json_default)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def sign(payload_b64: str, secret: str) -> str:
+    """Return the ``X-GEMINI-SIGNATURE`` of a base64 payload.
+
+    The HMAC-SHA384 is computed over the base64 **string** (not the JSON), keyed with the secret's UTF-8 bytes,
+    and written as lowercase hex (gemini-api.md §1.1; golden vector in §1.2).
+
+    Args:
+        payload_b64: the ``X-GEMINI-PAYLOAD`` value exactly as sent.
+        secret: the API secret in clear (callers unwrap their ``SecretStr`` only for this call).
+
+    Returns:
+        96 lowercase hex characters.
+    """
+    return hmac.new(secret.encode("utf-8"), payload_b64.encode("ascii"), hashlib.sha384).hexdigest()
+
+
+def private_headers(credentials: Credentials, payload: Mapping[str, Any]) -> dict[str, str]:
+    """Build the headers of a signed private request (REST POST or the order events upgrade).
+
+    Args:
+        credentials: key and secret.
+        payload: must already hold ``"request"`` (the URL path, no query string) and ``"nonce"``.
+
+    Returns:
+        ``Content-Type: text/plain``, ``Content-Length: 0``, ``X-GEMINI-APIKEY``, ``X-GEMINI-PAYLOAD``,
+        ``X-GEMINI-SIGNATURE``, ``Cache-Control: no-cache``. The signature header is a secret-derived value:
+        never log these headers.
+    """
+    payload_b64 = encode_payload(payload)
+    return {
+        "Content-Type": "text/plain",
+        "Content-Length": "0",
+        "X-GEMINI-APIKEY": credentials.api_key,
+        "X-GEMINI-PAYLOAD": payload_b64,
+        "X-GEMINI-SIGNATURE": sign(payload_b64, credentials.api_secret.get_secret_value()),
+        "Cache-Control": "no-cache",
+    }
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class NonceSource:
+    """Strictly increasing nonces in milliseconds since the epoch, for one API key.
+
+    Gemini requires each nonce of a key (a "session") to be greater than the last one it saw from that key
+    (gemini-api.md §1.3), across REST calls and WebSocket upgrades alike: share one ``NonceSource`` between every
+    client that signs with the same key. ``next()`` returns ``max(now_ms, last + 1)``, so a clock that stalls or
+    steps back still gives increasing values. It holds a ``threading.Lock`` and never awaits, so it is safe from
+    many asyncio tasks and from threads.
+
+    Not for keys created with "Uses a time based nonce" (those want seconds within ±30 s of server time).
+
+    Args:
+        time_ms: clock returning ms since the epoch (injectable for tests).
+        start: initial floor: the first nonce is greater than this (e.g. the last nonce persisted on disk).
+    """
+
+    def __init__(self, time_ms: Callable[[], int] = _now_ms, *, start: int = 0) -> None:
+        self._time_ms = time_ms
+        self._last = int(start)
+        self._lock = threading.Lock()
+
+    @property
+    def last(self) -> int:
+        """The last nonce issued (or the floor set by ``start``/``advance_to``)."""
+        with self._lock:
+            return self._last
+
+    def next(self) -> int:
+        """Return a nonce greater than every nonce this source returned before (ms since the epoch)."""
+        with self._lock:
+            nonce = max(int(self._time_ms()), self._last + 1)
+            self._last = nonce
+            return nonce
+
+    def advance_to(self, floor: int) -> None:
+        """Raise the floor so the next nonce is greater than ``floor`` (never lowers it).
+
+        Use it with a nonce persisted from an earlier run, or the value quoted by an ``InvalidNonce`` error.
+        """
+        with self._lock:
+            self._last = max(self._last, int(floor))

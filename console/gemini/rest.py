@@ -1,0 +1,401 @@
+"""Async REST client for Gemini's private order API and public market data (one ``httpx.AsyncClient``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from console.gemini.auth import NonceSource, private_headers
+from console.gemini.credentials import Credentials
+from console.gemini.errors import (
+    AuthenticationError,
+    InvalidResponse,
+    RequestTimeout,
+    TransportError,
+    error_from_response,
+)
+from console.gemini.models import (
+    Balance,
+    Book,
+    CancelAllResponse,
+    HeartbeatResponse,
+    MyTrade,
+    NotionalVolume,
+    OrderStatus,
+    PublicTrade,
+    PubTicker,
+    SymbolDetails,
+)
+from console.orders.model import ExecOption, OrderType, Side
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Default timeouts: 5 s to connect, 10 s for each read/write/pool wait.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+#: Gemini's ``type`` value for each order type of the ticket (gemini-api.md §3.1).
+WIRE_ORDER_TYPES: dict[OrderType, str] = {
+    OrderType.LIMIT: "exchange limit",
+    OrderType.STOP_LIMIT: "exchange stop limit",
+}
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(tp)
+    if adapter is None:
+        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
+    return adapter
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON constant {name}")
+
+
+def _decimal_text(value: Decimal, field: str) -> str:
+    """Plain decimal string for the wire (``Decimal("1E-8")`` → ``"0.00000001"``)."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{field} must be a Decimal, got {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"{field} must be finite")
+    return format(value, "f")
+
+
+def _order_id_int(order_id: str | int) -> int:
+    if isinstance(order_id, bool):
+        raise ValueError("order_id must be digits")
+    if isinstance(order_id, int):
+        value = order_id
+    elif isinstance(order_id, str) and order_id.strip().isdigit():
+        value = int(order_id.strip())
+    else:
+        raise ValueError(f"order_id must be digits, got {order_id!r}")
+    if value < 0:
+        raise ValueError("order_id must not be negative")
+    return value
+
+
+class GeminiRestClient:
+    """Typed async client of Gemini's REST API.
+
+    Private calls POST to ``base_url + path`` with an empty body and the signed headers of
+    ``console.gemini.auth.private_headers``; the payload is ``{"request": path, "nonce": n, ...fields}`` plus
+    ``"account"`` when ``account`` is set (master keys, gemini-api.md §1.4). Public calls are plain GETs.
+
+    Errors (see ``console.gemini.errors``):
+        AuthenticationError: a private call without credentials (raised before anything is sent), or refused auth.
+        ApiError and subclasses: any non-200 answer, mapped from its ``reason``.
+        RequestTimeout / TransportError: the network failed; the outcome of the request is unknown.
+        InvalidResponse: HTTP 200 with a body that is not the documented JSON.
+        ValueError: invalid arguments, raised before sending.
+
+    Args:
+        base_url: e.g. ``"https://api.gemini.com"`` or ``"http://127.0.0.1:8787"``.
+        credentials: needed for private calls only.
+        nonce: the nonce source of this key; share it with the order events client of the same key.
+        timeout: httpx timeouts (default 5 s connect, 10 s read/write/pool).
+        transport: httpx transport (tests pass ``httpx.MockTransport``).
+        account: sub-account nickname added to every private payload (master keys only).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None = None,
+        *,
+        nonce: NonceSource | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: str | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._nonce = nonce if nonce is not None else NonceSource()
+        self._account = account
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": "trading-console"},
+        )
+
+    def __repr__(self) -> str:
+        key = self._credentials.masked_key if self._credentials else None
+        return f"GeminiRestClient(base_url={self._base_url!r}, api_key={key!r}, account={self._account!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The REST base URL, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def nonce(self) -> NonceSource:
+        """The nonce source used for private calls."""
+        return self._nonce
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when private calls can be signed."""
+        return self._credentials is not None
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._http.send(request)
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(f"{request.method} {request.url.path}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TransportError(f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}") from exc
+
+    def _parse(self, response: httpx.Response, tp: Any) -> Any:
+        path = response.request.url.path
+        logger.debug("%s %s -> HTTP %s", response.request.method, path, response.status_code)
+        if response.status_code != 200:
+            raise error_from_response(response.status_code, response.content)
+        text = response.content.decode("utf-8", errors="replace")
+        try:
+            # Floats as Decimal so JSON numbers such as tick_size 1e-8 stay exact.
+            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except ValueError as exc:
+            raise InvalidResponse(f"{path}: body is not JSON: {text[:200]!r}") from exc
+        if isinstance(data, dict) and data.get("result") == "error":
+            raise error_from_response(response.status_code, text)
+        try:
+            return _adapter(tp).validate_python(data)
+        except ValidationError as exc:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:5]
+            )
+            raise InvalidResponse(f"{path}: unexpected shape ({detail}); body {text[:200]!r}") from exc
+
+    async def _private(self, path: str, fields: Mapping[str, Any], tp: Any) -> Any:
+        if self._credentials is None:
+            raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
+        payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
+        if self._account is not None:
+            payload["account"] = self._account
+        headers = private_headers(self._credentials, payload)
+        request = self._http.build_request("POST", path, content=b"", headers=headers)
+        response = await self._send(request)
+        return self._parse(response, tp)
+
+    async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        request = self._http.build_request("GET", path, params=clean)
+        response = await self._send(request)
+        return self._parse(response, tp)
+
+    # --- private: orders ------------------------------------------------------------------------------------
+
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        order_type: OrderType = OrderType.LIMIT,
+        stop_price: Decimal | None = None,
+        options: Sequence[ExecOption] = (),
+        client_order_id: str | None = None,
+    ) -> OrderStatus:
+        """Place a limit or stop-limit order: ``POST /v1/order/new`` (https://docs.gemini.com/rest/orders#new-order).
+
+        Sends ``{"symbol", "amount", "price", "side", "type", "options", ["stop_price"], ["client_order_id"]}``
+        with decimals as plain strings (``"0.00000001"``), ``type`` ``"exchange limit"`` or
+        ``"exchange stop limit"``, and ``options`` always a list (``[]`` for a plain GTC limit).
+
+        Returns:
+            The order's status. A maker-or-cancel/IOC/FOK order that could not rest comes back HTTP 200 with
+            ``is_cancelled: true`` and a ``reason``, not as an error.
+
+        Raises:
+            ValueError: stop-limit without ``stop_price``, limit with one, or a non-finite decimal.
+            OrderRejected / InsufficientFunds / ...: Gemini refused the order (see the class docstring).
+        """
+        if order_type is OrderType.STOP_LIMIT and stop_price is None:
+            raise ValueError("a stop-limit order needs stop_price")
+        if order_type is OrderType.LIMIT and stop_price is not None:
+            raise ValueError("stop_price is only for stop-limit orders")
+        fields: dict[str, Any] = {
+            "symbol": symbol,
+            "amount": _decimal_text(amount, "amount"),
+            "price": _decimal_text(price, "price"),
+            "side": Side(side).value,
+            "type": WIRE_ORDER_TYPES[OrderType(order_type)],
+            "options": [ExecOption(option).value for option in options],
+        }
+        if stop_price is not None:
+            fields["stop_price"] = _decimal_text(stop_price, "stop_price")
+        if client_order_id is not None:
+            fields["client_order_id"] = client_order_id
+        return await self._private("/v1/order/new", fields, OrderStatus)
+
+    async def cancel_order(self, order_id: str | int) -> OrderStatus:
+        """Cancel one order: ``POST /v1/order/cancel`` with ``order_id`` as a JSON integer.
+
+        https://docs.gemini.com/rest/orders#cancel-order. Cancelling an already-cancelled order succeeds and
+        returns its status.
+
+        Raises:
+            ValueError: ``order_id`` is not digits.
+            OrderNotFound: Gemini does not know the order.
+        """
+        return await self._private("/v1/order/cancel", {"order_id": _order_id_int(order_id)}, OrderStatus)
+
+    async def cancel_all(self) -> CancelAllResponse:
+        """Cancel every open order of the account, from all sessions including the UI: ``/v1/order/cancel/all``.
+
+        https://docs.gemini.com/rest/orders#cancel-all-active-orders
+        """
+        return await self._private("/v1/order/cancel/all", {}, CancelAllResponse)
+
+    async def cancel_session(self) -> CancelAllResponse:
+        """Cancel the open orders placed with this key only: ``POST /v1/order/cancel/session``.
+
+        https://docs.gemini.com/rest/orders#cancel-all-session-orders
+        """
+        return await self._private("/v1/order/cancel/session", {}, CancelAllResponse)
+
+    async def order_status(
+        self,
+        *,
+        order_id: str | int | None = None,
+        client_order_id: str | None = None,
+        include_trades: bool = False,
+    ) -> OrderStatus:
+        """Fetch one order: ``POST /v1/order/status`` (https://docs.gemini.com/rest/orders#order-status).
+
+        Give exactly one of ``order_id`` (sent as a JSON integer) or ``client_order_id`` (a string).
+        ``include_trades`` is always sent as a JSON boolean.
+
+        Raises:
+            ValueError: both or neither id given, or ``order_id`` not digits (nothing is sent).
+            OrderNotFound: no such order.
+        """
+        if (order_id is None) == (client_order_id is None):
+            raise ValueError("give exactly one of order_id or client_order_id")
+        fields: dict[str, Any] = {}
+        if order_id is not None:
+            fields["order_id"] = _order_id_int(order_id)
+        else:
+            fields["client_order_id"] = client_order_id
+        fields["include_trades"] = bool(include_trades)
+        return await self._private("/v1/order/status", fields, OrderStatus)
+
+    async def active_orders(self) -> list[OrderStatus]:
+        """List the account's live orders: ``POST /v1/orders``.
+
+        https://docs.gemini.com/rest/orders#get-active-orders
+        """
+        return await self._private("/v1/orders", {}, list[OrderStatus])
+
+    async def my_trades(
+        self, *, symbol: str | None = None, limit_trades: int | None = None, timestamp: int | None = None
+    ) -> list[MyTrade]:
+        """List your trades, newest first: ``POST /v1/mytrades`` (https://docs.gemini.com/rest/orders#get-past-trades).
+
+        Args:
+            symbol: e.g. ``"btcusd"``; all symbols when None.
+            limit_trades: at most this many (Gemini: default 50, max 500).
+            timestamp: only trades at or after this time, seconds or ms since the epoch (Gemini accepts both).
+        """
+        fields: dict[str, Any] = {}
+        if symbol is not None:
+            fields["symbol"] = symbol
+        if limit_trades is not None:
+            fields["limit_trades"] = int(limit_trades)
+        if timestamp is not None:
+            fields["timestamp"] = int(timestamp)
+        return await self._private("/v1/mytrades", fields, list[MyTrade])
+
+    # --- private: account -----------------------------------------------------------------------------------
+
+    async def balances(self) -> list[Balance]:
+        """Balances per currency: ``POST /v1/balances``.
+
+        https://docs.gemini.com/rest/fund-management#get-available-balances
+        """
+        return await self._private("/v1/balances", {}, list[Balance])
+
+    async def heartbeat(self) -> HeartbeatResponse:
+        """Keep a "require heartbeat" session alive: ``POST /v1/heartbeat`` → ``{"result":"ok"}``.
+
+        https://docs.gemini.com/rest/orders#heartbeat. Any private call resets Gemini's 30 s timer too.
+        """
+        return await self._private("/v1/heartbeat", {}, HeartbeatResponse)
+
+    async def notional_volume(self) -> NotionalVolume:
+        """Fee rates (bps) and 30-day volume: ``POST /v1/notionalvolume``.
+
+        https://docs.gemini.com/rest/fund-management#get-notional-volume
+        """
+        return await self._private("/v1/notionalvolume", {}, NotionalVolume)
+
+    # --- public market data ---------------------------------------------------------------------------------
+
+    async def symbols(self) -> list[str]:
+        """All symbol ids, lowercase: ``GET /v1/symbols`` (https://docs.gemini.com/rest/market-data#symbols)."""
+        return await self._public("/v1/symbols", None, list[str])
+
+    async def symbol_details(self, symbol: str) -> SymbolDetails:
+        """Increments, minimum and status of one symbol: ``GET /v1/symbols/details/{symbol}``.
+
+        https://docs.gemini.com/rest/market-data#get-symbol-details
+        """
+        return await self._public(f"/v1/symbols/details/{quote(symbol, safe='')}", None, SymbolDetails)
+
+    async def pubticker(self, symbol: str) -> PubTicker:
+        """Bid, ask, last and 24 h volume: ``GET /v1/pubticker/{symbol}``.
+
+        https://docs.gemini.com/rest/market-data#get-ticker
+        """
+        return await self._public(f"/v1/pubticker/{quote(symbol, safe='')}", None, PubTicker)
+
+    async def book(self, symbol: str, *, limit_bids: int | None = None, limit_asks: int | None = None) -> Book:
+        """Aggregated order book: ``GET /v1/book/{symbol}?limit_bids=&limit_asks=`` (default 50 each, 0 = all).
+
+        https://docs.gemini.com/rest/market-data#get-current-order-book
+        """
+        params = {"limit_bids": limit_bids, "limit_asks": limit_asks}
+        return await self._public(f"/v1/book/{quote(symbol, safe='')}", params, Book)
+
+    async def public_trades(
+        self, symbol: str, *, limit_trades: int | None = None, since_ms: int | None = None
+    ) -> list[PublicTrade]:
+        """Recent public trades, newest first: ``GET /v1/trades/{symbol}``.
+
+        https://docs.gemini.com/rest/market-data#get-trade-history
+
+        Args:
+            symbol: e.g. ``"btcusd"``.
+            limit_trades: at most this many (default 50, max 500).
+            since_ms: only trades after this time, ms since the epoch (sent as ``timestamp``).
+        """
+        params = {"limit_trades": limit_trades, "timestamp": since_ms}
+        return await self._public(f"/v1/trades/{quote(symbol, safe='')}", params, list[PublicTrade])
