@@ -1,0 +1,1444 @@
+"""Pure, synchronous matching engine of the local exchange: orders, books, fills, balances and order events."""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from console.exchange.symbols import DEFAULT_SYMBOLS, SymbolSpec, symbol_details_wire
+
+CHOICES = """Behaviour chosen where Gemini's documentation is UNCONFIRMED (shared/gemini-api.md marks these points).
+
+Each choice names the constant that carries it, when there is one, so it is easy to change.
+
+1. Rejects after an id (InvalidQuantity, InvalidPrice, InvalidStopPrice*, MarketNotOpen, InsufficientFunds)
+   emit ONE `rejected` event (with `reason`) to the placing account, then raise ExchangeError. Pure parse errors
+   (InvalidSymbol, InvalidSide, InvalidOrderType, options errors, client order id errors) get no id and emit
+   nothing. A rejected order is not stored: order_status on its id is 404. Why: the docs' `rejected` sample
+   carries an order id, so only a request that got that far can be named in an event.
+2. The `rejected` event carries the fields of the docs' sample only: type, order_id, event_id, reason,
+   api_session, client_order_id (if any), symbol, side, order_type, behavior (if any), timestamp, timestampms,
+   is_live (false), original_amount, price, stop_price (stop orders). original_amount / price / stop_price echo
+   the request's text when it did not parse, and are left out when the request had none.
+3. Every other event carries the full common field set (including executed_amount and remaining_amount on
+   `accepted`, which the docs' abbreviated sample leaves out): the client never has to guess a missing field.
+4. `timestamp` / `timestampms` in order events and order objects are the order's SUBMIT time (the docs' field
+   description); the docs' samples that show later times on `closed` are treated as inconsistent.
+5. Reject order: parse checks, then quantity, price, stop price (InvalidStopPrice, then InvalidStopPriceBuy /
+   InvalidStopPriceSell, then InvalidStopPriceRatio), then MarketNotOpen, then InsufficientFunds (406).
+   Options: OptionsMustBeArray, then UnsupportedOption for an unknown element, then ConflictingOptions for
+   more than one, then UnsupportedOption for any option on a stop-limit order. `auction-only` and
+   `indication-of-interest` are unsupported here (no auctions).
+6. Stop direction follows the create-order text and the observed message: buy needs stop_price < price, sell
+   needs stop_price > price (strict). Ratio: |price - stop_price| <= 50% of stop_price (STOP_PRICE_MAX_RATIO).
+   A `stop_price` sent with a plain "exchange limit" order is ignored.
+7. Holds (full reserve): buy = remaining x price x (1 + max(maker, taker) fee) in quote currency (= the taker
+   fee with the default rates), sell = remaining amount in base currency. Released per fill and on cancel.
+8. Self-cross prevention is checked first (before maker-or-cancel / fill-or-kill): an incoming bid at or above
+   the same account's lowest resting ask on the symbol (or an ask at or below its highest bid) is cancelled
+   whole with SelfCrossPrevented. Untriggered stops are not on the book and never count.
+9. Price band: reference = last trade price, else the mid, else the order's own price, taken when the order
+   arrives (or triggers). A crossing level beyond the band stops the sweep and cancels the remainder with
+   ExceedsPriceLimits, also for immediate-or-cancel; fill-or-kill counts only liquidity inside the band and
+   cancels whole with FillOrKillWouldNotFill.
+10. Stop-limit: triggers on trade prices (buy when a trade is >= stop_price, sell when <= stop_price),
+    including the last trade price already known at placement (STOP_TRIGGERS_ON_LAST_AT_PLACEMENT).
+    Triggered stops queue and run after the order whose trade triggered them, in trigger order. While
+    untriggered: is_live true, is_hidden true, not on the book. On trigger the order gets no new `accepted`.
+11. Cancel reasons: cancel_order, cancel_all and cancel_session all use "Requested" (REQUESTED_CANCEL_REASON,
+    SESSION_CANCEL_REASON); heartbeat expiry is the server's call of cancel_session. Their `cancelled` events
+    carry `cancel_command_id` (one id per request); MarketClosed / TradingClosed / option cancels do not.
+12. `cancel_rejected` is never emitted: cancels run synchronously and always succeed on a live order; an
+    unknown id is a 404 (no order to name), and a cancel of an already closed order returns its status unchanged
+    without an event, because `closed` must stay an order's last event.
+13. Trading closed (set_trading_open(False)): every live order is cancelled with TradingClosed and new orders are
+    rejected with MarketNotOpen (TRADING_CLOSED_REJECT_REASON, HTTP 400 as in §1.7); symbol_details reports
+    "closed" meanwhile. Symbol status: "closed" and "cancel_only" reject new orders with MarketNotOpen
+    (NOT_OPEN_STATUSES); only "closed" cancels resting orders (MarketClosed); "post_only" and "limit_only"
+    behave like "open" (every order here is a limit order).
+14. order_status with a client_order_id that matches several orders returns the most recent one; order_id wins
+    when both are given; `trades` (include_trades) lists the /v1/mytrades objects of that order, oldest first.
+15. avg_execution_price: "0.00"-style zero at the symbol's price decimals before any fill; afterwards the exact
+    average rounded to 8 decimals past the price increment, trailing zeros trimmed down to the price decimals.
+16. Ticker bid / ask / last are null (None) when the book side is empty or nothing traded yet; volume is the
+    rolling last 24 hours. limit_trades is capped at MAX_LIMIT_TRADES (500, the documented maximum);
+    since/timestamp filters are inclusive (trades at or after the given time).
+17. Input leniency: side and order type are matched case-insensitively ("BUY", "Exchange Limit"); symbols in
+    any case; amounts and prices may be strings, ints, Decimals or JSON floats (read via their repr). A price with
+    more decimals than the increment but on it ("64250.000") is echoed at the increment's decimals ("64250.00").
+18. Memory: each account keeps its last CLOSED_ORDERS_KEPT closed orders and TRADES_KEPT executions; each symbol
+    keeps its last TRADES_KEPT public trades. Older ones are forgotten (order_status then answers 404).
+"""
+
+__all__ = [
+    "CHOICES",
+    "EventListener",
+    "ExchangeError",
+    "MatchingEngine",
+]
+
+LIMIT = "exchange limit"
+STOP_LIMIT = "exchange stop limit"
+ORDER_TYPES = (LIMIT, STOP_LIMIT)
+MAKER_OR_CANCEL = "maker-or-cancel"
+IMMEDIATE_OR_CANCEL = "immediate-or-cancel"
+FILL_OR_KILL = "fill-or-kill"
+SUPPORTED_OPTIONS = frozenset({MAKER_OR_CANCEL, IMMEDIATE_OR_CANCEL, FILL_OR_KILL})
+#: ``len(client_order_id) >= CLIENT_ORDER_ID_MAX_LEN`` is rejected with ClientOrderIdTooLong ("under 100 chars").
+CLIENT_ORDER_ID_MAX_LEN = 100
+STOP_PRICE_MAX_RATIO = Decimal("0.5")
+STOP_TRIGGERS_ON_LAST_AT_PLACEMENT = True
+REQUESTED_CANCEL_REASON = "Requested"
+SESSION_CANCEL_REASON = "Requested"
+TRADING_CLOSED_REJECT_REASON = "MarketNotOpen"
+SYMBOL_STATUSES = frozenset({"open", "closed", "cancel_only", "post_only", "limit_only"})
+NOT_OPEN_STATUSES = frozenset({"closed", "cancel_only"})
+MAX_LIMIT_TRADES = 500
+CLOSED_ORDERS_KEPT = 10_000
+TRADES_KEPT = 10_000
+AVG_PRICE_EXTRA_DECIMALS = 8
+VOLUME_WINDOW_MS = 24 * 60 * 60 * 1000
+
+EventListener = Callable[[int, list[dict]], None]
+"""Receives ``(account_id, events)``: the order events of ONE engine action for one account, in exchange order.
+
+The event dicts are shared between listeners: treat them as read-only (copy before adding ``socket_sequence``).
+A listener must not raise.
+"""
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+# Money arithmetic stays exact: 60 significant digits is far beyond any balance x price product used here.
+_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _exact(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a public engine method in the engine's wide decimal context."""
+
+    @wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(_CONTEXT):
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ExchangeError(Exception):
+    """A request the exchange refuses: reason code (Gemini's `reason`), human message, HTTP status.
+
+    Attributes:
+        reason: Gemini's reason code, e.g. ``"InvalidQuantity"``.
+        message: human text, e.g. ``"Invalid quantity for symbol BTCUSD: 1"``.
+        status: HTTP status the server answers with (400, 404 OrderNotFound, 406 InsufficientFunds).
+    """
+
+    def __init__(self, reason: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+    def to_wire(self) -> dict[str, str]:
+        """Return the error body ``{"result": "error", "reason": ..., "message": ...}`` (shared §1.7)."""
+        return {"result": "error", "reason": self.reason, "message": self.message}
+
+    def __repr__(self) -> str:
+        return f"ExchangeError({self.reason!r}, {self.message!r}, {self.status})"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# formatting and parsing helpers
+
+
+def _fmt(value: Decimal) -> str:
+    """Plain decimal string, never in exponent form (``Decimal("1E-8")`` -> ``"0.00000001"``)."""
+    return format(value, "f")
+
+
+def _fmt_amount(value: Decimal) -> str:
+    """An amount as given, with zero rendered as ``"0"``."""
+    return "0" if not value else format(value, "f")
+
+
+def _fmt_norm(value: Decimal) -> str:
+    """A computed amount (fee, balance) without trailing zeros."""
+    return "0" if not value else format(value.normalize(), "f")
+
+
+def _dollars(value: Decimal) -> str:
+    """``Decimal("50776")`` -> ``"$50,776.00"`` (the observed InvalidStopPriceBuy message style)."""
+    places = max(2, -value.as_tuple().exponent)  # type: ignore[operator]
+    return f"${value:,.{places}f}"
+
+
+def _raw(value: object) -> str:
+    return value if isinstance(value, str) else (_fmt(value) if isinstance(value, Decimal) else str(value))
+
+
+def _to_decimal(value: object) -> Decimal | None:
+    """Parse a wire decimal (string, int, Decimal; float via its repr); None when it is not a finite number."""
+    try:
+        if type(value) is str:  # the usual case first
+            number = Decimal(value.strip())
+        elif value is None or isinstance(value, bool):
+            return None
+        elif isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, str):
+            number = Decimal(value.strip())
+        else:
+            return None
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _is_multiple(value: Decimal, increment: Decimal) -> bool:
+    try:
+        return value % increment == 0
+    except InvalidOperation:
+        return False
+
+
+def _quantum(increment: Decimal) -> Decimal:
+    """The ``quantize`` argument giving a number the increment's decimals (at least 0)."""
+    exponent = increment.normalize().as_tuple().exponent
+    return Decimal(1).scaleb(min(0, exponent))  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# internal state
+
+
+class _Account:
+    __slots__ = ("id", "name", "balances", "holds", "open_orders", "closed_ids", "executions", "own")
+
+    def __init__(self, account_id: int, name: str) -> None:
+        self.id = account_id
+        self.name = name
+        self.balances: dict[str, Decimal] = {}
+        self.holds: dict[str, Decimal] = {}
+        self.open_orders: dict[int, _Order] = {}  # insertion order = placement order
+        self.closed_ids: deque[int] = deque()
+        self.executions: deque[_Execution] = deque(maxlen=TRADES_KEPT)
+        self.own: dict[tuple[str, bool], _OwnPrices] = {}  # (symbol, is_buy) -> resting prices
+
+
+class _Order:
+    __slots__ = (
+        "id", "account_id", "api_session", "symbol", "is_buy", "order_type", "options", "behavior",
+        "client_order_id", "timestamp_ms", "price", "stop_price", "original", "executed", "remaining", "notional",
+        "hold", "hold_unit", "hold_currency", "hidden", "on_book", "done", "is_cancelled", "reason", "executions",
+        "id_str", "price_str", "original_str", "avg_str", "executed_str", "remaining_str", "event_base",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        order_id: int,
+        account_id: int,
+        api_session: str,
+        symbol: str,
+        is_buy: bool,
+        order_type: str,
+        options: list[str],
+        client_order_id: str | None,
+        timestamp_ms: int,
+    ) -> None:
+        self.id = order_id
+        self.account_id = account_id
+        self.api_session = api_session
+        self.symbol = symbol
+        self.is_buy = is_buy
+        self.order_type = order_type
+        self.options = options
+        self.behavior = options[0] if options else None
+        self.client_order_id = client_order_id
+        self.timestamp_ms = timestamp_ms
+        self.price = _ZERO
+        self.stop_price: Decimal | None = None
+        self.original = _ZERO
+        self.executed = _ZERO
+        self.remaining = _ZERO
+        self.notional = _ZERO
+        self.hold = _ZERO
+        self.hold_unit = _ONE
+        self.hold_currency = ""
+        self.hidden = False  # an untriggered stop
+        self.on_book = False
+        self.done = False  # filled or cancelled: off the book for good
+        self.is_cancelled = False
+        self.reason: str | None = None
+        self.executions: list[_Execution] = []
+        # wire strings cached once (formatting dominates the cost of an order)
+        self.id_str = str(order_id)
+        self.price_str = ""
+        self.original_str = ""
+        self.avg_str = ""
+        self.executed_str = "0"
+        self.remaining_str = "0"
+        self.event_base: dict[str, Any] | None = None  # the fields of its events that never change
+
+
+class _Trade:
+    __slots__ = ("tid", "symbol", "price", "amount", "timestamp_ms", "taker_is_buy")
+
+    def __init__(self, tid: int, symbol: str, price: Decimal, amount: Decimal, ts_ms: int, taker_is_buy: bool):
+        self.tid = tid
+        self.symbol = symbol
+        self.price = price
+        self.amount = amount
+        self.timestamp_ms = ts_ms
+        self.taker_is_buy = taker_is_buy
+
+
+class _Execution:
+    """One side of a trade as its account sees it."""
+
+    __slots__ = ("trade", "order_id", "client_order_id", "is_buy", "aggressor", "fee", "fee_currency")
+
+    def __init__(self, trade: _Trade, order: _Order, aggressor: bool, fee: Decimal, fee_currency: str) -> None:
+        self.trade = trade
+        self.order_id = order.id
+        self.client_order_id = order.client_order_id
+        self.is_buy = order.is_buy
+        self.aggressor = aggressor
+        self.fee = fee
+        self.fee_currency = fee_currency
+
+
+class _Level:
+    __slots__ = ("price", "orders", "total", "count", "dead", "updated_ms")
+
+    def __init__(self, price: Decimal) -> None:
+        self.price = price
+        self.orders: deque[_Order] = deque()  # time priority; cancelled orders stay until skipped (lazy removal)
+        self.total = _ZERO  # sum of remaining amounts of the live orders
+        self.count = 0  # live orders
+        self.dead = 0  # cancelled orders still in the deque
+        self.updated_ms = 0
+
+
+class _BookSide:
+    """One side of a book: price -> level, plus the prices sorted so that the best is last (O(1) to reach)."""
+
+    __slots__ = ("is_bid", "levels", "keys")
+
+    def __init__(self, is_bid: bool) -> None:
+        self.is_bid = is_bid
+        self.levels: dict[Decimal, _Level] = {}
+        self.keys: list[Decimal] = []  # ascending; bids key = price, asks key = -price, so the best is keys[-1]
+
+    def best(self) -> Decimal | None:
+        if not self.keys:
+            return None
+        key = self.keys[-1]
+        return key if self.is_bid else -key
+
+    def add(self, order: _Order, now_ms: int) -> None:
+        level = self.levels.get(order.price)
+        if level is None:
+            level = self.levels[order.price] = _Level(order.price)
+            bisect.insort(self.keys, order.price if self.is_bid else -order.price)
+        level.orders.append(order)
+        level.count += 1
+        level.total += order.remaining
+        level.updated_ms = now_ms
+
+    def remove_level(self, price: Decimal) -> None:
+        del self.levels[price]
+        key = price if self.is_bid else -price
+        if self.keys[-1] == key:
+            self.keys.pop()
+        else:
+            del self.keys[bisect.bisect_left(self.keys, key)]
+
+    def iter_levels(self) -> Iterator[_Level]:
+        """Levels from the best price outwards."""
+        levels = self.levels
+        sign = 1 if self.is_bid else -1
+        for key in reversed(self.keys):
+            yield levels[key * sign]
+
+
+class _OwnPrices:
+    """Prices at which one account rests orders on one side of one symbol (for self-cross prevention)."""
+
+    __slots__ = ("counts", "prices")
+
+    def __init__(self) -> None:
+        self.counts: dict[Decimal, int] = {}
+        self.prices: list[Decimal] = []  # ascending
+
+    def add(self, price: Decimal) -> None:
+        count = self.counts.get(price, 0)
+        if not count:
+            bisect.insort(self.prices, price)
+        self.counts[price] = count + 1
+
+    def remove(self, price: Decimal) -> None:
+        count = self.counts[price] - 1
+        if count:
+            self.counts[price] = count
+        else:
+            del self.counts[price]
+            del self.prices[bisect.bisect_left(self.prices, price)]
+
+
+class _Market:
+    __slots__ = (
+        "spec", "symbol", "upper", "status", "bids", "asks", "buy_stops", "sell_stops", "stop_dead", "trades",
+        "last_price", "volume", "volume_base", "volume_quote", "price_quantum", "zero_price",
+    )  # fmt: skip
+
+    def __init__(self, spec: SymbolSpec) -> None:
+        self.spec = spec
+        self.symbol = spec.symbol.lower()
+        self.upper = spec.symbol.upper()
+        self.status = "open"
+        self.bids = _BookSide(is_bid=True)
+        self.asks = _BookSide(is_bid=False)
+        # heaps of (key, order id, order); buy stops trigger when a trade >= stop (key = stop, smallest first),
+        # sell stops when a trade <= stop (key = -stop, highest stop first). Cancelled stops are skipped lazily.
+        self.buy_stops: list[tuple[Decimal, int, _Order]] = []
+        self.sell_stops: list[tuple[Decimal, int, _Order]] = []
+        self.stop_dead = 0
+        self.trades: deque[_Trade] = deque(maxlen=TRADES_KEPT)
+        self.last_price: Decimal | None = None
+        self.volume: deque[tuple[int, Decimal, Decimal]] = deque()  # (ts_ms, base amount, quote notional)
+        self.volume_base = _ZERO
+        self.volume_quote = _ZERO
+        self.price_quantum = _quantum(spec.quote_increment)
+        self.zero_price = _fmt(_ZERO.quantize(self.price_quantum))  # "0.00"-style avg_execution_price
+
+    def mid(self) -> Decimal | None:
+        bid, ask = self.bids.best(), self.asks.best()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# parse-level validation (no order id yet)
+
+
+_SIDES = {"buy": True, "sell": False}
+
+
+def _parse_side(side: object) -> bool:
+    is_buy = _SIDES.get(side.lower()) if isinstance(side, str) else None
+    if is_buy is not None:
+        return is_buy
+    raise ExchangeError("InvalidSide", f"Invalid side for order: {side!r}")
+
+
+def _parse_order_type(order_type: object) -> str:
+    if isinstance(order_type, str) and order_type.lower() in ORDER_TYPES:
+        return order_type.lower()
+    raise ExchangeError("InvalidOrderType", f"Invalid order type for order: {order_type!r}")
+
+
+def _parse_options(options: object, order_type: str) -> list[str]:
+    if options is None:
+        return []
+    if not isinstance(options, list | tuple):
+        raise ExchangeError("OptionsMustBeArray", "Options must be an array, e.g. [\"maker-or-cancel\"]")
+    for option in options:
+        if not isinstance(option, str) or option not in SUPPORTED_OPTIONS:
+            raise ExchangeError("UnsupportedOption", f"Option {option!r} is not supported")
+    if len(options) > 1:
+        raise ExchangeError("ConflictingOptions", f"A single order supports at most one option, got {list(options)}")
+    if options and order_type == STOP_LIMIT:
+        raise ExchangeError("UnsupportedOption", f"Option {options[0]!r} is not supported on stop-limit orders")
+    return list(options)
+
+
+def _parse_client_order_id(client_order_id: object) -> str | None:
+    if client_order_id is None:
+        return None
+    if not isinstance(client_order_id, str):
+        raise ExchangeError("ClientOrderIdMustBeString", "client_order_id must be a string")
+    if len(client_order_id) >= CLIENT_ORDER_ID_MAX_LEN:
+        raise ExchangeError(
+            "ClientOrderIdTooLong", f"client_order_id must be under {CLIENT_ORDER_ID_MAX_LEN} characters"
+        )
+    return client_order_id
+
+
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class MatchingEngine:
+    """Gemini-compatible matching engine: price-time priority books, full-reserve balances, order events.
+
+    Pure and synchronous: every public method runs to completion, and the order events it causes are delivered
+    to the listeners before it returns, one ``listener(account_id, events)`` call per account per action.
+    Money is ``Decimal``; the dicts returned are Gemini's wire shapes with decimal strings. See ``CHOICES`` for
+    the behaviour chosen where Gemini's documentation is silent. Every method taking an ``account_id`` raises
+    ``KeyError`` for an id ``add_account`` never returned (a programming error, not a client's).
+
+    Args:
+        symbols: the listed symbols by lowercase id.
+        clock_ms: returns the current time in ms since the epoch (read once per action).
+        maker_fee_bps / taker_fee_bps: fees in basis points of the notional, charged in quote currency.
+        price_band: fraction of the reference price a taker may move the market (0.05 = ±5%).
+        first_order_id: first id handed out; order ids, event ids, trade ids and cancel command ids all come
+            from this one increasing counter.
+    """
+
+    def __init__(
+        self,
+        symbols: Mapping[str, SymbolSpec] = DEFAULT_SYMBOLS,
+        *,
+        clock_ms: Callable[[], int] = _wall_clock_ms,
+        maker_fee_bps: int = 10,
+        taker_fee_bps: int = 35,
+        price_band: Decimal = Decimal("0.05"),
+        first_order_id: int = 73_000_000_000,
+    ) -> None:
+        self._clock_ms = clock_ms
+        self._maker_rate = Decimal(maker_fee_bps) / Decimal(10_000)
+        self._taker_rate = Decimal(taker_fee_bps) / Decimal(10_000)
+        self._hold_factor = _ONE + max(self._maker_rate, self._taker_rate)
+        self._band = Decimal(price_band)
+        self._next_id = first_order_id
+        self._markets: dict[str, _Market] = {}
+        for spec in symbols.values():
+            self._markets[spec.symbol.lower()] = _Market(spec)
+        self._accounts: dict[int, _Account] = {}
+        self._orders: dict[int, _Order] = {}
+        self._by_client_id: dict[tuple[int, str], list[int]] = {}
+        self._listeners: list[EventListener] = []
+        self._batch: dict[int, list[dict]] = {}
+        self._triggered: deque[_Order] = deque()
+        self._trading_open = True
+        self._fees: dict[str, Decimal] = {}
+        self._now = 0
+
+    # ------------------------------------------------------------------------------------------------------------
+    # accounts and listeners
+
+    def add_account(self, name: str, balances: Mapping[str, Decimal | str]) -> int:
+        """Open an account.
+
+        Args:
+            name: display name, e.g. ``"primary"``.
+            balances: starting balance per currency code, e.g. ``{"USD": "100000", "BTC": Decimal("2")}``.
+
+        Returns:
+            The new account id (1, 2, ...).
+
+        Raises:
+            ValueError: a balance that is not a finite, non-negative decimal.
+        """
+        account = _Account(len(self._accounts) + 1, name)
+        for currency, amount in balances.items():
+            value = _to_decimal(amount)
+            if value is None or value < 0:
+                raise ValueError(f"bad starting balance {currency}={amount!r}")
+            account.balances[currency.upper()] = value
+        self._accounts[account.id] = account
+        return account.id
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Subscribe ``listener(account_id, events)`` to the order events of every account."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventListener) -> None:
+        """Unsubscribe a listener added with ``add_listener`` (no error if it is not subscribed)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # orders
+
+    @_exact
+    def place_order(
+        self,
+        account_id: int,
+        api_session: str,
+        *,
+        symbol: object,
+        side: object,
+        order_type: object,
+        amount: object,
+        price: object,
+        stop_price: object = None,
+        options: object = None,
+        client_order_id: object = None,
+    ) -> dict[str, Any]:
+        """Place an order (``POST /v1/order/new``, shared §3.1).
+
+        Args:
+            account_id: from ``add_account``.
+            api_session: the API key (or ``"UI"``) placing it; echoed in its events, scope of ``cancel_session``.
+            symbol: e.g. ``"BTCUSD"`` or ``"btcusd"``.
+            side: ``"buy"`` or ``"sell"``.
+            order_type: ``"exchange limit"`` or ``"exchange stop limit"``.
+            amount / price / stop_price: decimal strings (ints and Decimals accepted), base amount and quote prices.
+            options: None or a list with at most one of ``maker-or-cancel``, ``immediate-or-cancel``,
+                ``fill-or-kill`` (none on stop-limit orders).
+            client_order_id: optional string under 100 characters.
+
+        Returns:
+            The order object (shared §3) after the order's immediate processing, e.g. with ``is_cancelled`` true
+            and ``reason`` ``"MakerOrCancelWouldTake"`` for a maker-or-cancel order that would have taken.
+
+        Raises:
+            ExchangeError: InvalidSymbol, InvalidSide, InvalidOrderType, OptionsMustBeArray, ConflictingOptions,
+                UnsupportedOption, ClientOrderIdMustBeString, ClientOrderIdTooLong (no id, no event);
+                InvalidQuantity, InvalidPrice, InvalidStopPrice, InvalidStopPriceBuy, InvalidStopPriceSell,
+                InvalidStopPriceRatio, MarketNotOpen (400) and InsufficientFunds (406), each after one
+                ``rejected`` event.
+            KeyError: unknown account_id.
+        """
+        account = self._accounts[account_id]
+        market = self._market(symbol)
+        is_buy = _parse_side(side)
+        otype = _parse_order_type(order_type)
+        opts = _parse_options(options, otype)
+        coid = _parse_client_order_id(client_order_id)
+        self._now = self._clock_ms()
+        order = _Order(self._new_id(), account_id, api_session, market.symbol, is_buy, otype, opts, coid, self._now)
+        try:
+            self._validate(order, market, account, amount, price, stop_price)
+        except ExchangeError as error:
+            self._emit_rejected(order, error.reason, amount, price, stop_price)
+            self._flush()
+            raise
+        account.holds[order.hold_currency] = account.holds.get(order.hold_currency, _ZERO) + order.hold
+        self._orders[order.id] = order
+        account.open_orders[order.id] = order
+        if coid is not None:
+            self._by_client_id.setdefault((account_id, coid), []).append(order.id)
+        if otype == STOP_LIMIT:
+            order.hidden = True
+            self._emit(order, "accepted")
+            last = market.last_price
+            if STOP_TRIGGERS_ON_LAST_AT_PLACEMENT and last is not None and self._stop_hit(order, last):
+                self._triggered.append(order)
+            else:
+                self._push_stop(market, order)
+        else:
+            self._emit(order, "accepted")
+            self._execute(order, market)
+        self._run_triggered()
+        self._flush()
+        return self._order_wire(order)
+
+    @_exact
+    def cancel_order(self, account_id: int, order_id: int | str, api_session: str) -> dict[str, Any]:
+        """Cancel one order (``POST /v1/order/cancel``, shared §3.2) with reason ``Requested``.
+
+        Args:
+            account_id: the order's account.
+            order_id: the order id (int or digit string).
+            api_session: the key sending the cancel (events keep the order's own ``api_session``).
+
+        Returns:
+            The order object; an order already cancelled or filled comes back unchanged (and emits nothing).
+
+        Raises:
+            ExchangeError: ``OrderNotFound`` (404) for an unknown id or another account's order.
+        """
+        order = self._find_order(account_id, order_id)
+        if not order.done:
+            self._now = self._clock_ms()
+            self._cancel(order, REQUESTED_CANCEL_REASON, cancel_command_id=self._new_id())
+            self._flush()
+        return self._order_wire(order)
+
+    @_exact
+    def cancel_all(self, account_id: int) -> dict[str, list[int]]:
+        """Cancel every live order of the account, from all sessions (``/v1/order/cancel/all``).
+
+        Returns:
+            ``{"cancelledOrders": [order ids as ints, oldest first], "cancelRejects": []}`` (the ``details``).
+        """
+        account = self._accounts[account_id]
+        return self._cancel_many(list(account.open_orders.values()), REQUESTED_CANCEL_REASON)
+
+    @_exact
+    def cancel_session(self, account_id: int, api_session: str) -> dict[str, list[int]]:
+        """Cancel the account's live orders placed by one session (``/v1/order/cancel/session``, heartbeat expiry).
+
+        Returns:
+            ``{"cancelledOrders": [int, ...], "cancelRejects": []}``.
+        """
+        account = self._accounts[account_id]
+        orders = [o for o in account.open_orders.values() if o.api_session == api_session]
+        return self._cancel_many(orders, SESSION_CANCEL_REASON)
+
+    @_exact
+    def order_status(
+        self,
+        account_id: int,
+        *,
+        order_id: int | str | None = None,
+        client_order_id: str | None = None,
+        include_trades: bool = False,
+    ) -> dict[str, Any]:
+        """One order's status (``POST /v1/order/status``, shared §3.4).
+
+        Args:
+            account_id: the order's account.
+            order_id: the order id; takes precedence over ``client_order_id``.
+            client_order_id: finds the account's MOST RECENT order with this client order id.
+            include_trades: add ``"trades"``: the order's /v1/mytrades objects, oldest first.
+
+        Raises:
+            ExchangeError: ``MissingOrderField`` (400) when neither id is given; ``OrderNotFound`` (404).
+        """
+        if order_id is not None:
+            order = self._find_order(account_id, order_id)
+        elif client_order_id is not None:
+            ids = self._by_client_id.get((account_id, client_order_id)) if isinstance(client_order_id, str) else None
+            if not ids:
+                raise ExchangeError("OrderNotFound", f"Order with client_order_id {client_order_id!r} not found", 404)
+            order = self._orders[ids[-1]]
+        else:
+            raise ExchangeError("MissingOrderField", "Either order_id or client_order_id is required")
+        wire = self._order_wire(order)
+        if include_trades:
+            wire["trades"] = [self._execution_wire(e) for e in order.executions]
+        return wire
+
+    def active_orders(self, account_id: int) -> list[dict[str, Any]]:
+        """The account's live orders, untriggered stops included, oldest first (``POST /v1/orders``)."""
+        with localcontext(_CONTEXT):
+            return [self._order_wire(o) for o in self._accounts[account_id].open_orders.values()]
+
+    def initial_events(self, account_id: int) -> list[dict[str, Any]]:
+        """``initial`` order events for the account's live orders, oldest first (no ``event_id``, no sequence)."""
+        with localcontext(_CONTEXT):
+            return [self._event_wire(o, "initial", None) for o in self._accounts[account_id].open_orders.values()]
+
+    def open_order_count(self, account_id: int) -> int:
+        """Number of live orders of the account (untriggered stops included)."""
+        return len(self._accounts[account_id].open_orders)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # balances and trades
+
+    def balances(self, account_id: int) -> list[dict[str, str]]:
+        """Balances (``POST /v1/balances``, shared §3.12), one entry per currency the account has held.
+
+        Returns:
+            e.g. ``[{"type": "exchange", "currency": "BTC", "amount": "5", "available": "4.5",
+            "availableForWithdrawal": "4.5"}]``; ``available`` excludes holds of live orders.
+        """
+        account = self._accounts[account_id]
+        out = []
+        with localcontext(_CONTEXT):
+            for currency, amount in account.balances.items():
+                available = _fmt_norm(amount - account.holds.get(currency, _ZERO))
+                out.append(
+                    {
+                        "type": "exchange",
+                        "currency": currency,
+                        "amount": _fmt_norm(amount),
+                        "available": available,
+                        "availableForWithdrawal": available,
+                    }
+                )
+        return out
+
+    def fees_collected(self) -> dict[str, Decimal]:
+        """Total fees the exchange has charged, per currency (for conservation checks and statistics)."""
+        return dict(self._fees)
+
+    def my_trades(
+        self, account_id: int, symbol: str | None = None, *, limit_trades: int = 50, timestamp: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The account's executions (``POST /v1/mytrades``, shared §3.7), newest first.
+
+        Args:
+            account_id: the account.
+            symbol: only this symbol (any case); None for all.
+            limit_trades: at most this many (capped at 500).
+            timestamp: only trades at or after this time, in seconds, or in ms when >= 1e12.
+
+        Raises:
+            ExchangeError: ``InvalidSymbol`` for an unknown symbol.
+        """
+        account = self._accounts[account_id]
+        wanted = self._market(symbol).symbol if symbol is not None else None
+        since_ms = None if timestamp is None else (timestamp if timestamp >= 1_000_000_000_000 else timestamp * 1000)
+        limit = max(0, min(limit_trades, MAX_LIMIT_TRADES))
+        out: list[dict[str, Any]] = []
+        for execution in reversed(account.executions):
+            if len(out) >= limit:
+                break
+            trade = execution.trade
+            if since_ms is not None and trade.timestamp_ms < since_ms:
+                break  # executions are in time order
+            if wanted is None or trade.symbol == wanted:
+                out.append(self._execution_wire(execution))
+        return out
+
+    def public_trades(
+        self, symbol: str, *, limit_trades: int = 50, since_ms: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Public trades (``GET /v1/trades/{symbol}``, shared §6.1), newest first; ``type`` is the taker side.
+
+        Args:
+            symbol: any case.
+            limit_trades: at most this many (capped at 500).
+            since_ms: only trades at or after this time (ms).
+
+        Raises:
+            ExchangeError: ``InvalidSymbol``.
+        """
+        market = self._market(symbol)
+        limit = max(0, min(limit_trades, MAX_LIMIT_TRADES))
+        out: list[dict[str, Any]] = []
+        for trade in reversed(market.trades):
+            if len(out) >= limit or (since_ms is not None and trade.timestamp_ms < since_ms):
+                break
+            out.append(
+                {
+                    "timestamp": trade.timestamp_ms // 1000,
+                    "timestampms": trade.timestamp_ms,
+                    "tid": trade.tid,
+                    "price": _fmt(trade.price),
+                    "amount": _fmt(trade.amount),
+                    "exchange": "gemini",
+                    "type": "buy" if trade.taker_is_buy else "sell",
+                    "broken": False,
+                }
+            )
+        return out
+
+    # ------------------------------------------------------------------------------------------------------------
+    # market data
+
+    def book(self, symbol: str, limit_bids: int = 50, limit_asks: int = 50) -> dict[str, list[dict[str, str]]]:
+        """Aggregated order book (``GET /v1/book/{symbol}``, shared §6.1); a limit of 0 means the full side.
+
+        Returns:
+            ``{"bids": [{"price": "64249.99", "amount": "0.5", "timestamp": "1700000000"}, ...], "asks": [...]}``,
+            best price first; ``timestamp`` (string seconds) is when the level last received an order.
+
+        Raises:
+            ExchangeError: ``InvalidSymbol``.
+        """
+        market = self._market(symbol)
+        return {
+            "bids": self._levels_wire(market.bids, limit_bids),
+            "asks": self._levels_wire(market.asks, limit_asks),
+        }
+
+    def ticker(self, symbol: str) -> dict[str, Any]:
+        """``GET /v1/pubticker/{symbol}`` shape: ``{"bid", "ask", "last", "volume": {BASE, QUOTE, "timestamp"}}``.
+
+        ``bid`` / ``ask`` / ``last`` are decimal strings, or None when there is none; volume covers the last 24 h.
+
+        Raises:
+            ExchangeError: ``InvalidSymbol``.
+        """
+        market = self._market(symbol)
+        now = self._clock_ms()
+        with localcontext(_CONTEXT):
+            self._expire_volume(market, now)
+            bid, ask = market.bids.best(), market.asks.best()
+            return {
+                "bid": None if bid is None else _fmt(bid),
+                "ask": None if ask is None else _fmt(ask),
+                "last": None if market.last_price is None else _fmt(market.last_price),
+                "volume": {
+                    market.spec.base_currency: _fmt_norm(market.volume_base),
+                    market.spec.quote_currency: _fmt_norm(market.volume_quote),
+                    "timestamp": now,
+                },
+            }
+
+    def symbols(self) -> list[str]:
+        """Lowercase symbol ids (``GET /v1/symbols``)."""
+        return list(self._markets)
+
+    def symbol_spec(self, symbol: str) -> SymbolSpec:
+        """The rules of a symbol (any case). Raises ExchangeError ``InvalidSymbol`` for an unknown one."""
+        return self._market(symbol).spec
+
+    def symbol_details(self, symbol: str) -> dict[str, Any]:
+        """``GET /v1/symbols/details/{symbol}`` shape; status is "closed" while trading is closed.
+
+        Raises:
+            ExchangeError: ``InvalidSymbol`` (400) for an unknown symbol.
+        """
+        market = self._market(symbol)
+        return symbol_details_wire(market.spec, market.status if self._trading_open else "closed")
+
+    @_exact
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """Set a symbol's status; ``"closed"`` cancels its live orders (stops included) with reason MarketClosed.
+
+        Raises:
+            ExchangeError: ``InvalidSymbol``.
+            ValueError: a status other than open, closed, cancel_only, post_only, limit_only.
+        """
+        market = self._market(symbol)
+        if status not in SYMBOL_STATUSES:
+            raise ValueError(f"unknown symbol status {status!r}")
+        market.status = status
+        if status == "closed":
+            self._now = self._clock_ms()
+            orders = [o for a in self._accounts.values() for o in a.open_orders.values() if o.symbol == market.symbol]
+            for order in sorted(orders, key=lambda o: o.id):
+                self._cancel(order, "MarketClosed")
+            self._flush()
+
+    @_exact
+    def set_trading_open(self, is_open: bool) -> None:
+        """Open or close the whole exchange.
+
+        Closing cancels every live order (stops included) with reason TradingClosed; while closed, new orders are
+        rejected with MarketNotOpen (400) and ``symbol_details`` reports ``"closed"``.
+        """
+        self._trading_open = is_open
+        if not is_open:
+            self._now = self._clock_ms()
+            orders = [o for a in self._accounts.values() for o in a.open_orders.values()]
+            for order in sorted(orders, key=lambda o: o.id):
+                self._cancel(order, "TradingClosed")
+            self._flush()
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """Price of the symbol's last trade, or None."""
+        return self._market(symbol).last_price
+
+    def best_bid_ask(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        """``(best bid, best ask)`` prices of the symbol, None for an empty side."""
+        market = self._market(symbol)
+        return market.bids.best(), market.asks.best()
+
+    # ------------------------------------------------------------------------------------------------------------
+    # internals: lookups
+
+    def _new_id(self) -> int:
+        value = self._next_id
+        self._next_id = value + 1
+        return value
+
+    def _market(self, symbol: object) -> _Market:
+        market = self._markets.get(symbol.lower()) if isinstance(symbol, str) else None
+        if market is None:
+            raise ExchangeError("InvalidSymbol", f"Supplied value '{symbol}' is not a valid symbol")
+        return market
+
+    def _find_order(self, account_id: int, order_id: object) -> _Order:
+        key: int | None = None
+        if isinstance(order_id, int) and not isinstance(order_id, bool):
+            key = order_id
+        elif isinstance(order_id, str) and order_id.strip().isdigit():
+            key = int(order_id.strip())
+        order = self._orders.get(key) if key is not None else None  # type: ignore[arg-type]
+        if order is None or order.account_id != account_id:
+            raise ExchangeError("OrderNotFound", f"Order {order_id} not found", 404)
+        return order
+
+    # ------------------------------------------------------------------------------------------------------------
+    # internals: validation after the id
+
+    def _validate(
+        self, order: _Order, market: _Market, account: _Account, amount: object, price: object, stop: object
+    ) -> None:
+        spec = market.spec
+        qty = _to_decimal(amount)
+        if qty is None or qty <= 0 or qty < spec.min_order_size or not _is_multiple(qty, spec.tick_size):
+            raise ExchangeError("InvalidQuantity", f"Invalid quantity for symbol {market.upper}: {_raw(amount)}")
+        px = _to_decimal(price)
+        if px is None or px <= 0 or not _is_multiple(px, spec.quote_increment):
+            raise ExchangeError("InvalidPrice", f"Invalid price for symbol {market.upper}: {_raw(price)}")
+        px = px.quantize(market.price_quantum)
+        order.original = order.remaining = qty
+        order.price = px
+        order.original_str = order.remaining_str = _fmt(qty)
+        order.price_str = _fmt(px)
+        order.avg_str = market.zero_price
+        if order.order_type == STOP_LIMIT:
+            sp = _to_decimal(stop)
+            if sp is None or sp <= 0 or not _is_multiple(sp, spec.quote_increment):
+                raise ExchangeError("InvalidStopPrice", f"Invalid stop price for symbol {market.upper}: {_raw(stop)}")
+            sp = sp.quantize(market.price_quantum)
+            order.stop_price = sp
+            if order.is_buy and not sp < px:
+                raise ExchangeError(
+                    "InvalidStopPriceBuy",
+                    f"Stop Price: {_dollars(sp)} must be lower than Price: {_dollars(px)} for Stop Limit buy Orders",
+                )
+            if not order.is_buy and not sp > px:
+                raise ExchangeError(
+                    "InvalidStopPriceSell",
+                    f"Stop Price: {_dollars(sp)} must be higher than Price: {_dollars(px)} for Stop Limit sell Orders",
+                )
+            if abs(px - sp) > sp * STOP_PRICE_MAX_RATIO:
+                raise ExchangeError(
+                    "InvalidStopPriceRatio",
+                    f"Limit Price: {_dollars(px)} must be within 50% of Stop Price: {_dollars(sp)}",
+                )
+        if not self._trading_open:
+            raise ExchangeError(TRADING_CLOSED_REJECT_REASON, f"Trading is closed; market {market.upper} is not open")
+        if market.status in NOT_OPEN_STATUSES:
+            raise ExchangeError("MarketNotOpen", f"Market {market.upper} is not open (status {market.status})")
+        if order.is_buy:
+            order.hold_currency = spec.quote_currency
+            order.hold_unit = px * self._hold_factor
+            order.hold = qty * order.hold_unit
+        else:
+            order.hold_currency = spec.base_currency
+            order.hold = qty
+        currency = order.hold_currency
+        available = account.balances.get(currency, _ZERO) - account.holds.get(currency, _ZERO)
+        if available < order.hold:
+            raise ExchangeError(
+                "InsufficientFunds",
+                f"Failed to place {'buy' if order.is_buy else 'sell'} order on symbol '{market.upper}' for price "
+                f"{_dollars(px)} and quantity {_fmt(qty)} {spec.base_currency} due to insufficient funds",
+                406,
+            )
+
+    # ------------------------------------------------------------------------------------------------------------
+    # internals: matching
+
+    def _execute(self, order: _Order, market: _Market) -> None:
+        """Run an accepted limit order (or a triggered stop) against the book: fill, then rest or cancel."""
+        is_buy = order.is_buy
+        price = order.price
+        own = self._accounts[order.account_id].own.get((market.symbol, not is_buy))
+        if own is not None and own.prices:
+            if (price >= own.prices[0]) if is_buy else (price <= own.prices[-1]):
+                self._cancel(order, "SelfCrossPrevented")
+                return
+        opposite = market.asks if is_buy else market.bids
+        behavior = order.behavior
+        if behavior == MAKER_OR_CANCEL:
+            best = opposite.best()
+            if best is not None and ((best <= price) if is_buy else (best >= price)):
+                self._cancel(order, "MakerOrCancelWouldTake")
+            else:
+                self._rest(order, market)
+            return
+        reference = market.last_price
+        if reference is None:
+            reference = market.mid()
+            if reference is None:
+                reference = price
+        band_limit = reference * (_ONE + self._band) if is_buy else reference * (_ONE - self._band)
+        if behavior == FILL_OR_KILL and not self._can_fill(opposite, order, band_limit):
+            self._cancel(order, "FillOrKillWouldNotFill")
+            return
+        while order.remaining:
+            best = opposite.best()
+            if best is None or ((best > price) if is_buy else (best < price)):
+                break
+            if (best > band_limit) if is_buy else (best < band_limit):
+                self._cancel(order, "ExceedsPriceLimits")
+                return
+            self._match_level(market, opposite, best, order)
+        if not order.remaining:
+            self._close_filled(order)
+        elif behavior == IMMEDIATE_OR_CANCEL:
+            self._cancel(order, "ImmediateOrCancelWouldPost")
+        else:
+            self._rest(order, market)
+
+    @staticmethod
+    def _can_fill(opposite: _BookSide, order: _Order, band_limit: Decimal) -> bool:
+        need = order.remaining
+        is_buy = order.is_buy
+        limit = min(order.price, band_limit) if is_buy else max(order.price, band_limit)
+        for level in opposite.iter_levels():
+            if (level.price > limit) if is_buy else (level.price < limit):
+                return False
+            need -= level.total
+            if need <= 0:
+                return True
+        return False
+
+    def _match_level(self, market: _Market, opposite: _BookSide, price: Decimal, taker: _Order) -> None:
+        level = opposite.levels[price]
+        queue = level.orders
+        while taker.remaining and level.count:
+            maker = queue[0]
+            if not maker.on_book:
+                queue.popleft()
+                level.dead -= 1
+                continue
+            qty = taker.remaining if taker.remaining < maker.remaining else maker.remaining
+            level.total -= qty
+            self._trade(market, taker, maker, price, qty)
+            if not maker.remaining:
+                queue.popleft()
+                level.count -= 1
+                maker.on_book = False
+                self._accounts[maker.account_id].own[(market.symbol, maker.is_buy)].remove(price)
+                self._close_filled(maker)
+        if not level.count:
+            opposite.remove_level(price)
+
+    def _trade(self, market: _Market, taker: _Order, maker: _Order, price: Decimal, qty: Decimal) -> None:
+        spec = market.spec
+        base, quote = spec.base_currency, spec.quote_currency
+        notional = price * qty
+        maker_fee = notional * self._maker_rate
+        taker_fee = notional * self._taker_rate
+        trade = _Trade(self._new_id(), market.symbol, price, qty, self._now, taker.is_buy)
+        for order, fee, aggressor in ((taker, taker_fee, True), (maker, maker_fee, False)):
+            account = self._accounts[order.account_id]
+            balances = account.balances
+            if order.is_buy:
+                balances[base] = balances.get(base, _ZERO) + qty
+                balances[quote] = balances.get(quote, _ZERO) - notional - fee
+            else:
+                balances[base] = balances.get(base, _ZERO) - qty
+                balances[quote] = balances.get(quote, _ZERO) + notional - fee
+            order.executed += qty
+            order.remaining -= qty
+            order.notional += notional
+            order.avg_str = self._avg_price(order, market)
+            order.executed_str = _fmt_amount(order.executed)
+            order.remaining_str = _fmt_amount(order.remaining)
+            release = order.hold if not order.remaining else (qty * order.hold_unit if order.is_buy else qty)
+            order.hold -= release
+            account.holds[order.hold_currency] -= release
+            execution = _Execution(trade, order, aggressor, fee, quote)
+            account.executions.append(execution)
+            order.executions.append(execution)
+        self._fees[quote] = self._fees.get(quote, _ZERO) + maker_fee + taker_fee
+        market.trades.append(trade)
+        market.last_price = price
+        market.volume.append((self._now, qty, notional))
+        market.volume_base += qty
+        market.volume_quote += notional
+        if len(market.volume) > 4096:
+            self._expire_volume(market, self._now)
+        if self._listeners:
+            for order, liquidity, fee in ((taker, "Taker", taker_fee), (maker, "Maker", maker_fee)):
+                fill = {
+                    "trade_id": str(trade.tid),
+                    "liquidity": liquidity,
+                    "price": _fmt(price),
+                    "amount": _fmt(qty),
+                    "fee": _fmt_norm(fee),
+                    "fee_currency": quote,
+                }
+                self._emit(order, "fill", fill=fill)
+        else:
+            self._next_id += 2  # the two fill events' ids, so ids do not depend on who listens
+        if market.buy_stops or market.sell_stops:
+            self._collect_triggered(market, price)
+
+    def _rest(self, order: _Order, market: _Market) -> None:
+        (market.bids if order.is_buy else market.asks).add(order, self._now)
+        order.on_book = True
+        account = self._accounts[order.account_id]
+        own = account.own.get((market.symbol, order.is_buy))
+        if own is None:
+            own = account.own[(market.symbol, order.is_buy)] = _OwnPrices()
+        own.add(order.price)
+        self._emit(order, "booked")
+
+    def _close_filled(self, order: _Order) -> None:
+        order.done = True
+        account = self._accounts[order.account_id]
+        del account.open_orders[order.id]
+        self._retire(account, order)
+        self._emit(order, "closed")
+
+    def _cancel(self, order: _Order, reason: str, cancel_command_id: int | None = None) -> None:
+        market = self._markets[order.symbol]
+        account = self._accounts[order.account_id]
+        if order.on_book:
+            side = market.bids if order.is_buy else market.asks
+            level = side.levels[order.price]
+            level.count -= 1
+            level.total -= order.remaining
+            order.on_book = False
+            account.own[(market.symbol, order.is_buy)].remove(order.price)
+            if not level.count:
+                side.remove_level(order.price)
+            else:
+                level.dead += 1
+                if level.dead > 16 and level.dead > level.count:
+                    level.orders = deque(o for o in level.orders if o.on_book)
+                    level.dead = 0
+        elif order.hidden:
+            market.stop_dead += 1
+            if market.stop_dead > 64 and market.stop_dead * 2 > len(market.buy_stops) + len(market.sell_stops):
+                market.buy_stops = [e for e in market.buy_stops if not e[2].done and e[2] is not order]
+                market.sell_stops = [e for e in market.sell_stops if not e[2].done and e[2] is not order]
+                heapq.heapify(market.buy_stops)
+                heapq.heapify(market.sell_stops)
+                market.stop_dead = 0
+        order.done = True
+        order.is_cancelled = True
+        order.reason = reason
+        if order.hold:
+            account.holds[order.hold_currency] -= order.hold
+            order.hold = _ZERO
+        del account.open_orders[order.id]
+        self._retire(account, order)
+        if cancel_command_id is None:
+            self._emit(order, "cancelled", reason=reason)
+        else:
+            self._emit(order, "cancelled", reason=reason, cancel_command_id=str(cancel_command_id))
+        self._emit(order, "closed")
+
+    def _cancel_many(self, orders: list[_Order], reason: str) -> dict[str, list[int]]:
+        cancelled: list[int] = []
+        if orders:
+            self._now = self._clock_ms()
+            command_id = self._new_id()
+            for order in orders:
+                self._cancel(order, reason, cancel_command_id=command_id)
+                cancelled.append(order.id)
+            self._flush()
+        return {"cancelledOrders": cancelled, "cancelRejects": []}
+
+    def _retire(self, account: _Account, order: _Order) -> None:
+        """Remember a closed order, forgetting the account's oldest closed order past CLOSED_ORDERS_KEPT."""
+        account.closed_ids.append(order.id)
+        if len(account.closed_ids) > CLOSED_ORDERS_KEPT:
+            old = self._orders.pop(account.closed_ids.popleft(), None)
+            if old is not None and old.client_order_id is not None:
+                key = (old.account_id, old.client_order_id)
+                ids = self._by_client_id.get(key)
+                if ids is not None:
+                    ids.remove(old.id)
+                    if not ids:
+                        del self._by_client_id[key]
+
+    # ------------------------------------------------------------------------------------------------------------
+    # internals: stops
+
+    @staticmethod
+    def _stop_hit(order: _Order, trade_price: Decimal) -> bool:
+        stop = order.stop_price
+        assert stop is not None
+        return trade_price >= stop if order.is_buy else trade_price <= stop
+
+    @staticmethod
+    def _push_stop(market: _Market, order: _Order) -> None:
+        stop = order.stop_price
+        assert stop is not None
+        if order.is_buy:
+            heapq.heappush(market.buy_stops, (stop, order.id, order))
+        else:
+            heapq.heappush(market.sell_stops, (-stop, order.id, order))
+
+    def _collect_triggered(self, market: _Market, trade_price: Decimal) -> None:
+        heap = market.buy_stops
+        while heap and heap[0][0] <= trade_price:
+            order = heapq.heappop(heap)[2]
+            if order.done:
+                market.stop_dead -= 1
+            else:
+                self._triggered.append(order)
+        heap = market.sell_stops
+        negative = -trade_price
+        while heap and heap[0][0] <= negative:
+            order = heapq.heappop(heap)[2]
+            if order.done:
+                market.stop_dead -= 1
+            else:
+                self._triggered.append(order)
+
+    def _run_triggered(self) -> None:
+        queue = self._triggered
+        while queue:
+            order = queue.popleft()
+            if order.done:
+                continue
+            order.hidden = False
+            self._execute(order, self._markets[order.symbol])
+
+    # ------------------------------------------------------------------------------------------------------------
+    # internals: wire shapes and events
+
+    @staticmethod
+    def _avg_price(order: _Order, market: _Market) -> str:
+        quantum = market.price_quantum
+        if not order.executed:
+            return market.zero_price
+        exact = order.notional / order.executed
+        rounded = exact.quantize(quantum.scaleb(-AVG_PRICE_EXTRA_DECIMALS)).normalize()
+        if rounded.as_tuple().exponent > quantum.as_tuple().exponent:  # type: ignore[operator]
+            rounded = rounded.quantize(quantum)
+        return _fmt(rounded)
+
+    def _order_wire(self, order: _Order) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "order_id": order.id_str,
+            "id": order.id_str,
+            "symbol": order.symbol,
+            "exchange": "gemini",
+            "avg_execution_price": order.avg_str,
+            "side": "buy" if order.is_buy else "sell",
+            "type": order.order_type,
+            "timestamp": str(order.timestamp_ms // 1000),
+            "timestampms": order.timestamp_ms,
+            "is_live": not order.done and bool(order.remaining),
+            "is_cancelled": order.is_cancelled,
+            "is_hidden": order.hidden,
+            "was_forced": False,
+            "executed_amount": order.executed_str,
+            "remaining_amount": order.remaining_str,
+            "original_amount": order.original_str,
+            "price": order.price_str,
+            "options": list(order.options),
+        }
+        if order.client_order_id is not None:
+            wire["client_order_id"] = order.client_order_id
+        if order.is_cancelled:
+            wire["reason"] = order.reason
+        if order.stop_price is not None:
+            wire["stop_price"] = _fmt(order.stop_price)
+        return wire
+
+    def _event_wire(self, order: _Order, event_type: str, event_id: int | None) -> dict[str, Any]:
+        base = order.event_base
+        if base is None:
+            base = order.event_base = self._event_base(order)
+        if event_id is None:
+            event: dict[str, Any] = {"type": event_type, "order_id": order.id_str, **base}
+        else:
+            event = {"type": event_type, "order_id": order.id_str, "event_id": str(event_id), **base}
+        event["is_live"] = not order.done and bool(order.remaining)
+        event["is_cancelled"] = order.is_cancelled
+        event["is_hidden"] = order.hidden
+        event["avg_execution_price"] = order.avg_str
+        event["executed_amount"] = order.executed_str
+        event["remaining_amount"] = order.remaining_str
+        return event
+
+    @staticmethod
+    def _event_base(order: _Order) -> dict[str, Any]:
+        """The fields of an order's events that never change (all but type, ids and state)."""
+        base: dict[str, Any] = {"api_session": order.api_session}
+        if order.client_order_id is not None:
+            base["client_order_id"] = order.client_order_id
+        base["symbol"] = order.symbol
+        base["side"] = "buy" if order.is_buy else "sell"
+        base["order_type"] = order.order_type
+        if order.behavior is not None:
+            base["behavior"] = order.behavior
+        base["timestamp"] = str(order.timestamp_ms // 1000)
+        base["timestampms"] = order.timestamp_ms
+        base["original_amount"] = order.original_str
+        base["price"] = order.price_str
+        if order.stop_price is not None:
+            base["stop_price"] = _fmt(order.stop_price)
+        return base
+
+    def _emit(self, order: _Order, event_type: str, **extra: Any) -> None:
+        event_id = self._next_id
+        self._next_id = event_id + 1
+        if not self._listeners:
+            return
+        event = self._event_wire(order, event_type, event_id)
+        if extra:
+            event.update(extra)
+        batch = self._batch.get(order.account_id)
+        if batch is None:
+            self._batch[order.account_id] = [event]
+        else:
+            batch.append(event)
+
+    def _emit_rejected(self, order: _Order, reason: str, amount: object, price: object, stop: object) -> None:
+        event_id = self._new_id()
+        if not self._listeners:
+            return
+        event: dict[str, Any] = {
+            "type": "rejected",
+            "order_id": str(order.id),
+            "event_id": str(event_id),
+            "reason": reason,
+            "api_session": order.api_session,
+        }
+        if order.client_order_id is not None:
+            event["client_order_id"] = order.client_order_id
+        event["symbol"] = order.symbol
+        event["side"] = "buy" if order.is_buy else "sell"
+        event["order_type"] = order.order_type
+        if order.behavior is not None:
+            event["behavior"] = order.behavior
+        event["timestamp"] = str(order.timestamp_ms // 1000)
+        event["timestampms"] = order.timestamp_ms
+        event["is_live"] = False
+        parsed_amount = _to_decimal(amount)
+        if amount is not None:
+            event["original_amount"] = _fmt(parsed_amount) if parsed_amount is not None else _raw(amount)
+        if price is not None:
+            event["price"] = _fmt(order.price) if order.price else _raw(price)
+        if order.order_type == STOP_LIMIT and stop is not None:
+            event["stop_price"] = _fmt(order.stop_price) if order.stop_price is not None else _raw(stop)
+        self._batch.setdefault(order.account_id, []).append(event)
+
+    def _flush(self) -> None:
+        """Deliver this action's events: one listener call per account, accounts in order of first event."""
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, {}
+        listeners = tuple(self._listeners)
+        for account_id, events in batch.items():
+            for listener in listeners:
+                listener(account_id, events)
+
+    def _execution_wire(self, execution: _Execution) -> dict[str, Any]:
+        trade = execution.trade
+        wire: dict[str, Any] = {
+            "price": _fmt(trade.price),
+            "amount": _fmt(trade.amount),
+            "timestamp": trade.timestamp_ms // 1000,
+            "timestampms": trade.timestamp_ms,
+            "type": "Buy" if execution.is_buy else "Sell",
+            "aggressor": execution.aggressor,
+            "fee_currency": execution.fee_currency,
+            "fee_amount": _fmt_norm(execution.fee),
+            "tid": trade.tid,
+            "order_id": str(execution.order_id),
+        }
+        if execution.client_order_id is not None:
+            wire["client_order_id"] = execution.client_order_id
+        wire["exchange"] = "gemini"
+        wire["is_auction_fill"] = False
+        wire["is_clearing_fill"] = False
+        wire["symbol"] = self._markets[trade.symbol].upper
+        return wire
+
+    @staticmethod
+    def _levels_wire(side: _BookSide, limit: int) -> list[dict[str, str]]:
+        out = []
+        for level in side.iter_levels():
+            if limit and len(out) >= limit:
+                break
+            out.append(
+                {"price": _fmt(level.price), "amount": _fmt(level.total), "timestamp": str(level.updated_ms // 1000)}
+            )
+        return out
+
+    @staticmethod
+    def _expire_volume(market: _Market, now_ms: int) -> None:
+        window = market.volume
+        horizon = now_ms - VOLUME_WINDOW_MS
+        while window and window[0][0] < horizon:
+            _, qty, notional = window.popleft()
+            market.volume_base -= qty
+            market.volume_quote -= notional
