@@ -27,11 +27,18 @@ class Applied:
         order: the order after the event (None if the event was ignored).
         event: the event, for the caller's status messages.
         duplicate: True when the event (or its fill) had been applied before.
+        previous_state: the order's state before the event (None if the order was new to the blotter).
     """
 
     order: Order | None
     event: OrderEvent
     duplicate: bool = False
+    previous_state: OrderState | None = None
+
+    @property
+    def state_changed(self) -> bool:
+        """True when the event moved the order to a new state."""
+        return self.order is not None and self.order.state is not self.previous_state
 
 
 def _state_after(kind: EventKind, incoming: Order, current: Order | None) -> OrderState:
@@ -129,15 +136,14 @@ class Blotter:
 
     def reject_pending(self, client_order_id: str, reason: str, now_ms: int) -> Order | None:
         """The venue refused a pending order outright (an error answer to the new-order request)."""
-        order = self._pending.pop(client_order_id, None)
+        order = self._pending.get(client_order_id)
         if order is None:
             existing = self.by_client_order_id(client_order_id)
             if existing is not None and existing.state in (OrderState.PENDING_NEW, OrderState.UNKNOWN):
                 return self._set(existing.evolve(state=OrderState.REJECTED, reason=reason, updated_ms=now_ms))
             return None
-        rejected = order.evolve(state=OrderState.REJECTED, reason=reason, updated_ms=now_ms)
-        self._notify([rejected])
-        return rejected
+        # Kept (terminal) under its client order id, so a later `rejected` event matches this record.
+        return self._set(order.evolve(state=OrderState.REJECTED, reason=reason, updated_ms=now_ms))
 
     def mark_unknown(self, client_order_id: str, now_ms: int) -> Order | None:
         """The outcome of a pending order is not known (timeout, lost connection): state UNKNOWN."""
@@ -199,7 +205,7 @@ class Blotter:
             self._seen_events.add(event.event_id)
         if event.fill is not None:
             self._seen_trades.add(event.fill.trade_id)
-        return Applied(order, event)
+        return Applied(order, event, previous_state=current.state if current is not None else None)
 
     def apply_many(self, events: Iterable[OrderEvent], now_ms: int) -> list[Applied]:
         """Apply a batch of events in order; listeners hear once per changed order at the end."""

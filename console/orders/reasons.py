@@ -92,7 +92,7 @@ REJECT_REASONS: dict[str, ReasonText] = {
                    Severity.ERROR),
         ReasonText("InvalidStopPriceRatio", "Stop-limit: the limit price must be within 50% of the stop price.",
                    Severity.ERROR),
-        ReasonText("InsufficientFunds", "Not enough available balance: open orders already hold part of it.",
+        ReasonText("InsufficientFunds", "Not enough available balance for this order (open orders hold part of the balance).",
                    Severity.ERROR),
         ReasonText("MarketNotOpen", "The market is not accepting orders right now.", Severity.CRITICAL),
         ReasonText("AuctionNotOpen", "No auction is open for this symbol.", Severity.ERROR),

@@ -130,3 +130,25 @@ def test_transition_table():
     assert not can_transition(OrderState.CANCELLED, OrderState.PENDING_CANCEL)
     assert can_transition(OrderState.PENDING_CANCEL, OrderState.FILLED)
     assert can_transition(OrderState.UNKNOWN, OrderState.LIVE)
+
+
+def test_rest_reject_then_stream_reject_is_one_order_one_change():
+    b = Blotter()
+    b.add_pending(NewOrder("btcusd", Side.BUY, OrderType.LIMIT, D("100.00"), D("1"), "tc-a-000001"), 1)
+    b.reject_pending("tc-a-000001", "InsufficientFunds", 2)
+    applied = b.apply_event(
+        event(EventKind.REJECTED, "e1", state=OrderState.REJECTED, reason="InsufficientFunds"), 3
+    )
+    assert applied.previous_state is OrderState.REJECTED and not applied.state_changed
+    assert len(b.orders()) == 1 and b.orders()[0].order_id == "101"
+
+
+def test_stream_reject_then_rest_reject_changes_nothing():
+    b = Blotter()
+    b.add_pending(NewOrder("btcusd", Side.BUY, OrderType.LIMIT, D("100.00"), D("1"), "tc-a-000001"), 1)
+    applied = b.apply_event(
+        event(EventKind.REJECTED, "e1", state=OrderState.REJECTED, reason="InsufficientFunds"), 2
+    )
+    assert applied.previous_state is OrderState.PENDING_NEW and applied.state_changed
+    assert b.reject_pending("tc-a-000001", "InsufficientFunds", 3) is None
+    assert len(b.orders()) == 1
