@@ -190,6 +190,14 @@ class Blotter:
         if event.fill is not None and event.fill.trade_id in self._seen_trades:
             return Applied(None, event, duplicate=True)
         current = self._find(event.order)
+        if current is not None and current.state.is_terminal and event.fill is not None:
+            # A fill reported after the order ended (e.g. the REST answer of an IOC order came first): the
+            # final amounts stand; the fill's detail (trade id, fee, liquidity) is still recorded, once.
+            order = self._set(current.evolve(fills=current.fills + (event.fill,), updated_ms=now_ms))
+            self._seen_trades.add(event.fill.trade_id)
+            if event.event_id is not None:
+                self._seen_events.add(event.event_id)
+            return Applied(order, event, previous_state=current.state)
         state = _state_after(event.kind, event.order, current)
         incoming = event.order
         if event.kind in (EventKind.CANCELLED, EventKind.REJECTED) and event.reason:

@@ -152,3 +152,13 @@ def test_stream_reject_then_rest_reject_changes_nothing():
     assert applied.previous_state is OrderState.PENDING_NEW and applied.state_changed
     assert b.reject_pending("tc-a-000001", "InsufficientFunds", 3) is None
     assert len(b.orders()) == 1
+
+
+def test_fill_after_terminal_rest_answer_is_recorded_without_changing_state():
+    b = Blotter()
+    b.apply_snapshot(order(state=OrderState.CANCELLED, filled="0.4", remaining="0.6"), 1)
+    applied = b.apply_event(event(EventKind.FILL, "e1", filled="0.4", remaining="0.6", fill=fill("t1")), 2)
+    assert applied.order is not None and not applied.state_changed
+    assert b.get("101").state is OrderState.CANCELLED and b.get("101").filled == D("0.4")
+    assert [f.trade_id for f in b.get("101").fills] == ["t1"]
+    assert b.apply_event(event(EventKind.FILL, "e1", fill=fill("t1")), 3).duplicate

@@ -1,0 +1,53 @@
+"""Messages the console's widgets and session bridge post, named as facts in the past tense."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from console.orders.model import Order
+from console.orders.ticket import TicketInput
+from console.session import ConnectionState, StatusEntry
+
+
+class OrdersChanged(Message):
+    """Orders changed in the blotter (from the stream, a REST answer, or the console's own request)."""
+
+    def __init__(self, orders: list[Order]) -> None:
+        super().__init__()
+        self.orders = orders
+
+
+class StatusReported(Message):
+    """A status entry (fill, cancel, reject, connection news) is ready for the status pane."""
+
+    def __init__(self, entry: StatusEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+
+class ConnectionChanged(Message):
+    """The order-events stream changed state; the newest state replaces any queued older one."""
+
+    def __init__(self, state: ConnectionState, detail: str) -> None:
+        super().__init__()
+        self.state = state
+        self.detail = detail
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ConnectionChanged)
+
+
+class TicketSubmitted(Message):
+    """The trader submitted the order ticket (not yet validated)."""
+
+    def __init__(self, ticket: TicketInput) -> None:
+        super().__init__()
+        self.ticket = ticket
+
+
+class CancelRequested(Message):
+    """The trader asked to cancel one order."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__()
+        self.order_id = order_id

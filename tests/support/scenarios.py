@@ -1,0 +1,101 @@
+"""Screen states shared by the snapshot tests and ``make screenshots``: each drives the real pipeline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from console.exchange.accounts import DEMO_API_KEY
+from console.orders.model import ExecOption, OrderType, Side
+from console.orders.ticket import TicketInput
+from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.exchange_thread import ExchangeThread
+
+#: The port snapshot tests bind, so the URL in the header is the same in every picture.
+SNAPSHOT_PORT = 48787
+
+
+def seed_resting_orders(exchange: ExchangeThread) -> None:
+    """Rest a few demo-account orders away from the touch: from this key, and one 'from the web UI'."""
+    engine = exchange.server.engine
+    account = exchange.server.demo_account_id
+    orders = [
+        (DEMO_API_KEY, "btcusd", "buy", "0.25", "63000.00", None, "desk-bid-1"),
+        (DEMO_API_KEY, "btcusd", "sell", "0.10", "65500.00", None, "desk-ask-1"),
+        (DEMO_API_KEY, "ethusd", "buy", "2.5", "3050.00", None, "desk-eth-1"),
+        (DEMO_API_KEY, "solusd", "buy", "40", "150.000", "149.500", "desk-sol-stop"),
+        ("UI", "btcusd", "buy", "0.05", "62500.00", None, None),
+    ]
+    for session, symbol, side, amount, price, stop, cid in orders:
+        exchange.call(
+            engine.place_order,
+            account,
+            session,
+            symbol=symbol,
+            side=side,
+            order_type="exchange stop limit" if stop else "exchange limit",
+            amount=amount,
+            price=price,
+            stop_price=stop,
+            options=[],
+            client_order_id=cid,
+        )
+
+
+async def main_screen(pilot) -> None:
+    """The console live with resting orders."""
+    await wait_until_ready(pilot)
+    await wait_for(pilot, lambda: pilot.app.session.open_order_count() >= 5, what="the seeded orders")
+    await pilot.pause()
+
+
+async def ticket_errors(pilot) -> None:
+    """A stop-limit buy with a stop above its price, an off-tick price and an amount below the minimum."""
+    await wait_until_ready(pilot)
+    await pilot.press("o")
+    ticket = pilot.app.screen.query_one("#ticket")
+    ticket.query_one("#type").value = OrderType.STOP_LIMIT.value
+    await pilot.pause()
+    for field, text in (("#price", "64250.005"), ("#stop_price", "64300"), ("#amount", "0.000001")):
+        ticket.query_one(field).value = text
+    ticket.query_one("#price").focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def cancel_all_confirmation(pilot) -> None:
+    """The cancel-all confirmation over live orders from this session and the web UI."""
+    await main_screen(pilot)
+    await pilot.press("a")
+    await pilot.pause()
+
+
+async def status_reasons(pilot) -> None:
+    """Orders ended by execution options, a fill, a reject and a requested cancel, decoded in the status pane.
+
+    Every order here ends in one place (REST answer or stream event, whichever comes first), so the pane's
+    order of entries does not depend on that race.
+    """
+    await wait_until_ready(pilot)
+    session = pilot.app.session
+    book = await session.rest.book("btcusd", limit_bids=1, limit_asks=1)
+    best_bid, best_ask = book.bids[0], book.asks[0]
+    tickets = [
+        TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_ask.price + Decimal("5.00")), "0.01",
+                    option=ExecOption.MAKER_OR_CANCEL),
+        TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_ask.price), str(best_ask.amount + Decimal("0.5")),
+                    option=ExecOption.FILL_OR_KILL),
+        TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_bid.price), "0.02",
+                    option=ExecOption.IMMEDIATE_OR_CANCEL),
+        TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_ask.price), "0.01"),
+        TicketInput("btcusd", Side.BUY, OrderType.LIMIT, "60000.00", "1000"),
+    ]
+    pane = pilot.app.screen.query_one("#status")
+    for ticket in tickets:  # one status entry each; wait for it so the pane's order is deterministic
+        expected = len(pane.entries_text()) + 1
+        await session.submit(session.prepare(ticket))
+        await wait_for(pilot, lambda: len(pane.entries_text()) >= expected, what=f"the outcome of {ticket}")
+    resting = await session.submit(session.prepare(TicketInput("ethusd", Side.BUY, OrderType.LIMIT, "3000.00", "1")))
+    expected = len(pane.entries_text()) + 1
+    await session.cancel(resting.order_id)
+    await wait_for(pilot, lambda: len(pane.entries_text()) >= expected, what="the requested cancel")
+    await pilot.pause()

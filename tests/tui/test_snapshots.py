@@ -1,0 +1,39 @@
+"""SVG snapshots of the console's states, each reached through the real exchange over loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import scenarios
+from tests.support.console_app import make_app
+
+
+@pytest.fixture
+def app(snapshot_exchange):
+    return make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+
+
+def test_main_screen(snap_compare, snapshot_exchange):
+    scenarios.seed_resting_orders(snapshot_exchange)
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.main_screen)
+
+
+def test_main_screen_80x24(snap_compare, snapshot_exchange):
+    scenarios.seed_resting_orders(snapshot_exchange)
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)
+
+
+def test_ticket_with_validation_errors(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_errors)
+
+
+def test_cancel_all_confirmation(snap_compare, snapshot_exchange):
+    scenarios.seed_resting_orders(snapshot_exchange)
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.cancel_all_confirmation)
+
+
+def test_status_pane_with_several_reasons(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.status_reasons)
