@@ -23,8 +23,9 @@ LEVEL_STEP_BPS = Decimal("1")
 #: Quote sizes are 1..QUOTE_LOTS_MAX lots, taker orders 1..FLOW_LOTS_MAX lots (a lot is defined in ``_lot``).
 QUOTE_LOTS_MAX = 20
 FLOW_LOTS_MAX = 5
-#: A lot is worth at least this much in quote currency for pairs quoted in these currencies.
-LOT_MIN_NOTIONAL = Decimal(50)
+#: A lot is worth at least this much in quote currency for pairs quoted in these currencies (a desk-sized
+#: book: BTCUSD levels of 0.1 to 2 BTC).
+LOT_MIN_NOTIONAL = Decimal(2000)
 FIAT_LIKE = frozenset({"USD", "USDT", "USDC", "GUSD", "EUR", "GBP", "SGD", "AUD", "CAD"})
 #: Chance that a symbol gets one taker order in a ``step_flow``, and that ``step`` runs ``step_flow``.
 FLOW_PROBABILITY = 0.6
