@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["exchange"]:
         from console.exchange.__main__ import main as exchange_main
 
-        return exchange_main(argv[1:])
+        return exchange_main(argv[1:], prog="trading-console exchange")
     args = _parser().parse_args(argv)
     try:
         settings = build_settings(args, os.environ)

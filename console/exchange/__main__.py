@@ -173,16 +173,17 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m console.exchange") -> int:
     """Run the local exchange until SIGINT/SIGTERM (or stdin EOF with ``--exit-with-stdin``).
 
     Args:
         argv: arguments without the program name; ``sys.argv[1:]`` when None.
+        prog: the program name shown in usage messages.
 
     Returns:
         Process exit status: 0 after a clean stop, 1 if the port cannot be bound, 2 for bad arguments.
     """
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(None if argv is None else list(argv))
     logging.basicConfig(
         stream=sys.stderr,

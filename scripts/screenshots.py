@@ -1,0 +1,55 @@
+"""Regenerate screenshots/*.svg: each state reached through the real pipeline against the local exchange.
+
+Run with ``make screenshots``. The pictures are the same scenarios the snapshot tests check.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import scenarios  # noqa: E402
+from tests.support.console_app import make_app  # noqa: E402
+from tests.support.exchange_thread import ExchangeThread  # noqa: E402
+
+SHOTS = [
+    # (file name, terminal size, seed resting orders first, scenario)
+    ("main-screen.svg", (120, 36), True, scenarios.main_screen),
+    ("main-screen-80x24.svg", (80, 24), True, scenarios.main_screen),
+    ("ticket-validation-errors.svg", (120, 36), False, scenarios.ticket_errors),
+    ("cancel-all-confirmation.svg", (120, 36), True, scenarios.cancel_all_confirmation),
+    ("status-pane-reasons.svg", (120, 36), False, scenarios.status_reasons),
+]
+
+
+def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario) -> Path:
+    with ExchangeThread(port=scenarios.SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60) as exchange:
+        if seed_orders:
+            scenarios.seed_resting_orders(exchange)
+        app = make_app(exchange.server.rest_url, exchange.server.ws_url)
+        out: dict[str, str] = {}
+
+        async def auto_pilot(pilot) -> None:
+            await scenario(pilot)
+            await pilot.pause()
+            out["svg"] = app.export_screenshot(title="Trading console")
+            app.exit()
+
+        app.run(headless=True, size=size, auto_pilot=auto_pilot)
+    path = ROOT / "screenshots" / name
+    path.write_text(out["svg"], encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    (ROOT / "screenshots").mkdir(exist_ok=True)
+    for name, size, seed_orders, scenario in SHOTS:
+        print(shoot(name, size, seed_orders, scenario).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
