@@ -431,7 +431,7 @@ async def test_balances_shape_and_holds(trader: PrivateClient) -> None:
         "available": "500000",
         "availableForWithdrawal": "500000",
     }
-    assert set(before) == {"USD", "BTC", "ETH", "SOL", "LTC", "DOGE"}
+    assert set(before) == {"USD", "BTC", "ETH", "SOL", "LTC", "DOGE", "GUSD"}
     await place(trader, "sell", "2", "70000.00")
     after = {b["currency"]: b for b in await trader.ok("/v1/balances")}
     assert (after["BTC"]["amount"], after["BTC"]["available"]) == ("10", "8")
