@@ -51,3 +51,10 @@ class CancelRequested(Message):
     def __init__(self, order_id: str) -> None:
         super().__init__()
         self.order_id = order_id
+
+
+class AccountActivity(Message):
+    """Something changed the account's balances or fills (a fill, a sub-account switch); views reload."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AccountActivity)
