@@ -87,6 +87,9 @@ Each choice names the constant that carries it, when there is one, so it is easy
     quote currency's last price against USD, when the exchange lists that pair). The first tier is the engine's
     maker/taker bps. /v1/notionalvolume reports the account's current tier for api_*, web_* and fix_* alike;
     /v1/tradevolume lists one object per symbol and UTC day with traded volume, as one inner array per symbol.
+    Volumes and notionals go out as JSON numbers, as in the docs' examples: computed in Decimal, rounded (USD
+    notional to cents), then written through float's shortest repr, which keeps every digit up to 15 significant
+    ones; the client reads JSON numbers back as Decimal. Balances and fees stay decimal strings.
 22. /v1/wrap/:symbol converts at price 1 with no fee for symbols whose details say wrap_enabled (gusdusd); any
     other symbol is InvalidSymbol (400). Amount checks use the symbol's increments (InvalidQuantity); funds must
     be available net of holds (InsufficientFunds, 406). `orderId` comes from the engine's id counter; a wrap is

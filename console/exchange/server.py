@@ -561,10 +561,10 @@ class ExchangeServer:
             "/v1/orders/history": self._orders_history,
             "/v1/tradevolume": self._tradevolume,
             "/v1/notionalvolume": self._notionalvolume,
-            "/v1/wrap/{symbol}": self._wrap,
         }
         for path, handler in private.items():
             app.router.add_post(path, self._private_route(handler))
+        app.router.add_post("/v1/wrap/{symbol}", self._wrap)
         app.router.add_get("/v1/symbols", self._symbols, allow_head=False)
         app.router.add_get("/v1/symbols/details/{symbol}", self._symbol_details, allow_head=False)
         app.router.add_get("/v1/pubticker/{symbol}", self._pubticker, allow_head=False)
@@ -641,8 +641,6 @@ class ExchangeServer:
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def route(request: web.Request) -> web.Response:
             key, payload = self._authenticate(request)
-            if request.match_info:  # path parameters such as /v1/wrap/{symbol}
-                payload = {**payload, "_path": dict(request.match_info)}
             return _ok(handler(key, payload))
 
         route.__name__ = getattr(handler, "__name__", "route")
@@ -743,17 +741,22 @@ class ExchangeServer:
         """``POST /v1/notionalvolume`` (§3.9) → fee bps of the account's tier and its 30-day notional volume."""
         return self._engine.notional_volume(key.account_id)
 
-    def _wrap(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/wrap/:symbol`` (§3.10) → the wrap receipt; only for wrap-enabled symbols (CHOICES 22)."""
+    async def _wrap(self, request: web.Request) -> web.Response:
+        """``POST /v1/wrap/:symbol`` (§3.10) → the wrap receipt; only for wrap-enabled symbols (CHOICES 22).
+
+        The payload's ``request`` names the full path (``"/v1/wrap/GUSDUSD"``); the symbol comes from the URL.
+        """
+        key, p = self._authenticate(request)
         for name in ("amount", "side"):
             _require(p, name)
-        return self._engine.wrap(
+        receipt = self._engine.wrap(
             key.account_id,
-            p["_path"]["symbol"],
+            request.match_info["symbol"],
             amount=p["amount"],
             side=p["side"],
             client_order_id=p.get("client_order_id"),
         )
+        return _ok(receipt)
 
     # -- public endpoints --------------------------------------------------------------------------------------------
 

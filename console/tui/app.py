@@ -16,7 +16,7 @@ from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.settings import Settings
-from console.tui.messages import AccountActivity, ConnectionChanged, OrdersChanged, StatusReported
+from console.tui.messages import AccountChanged, ConnectionChanged, OrdersChanged, StatusReported
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.ticket import OrderTicket
@@ -66,7 +66,7 @@ class TradingConsoleApp(App):
         """Session status callback: to the status pane; a fill or a MissingRole also reaches the account views."""
         self.main_screen.post_message(StatusReported(entry))
         if entry.code == "Fill":
-            self.screen.post_message(AccountActivity())
+            self.screen.post_message(AccountChanged())
         elif entry.code == "MissingRole" and not self.read_only:
             self.call_later(self.enter_read_only)
 
@@ -86,7 +86,7 @@ class TradingConsoleApp(App):
         self.main_screen.post_message(
             StatusReported(StatusEntry(self.clock_ms(), Severity.INFO, "Sub-account", "", f"Now acting on {name}."))
         )
-        self.screen.post_message(AccountActivity())
+        self.screen.post_message(AccountChanged())
 
     @work(exclusive=True, group="bootstrap", exit_on_error=False)
     async def bootstrap(self) -> None:

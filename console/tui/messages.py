@@ -53,8 +53,8 @@ class CancelRequested(Message):
         self.order_id = order_id
 
 
-class AccountActivity(Message):
-    """Something changed the account's balances or fills (a fill, a sub-account switch); views reload."""
+class AccountChanged(Message):
+    """The account's balances or fills changed (a fill arrived, or the sub-account was switched); views reload."""
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, AccountActivity)
+        return isinstance(message, AccountChanged)

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 
 from console.account import AccountService
 from console.gemini.errors import ApiError, GeminiError
+from console.tui.messages import AccountChanged
 
 
 def utc_time(time_ms: int) -> str:
@@ -95,5 +96,5 @@ class AccountView(Screen):
         status.update(text)
         status.set_class(error, "-error")
 
-    def on_account_activity(self, message: object) -> None:
+    def on_account_changed(self, message: AccountChanged) -> None:
         """A fill (or a sub-account switch) happened: views showing balances or fills reload (see subclasses)."""

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import BalanceRow
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, money
 
 
@@ -35,5 +36,5 @@ class BalancesScreen(AccountView):
             table.add_row(row.currency, money(row.total), money(row.available), money(row.held), key=row.currency)
         self.set_status(f"{len(self.rows)} currencies · updated after each fill")
 
-    def on_account_activity(self, message: object) -> None:
+    def on_account_changed(self, message: AccountChanged) -> None:
         self.load()

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from console.account import FeeSummary
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, money
 
 
@@ -43,5 +44,5 @@ class FeesScreen(AccountView):
                           key=v.symbol)
         self.set_status(f"{len(summary.volumes)} symbols traded")
 
-    def on_account_activity(self, message: object) -> None:
+    def on_account_changed(self, message: AccountChanged) -> None:
         self.load()

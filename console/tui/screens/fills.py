@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import FillRecord
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, money, utc_time
 
 
@@ -47,5 +48,5 @@ class FillsScreen(AccountView):
         broken = sum(1 for f in self.fills if f.broken)
         self.set_status(f"{len(self.fills)} fills" + (f" · {broken} broken" if broken else ""), error=bool(broken))
 
-    def on_account_activity(self, message: object) -> None:
+    def on_account_changed(self, message: AccountChanged) -> None:
         self.load()

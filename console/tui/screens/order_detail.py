@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import OrderRecord
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, money, utc_time
 
 
@@ -64,5 +65,5 @@ class OrderDetailScreen(AccountView):
         fills.border_title = f"Trades ({len(o.fills)})"
         self.set_status(f"/v1/order/status {o.order_id}: {len(o.fills)} trade{'s' if len(o.fills) != 1 else ''}")
 
-    def on_account_activity(self, message: object) -> None:
+    def on_account_changed(self, message: AccountChanged) -> None:
         self.load()
