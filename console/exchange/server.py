@@ -51,7 +51,8 @@ DEMO_ACCOUNT_NAME = "primary"
 
 # CHOICE: endpoints a master key may not call even with an "account" (NotGroupApiCompatible, §1.4). Gemini says
 # master keys do not support cancel-on-disconnect via heartbeat, so /v1/heartbeat is the one such endpoint here;
-# every other private endpoint is a single-account endpoint that takes "account".
+# every other private endpoint is a single-account endpoint that takes "account". The role is checked before the
+# account (MissingRole first), so an Auditor master key gets MissingRole there, as on any Trader-only endpoint.
 MASTER_INCOMPATIBLE_PATHS = frozenset({"/v1/heartbeat"})
 # CHOICE: a master key on the order events WebSocket without "account" streams every sub-account of its group, each
 # event carrying `account_name` (§4.1); with "account" it streams that sub-account only.

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from console.exchange.accounts import AUDITOR, DEMO_API_KEY, DEMO_API_SECRET, ApiKey
 from tests.support import account_scenarios as scenarios
 from tests.support.console_app import FIXED_NOW_MS, wait_for, wait_until_ready
 
@@ -206,3 +207,20 @@ VIEWS = [
 def test_account_view_snapshots(snap_compare, snapshot_account_exchange, role, scenario) -> None:
     app = scenarios.app_for(snapshot_account_exchange, role)
     assert snap_compare(app, terminal_size=(80, 24), run_before=scenario)
+
+
+async def test_missing_role_on_an_order_turns_the_console_read_only(account_exchange) -> None:
+    # The key starts as a Trader, then loses the role on the venue mid-session (as when it is edited on the
+    # website): the start-up probe passed, so the refused order is what switches the console to read-only.
+    server = account_exchange.server
+    app = scenarios.app_for(account_exchange)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_ready(pilot)
+        assert not app.read_only
+        demoted = ApiKey(DEMO_API_KEY, DEMO_API_SECRET, server.demo_account_id, frozenset({AUDITOR}))
+        account_exchange.call(server.keystore.add, demoted)
+        await pilot.press("o", *"60000.00", "tab", *"0.01", "enter")
+        await wait_for(pilot, lambda: app.read_only, what="read-only after MissingRole")
+        assert app.main_screen.query_one("#read-only-banner").display
+        assert app.main_screen.query_one("#ticket").disabled
+        assert engine_call(account_exchange, "open_order_count", server.demo_account_id) == 1  # nothing placed
