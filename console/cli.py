@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ws-url", help="WebSocket base URL (default: derived from --rest-url)")
     parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS),
                         help="comma-separated symbols the ticket offers (default: %(default)s)")
+    parser.add_argument("--accounts", default="",
+                        help="master keys: comma-separated sub-account nicknames to switch between (first = start)")
     parser.add_argument("--log-file", type=Path, help="where to write the console's log (default: state dir)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -76,7 +78,9 @@ def build_settings(args: argparse.Namespace, environ: os._Environ | dict) -> Set
         raise UsageError(str(exc)) from None
     if credentials is None:
         raise UsageError("Set GEMINI_API_KEY and GEMINI_API_SECRET to trade on " + rest)
-    return Settings(environment=environment, rest_url=rest, ws_url=ws, credentials=credentials, symbols=symbols)
+    sub_accounts = tuple(a.strip() for a in args.accounts.split(",") if a.strip())
+    return Settings(environment=environment, rest_url=rest, ws_url=ws, credentials=credentials, symbols=symbols,
+                    sub_accounts=sub_accounts)
 
 
 def _configure_logging(log_file: Path | None) -> Path:
@@ -102,7 +106,8 @@ def run_console(settings: Settings) -> int:
 
     nonce = NonceSource()
     session = TradingSession(
-        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce),
+        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce,
+                         account=settings.sub_accounts[0] if settings.sub_accounts else None),
         OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce),
         api_key=settings.credentials.api_key,
         symbols=settings.symbols,

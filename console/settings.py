@@ -40,6 +40,7 @@ class Settings:
         ws_url: WebSocket base URL, e.g. ``"wss://api.sandbox.gemini.com"``.
         credentials: the API key and secret (the secret is a ``SecretStr``).
         symbols: the symbols the ticket offers, lowercase.
+        sub_accounts: for a master key, the sub-account nicknames the console may switch between (first = start).
     """
 
     environment: Environment
@@ -47,3 +48,4 @@ class Settings:
     ws_url: str
     credentials: Credentials
     symbols: tuple[str, ...] = field(default=DEFAULT_SYMBOLS)
+    sub_accounts: tuple[str, ...] = ()

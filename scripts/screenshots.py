@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import scenarios  # noqa: E402
+from tests.support import account_scenarios, scenarios  # noqa: E402
 from tests.support.console_app import make_app  # noqa: E402
 from tests.support.exchange_thread import ExchangeThread  # noqa: E402
 
@@ -23,6 +23,41 @@ SHOTS = [
     ("cancel-all-confirmation.svg", (120, 36), True, scenarios.cancel_all_confirmation),
     ("status-pane-reasons.svg", (120, 36), False, scenarios.status_reasons),
 ]
+
+
+ACCOUNT_SHOTS = [
+    # (file name, key role, scenario): the account views at 80x24, same states as their snapshot tests
+    ("order-history.svg", "trader", account_scenarios.history_view),
+    ("fills.svg", "trader", account_scenarios.fills_view),
+    ("balances.svg", "trader", account_scenarios.balances_view),
+    ("fees-and-volume.svg", "trader", account_scenarios.fees_view),
+    ("order-detail.svg", "trader", account_scenarios.order_detail_view),
+    ("wrap.svg", "trader", account_scenarios.wrap_view),
+    ("sub-account-switcher.svg", "master", account_scenarios.sub_account_switcher),
+    ("read-only-auditor.svg", "auditor", account_scenarios.read_only),
+]
+
+
+def _run(app, size: tuple[int, int], scenario) -> str:
+    out: dict[str, str] = {}
+
+    async def auto_pilot(pilot) -> None:
+        await scenario(pilot)
+        await pilot.pause()
+        out["svg"] = app.export_screenshot(title="Trading console")
+        app.exit()
+
+    app.run(headless=True, size=size, auto_pilot=auto_pilot)
+    return out["svg"]
+
+
+def shoot_account(name: str, role: str, scenario) -> Path:
+    with account_scenarios.account_exchange() as exchange:
+        account_scenarios.seed_account_activity(exchange)
+        svg = _run(account_scenarios.app_for(exchange, role), (80, 24), scenario)
+    path = ROOT / "screenshots" / name
+    path.write_text(svg, encoding="utf-8")
+    return path
 
 
 def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario) -> Path:
@@ -48,6 +83,8 @@ def main() -> int:
     (ROOT / "screenshots").mkdir(exist_ok=True)
     for name, size, seed_orders, scenario in SHOTS:
         print(shoot(name, size, seed_orders, scenario).relative_to(ROOT))
+    for name, role, scenario in ACCOUNT_SHOTS:
+        print(shoot_account(name, role, scenario).relative_to(ROOT))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,11 +16,17 @@ __all__ = [
     "DEMO_AUDITOR_API_KEY",
     "DEMO_AUDITOR_API_SECRET",
     "DEMO_BALANCES",
+    "DEMO_MASTER_API_KEY",
+    "DEMO_MASTER_API_SECRET",
+    "DEMO_SECONDARY_ACCOUNT_NAME",
+    "DEMO_SECONDARY_BALANCES",
+    "MASTER_KEY_PREFIX",
     "FUND_MANAGER",
     "TRADER",
     "ApiKey",
     "KeyStore",
     "demo_keys",
+    "demo_master_key",
 ]
 
 # Role names as Gemini spells them in MissingRole messages (shared/gemini-api.md §1.5).
@@ -38,6 +44,14 @@ DEMO_API_SECRET = "LocalDemoSecretNotForRealUse"
 DEMO_AUDITOR_API_KEY = "account-LocalDemoAuditor0001"
 DEMO_AUDITOR_API_SECRET = "LocalDemoAuditSecretNotReal1"
 
+# A master key over the demo group: sub-accounts "primary" (the demo account) and "secondary" (shared/gemini-api.md
+# §1.4). It must name the sub-account in every payload's "account" field.
+MASTER_KEY_PREFIX = "master-"
+DEMO_MASTER_API_KEY = "master-LocalDemoMaster000001"
+DEMO_MASTER_API_SECRET = "LocalDemoMasterSecretNotReal"
+DEMO_SECONDARY_ACCOUNT_NAME = "secondary"
+DEMO_SECONDARY_BALANCES: dict[str, str] = {"USD": "75000", "BTC": "1.5", "ETH": "20"}
+
 # Starting balances of the demo account "primary" (currency → amount, decimal strings).
 DEMO_BALANCES: dict[str, str] = {
     "USD": "500000",
@@ -46,6 +60,7 @@ DEMO_BALANCES: dict[str, str] = {
     "SOL": "5000",
     "LTC": "1000",
     "DOGE": "1000000",
+    "GUSD": "25000",
 }
 
 
@@ -61,6 +76,12 @@ class ApiKey:
         roles: a subset of ``{"Trader", "FundManager", "Auditor"}`` (shared/gemini-api.md §1.5).
         require_heartbeat: if true, 30 s without an authenticated call cancels the orders this key placed (§1.6).
         time_based_nonce: if true, nonces are Unix seconds within ±30 s of server time instead of increasing (§1.3).
+        accounts: for a master key (``"master-..."``), its group's sub-accounts by nickname → engine account id;
+            ``account_id`` is then only the group's default and a payload must name its ``account`` (§1.4).
+
+    Raises:
+        ValueError: unknown roles; a ``master-`` key without sub-accounts, or sub-accounts on an account key;
+            a master key with ``require_heartbeat`` (Gemini: master keys have no cancel-on-disconnect, §1.4).
     """
 
     key: str
@@ -69,6 +90,12 @@ class ApiKey:
     roles: frozenset[str] = field(default_factory=lambda: frozenset({TRADER}))
     require_heartbeat: bool = False
     time_based_nonce: bool = False
+    accounts: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+    @property
+    def is_master(self) -> bool:
+        """True for a master (group) key: its public string starts with ``master-``."""
+        return self.key.startswith(MASTER_KEY_PREFIX)
 
     def __post_init__(self) -> None:
         if not isinstance(self.secret, SecretStr):  # accept a plain str for convenience, store it wrapped
@@ -78,6 +105,13 @@ class ApiKey:
         if unknown:
             raise ValueError(f"unknown role(s) {sorted(unknown)}; expected a subset of {sorted(ALL_ROLES)}")
         object.__setattr__(self, "roles", roles)
+        object.__setattr__(self, "accounts", dict(self.accounts))
+        if self.is_master and not self.accounts:
+            raise ValueError("a master key needs at least one sub-account")
+        if self.accounts and not self.is_master:
+            raise ValueError("only master keys ('master-...') act on sub-accounts")
+        if self.is_master and self.require_heartbeat:
+            raise ValueError("master keys do not support Require Heartbeat sessions")
 
 
 def demo_keys(account_id: int) -> list[ApiKey]:
@@ -86,6 +120,14 @@ def demo_keys(account_id: int) -> list[ApiKey]:
         ApiKey(DEMO_API_KEY, SecretStr(DEMO_API_SECRET), account_id, frozenset({TRADER})),
         ApiKey(DEMO_AUDITOR_API_KEY, SecretStr(DEMO_AUDITOR_API_SECRET), account_id, frozenset({AUDITOR})),
     ]
+
+
+def demo_master_key(accounts: Mapping[str, int]) -> ApiKey:
+    """Return the built-in demo master key (Trader role) over ``accounts`` (nickname → engine account id)."""
+    default = next(iter(accounts.values()))
+    return ApiKey(
+        DEMO_MASTER_API_KEY, SecretStr(DEMO_MASTER_API_SECRET), default, frozenset({TRADER}), accounts=accounts
+    )
 
 
 class KeyStore:

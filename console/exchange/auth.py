@@ -79,6 +79,10 @@ ENDPOINT_ROLES: dict[str, tuple[str, ...]] = {
     "/v1/mytrades": (TRADER, AUDITOR),
     "/v1/order/events": (TRADER, AUDITOR),
     "/v1/balances": (TRADER, FUND_MANAGER, AUDITOR),
+    "/v1/orders/history": (TRADER, AUDITOR),
+    "/v1/tradevolume": (TRADER, AUDITOR),
+    "/v1/notionalvolume": (TRADER, AUDITOR),
+    "/v1/wrap/{symbol}": (TRADER,),  # keyed by the route template: the URL names the symbol
 }
 
 # Stable order in which roles are listed in messages.
@@ -227,7 +231,8 @@ def verify_private_request(
 def require_role(key: ApiKey, endpoint: str) -> None:
     """Check that ``key`` holds one of the roles ``endpoint`` needs (shared/gemini-api.md §1.5).
 
-    Endpoints missing from :data:`ENDPOINT_ROLES` need no role.
+    Endpoints missing from :data:`ENDPOINT_ROLES` need no role. ``endpoint`` is the route template for paths
+    with parameters (``"/v1/wrap/{symbol}"``).
 
     Raises:
         ExchangeError: ``MissingRole`` with HTTP 403 and Gemini's message style, e.g. "To access this endpoint, you

@@ -74,6 +74,29 @@ Each choice names the constant that carries it, when there is one, so it is easy
     more decimals than the increment but on it ("64250.000") is echoed at the increment's decimals ("64250.00").
 18. Memory: each account keeps its last CLOSED_ORDERS_KEPT closed orders and TRADES_KEPT executions; each symbol
     keeps its last TRADES_KEPT public trades. Older ones are forgotten (order_status then answers 404).
+19. /v1/orders/history: closed orders (filled or cancelled) only, newest submit time first (ties: higher id
+    first), each with its `trades` (the /v1/mytrades objects, oldest first). `timestamp` (s or ms) is an
+    EXCLUSIVE UPPER bound on the submit time, so the docs' backward-paging recipe "next timestamp = the last
+    (oldest) order's timestampms + 1" re-includes the orders of that same millisecond: a walker must drop the
+    ids it has seen. limit_orders defaults to 50 and is capped at MAX_LIMIT_ORDERS (500).
+20. /v1/mytrades with `timestamp`: the OLDEST `limit_trades` trades at or after it, newest first within the
+    page; without `timestamp`, the newest `limit_trades`. Only this reading lets a client walk its whole history
+    with the one documented lower bound: next timestamp = the page's newest timestampms (inclusive, so
+    same-millisecond trades come again and are dropped by tid).
+21. Fees come from FEE_TIERS by the account's 30-day notional volume in USD (trades of non-USD quotes count at the
+    quote currency's last price against USD, when the exchange lists that pair). The first tier is the engine's
+    maker/taker bps. /v1/notionalvolume reports the account's current tier for api_*, web_* and fix_* alike;
+    /v1/tradevolume lists one object per symbol and UTC day with traded volume, as one inner array per symbol.
+    Volumes and notionals go out as JSON numbers, as in the docs' examples: computed in Decimal, rounded (USD
+    notional to cents), then written through float's shortest repr, which keeps every digit up to 15 significant
+    ones; the client reads JSON numbers back as Decimal. Balances and fees stay decimal strings.
+22. /v1/wrap/:symbol converts at price 1 with no fee for symbols whose details say wrap_enabled (gusdusd); any
+    other symbol is InvalidSymbol (400). Amount checks use the symbol's increments (InvalidQuantity); funds must
+    be available net of holds (InsufficientFunds, 406). `orderId` comes from the engine's id counter; a wrap is
+    a conversion, not an order: it leaves no order, no order events, no trade.
+23. Broken trades: break_trade(tid, "manual" | "full") is an operator action (no API). It marks both sides'
+    /v1/mytrades objects with `break` and the public trade with `broken: true`; balances, fees, volumes and the
+    orders' executed amounts stay as they were (how Gemini settles a break is not documented).
 """
 
 __all__ = [
@@ -100,6 +123,17 @@ TRADING_CLOSED_REJECT_REASON = "MarketNotOpen"
 SYMBOL_STATUSES = frozenset({"open", "closed", "cancel_only", "post_only", "limit_only"})
 NOT_OPEN_STATUSES = frozenset({"closed", "cancel_only"})
 MAX_LIMIT_TRADES = 500
+MAX_LIMIT_ORDERS = 500
+DEFAULT_LIMIT_ORDERS = 50
+#: 30-day notional volume (USD) at which each fee tier starts → (maker bps, taker bps). The first tier's rates are
+#: replaced by the engine's ``maker_fee_bps`` / ``taker_fee_bps`` (CHOICES 21).
+FEE_TIERS: tuple[tuple[Decimal, int, int], ...] = (
+    (Decimal(0), 10, 35),
+    (Decimal(1_000_000), 8, 30),
+    (Decimal(5_000_000), 5, 25),
+    (Decimal(50_000_000), 2, 20),
+)
+FEE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000
 CLOSED_ORDERS_KEPT = 10_000
 TRADES_KEPT = 10_000
 AVG_PRICE_EXTRA_DECIMALS = 8
@@ -228,7 +262,8 @@ def _quantum(increment: Decimal) -> Decimal:
 
 
 class _Account:
-    __slots__ = ("id", "name", "balances", "holds", "open_orders", "closed_ids", "executions", "own")
+    __slots__ = ("id", "name", "balances", "holds", "open_orders", "closed_ids", "executions", "own", "volume",
+                 "volume_usd")
 
     def __init__(self, account_id: int, name: str) -> None:
         self.id = account_id
@@ -239,6 +274,8 @@ class _Account:
         self.closed_ids: deque[int] = deque()
         self.executions: deque[_Execution] = deque(maxlen=TRADES_KEPT)
         self.own: dict[tuple[str, bool], _OwnPrices] = {}  # (symbol, is_buy) -> resting prices
+        self.volume: deque[tuple[int, Decimal]] = deque()  # (trade time ms, USD notional) of the last 30 days
+        self.volume_usd = _ZERO
 
 
 class _Order:
@@ -311,7 +348,7 @@ class _Trade:
 class _Execution:
     """One side of a trade as its account sees it."""
 
-    __slots__ = ("trade", "order_id", "client_order_id", "is_buy", "aggressor", "fee", "fee_currency")
+    __slots__ = ("trade", "order_id", "client_order_id", "is_buy", "aggressor", "fee", "fee_currency", "broken")
 
     def __init__(self, trade: _Trade, order: _Order, aggressor: bool, fee: Decimal, fee_currency: str) -> None:
         self.trade = trade
@@ -321,6 +358,7 @@ class _Execution:
         self.aggressor = aggressor
         self.fee = fee
         self.fee_currency = fee_currency
+        self.broken: str | None = None  # "manual" or "full" once the trade is broken (CHOICES 23)
 
 
 class _Level:
@@ -515,6 +553,9 @@ class MatchingEngine:
         self._clock_ms = clock_ms
         self._maker_rate = Decimal(maker_fee_bps) / Decimal(10_000)
         self._taker_rate = Decimal(taker_fee_bps) / Decimal(10_000)
+        self._fee_tiers = ((Decimal(0), maker_fee_bps, taker_fee_bps),) + tuple(
+            tier for tier in FEE_TIERS[1:] if tier[1] <= maker_fee_bps and tier[2] <= taker_fee_bps
+        )
         self._hold_factor = _ONE + max(self._maker_rate, self._taker_rate)
         self._band = Decimal(price_band)
         self._next_id = first_order_id
@@ -529,6 +570,7 @@ class MatchingEngine:
         self._triggered: deque[_Order] = deque()
         self._trading_open = True
         self._fees: dict[str, Decimal] = {}
+        self._broken_tids: set[int] = set()
         self._now = 0
 
     # ------------------------------------------------------------------------------------------------------------
@@ -772,7 +814,8 @@ class MatchingEngine:
             account_id: the account.
             symbol: only this symbol (any case); None for all.
             limit_trades: at most this many (capped at 500).
-            timestamp: only trades at or after this time, in seconds, or in ms when >= 1e12.
+            timestamp: only trades at or after this time, in seconds, or in ms when >= 1e12; with it, the page
+                holds the OLDEST ``limit_trades`` such trades (CHOICES 20), still newest first.
 
         Raises:
             ExchangeError: ``InvalidSymbol`` for an unknown symbol.
@@ -782,13 +825,20 @@ class MatchingEngine:
         since_ms = None if timestamp is None else (timestamp if timestamp >= 1_000_000_000_000 else timestamp * 1000)
         limit = max(0, min(limit_trades, MAX_LIMIT_TRADES))
         out: list[dict[str, Any]] = []
+        if since_ms is not None:  # the OLDEST `limit` at or after since_ms, newest first (CHOICES 20)
+            start = bisect.bisect_left([e.trade.timestamp_ms for e in account.executions], since_ms)
+            for index in range(start, len(account.executions)):
+                if len(out) >= limit:
+                    break
+                execution = account.executions[index]
+                if wanted is None or execution.trade.symbol == wanted:
+                    out.append(self._execution_wire(execution))
+            out.reverse()
+            return out
         for execution in reversed(account.executions):
             if len(out) >= limit:
                 break
-            trade = execution.trade
-            if since_ms is not None and trade.timestamp_ms < since_ms:
-                break  # executions are in time order
-            if wanted is None or trade.symbol == wanted:
+            if wanted is None or execution.trade.symbol == wanted:
                 out.append(self._execution_wire(execution))
         return out
 
@@ -820,10 +870,213 @@ class MatchingEngine:
                     "amount": _fmt(trade.amount),
                     "exchange": "gemini",
                     "type": "buy" if trade.taker_is_buy else "sell",
-                    "broken": False,
+                    "broken": trade.tid in self._broken_tids,
                 }
             )
         return out
+
+    def break_trade(self, tid: int, kind: str = "manual") -> int:
+        """Break a trade as an exchange operator would (CHOICES 23); returns how many executions were marked.
+
+        Raises:
+            ValueError: ``kind`` is not ``"manual"`` or ``"full"``.
+            ExchangeError: ``OrderNotFound`` (404) when no kept execution has this trade id.
+        """
+        if kind not in ("manual", "full"):
+            raise ValueError(f"break kind must be 'manual' or 'full', got {kind!r}")
+        marked = 0
+        for account in self._accounts.values():
+            for execution in account.executions:
+                if execution.trade.tid == tid:
+                    execution.broken = kind
+                    marked += 1
+        if not marked:
+            raise ExchangeError("OrderNotFound", f"No trade with tid {tid}", 404)
+        self._broken_tids.add(tid)
+        return marked
+
+    @_exact
+    def orders_history(
+        self,
+        account_id: int,
+        symbol: str | None = None,
+        *,
+        limit_orders: int = DEFAULT_LIMIT_ORDERS,
+        timestamp: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Closed orders (``POST /v1/orders/history``, shared §3.6), newest submit time first (CHOICES 19).
+
+        Args:
+            account_id: the account.
+            symbol: only this symbol (any case); None for all.
+            limit_orders: at most this many (default 50, capped at 500).
+            timestamp: only orders submitted strictly before this time, seconds, or ms when >= 1e12.
+
+        Returns:
+            Order objects with ``trades`` (``[]`` for an order that never traded).
+
+        Raises:
+            ExchangeError: ``InvalidSymbol`` for an unknown symbol.
+        """
+        account = self._accounts[account_id]
+        wanted = self._market(symbol).symbol if symbol is not None else None
+        before_ms = None if timestamp is None else _ms(timestamp)
+        limit = max(0, min(limit_orders, MAX_LIMIT_ORDERS))
+        orders = [
+            order
+            for order in (self._orders.get(oid) for oid in account.closed_ids)
+            if order is not None
+            and (wanted is None or order.symbol == wanted)
+            and (before_ms is None or order.timestamp_ms < before_ms)
+        ]
+        orders.sort(key=lambda o: (o.timestamp_ms, o.id), reverse=True)
+        out = []
+        for order in orders[:limit]:
+            wire = self._order_wire(order)
+            wire["trades"] = [self._execution_wire(e) for e in order.executions]
+            out.append(wire)
+        return out
+
+    def fee_bps(self, account_id: int) -> tuple[int, int]:
+        """The account's current ``(maker bps, taker bps)`` from its 30-day USD notional volume (CHOICES 21)."""
+        with localcontext(_CONTEXT):
+            return self._fee_bps(self._accounts[account_id])
+
+    @_exact
+    def notional_volume(self, account_id: int) -> dict[str, Any]:
+        """``POST /v1/notionalvolume`` shape (shared §3.9): fee bps of the account's tier and its USD volume.
+
+        Returns:
+            e.g. ``{"web_maker_fee_bps": 10, "web_taker_fee_bps": 35, "web_auction_fee_bps": 10,
+            "api_maker_fee_bps": 10, ..., "notional_30d_volume": 1250.5, "last_updated_ms": 1700000000000,
+            "date": "2023-11-14", "notional_1d_volume": [{"date": "2023-11-14", "notional_volume": 1250.5}]}``;
+            volumes are JSON numbers as in the docs' example (rounded to cents).
+        """
+        account = self._accounts[account_id]
+        now = self._clock_ms()
+        self._expire_account_volume(account, now)
+        maker, taker = self._fee_bps(account)
+        per_day: dict[str, Decimal] = {}
+        for ts_ms, usd in account.volume:
+            day = _utc_date(ts_ms)
+            per_day[day] = per_day.get(day, _ZERO) + usd
+        body: dict[str, Any] = {}
+        for channel in ("web", "api", "fix"):
+            body[f"{channel}_maker_fee_bps"] = maker
+            body[f"{channel}_taker_fee_bps"] = taker
+            body[f"{channel}_auction_fee_bps"] = maker
+        body["notional_30d_volume"] = _cents(account.volume_usd)
+        body["api_notional_30d_volume"] = _cents(account.volume_usd)
+        body["last_updated_ms"] = now
+        body["date"] = _utc_date(now)
+        body["notional_1d_volume"] = [
+            {"date": day, "notional_volume": _cents(value)} for day, value in sorted(per_day.items(), reverse=True)
+        ]
+        return body
+
+    @_exact
+    def trade_volume(self, account_id: int) -> list[list[dict[str, Any]]]:
+        """``POST /v1/tradevolume`` shape (shared §3.8): one inner array per symbol, one object per UTC day.
+
+        Counts the account's kept executions (maker/taker, buy/sell) with base amounts and quote notionals as JSON
+        numbers, as in the docs' example. Symbols the account never traded are left out.
+        """
+        account = self._accounts[account_id]
+        rows: dict[str, dict[str, dict[str, Any]]] = {}
+        for execution in account.executions:
+            trade = execution.trade
+            market = self._markets[trade.symbol]
+            day = _utc_date(trade.timestamp_ms)
+            row = rows.setdefault(trade.symbol, {}).get(day)
+            if row is None:
+                row = rows[trade.symbol][day] = {
+                    "symbol": trade.symbol,
+                    "base_currency": market.spec.base_currency,
+                    "notional_currency": market.spec.quote_currency,
+                    "data_date": day,
+                    "total_volume_base": _ZERO,
+                    "maker_buy_sell_ratio": 0,
+                    **{
+                        f"{side}_{role}_{what}": (0 if what == "count" else _ZERO)
+                        for side in ("buy", "sell")
+                        for role in ("maker", "taker")
+                        for what in ("base", "notional", "count")
+                    },
+                }
+            prefix = f"{'buy' if execution.is_buy else 'sell'}_{'taker' if execution.aggressor else 'maker'}"
+            row[f"{prefix}_base"] += trade.amount
+            row[f"{prefix}_notional"] += trade.amount * trade.price
+            row[f"{prefix}_count"] += 1
+            row["total_volume_base"] += trade.amount
+        out: list[list[dict[str, Any]]] = []
+        for symbol in sorted(rows):
+            days = []
+            for day in sorted(rows[symbol]):
+                row = rows[symbol][day]
+                maker_buys, maker_sells = row["buy_maker_base"], row["sell_maker_base"]
+                row["maker_buy_sell_ratio"] = float(maker_buys / maker_sells) if maker_sells else 0
+                days.append({k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()})
+            out.append(days)
+        return out
+
+    @_exact
+    def wrap(
+        self, account_id: int, symbol: object, *, amount: object, side: object, client_order_id: object = None
+    ) -> dict[str, Any]:
+        """Wrap or unwrap at price 1 (``POST /v1/wrap/:symbol``, shared §3.10, CHOICES 22).
+
+        Args:
+            account_id: the account.
+            symbol: a wrap-enabled symbol such as ``"GUSDUSD"`` (any case).
+            amount: base amount, a decimal string.
+            side: ``"buy"`` (quote → base) or ``"sell"`` (base → quote).
+            client_order_id: optional, checked like an order's.
+
+        Returns:
+            ``{"orderId": 73000000042, "pair": "GUSDUSD", "price": "1", "priceCurrency": "USD", "side": "buy",
+            "quantity": "1", "quantityCurrency": "GUSD", "totalSpend": "1", "totalSpendCurrency": "USD", "fee": "0",
+            "feeCurrency": "USD", "depositFee": "0", "depositFeeCurrency": "USD"}``.
+
+        Raises:
+            ExchangeError: InvalidSymbol (unknown or not wrap-enabled), InvalidSide, ClientOrderId*, InvalidQuantity
+                (400), InsufficientFunds (406).
+        """
+        account = self._accounts[account_id]
+        market = self._market(symbol)
+        spec = market.spec
+        if not spec.wrap_enabled:
+            raise ExchangeError("InvalidSymbol", f"Symbol {market.upper} is not enabled for wrapping", 400)
+        is_buy = _parse_side(side)
+        _parse_client_order_id(client_order_id)
+        qty = _to_decimal(amount)
+        if qty is None or qty <= 0 or qty < spec.min_order_size or not _is_multiple(qty, spec.tick_size):
+            raise ExchangeError("InvalidQuantity", f"Invalid quantity for symbol {market.upper}: {_raw(amount)}", 400)
+        base, quote = spec.base_currency, spec.quote_currency
+        spend_currency = quote if is_buy else base
+        available = account.balances.get(spend_currency, _ZERO) - account.holds.get(spend_currency, _ZERO)
+        if qty > available:
+            raise ExchangeError(
+                "InsufficientFunds", f"Insufficient {spend_currency} to wrap {_fmt(qty)} {market.upper}", 406
+            )
+        get_currency = base if is_buy else quote
+        account.balances[spend_currency] = account.balances.get(spend_currency, _ZERO) - qty
+        account.balances[get_currency] = account.balances.get(get_currency, _ZERO) + qty
+        text = _fmt_norm(qty)
+        return {
+            "orderId": self._new_id(),
+            "pair": market.upper,
+            "price": "1",
+            "priceCurrency": quote,
+            "side": "buy" if is_buy else "sell",
+            "quantity": text,
+            "quantityCurrency": base,
+            "totalSpend": text,
+            "totalSpendCurrency": quote,
+            "fee": "0",
+            "feeCurrency": quote,
+            "depositFee": "0",
+            "depositFeeCurrency": quote,
+        }
 
     # ------------------------------------------------------------------------------------------------------------
     # market data
@@ -1097,8 +1350,14 @@ class MatchingEngine:
         spec = market.spec
         base, quote = spec.base_currency, spec.quote_currency
         notional = price * qty
-        maker_fee = notional * self._maker_rate
-        taker_fee = notional * self._taker_rate
+        maker_account = self._accounts[maker.account_id]
+        taker_account = self._accounts[taker.account_id]
+        maker_fee = notional * self._fee_bps(maker_account)[0] / 10_000
+        taker_fee = notional * self._fee_bps(taker_account)[1] / 10_000
+        usd = self._usd_value(quote, notional)
+        self._record_volume(maker_account, usd)
+        if taker_account is not maker_account:
+            self._record_volume(taker_account, usd)
         trade = _Trade(self._new_id(), market.symbol, price, qty, self._now, taker.is_buy)
         for order, fee, aggressor in ((taker, taker_fee, True), (maker, maker_fee, False)):
             account = self._accounts[order.account_id]
@@ -1421,6 +1680,8 @@ class MatchingEngine:
         wire["is_auction_fill"] = False
         wire["is_clearing_fill"] = False
         wire["symbol"] = self._markets[trade.symbol].upper
+        if execution.broken is not None:
+            wire["break"] = execution.broken
         return wire
 
     @staticmethod
@@ -1442,3 +1703,48 @@ class MatchingEngine:
             _, qty, notional = window.popleft()
             market.volume_base -= qty
             market.volume_quote -= notional
+
+    def _fee_bps(self, account: _Account) -> tuple[int, int]:
+        volume = account.volume_usd
+        maker, taker = self._fee_tiers[0][1], self._fee_tiers[0][2]
+        for start, tier_maker, tier_taker in self._fee_tiers:
+            if volume >= start:
+                maker, taker = tier_maker, tier_taker
+        return maker, taker
+
+    def _usd_value(self, currency: str, amount: Decimal) -> Decimal:
+        if currency == "USD":
+            return amount
+        market = self._markets.get(f"{currency.lower()}usd")
+        if market is None or market.last_price is None:
+            return _ZERO
+        return amount * market.last_price
+
+    def _record_volume(self, account: _Account, usd: Decimal) -> None:
+        if usd:
+            account.volume.append((self._now, usd))
+            account.volume_usd += usd
+            if len(account.volume) > 4096:
+                self._expire_account_volume(account, self._now)
+
+    @staticmethod
+    def _expire_account_volume(account: _Account, now_ms: int) -> None:
+        horizon = now_ms - FEE_WINDOW_MS
+        window = account.volume
+        while window and window[0][0] < horizon:
+            account.volume_usd -= window.popleft()[1]
+
+
+def _ms(timestamp: int) -> int:
+    """A timestamp in seconds (below 1e12) or ms, as ms."""
+    return timestamp if timestamp >= 1_000_000_000_000 else timestamp * 1000
+
+
+def _utc_date(ts_ms: int) -> str:
+    """``"2026-11-22"``: the UTC date of a time in ms."""
+    return time.strftime("%Y-%m-%d", time.gmtime(ts_ms // 1000))
+
+
+def _cents(value: Decimal) -> float:
+    """A USD volume as the JSON number Gemini sends (rounded to cents); volumes are reports, not balances."""
+    return float(value.quantize(Decimal("0.01")))

@@ -92,7 +92,10 @@ class MarketSimulator:
             raise ValueError("levels must be at least 1")
         self._engine = engine
         self._rng = random.Random(seed)
-        names = engine.symbols() if symbols is None else [s.lower() for s in symbols]
+        if symbols is None:  # wrap-enabled pairs convert at 1 through /v1/wrap: nothing to make a market in
+            names = [name for name in engine.symbols() if not engine.symbol_spec(name).wrap_enabled]
+        else:
+            names = [s.lower() for s in symbols]
         self._specs: dict[str, SymbolSpec] = {name: engine.symbol_spec(name) for name in names}
         self._levels = levels
         self._volatility_bps = Decimal(str(volatility_bps))

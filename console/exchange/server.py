@@ -27,7 +27,18 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_BALANCES, TRADER, ApiKey, KeyStore, demo_keys
+import dataclasses
+
+from console.exchange.accounts import (
+    DEMO_BALANCES,
+    DEMO_SECONDARY_ACCOUNT_NAME,
+    DEMO_SECONDARY_BALANCES,
+    TRADER,
+    ApiKey,
+    KeyStore,
+    demo_keys,
+    demo_master_key,
+)
 from console.exchange.auth import expire_heartbeat_sessions, require_role, verify_private_request
 from console.exchange.engine import ExchangeError, MatchingEngine
 
@@ -37,6 +48,14 @@ log = logging.getLogger(__name__)
 
 ORDER_EVENTS_PATH = "/v1/order/events"
 DEMO_ACCOUNT_NAME = "primary"
+
+# CHOICE: endpoints a master key may not call even with an "account" (NotGroupApiCompatible, §1.4). Gemini says
+# master keys do not support cancel-on-disconnect via heartbeat, so /v1/heartbeat is the one such endpoint here;
+# every other private endpoint is a single-account endpoint that takes "account". The role is checked before the
+# account (MissingRole first), so an Auditor master key gets MissingRole there, as on any Trader-only endpoint.
+MASTER_INCOMPATIBLE_PATHS = frozenset({"/v1/heartbeat"})
+# CHOICE: a master key on the order events WebSocket without "account" streams every sub-account of its group, each
+# event carrying `account_name` (§4.1); with "account" it streams that sub-account only.
 
 # CHOICE: the order events `heartbeat` query parameter defaults to true. The archived page says false, the
 # event-types page says true (shared/gemini-api.md §4.1); the filtering page says heartbeats cannot be filtered out
@@ -216,6 +235,7 @@ class _OrderEventsConnection:
     overflowed: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     close_task: asyncio.Task[None] | None = None
+    account_names: dict[int, str] | None = None  # master keys: sub-account id → nickname added as account_name
 
     def offer(self, item: object) -> None:
         """Queue ``item`` without blocking; on overflow, close the socket with 1011 (the engine never waits)."""
@@ -319,7 +339,17 @@ class ExchangeServer:
             engine = MatchingEngine(clock_ms=clock_ms) if clock_ms is not None else MatchingEngine()
         self._engine = engine
         self._demo_account_id = engine.add_account(DEMO_ACCOUNT_NAME, DEMO_BALANCES)
-        self._keystore = keystore if keystore is not None else KeyStore(demo_keys(self._demo_account_id))
+        self._secondary_account_id = engine.add_account(DEMO_SECONDARY_ACCOUNT_NAME, DEMO_SECONDARY_BALANCES)
+        self._account_names = {
+            self._demo_account_id: DEMO_ACCOUNT_NAME,
+            self._secondary_account_id: DEMO_SECONDARY_ACCOUNT_NAME,
+        }
+        if keystore is None:
+            master = demo_master_key(
+                {DEMO_ACCOUNT_NAME: self._demo_account_id, DEMO_SECONDARY_ACCOUNT_NAME: self._secondary_account_id}
+            )
+            keystore = KeyStore([*demo_keys(self._demo_account_id), master])
+        self._keystore = keystore
         for key in api_keys or ():
             self._keystore.add(key)
         self._simulator_enabled = simulator
@@ -345,6 +375,11 @@ class ExchangeServer:
     def engine(self) -> MatchingEngine:
         """The matching engine behind the server (tests may call it directly from the server's loop)."""
         return self._engine
+
+    @property
+    def secondary_account_id(self) -> int:
+        """The engine account id of the demo master key's second sub-account ``"secondary"``."""
+        return self._secondary_account_id
 
     @property
     def keystore(self) -> KeyStore:
@@ -524,9 +559,13 @@ class ExchangeServer:
             "/v1/balances": self._balances,
             "/v1/heartbeat": self._heartbeat,
             "/v1/mytrades": self._mytrades,
+            "/v1/orders/history": self._orders_history,
+            "/v1/tradevolume": self._tradevolume,
+            "/v1/notionalvolume": self._notionalvolume,
         }
         for path, handler in private.items():
             app.router.add_post(path, self._private_route(handler))
+        app.router.add_post("/v1/wrap/{symbol}", self._wrap)
         app.router.add_get("/v1/symbols", self._symbols, allow_head=False)
         app.router.add_get("/v1/symbols/details/{symbol}", self._symbol_details, allow_head=False)
         app.router.add_get("/v1/pubticker/{symbol}", self._pubticker, allow_head=False)
@@ -564,16 +603,39 @@ class ExchangeServer:
         The request body is never read: the payload header is authoritative (§1.1).
         """
         key, payload = verify_private_request(request.headers, request.path, self._keystore, self._clock_ms())
-        require_role(key, request.path)
-        # CHOICE: all local keys are account-level keys; sending "account" with one is rejected as Gemini documents
-        # (AccountsOnGroupOnlyApi, §1.4) instead of being silently ignored.
-        if payload.get("account") is not None:
+        route = request.match_info.route.resource
+        require_role(key, route.canonical if route is not None else request.path)
+        return self._resolve_account(key, payload, request.path), payload
+
+    def _resolve_account(self, key: ApiKey, payload: Mapping[str, Any], path: str) -> ApiKey:
+        """Return ``key`` acting on the account the payload names (master keys), checking ``account`` (§1.4).
+
+        Raises:
+            ExchangeError (400): ``AccountsOnGroupOnlyApi`` (``account`` from an account-level key),
+                ``NotGroupApiCompatible`` (a master key on :data:`MASTER_INCOMPATIBLE_PATHS`),
+                ``MissingAccountName`` (a master key without ``account``), ``InvalidAccountName`` (no such
+                sub-account in the key's group, or not a string).
+        """
+        name = payload.get("account")
+        if not key.is_master:
+            if name is not None:
+                raise ExchangeError(
+                    "AccountsOnGroupOnlyApi",
+                    "The 'account' field is only accepted from master API keys; this key acts on its own account",
+                    400,
+                )
+            return key
+        if path in MASTER_INCOMPATIBLE_PATHS:
+            raise ExchangeError("NotGroupApiCompatible", f"{path} cannot be called with a master API key", 400)
+        if name is None:
+            if path == ORDER_EVENTS_PATH:
+                return key
             raise ExchangeError(
-                "AccountsOnGroupOnlyApi",
-                "The 'account' field is only accepted from master API keys; this key acts on its own account",
-                400,
+                "MissingAccountName", "A master API key must name the sub-account in the payload's 'account'", 400
             )
-        return key, payload
+        if not isinstance(name, str) or name not in key.accounts:
+            raise ExchangeError("InvalidAccountName", f"No account named {_dumps(name)} in this group", 400)
+        return dataclasses.replace(key, account_id=key.accounts[name], accounts={name: key.accounts[name]})
 
     def _private_route(
         self, handler: Callable[[ApiKey, dict[str, Any]], object]
@@ -661,6 +723,42 @@ class ExchangeServer:
             kwargs["timestamp"] = timestamp
         return self._engine.my_trades(key.account_id, symbol, **kwargs)
 
+    def _orders_history(self, key: ApiKey, p: dict[str, Any]) -> object:
+        """``POST /v1/orders/history`` (§3.6) → closed orders, newest first, each with ``trades`` (CHOICES 19)."""
+        limit_orders = _int_field(p, "limit_orders")
+        timestamp = _int_field(p, "timestamp", "InvalidTimestampInPayload")
+        kwargs: dict[str, Any] = {}
+        if limit_orders is not None:
+            kwargs["limit_orders"] = limit_orders
+        if timestamp is not None:
+            kwargs["timestamp"] = timestamp
+        return self._engine.orders_history(key.account_id, p.get("symbol"), **kwargs)
+
+    def _tradevolume(self, key: ApiKey, p: dict[str, Any]) -> object:
+        """``POST /v1/tradevolume`` (§3.8) → one array per symbol of per-day volume objects."""
+        return self._engine.trade_volume(key.account_id)
+
+    def _notionalvolume(self, key: ApiKey, p: dict[str, Any]) -> object:
+        """``POST /v1/notionalvolume`` (§3.9) → fee bps of the account's tier and its 30-day notional volume."""
+        return self._engine.notional_volume(key.account_id)
+
+    async def _wrap(self, request: web.Request) -> web.Response:
+        """``POST /v1/wrap/:symbol`` (§3.10) → the wrap receipt; only for wrap-enabled symbols (CHOICES 22).
+
+        The payload's ``request`` names the full path (``"/v1/wrap/GUSDUSD"``); the symbol comes from the URL.
+        """
+        key, p = self._authenticate(request)
+        for name in ("amount", "side"):
+            _require(p, name)
+        receipt = self._engine.wrap(
+            key.account_id,
+            request.match_info["symbol"],
+            amount=p["amount"],
+            side=p["side"],
+            client_order_id=p.get("client_order_id"),
+        )
+        return _ok(receipt)
+
     # -- public endpoints --------------------------------------------------------------------------------------------
 
     async def _symbols(self, request: web.Request) -> web.Response:
@@ -697,6 +795,9 @@ class ExchangeServer:
         """Engine listener (synchronous): hand one batch to each subscribed socket of ``account_id``."""
         for conn in tuple(self._connections.get(account_id, ())):
             kept = [event for event in events if conn.filters.keep(event)]
+            if kept and conn.account_names is not None:
+                name = conn.account_names[account_id]
+                kept = [{**event, "account_name": name} for event in kept]
             if kept:
                 conn.offer(kept)
 
@@ -730,14 +831,21 @@ class ExchangeServer:
             filters=filters,
             trace_id=trace_id,
             queue=asyncio.Queue(maxsize=self._ws_queue_size),
+            account_names={aid: name for name, aid in key.accounts.items()} if key.is_master else None,
         )
+        account_ids = list(conn.account_names) if conn.account_names is not None else [key.account_id]
         log.info("order events subscription %s for account %s (key %s)", trace_id, key.account_id, key.key)
         try:
             # Subscribe and take the snapshot with no await in between: every later engine batch queues after it.
-            self._connections.setdefault(key.account_id, set()).add(conn)
+            for account_id in account_ids:
+                self._connections.setdefault(account_id, set()).add(conn)
             initial: list[dict[str, Any]] = []
             if filters.wants_initial():
-                initial = [e for e in self._engine.initial_events(key.account_id) if filters.keep(e)]
+                for account_id in account_ids:
+                    events = [e for e in self._engine.initial_events(account_id) if filters.keep(e)]
+                    if conn.account_names is not None:
+                        events = [{**e, "account_name": conn.account_names[account_id]} for e in events]
+                    initial.extend(events)
             await ws.send_str(
                 _dumps(
                     {
@@ -767,7 +875,8 @@ class ExchangeServer:
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
         finally:
-            self._connections.get(key.account_id, set()).discard(conn)
+            for account_id in account_ids:
+                self._connections.get(account_id, set()).discard(conn)
             for task in conn.tasks:
                 task.cancel()
             for task in conn.tasks:

@@ -21,7 +21,7 @@ class SymbolSpec:
             and stop price must be a multiple of it.
         min_order_size: smallest order amount, in base currency.
         initial_price: mid price the market simulation starts from, in quote currency.
-        wrap_enabled: whether ``/v1/wrap`` works for the symbol (always False for these spot pairs).
+        wrap_enabled: whether ``/v1/wrap`` works for the symbol (only gusdusd here, as on Gemini).
         product_type: ``"spot"`` or ``"swap"``.
         contract_type: ``"vanilla"``, ``"linear"`` or ``"inverse"``.
     """
@@ -62,6 +62,9 @@ DEFAULT_SYMBOLS: dict[str, SymbolSpec] = {
         _spec("ltcusd", "LTC", "USD", "0.01", "0.00001", "0.01", "84.50"),
         _spec("dogeusd", "DOGE", "USD", "0.1", "0.000001", "0.00001", "0.15250"),
         _spec("ethbtc", "ETH", "BTC", "0.001", "0.000001", "0.00001", "0.04903"),
+        # A stablecoin pair whose details say wrap_enabled: /v1/wrap/gusdusd converts USD <-> GUSD at 1.
+        SymbolSpec("gusdusd", "GUSD", "USD", Decimal("0.01"), Decimal("0.01"), Decimal("0.01"),
+                   Decimal("1.00"), wrap_enabled=True),
     )
 }
 

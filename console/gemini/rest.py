@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -33,6 +33,8 @@ from console.gemini.models import (
     PublicTrade,
     PubTicker,
     SymbolDetails,
+    TradeVolumeDay,
+    WrapResponse,
 )
 from console.orders.model import ExecOption, OrderType, Side
 
@@ -70,6 +72,17 @@ def _decimal_text(value: Decimal, field: str) -> str:
     if not value.is_finite():
         raise ValueError(f"{field} must be finite")
     return format(value, "f")
+
+
+#: Gemini's maximum page size for ``limit_orders`` and ``limit_trades``.
+MAX_PAGE = 500
+
+
+def _limit(value: int, field: str) -> int:
+    """Check a page size: an int in 1..500 (Gemini's documented maximum)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        raise ValueError(f"{field} must be an integer from 1 to {MAX_PAGE}, got {value!r}")
+    return value
 
 
 def _order_id_int(order_id: str | int) -> int:
@@ -144,6 +157,22 @@ class GeminiRestClient:
     def nonce(self) -> NonceSource:
         """The nonce source used for private calls."""
         return self._nonce
+
+    @property
+    def account(self) -> str | None:
+        """The sub-account nickname sent as ``"account"`` with every private call (master keys), or None."""
+        return self._account
+
+    @account.setter
+    def account(self, name: str | None) -> None:
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError("account must be a non-empty sub-account nickname or None")
+        self._account = name
+
+    @property
+    def is_master_key(self) -> bool:
+        """True when the key is a master (group) key (``master-...``): private calls then need ``account``."""
+        return self._credentials is not None and self._credentials.api_key.startswith("master-")
 
     @property
     def has_credentials(self) -> bool:
@@ -356,6 +385,119 @@ class GeminiRestClient:
         https://docs.gemini.com/rest/fund-management#get-notional-volume
         """
         return await self._private("/v1/notionalvolume", {}, NotionalVolume)
+
+    async def orders_history(
+        self, *, symbol: str | None = None, limit_orders: int | None = None, timestamp: int | None = None
+    ) -> list[OrderStatus]:
+        """Closed orders, newest first, each with ``trades``: ``POST /v1/orders/history``.
+
+        https://docs.gemini.com/rest/orders#get-past-orders (gemini-api.md §3.6)
+
+        Args:
+            symbol: e.g. ``"btcusd"``; all symbols when None.
+            limit_orders: at most this many, 1..500 (Gemini's default 50).
+            timestamp: page bound in seconds or ms; page backwards with the last (oldest) order's
+                ``timestampms + 1`` (see :meth:`iter_orders_history`, which does it for you).
+
+        Raises:
+            ValueError: ``limit_orders`` outside 1..500 (nothing is sent).
+        """
+        fields: dict[str, Any] = {}
+        if symbol is not None:
+            fields["symbol"] = symbol
+        if limit_orders is not None:
+            fields["limit_orders"] = _limit(limit_orders, "limit_orders")
+        if timestamp is not None:
+            fields["timestamp"] = int(timestamp)
+        return await self._private("/v1/orders/history", fields, list[OrderStatus])
+
+    async def iter_orders_history(
+        self, *, symbol: str | None = None, page_size: int = MAX_PAGE, before_ms: int | None = None
+    ) -> AsyncIterator[OrderStatus]:
+        """Walk the whole closed-order history backwards, newest first, each order once.
+
+        Pages with the documented recipe: the next ``timestamp`` is the page's oldest ``timestampms + 1``, so the
+        orders of that millisecond come again and are dropped by ``order_id``. Stops after a short page, or when
+        a page brings nothing new (then it steps strictly before that millisecond, so it never loops).
+
+        Args:
+            symbol: one symbol or all.
+            page_size: ``limit_orders`` per request (1..500).
+            before_ms: start below this time (ms); from the newest order when None.
+
+        Raises:
+            GeminiError: as :meth:`orders_history`; orders already yielded stay yielded.
+        """
+        _limit(page_size, "page_size")
+        seen: set[str] = set()
+        bound = before_ms
+        while True:
+            page = await self.orders_history(symbol=symbol, limit_orders=page_size, timestamp=bound)
+            fresh = [order for order in page if order.order_id not in seen]
+            for order in fresh:
+                seen.add(order.order_id)
+                yield order
+            if len(page) < page_size:
+                return
+            oldest_ms = min(order.timestampms for order in page)
+            # Nothing new: a full page of one millisecond. Step strictly before it (orders of that ms beyond a
+            # page cannot be reached through this API).
+            bound = oldest_ms + 1 if fresh else oldest_ms
+            if not fresh and bound <= 0:
+                return
+
+    async def iter_my_trades(
+        self, *, symbol: str | None = None, page_size: int = MAX_PAGE, since_ms: int = 0
+    ) -> AsyncIterator[MyTrade]:
+        """Walk every trade of the account from ``since_ms`` on, oldest first, each ``tid`` once.
+
+        ``/v1/mytrades`` only has a lower bound (``timestamp``: trades at or after it). The page for a
+        ``timestamp`` holds the oldest ``limit_trades`` trades from it (the local exchange's CHOICES 20), so the
+        walk moves forward: the next ``timestamp`` is the page's newest ``timestampms`` (inclusive; trades of that
+        millisecond come again and are dropped by ``tid``). Stops after a short page or a page with nothing new.
+
+        Raises:
+            GeminiError: as :meth:`my_trades`.
+        """
+        _limit(page_size, "page_size")
+        seen: set[int] = set()
+        bound = since_ms
+        while True:
+            page = await self.my_trades(symbol=symbol, limit_trades=page_size, timestamp=bound)
+            fresh = sorted((t for t in page if t.tid not in seen), key=lambda t: (t.timestampms, t.tid))
+            for trade in fresh:
+                seen.add(trade.tid)
+                yield trade
+            if len(page) < page_size or not page:
+                return
+            newest_ms = max(t.timestampms for t in page)
+            bound = newest_ms if fresh else newest_ms + 1
+
+    async def trade_volume(self) -> list[list[TradeVolumeDay]]:
+        """Traded volume per symbol and day: ``POST /v1/tradevolume`` (an array of arrays).
+
+        https://docs.gemini.com/rest/fund-management#get-trade-volume (gemini-api.md §3.8)
+        """
+        return await self._private("/v1/tradevolume", {}, list[list[TradeVolumeDay]])
+
+    async def wrap(
+        self, symbol: str, *, amount: Decimal, side: Side, client_order_id: str | None = None
+    ) -> WrapResponse:
+        """Wrap or unwrap a wrap-enabled pair at 1: ``POST /v1/wrap/{symbol}`` (e.g. ``GUSDUSD``).
+
+        https://docs.gemini.com/rest/orders#wrap-order (gemini-api.md §3.10). Sends ``amount`` as a plain
+        decimal string and ``side`` (``buy``: quote → base).
+
+        Raises:
+            ValueError: a non-finite amount or an empty symbol (nothing is sent).
+            ApiError: e.g. InvalidSymbol for a symbol that is not wrap-enabled, InsufficientFunds.
+        """
+        if not symbol or not symbol.isalnum():
+            raise ValueError(f"symbol must be alphanumeric, got {symbol!r}")
+        fields: dict[str, Any] = {"amount": _decimal_text(amount, "amount"), "side": Side(side).value}
+        if client_order_id is not None:
+            fields["client_order_id"] = client_order_id
+        return await self._private(f"/v1/wrap/{symbol.upper()}", fields, WrapResponse)
 
     # --- public market data ---------------------------------------------------------------------------------
 

@@ -10,19 +10,21 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from console.account import AccountService
 from console.gemini.errors import GeminiError
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.settings import Settings
-from console.tui.messages import ConnectionChanged, OrdersChanged, StatusReported
+from console.tui.messages import AccountChanged, ConnectionChanged, OrdersChanged, StatusReported
 from console.tui.screens.main import MainScreen
+from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.ticket import OrderTicket
 
 log = logging.getLogger(__name__)
 
 #: Every stylesheet the app loads, relative to the styles directory.
-STYLESHEETS = ("app.tcss",)
+STYLESHEETS = ("app.tcss", "account.tcss")
 
 
 class TradingConsoleApp(App):
@@ -45,10 +47,14 @@ class TradingConsoleApp(App):
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
+        #: Typed account queries for the account views (shares the session's REST client).
+        self.account = AccountService(session.rest, settings.sub_accounts)
+        #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
+        self.read_only = False
         self.main_screen = MainScreen(settings, session, clock_ms)
         session.listener = SessionListener(
             orders_changed=lambda orders: self.main_screen.post_message(OrdersChanged(orders)),
-            status=lambda entry: self.main_screen.post_message(StatusReported(entry)),
+            status=self._status_reported,
             connection_changed=lambda state, detail: self.main_screen.post_message(ConnectionChanged(state, detail)),
         )
 
@@ -56,9 +62,37 @@ class TradingConsoleApp(App):
         self.push_screen(self.main_screen)
         self.bootstrap()
 
+    def _status_reported(self, entry: StatusEntry) -> None:
+        """Session status callback: to the status pane; a fill or a MissingRole also reaches the account views."""
+        self.main_screen.post_message(StatusReported(entry))
+        if entry.code == "Fill":
+            self.screen.post_message(AccountChanged())
+        elif entry.code == "MissingRole" and not self.read_only:
+            self.call_later(self.enter_read_only)
+
+    def enter_read_only(self) -> None:
+        """Run read-only: a banner under the header, the ticket disabled, trading keys refused (Auditor keys)."""
+        if self.read_only:
+            return
+        self.read_only = True
+        self.main_screen.add_class("-read-only")
+        self.main_screen.mount(ReadOnlyBanner(), after="#header")
+        self.main_screen.query_one(OrderTicket).disabled = True
+        self.main_screen.refresh_bindings()
+
+    def switch_sub_account(self, name: str) -> None:
+        """Act on sub-account ``name`` (master keys) and tell the views and the status pane."""
+        self.account.switch_account(name)
+        self.main_screen.post_message(
+            StatusReported(StatusEntry(self.clock_ms(), Severity.INFO, "Sub-account", "", f"Now acting on {name}."))
+        )
+        self.screen.post_message(AccountChanged())
+
     @work(exclusive=True, group="bootstrap", exit_on_error=False)
     async def bootstrap(self) -> None:
-        """Load the symbols' trading rules, then keep the order-events stream running."""
+        """Check the key's role, load the symbols' trading rules, then keep the order-events stream running."""
+        if not await self.account.can_trade():
+            self.enter_read_only()
         rules = await self.session.load_symbols()
         self.main_screen.query_one(OrderTicket).set_rules(rules)
         self.run_order_events()

@@ -51,3 +51,10 @@ class CancelRequested(Message):
     def __init__(self, order_id: str) -> None:
         super().__init__()
         self.order_id = order_id
+
+
+class AccountChanged(Message):
+    """The account's balances or fills changed (a fill arrived, or the sub-account was switched); views reload."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AccountChanged)

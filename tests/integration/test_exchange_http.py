@@ -431,7 +431,7 @@ async def test_balances_shape_and_holds(trader: PrivateClient) -> None:
         "available": "500000",
         "availableForWithdrawal": "500000",
     }
-    assert set(before) == {"USD", "BTC", "ETH", "SOL", "LTC", "DOGE"}
+    assert set(before) == {"USD", "BTC", "ETH", "SOL", "LTC", "DOGE", "GUSD"}
     await place(trader, "sell", "2", "70000.00")
     after = {b["currency"]: b for b in await trader.ok("/v1/balances")}
     assert (after["BTC"]["amount"], after["BTC"]["available"]) == ("10", "8")
@@ -582,3 +582,22 @@ async def test_simulator_quotes_at_start_and_trades_while_running() -> None:
             assert trades and all(t["exchange"] == "gemini" for t in trades)
     finally:
         await server.stop()
+
+
+async def test_account_endpoints_field_checks(trader: PrivateClient, auditor: PrivateClient) -> None:
+    assert_error(await trader.post("/v1/orders/history", limit_orders="many"), 400, "InvalidJson")
+    assert_error(await trader.post("/v1/orders/history", timestamp="yesterday"), 400, "InvalidTimestampInPayload")
+    assert_error(await trader.post("/v1/orders/history", symbol="nosuch"), 400, "InvalidSymbol")
+    assert_error(await trader.post("/v1/wrap/GUSDUSD", side="buy"), 400, "MissingPayloadKey")
+    assert_error(await trader.post("/v1/wrap/GUSDUSD", amount="1", side="sideways"), 400, "InvalidSide")
+    assert_error(await trader.post("/v1/wrap/NOSUCH", amount="1", side="buy"), 400, "InvalidSymbol")
+    assert_error(await auditor.post("/v1/wrap/GUSDUSD", amount="1", side="buy"), 403, "MissingRole")
+    # The payload's request must name the wrap path with its symbol.
+    response = await trader.http.post(
+        "/v1/wrap/GUSDUSD", headers=trader.signer.headers("/v1/wrap/BTCUSD", amount="1", side="buy")
+    )
+    assert_error(response, 400, "EndpointMismatch")
+    body = await trader.ok("/v1/notionalvolume")
+    assert {"api_maker_fee_bps", "api_taker_fee_bps", "notional_30d_volume", "last_updated_ms", "date"} <= set(body)
+    assert isinstance(body["notional_30d_volume"], (int, float)) and body["api_taker_fee_bps"] == 35
+    assert await trader.ok("/v1/tradevolume") == []

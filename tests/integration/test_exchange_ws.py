@@ -385,3 +385,33 @@ async def test_child_that_is_not_ready_in_time_is_reported_and_killed() -> None:
     with pytest.raises(RuntimeError, match="did not start: no ready line within 0.001 s"):
         await asyncio.to_thread(exchange.start, simulator=False, timeout_s=0.001)
     assert exchange.pid is None and exchange.log_path is None
+
+
+async def test_master_key_streams_every_sub_account_with_account_name(exchange: ExchangeServer) -> None:
+    from console.exchange.accounts import DEMO_MASTER_API_KEY, DEMO_MASTER_API_SECRET
+
+    engine = exchange.engine
+    engine.place_order(exchange.demo_account_id, "UI", symbol="btcusd", side="buy", order_type="exchange limit",
+                       amount="0.01", price="1000.00")
+    master = Signer(DEMO_MASTER_API_KEY, DEMO_MASTER_API_SECRET)
+    ws, _ack = await subscribe(exchange, signer=master)
+    try:
+        initial = await receive(ws)
+        assert types(initial) == ["initial"] and initial[0]["account_name"] == "primary"
+        engine.place_order(exchange.secondary_account_id, "UI", symbol="btcusd", side="buy",
+                           order_type="exchange limit", amount="0.01", price="1000.00")
+        batch = await receive(ws)
+        assert types(batch) == ["accepted", "booked"]
+        assert {event["account_name"] for event in batch} == {"secondary"}
+    finally:
+        await ws.close()
+    # Naming one sub-account narrows the stream to it.
+    url = f"{exchange.ws_url}{EVENTS_PATH}?heartbeat=false"
+    headers = master.headers_for(master.payload(EVENTS_PATH, account="secondary"))
+    one = await asyncio.wait_for(connect(url, additional_headers=headers), WAIT_S)
+    try:
+        assert (await receive(one))["type"] == "subscription_ack"
+        initial = await receive(one)
+        assert [e["account_name"] for e in initial] == ["secondary"]
+    finally:
+        await one.close()

@@ -33,14 +33,16 @@ def make_app(
     api_key: str = DEMO_API_KEY,
     api_secret: str = DEMO_API_SECRET,
     environment: Environment = Environment.LOCAL,
+    sub_accounts: tuple[str, ...] = (),
 ) -> TradingConsoleApp:
     """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key."""
     clock = clock_ms or fixed_clock()
     credentials = Credentials(api_key=api_key, api_secret=SecretStr(api_secret))
-    settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
+    settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
+                        sub_accounts=sub_accounts)
     nonce = NonceSource()
     session = TradingSession(
-        GeminiRestClient(rest_url, credentials, nonce=nonce),
+        GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None),
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=api_key,
         symbols=settings.symbols,

@@ -44,3 +44,9 @@ def test_custom_rest_url_derives_ws_url():
     assert s.symbols == ("btcusd", "solusd")
     with pytest.raises(UsageError):
         settings("--rest-url", "ftp://example")
+
+
+def test_sub_accounts_for_master_keys():
+    s = settings("--sandbox", "--accounts", "primary, desk-b,", environ={**KEYS, "GEMINI_API_KEY": "master-abc"})
+    assert s.sub_accounts == ("primary", "desk-b")
+    assert settings("--sandbox").sub_accounts == ()

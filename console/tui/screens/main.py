@@ -15,7 +15,14 @@ from console.orders.ticket import TicketErrors
 from console.session import ConnectionState, TradingSession
 from console.settings import Settings
 from console.tui.messages import CancelRequested, ConnectionChanged, OrdersChanged, StatusReported, TicketSubmitted
+from console.tui.screens.balances import BalancesScreen
 from console.tui.screens.confirm import ConfirmCancelAll
+from console.tui.screens.fees import FeesScreen
+from console.tui.screens.fills import FillsScreen
+from console.tui.screens.history import HistoryScreen
+from console.tui.screens.order_detail import OrderDetailScreen
+from console.tui.screens.sub_account import SubAccountScreen
+from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
@@ -32,7 +39,16 @@ class MainScreen(Screen):
         Binding("a", "cancel_all", "Cancel all…", id="main.cancel_all"),
         Binding("l", "focus_status", "Status log", show=False, id="main.focus_status"),
         Binding("q", "app.quit", "Quit", id="main.quit"),
+        Binding("h", "history", "History", id="main.history"),
+        Binding("f", "fills", "Fills", id="main.fills"),
+        Binding("b", "balances", "Balances", id="main.balances"),
+        Binding("v", "fees", "Fees", id="main.fees"),
+        Binding("i", "order_detail", "Detail", id="main.order_detail"),
+        Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
+        Binding("u", "sub_account", "Sub-account", id="main.sub_account"),
     ]
+    #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
+    TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
 
     def __init__(self, settings: Settings, session: TradingSession, clock_ms: Callable[[], int]) -> None:
         super().__init__()
@@ -90,6 +106,8 @@ class MainScreen(Screen):
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
+        if getattr(self.app, "read_only", False):
+            return  # the banner says why: an Auditor key cannot cancel
         self.send_cancel(message.order_id)
 
     @work(group="orders", exit_on_error=False)
@@ -122,3 +140,46 @@ class MainScreen(Screen):
             ),
             confirmed,
         )
+
+    # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide trading keys on a read-only (Auditor) key and the sub-account key on an account-level key."""
+        if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
+            return False
+        if action == "sub_account":
+            account = getattr(self.app, "account", None)
+            return bool(account and account.is_master_key and account.sub_accounts)
+        return True
+
+    def action_history(self) -> None:
+        self.app.push_screen(HistoryScreen(self.app.account, self.clock_ms))
+
+    def action_fills(self) -> None:
+        self.app.push_screen(FillsScreen(self.app.account, self.clock_ms))
+
+    def action_balances(self) -> None:
+        self.app.push_screen(BalancesScreen(self.app.account, self.clock_ms))
+
+    def action_fees(self) -> None:
+        self.app.push_screen(FeesScreen(self.app.account, self.clock_ms))
+
+    def action_order_detail(self) -> None:
+        order = self.query_one(OrdersTable).selected_order
+        if order is None or not order.order_id:
+            self.notify("Select an order in the orders table first.", severity="warning")
+            return
+        self.app.push_screen(OrderDetailScreen(self.app.account, self.clock_ms, order_id=order.order_id))
+
+    def action_wrap(self) -> None:
+        symbols = sorted(set(self.session.symbols) | set(WRAP_CANDIDATES))
+        self.app.push_screen(WrapScreen(self.app.account, self.clock_ms, symbols=symbols,
+                                        read_only=self.app.read_only))
+
+    def action_sub_account(self) -> None:
+        account = self.app.account
+
+        def picked(name: str | None) -> None:
+            if name and name != account.account:
+                self.app.switch_sub_account(name)
+
+        self.app.push_screen(SubAccountScreen(account.sub_accounts, account.account), picked)

@@ -1,0 +1,40 @@
+"""Balances view: total, available and held by open orders, per currency; reloads after every fill."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from console.account import BalanceRow
+from console.tui.messages import AccountChanged
+from console.tui.screens.account_view import AccountView, money
+
+
+class BalancesScreen(AccountView):
+    """``/v1/balances`` per currency; ``held`` is what open orders hold (total − available)."""
+
+    VIEW_TITLE = "Balances"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[BalanceRow] = []
+
+    def compose_body(self) -> ComposeResult:
+        table = DataTable(id="balances-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("currency", "total", "available", "held by orders")
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(DataTable).focus()
+
+    async def fetch(self) -> None:
+        self.rows = await self.account.balances()
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in self.rows:
+            table.add_row(row.currency, money(row.total), money(row.available), money(row.held), key=row.currency)
+        self.set_status(f"{len(self.rows)} currencies · updated after each fill")
+
+    def on_account_changed(self, message: AccountChanged) -> None:
+        self.load()

@@ -1,0 +1,48 @@
+"""Fees and volume view: maker/taker fee in bps, 30-day notional volume, traded volume per symbol."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from console.account import FeeSummary
+from console.tui.messages import AccountChanged
+from console.tui.screens.account_view import AccountView, money
+
+
+class FeesScreen(AccountView):
+    """``/v1/notionalvolume`` (fee tier, 30-day notional) and ``/v1/tradevolume`` summed per symbol."""
+
+    VIEW_TITLE = "Fees and volume"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.summary: FeeSummary | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="fees-rates")
+        table = DataTable(id="fees-volume", cursor_type="row", zebra_stripes=True)
+        table.add_columns("symbol", "base volume", "notional", "maker fills", "taker fills")
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(DataTable).focus()
+
+    async def fetch(self) -> None:
+        summary = self.summary = await self.account.fees()
+        self.query_one("#fees-rates", Static).update(
+            f"Maker {money(summary.maker_bps)} bps ({money(summary.maker_bps / 100)}%)   "
+            f"Taker {money(summary.taker_bps)} bps ({money(summary.taker_bps / 100)}%)   "
+            f"30-day notional {summary.notional_30d:,.2f} USD"
+        )
+        table = self.query_one(DataTable)
+        table.clear()
+        for v in summary.volumes:
+            table.add_row(v.symbol.upper(), f"{money(v.base_volume)} {v.base_currency}",
+                          f"{v.notional:,.2f} {v.quote_currency}", str(v.maker_count), str(v.taker_count),
+                          key=v.symbol)
+        self.set_status(f"{len(summary.volumes)} symbols traded")
+
+    def on_account_changed(self, message: AccountChanged) -> None:
+        self.load()

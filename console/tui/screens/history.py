@@ -1,0 +1,144 @@
+"""Order history view: closed orders page by page, filterable by symbol, side, status and date; fills on selection."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Select
+
+from console.account import HistoryStatus, OrderRecord
+from console.orders.model import Side
+from console.tui.screens.account_view import AccountView, money, utc_date, utc_time
+
+PAGE_SIZE = 50
+_ALL = "all"
+
+
+class HistoryScreen(AccountView):
+    """Closed orders from ``/v1/orders/history``, newest first; ``n`` older page, ``p`` newer page.
+
+    The symbol filter asks the venue (paging restarts); side, status and date filter the page shown.
+    Highlighting an order lists its fills below.
+    """
+
+    VIEW_TITLE = "Order history"
+    BINDINGS = [
+        Binding("n", "older", "Older page", id="history.older"),
+        Binding("p", "newer", "Newer page", id="history.newer"),
+        Binding("slash", "focus_filters", "Filter", id="history.filter"),
+    ]
+
+    def __init__(self, *args, page_size: int = PAGE_SIZE, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.page_size = page_size
+        self.page: tuple[OrderRecord, ...] = ()
+        self.shown: list[OrderRecord] = []
+        self._bounds: list[int | None] = [None]  # before_ms of each page visited; last = current page
+        self._next: int | None = None
+        self._seen: frozenset[str] = frozenset()
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="history-filters"):
+            yield Input(placeholder="symbol", id="filter-symbol", compact=True)
+            yield Select([("any side", _ALL), ("buy", "buy"), ("sell", "sell")], value=_ALL, allow_blank=False,
+                         id="filter-side", compact=True)
+            yield Select([("any status", _ALL)] + [(s.value, s.value) for s in HistoryStatus if s is not
+                          HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status", compact=True)
+            yield Input(placeholder="date YYYY-MM-DD", id="filter-date", compact=True)
+        table = DataTable(id="history-orders", cursor_type="row", zebra_stripes=True)
+        table.add_columns("time (UTC)", "symbol", "side", "price", "amount", "filled", "avg", "status", "reason",
+                          "order id", "client order id")
+        yield table
+        fills = DataTable(id="history-fills", cursor_type="row")
+        fills.add_columns("fill time", "price", "amount", "fee", "liq", "trade id", "broken")
+        yield fills
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#history-orders", DataTable).focus()
+
+    async def fetch(self) -> None:
+        symbol = self.query_one("#filter-symbol", Input).value.strip().lower() or None
+        page = await self.account.history_page(
+            symbol=symbol, page_size=self.page_size, before_ms=self._bounds[-1], skip_ids=self._seen
+        )
+        self.page = page.orders
+        self._next = page.next_before_ms
+        self._seen = self._seen | {o.order_id for o in page.orders}
+        self.render_page()
+
+    def render_page(self) -> None:
+        """Show the current page through the side, status and date filters."""
+        side = self.query_one("#filter-side", Select).value
+        status = self.query_one("#filter-status", Select).value
+        date = self.query_one("#filter-date", Input).value.strip()
+        self.shown = [
+            o for o in self.page
+            if (side == _ALL or o.side == Side(side))
+            and (status == _ALL or o.status == HistoryStatus(status))
+            and (not date or utc_date(o.time_ms) == date)
+        ]
+        table = self.query_one("#history-orders", DataTable)
+        table.clear()
+        for o in self.shown:
+            table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, money(o.price), money(o.amount),
+                          money(o.filled), money(o.avg_price), o.status.value, o.reason, o.order_id,
+                          o.client_order_id, key=o.order_id)
+        more = "n: older page" if self._next is not None else "oldest page"
+        self.set_status(f"Page {len(self._bounds)} · {len(self.shown)} of {len(self.page)} orders shown · {more}")
+        self.show_fills(self.shown[0] if self.shown else None)
+
+    def show_fills(self, order: OrderRecord | None) -> None:
+        """List ``order``'s fills under the orders table."""
+        fills = self.query_one("#history-fills", DataTable)
+        fills.clear()
+        if order is None:
+            return
+        for f in order.fills:
+            fills.add_row(utc_time(f.time_ms), money(f.price), money(f.amount), f"{money(f.fee)} {f.fee_currency}",
+                          f.liquidity, str(f.trade_id), f.broken or "")
+        fills.border_title = f"Fills of {order.order_id} ({len(order.fills)})"
+
+    @on(DataTable.RowHighlighted, "#history-orders")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.shown):
+            self.show_fills(self.shown[event.cursor_row])
+
+    @on(Select.Changed)
+    @on(Input.Changed, "#filter-date")
+    def _filter_changed(self) -> None:
+        if self.is_mounted and self.page:
+            self.render_page()
+
+    @on(Input.Submitted, "#filter-symbol")
+    def _symbol_submitted(self) -> None:
+        self._restart()
+        self.query_one("#history-orders", DataTable).focus()
+
+    def _restart(self) -> None:
+        self._bounds = [None]
+        self._seen = frozenset()
+        self.load()
+
+    def action_older(self) -> None:
+        """Load the next older page."""
+        if self._next is not None:
+            self._bounds.append(self._next)
+            self.load()
+
+    def action_newer(self) -> None:
+        """Go back to the previous (newer) page."""
+        if len(self._bounds) > 1:
+            self._bounds.pop()
+            self._seen = frozenset()  # re-fetch from that page's bound: nothing to skip
+            self.load()
+
+    def action_focus_filters(self) -> None:
+        """Put the cursor in the symbol filter."""
+        self.query_one("#filter-symbol", Input).focus()
+
+    def action_reload(self) -> None:
+        self._seen = frozenset()
+        self.load()
