@@ -30,6 +30,7 @@ from pydantic import SecretStr
 from console.exchange.accounts import DEMO_BALANCES, TRADER, ApiKey, KeyStore, demo_keys
 from console.exchange.auth import expire_heartbeat_sessions, require_role, verify_private_request
 from console.exchange.engine import ExchangeError, MatchingEngine
+from console.exchange.marketdata import MARKET_DATA_PATH, TICKER_V2_PATH, MarketDataHub
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ExchangeServer", "error_body"]
 
@@ -338,6 +339,7 @@ class ExchangeServer:
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._listening = False
+        self._marketdata = MarketDataHub(engine, clock_ms=self._clock_ms)
 
     # -- properties --------------------------------------------------------------------------------------------------
 
@@ -345,6 +347,11 @@ class ExchangeServer:
     def engine(self) -> MatchingEngine:
         """The matching engine behind the server (tests may call it directly from the server's loop)."""
         return self._engine
+
+    @property
+    def marketdata(self) -> MarketDataHub:
+        """The market data WebSocket v2 publisher (``/v2/marketdata``; tests use its fault hooks)."""
+        return self._marketdata
 
     @property
     def keystore(self) -> KeyStore:
@@ -432,6 +439,7 @@ class ExchangeServer:
         self._runner = runner
         self._bound_port = int(runner.addresses[0][1])
         self._engine.add_listener(self._on_engine_events)
+        self._marketdata.start()
         self._listening = True
         loop = asyncio.get_running_loop()
         if self._simulator_enabled:
@@ -463,6 +471,7 @@ class ExchangeServer:
                 await task
         if self._listening:
             self._engine.remove_listener(self._on_engine_events)
+            await self._marketdata.stop()
             self._listening = False
         connections = [c for conns in self._connections.values() for c in conns]
         for conn in connections:
@@ -533,6 +542,8 @@ class ExchangeServer:
         app.router.add_get("/v1/book/{symbol}", self._book, allow_head=False)
         app.router.add_get("/v1/trades/{symbol}", self._trades, allow_head=False)
         app.router.add_get(ORDER_EVENTS_PATH, self._order_events, allow_head=False)
+        app.router.add_get(MARKET_DATA_PATH, self._marketdata.handle, allow_head=False)
+        app.router.add_get(TICKER_V2_PATH, self._marketdata.ticker_v2, allow_head=False)
 
     @web.middleware
     async def _error_middleware(
