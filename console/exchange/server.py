@@ -294,6 +294,7 @@ class ExchangeServer:
         clock_ms: server clock in Unix ms (time-based nonces, heartbeat expiry, heartbeats); injectable for tests.
         ws_queue_size: messages an order events client may fall behind before it is closed with 1011.
         session_check_interval_s: period of the "Require Heartbeat" expiry check, seconds.
+        marketdata_heartbeat_interval_s: heartbeat period of the market data WebSocket v2, seconds.
     """
 
     def __init__(
@@ -312,6 +313,7 @@ class ExchangeServer:
         clock_ms: Callable[[], int] | None = None,
         ws_queue_size: int = DEFAULT_WS_QUEUE_SIZE,
         session_check_interval_s: float = SESSION_CHECK_INTERVAL_S,
+        marketdata_heartbeat_interval_s: float = 5.0,
     ) -> None:
         self._host = host
         self._port = port
@@ -339,7 +341,9 @@ class ExchangeServer:
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._listening = False
-        self._marketdata = MarketDataHub(engine, clock_ms=self._clock_ms)
+        self._marketdata = MarketDataHub(
+            engine, clock_ms=self._clock_ms, heartbeat_interval_s=marketdata_heartbeat_interval_s
+        )
 
     # -- properties --------------------------------------------------------------------------------------------------
 

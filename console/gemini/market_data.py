@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 MARKET_DATA_PATH = "/v2/marketdata"
 #: Largest frame accepted (a deep book's snapshot can be big).
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+#: Seconds allowed for a close handshake (a socket dropped on doubt is aborted without one).
+CLOSE_TIMEOUT_S = 1.0
 #: How much of a bad frame goes into the log line.
 LOG_FRAME_CHARS = 200
 
@@ -292,13 +294,16 @@ class MarketDataClient:
         """One connection: subscribe, read until doubt. Returns (on a clean close) whether it went live."""
         feed = L2Feed(symbol, book)
         subscribe = {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": [symbol.upper()]}]}
-        async with ws_connect(self.url, open_timeout=self.open_timeout_s, max_size=MAX_FRAME_BYTES) as ws:
+        async with ws_connect(
+            self.url, open_timeout=self.open_timeout_s, close_timeout=CLOSE_TIMEOUT_S, max_size=MAX_FRAME_BYTES
+        ) as ws:
             await ws.send(json.dumps(subscribe))
             while True:
                 try:
                     frame = await asyncio.wait_for(ws.recv(), timeout=self.stall_timeout_s)
                 except TimeoutError:
                     listener.state_changed(FeedState.STALE, f"stream stalled {self.stall_timeout_s:g} s")
+                    ws.transport.abort()  # a doubtful stream gets no close handshake: reconnect at once
                     raise _resync(f"stream stalled {self.stall_timeout_s:g} s", feed) from None
                 except ConnectionClosed:
                     if feed.has_snapshot:
@@ -307,6 +312,7 @@ class MarketDataClient:
                 try:
                     result = feed.feed(frame)
                 except Resync as exc:
+                    ws.transport.abort()
                     raise _resync(str(exc), feed) from None
                 if result.snapshot:
                     listener.state_changed(FeedState.LIVE, "")
