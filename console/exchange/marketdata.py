@@ -127,6 +127,7 @@ class MarketDataHub:
         self._subscribers: set[_Subscriber] = set()
         self._by_symbol: dict[str, set[_Subscriber]] = {}
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._refusing = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -175,6 +176,11 @@ class MarketDataHub:
             sub.stalled = True
         return len(subs)
 
+    def fault_refuse_new(self, refuse: bool) -> None:
+        """While ``refuse`` is True, close each new market data socket (1013, try again later) right after the
+        upgrade, before any message; the client then keeps retrying. For fault-injection tests."""
+        self._refusing = refuse
+
     # -- engine listener (synchronous) -------------------------------------------------------------------------
     def _on_market(self, symbol: str, changes: list[tuple[str, str, str]], trades: list[dict[str, Any]]) -> None:
         subs = self._by_symbol.get(symbol)
@@ -197,6 +203,9 @@ class MarketDataHub:
                 "EndpointNotFound", f"{MARKET_DATA_PATH} is a WebSocket endpoint: send an upgrade request", 400
             )
         await ws.prepare(request)
+        if self._refusing:
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"fault injected: refused")
+            return ws
         sub = _Subscriber(ws=ws, queue=asyncio.Queue(maxsize=self._queue_size))
         self._subscribers.add(sub)
         writer = asyncio.get_running_loop().create_task(self._write_loop(sub))

@@ -172,6 +172,23 @@ async def test_v2_ticker_and_pubticker_agree_with_the_book(exchange, http):
 # -- our client ---------------------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+async def md_exchange(clock):
+    """A local exchange whose market data heartbeats come every 50 ms, so a 0.3 s silence means a stall."""
+    server = ExchangeServer(port=0, simulator=False, clock_ms=lambda: clock[0], marketdata_heartbeat_interval_s=0.05)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def md_http(md_exchange):
+    async with httpx.AsyncClient(base_url=md_exchange.rest_url, timeout=WAIT_S) as client:
+        yield client
+
+
 class Recorder:
     def __init__(self) -> None:
         self.states: list[tuple[FeedState, str]] = []
@@ -228,7 +245,8 @@ async def stop(task: asyncio.Task) -> None:
         await task
 
 
-async def test_client_keeps_the_book_equal_to_rest(exchange, http):
+async def test_client_keeps_the_book_equal_to_rest(md_exchange, md_http):
+    exchange, http = md_exchange, md_http
     flow = Flow(exchange, seed=6)
     flow.step(30)
     client, book, recorder, task = await run_client(exchange)
@@ -240,13 +258,11 @@ async def test_client_keeps_the_book_equal_to_rest(exchange, http):
 
 
 @pytest.mark.parametrize("fault", ["close", "bad_frame", "crossing_delta", "stall"])
-async def test_client_resyncs_after_a_fault_and_matches_rest(exchange, http, fault):
+async def test_client_resyncs_after_a_fault_and_matches_rest(md_exchange, md_http, fault):
+    exchange, http = md_exchange, md_http
     flow = Flow(exchange, seed=7)
     flow.step(30)
-    stall_s = 0.3 if fault == "stall" else 5.0
-    if fault == "stall":
-        # heartbeats keep a quiet stream alive; a stalled one is silent
-        exchange.marketdata._heartbeat_interval_s = 0.05  # noqa: SLF001 - before the client's socket opens
+    stall_s = 0.3 if fault == "stall" else 5.0  # heartbeats keep a quiet stream alive; a stalled one is silent
     client, book, recorder, task = await run_client(exchange, stall_timeout_s=stall_s)
     hub = exchange.marketdata
     if fault == "close":
