@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from console.orders.model import Side
+from console.orders.model import Order, OrderState, Side
 
-__all__ = ["BookLevel", "OrderBook", "PriceAction", "Trade", "price_for"]
+__all__ = ["BookLevel", "OrderBook", "PriceAction", "Trade", "own_levels", "price_for"]
 
 _ZERO = Decimal(0)
 _TWO = Decimal(2)
@@ -244,3 +244,21 @@ def price_for(action: str, side: Side, book: OrderBook, tick: Decimal) -> Decima
             return own
         return better
     raise ValueError(f"unknown price action {action!r}")
+
+
+_RESTING = frozenset({OrderState.LIVE, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL})
+
+
+def own_levels(orders: Iterable[Order], symbol: str) -> dict[tuple[Side, Decimal], Decimal]:
+    """``{(side, price): open amount}`` of the trader's orders resting on ``symbol``'s book.
+
+    Resting means live, partially filled, or with a cancel in flight; a stop-limit order waiting for its trigger
+    (or an order not yet acknowledged) is not on the book and is left out.
+    """
+    marks: dict[tuple[Side, Decimal], Decimal] = {}
+    for order in orders:
+        if order.symbol != symbol or order.state not in _RESTING:
+            continue
+        key = (order.side, order.price)
+        marks[key] = marks.get(key, Decimal(0)) + order.open_amount
+    return marks

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.orders.book import OrderBook, PriceAction, Trade, price_for
-from console.orders.model import Side
+from console.orders.book import OrderBook, PriceAction, Trade, own_levels, price_for
+from console.orders.model import Order, OrderState, OrderType, Side
 
 D = Decimal
 TICK = D("0.01")
@@ -108,3 +108,19 @@ def test_improve_never_crosses_a_one_tick_spread_and_empty_sides_give_none():
     assert price_for(PriceAction.IMPROVE, Side.SELL, one_sided, TICK) is None
     with pytest.raises(ValueError):
         price_for("sideways", Side.BUY, book, TICK)
+
+
+def test_own_levels_count_only_orders_resting_on_the_symbols_book():
+    def order(oid, side, price, state, symbol="btcusd", amount="1", filled="0"):
+        return Order(oid, None, symbol, side, OrderType.LIMIT, D(price), D(amount), filled=D(filled), state=state)
+
+    orders = [
+        order("1", Side.BUY, "100.00", OrderState.LIVE),
+        order("2", Side.BUY, "100.00", OrderState.PARTIALLY_FILLED, amount="2", filled="0.5"),
+        order("3", Side.SELL, "101.00", OrderState.PENDING_CANCEL),
+        order("4", Side.SELL, "102.00", OrderState.WAITING_TRIGGER),  # a stop not yet on the book
+        order("5", Side.BUY, "99.00", OrderState.PENDING_NEW),
+        order("6", Side.BUY, "98.00", OrderState.FILLED),
+        order("7", Side.BUY, "100.00", OrderState.LIVE, symbol="ethusd"),
+    ]
+    assert own_levels(orders, "btcusd") == {(Side.BUY, D("100.00")): D("2.5"), (Side.SELL, D("101.00")): D("1")}

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 
 from rich.text import Text
 from textual.widget import Widget
 
 from console.market import FeedState
-from console.orders.book import BookLevel, OrderBook
-from console.orders.model import Order, OrderState, Side
+from console.orders.book import BookLevel, OrderBook, own_levels
+from console.orders.model import Side
+
+__all__ = ["OWN_MARK", "DepthLadder", "own_levels"]
 
 #: The mark drawn beside a level holding one of the trader's own resting orders.
 OWN_MARK = "◆"
-_RESTING = frozenset({OrderState.LIVE, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL})
 _STATE_LABELS = {
     FeedState.LIVE: "● live",
     FeedState.CONNECTING: "◌ connecting",
     FeedState.STALE: "✖ STALE",
     FeedState.RESYNCING: "◌ resyncing",
 }
-
-
-def own_levels(orders: Iterable[Order], symbol: str) -> dict[tuple[Side, Decimal], Decimal]:
-    """``{(side, price): open amount}`` of the trader's orders resting on ``symbol``'s book.
-
-    Resting means live, partially filled, or with a cancel in flight; a stop-limit order waiting for its trigger
-    (or an order not yet acknowledged) is not on the book and is left out.
-    """
-    marks: dict[tuple[Side, Decimal], Decimal] = {}
-    for order in orders:
-        if order.symbol != symbol or order.state not in _RESTING:
-            continue
-        key = (order.side, order.price)
-        marks[key] = marks.get(key, Decimal(0)) + order.open_amount
-    return marks
 
 
 class DepthLadder(Widget, can_focus=False):
