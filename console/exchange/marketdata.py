@@ -128,16 +128,21 @@ class MarketDataHub:
         self._by_symbol: dict[str, set[_Subscriber]] = {}
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._refusing = False
+        self._listening = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Listen to the engine and start the heartbeat task (in the running loop)."""
-        self._engine.add_market_listener(self._on_market)
+        """Start the heartbeat task (in the running loop).
+
+        The engine's market listener is attached only while some socket holds an ``l2`` subscription, so an
+        exchange nobody watches pays nothing for market data.
+        """
         self._heartbeat_task = asyncio.get_running_loop().create_task(self._heartbeats())
 
     async def stop(self) -> None:
         """Stop listening and close every market data socket with 1001 (going away)."""
         self._engine.remove_market_listener(self._on_market)
+        self._listening = False
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -145,6 +150,11 @@ class MarketDataHub:
             self._heartbeat_task = None
         for sub in tuple(self._subscribers):
             await sub._close(WSCloseCode.GOING_AWAY, b"server shutting down")
+
+    @property
+    def listening(self) -> bool:
+        """True while the engine's market listener is attached (some socket holds an ``l2`` subscription)."""
+        return self._listening
 
     @property
     def subscriber_count(self) -> int:
@@ -223,6 +233,7 @@ class MarketDataHub:
             self._subscribers.discard(sub)
             for symbol in sub.symbols:
                 self._by_symbol.get(symbol, set()).discard(sub)
+            self._listen_if_needed()
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
@@ -273,6 +284,16 @@ class MarketDataHub:
             else:
                 sub.symbols.discard(symbol)
                 self._by_symbol.get(symbol, set()).discard(sub)
+        self._listen_if_needed()
+
+    def _listen_if_needed(self) -> None:
+        """Attach the engine's market listener while any socket holds a subscription; detach it otherwise."""
+        wanted = any(self._by_symbol.values())
+        if wanted and not self._listening:
+            self._engine.add_market_listener(self._on_market)
+        elif not wanted and self._listening:
+            self._engine.remove_market_listener(self._on_market)
+        self._listening = wanted
 
     def _subscribe(self, sub: _Subscriber, symbol: str) -> None:
         """Queue the full book + last trades, and register for deltas, with no await in between.

@@ -114,8 +114,10 @@ async def test_snapshot_and_deltas_rebuild_rest_book_and_trades(exchange, http):
 async def test_unsubscribe_stops_deltas_and_other_symbols_are_not_sent(exchange):
     flow = Flow(exchange, seed=4)
     ws = await open_md(exchange)
+    assert not exchange.marketdata.listening  # nobody subscribed: the engine does no market data work
     await subscribe(ws, "ETHUSD")
     assert (await receive(ws))["symbol"] == "ETHUSD"
+    assert exchange.marketdata.listening
     flow.step(20)  # btcusd only
     await subscribe(ws, "ETHUSD", kind="unsubscribe")
     await subscribe(ws, "BTCUSD")
@@ -127,6 +129,7 @@ async def test_unsubscribe_stops_deltas_and_other_symbols_are_not_sent(exchange)
     flow.step(20)
     exchange.marketdata.fault_send_raw(SENTINEL)
     assert await receive(ws) == json.loads(SENTINEL)  # nothing for BTCUSD after the unsubscribe
+    assert not exchange.marketdata.listening
     await ws.close()
 
 
