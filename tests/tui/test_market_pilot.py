@@ -117,3 +117,31 @@ def _chain(first, record: list):
         first(symbol, state, detail)
 
     return both
+
+
+async def test_at_80x24_the_book_hides_behind_m(console_app, exchange):
+    app = console_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_ready(pilot)
+        ladder = app.screen.query_one(DepthLadder)
+        table = app.screen.query_one("#orders")
+        assert not ladder.display or ladder.region.width == 0
+        assert table.region.width > 0
+        await pilot.press("m")
+        await pilot.pause()
+        assert ladder.region.width > 0 and ladder.region.height >= 9 and table.region.width == 0
+        rows = [row for row in ladder.visible_rows() if row.strip()]
+        assert len(rows) >= 9 and any(row.strip().startswith("spread") for row in rows)
+        await pilot.press("m")
+        await pilot.pause()
+        assert table.region.width > 0 and ladder.region.width == 0
+
+
+def test_high_rate_market_messages_collapse_to_the_newest():
+    from console.tui.messages import BookUpdated, MarketStateChanged, TradesUpdated
+
+    assert BookUpdated("btcusd").can_replace(BookUpdated("btcusd"))
+    assert TradesUpdated("btcusd").can_replace(TradesUpdated("btcusd"))
+    assert not BookUpdated("btcusd").can_replace(TradesUpdated("btcusd"))
+    assert MarketStateChanged("btcusd", FeedState.LIVE, "").can_replace(
+        MarketStateChanged("btcusd", FeedState.STALE, "stalled"))
