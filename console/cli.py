@@ -99,8 +99,10 @@ def _configure_logging(log_file: Path | None) -> Path:
 def run_console(settings: Settings) -> int:
     """Build the session for ``settings`` and run the TUI until the trader quits."""
     from console.gemini.auth import NonceSource
+    from console.gemini.market_data import MarketDataClient
     from console.gemini.order_events import OrderEventsClient
     from console.gemini.rest import GeminiRestClient
+    from console.market import MarketSession
     from console.session import TradingSession
     from console.tui.app import TradingConsoleApp
 
@@ -112,7 +114,8 @@ def run_console(settings: Settings) -> int:
         api_key=settings.credentials.api_key,
         symbols=settings.symbols,
     )
-    TradingConsoleApp(settings, session).run()
+    market = MarketSession(MarketDataClient(settings.ws_url), settings.symbols[0])
+    TradingConsoleApp(settings, session, market=market).run()
     return 0
 
 

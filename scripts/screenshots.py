@@ -22,6 +22,7 @@ SHOTS = [
     ("ticket-validation-errors.svg", (120, 36), False, scenarios.ticket_errors),
     ("cancel-all-confirmation.svg", (120, 36), True, scenarios.cancel_all_confirmation),
     ("status-pane-reasons.svg", (120, 36), False, scenarios.status_reasons),
+    ("ticket-and-ladder.svg", (120, 36), True, scenarios.ticket_and_ladder, [scenarios.seed_trades]),
 ]
 
 
@@ -60,10 +61,13 @@ def shoot_account(name: str, role: str, scenario) -> Path:
     return path
 
 
-def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario) -> Path:
-    with ExchangeThread(port=scenarios.SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60) as exchange:
+def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario, seeds=()) -> Path:
+    with ExchangeThread(port=scenarios.SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60,
+                        **scenarios.SNAPSHOT_EXCHANGE_KWARGS) as exchange:
         if seed_orders:
             scenarios.seed_resting_orders(exchange)
+        for seed in seeds:
+            seed(exchange)
         app = make_app(exchange.server.rest_url, exchange.server.ws_url)
         out: dict[str, str] = {}
 
@@ -81,8 +85,8 @@ def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario) -> Path
 
 def main() -> int:
     (ROOT / "screenshots").mkdir(exist_ok=True)
-    for name, size, seed_orders, scenario in SHOTS:
-        print(shoot(name, size, seed_orders, scenario).relative_to(ROOT))
+    for name, size, seed_orders, scenario, *extra in SHOTS:
+        print(shoot(name, size, seed_orders, scenario, *extra).relative_to(ROOT))
     for name, role, scenario in ACCOUNT_SHOTS:
         print(shoot_account(name, role, scenario).relative_to(ROOT))
     return 0

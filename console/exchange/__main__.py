@@ -127,6 +127,7 @@ def _print_banner(out: TextIO, server: object, choice: _KeyChoice, args: argpars
         "Local Gemini-compatible exchange (no real money, loopback only)",
         f"  REST:          {rest_url}",
         f"  Order events:  {ws_url}/v1/order/events",
+        f"  Market data:   {ws_url}/v2/marketdata   (WebSocket v2, l2)",
         f"  Market data:   {market}",
         f"  API key:       {choice.key}",
         f"  API secret:    {secret_text}",

@@ -103,6 +103,7 @@ __all__ = [
     "CHOICES",
     "EventListener",
     "ExchangeError",
+    "MarketListener",
     "MatchingEngine",
 ]
 
@@ -144,6 +145,15 @@ EventListener = Callable[[int, list[dict]], None]
 
 The event dicts are shared between listeners: treat them as read-only (copy before adding ``socket_sequence``).
 A listener must not raise.
+"""
+
+MarketListener = Callable[[str, list[tuple[str, str, str]], list[dict]], None]
+"""Receives ``(SYMBOL, changes, trades)`` once per symbol per engine action whose book or trades changed.
+
+``changes`` are the price levels that changed, ``("buy" | "sell", price, new level total)`` as decimal strings
+(total ``"0"`` = the level is gone), in the order they were first touched; ``trades`` are the action's public
+trades, oldest first, in the ``GET /v1/trades`` shape (``type`` = taker side). Applying the changes to the book
+as it was before the action gives ``book(symbol, 0, 0)``. A listener must not raise.
 """
 
 _ZERO = Decimal(0)
@@ -567,6 +577,9 @@ class MatchingEngine:
         self._by_client_id: dict[tuple[int, str], list[int]] = {}
         self._listeners: list[EventListener] = []
         self._batch: dict[int, list[dict]] = {}
+        self._market_listeners: list[MarketListener] = []
+        self._dirty_levels: dict[str, dict[tuple[bool, Decimal], None]] = {}  # symbol -> touched (is_bid, price)
+        self._new_trades: dict[str, list[_Trade]] = {}
         self._triggered: deque[_Order] = deque()
         self._trading_open = True
         self._fees: dict[str, Decimal] = {}
@@ -606,6 +619,15 @@ class MatchingEngine:
         """Unsubscribe a listener added with ``add_listener`` (no error if it is not subscribed)."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def add_market_listener(self, listener: MarketListener) -> None:
+        """Subscribe ``listener(SYMBOL, changes, trades)`` to level changes and public trades of every symbol."""
+        self._market_listeners.append(listener)
+
+    def remove_market_listener(self, listener: MarketListener) -> None:
+        """Unsubscribe a listener added with ``add_market_listener`` (no error if it is not subscribed)."""
+        if listener in self._market_listeners:
+            self._market_listeners.remove(listener)
 
     # ------------------------------------------------------------------------------------------------------------
     # orders
@@ -1121,6 +1143,55 @@ class MatchingEngine:
                 },
             }
 
+    def ticker_v2(self, symbol: str) -> dict[str, Any]:
+        """``GET /v2/ticker/{symbol}`` shape (shared §6.1) over the last 24 hours of public trades.
+
+        Returns:
+            ``{"symbol": "BTCUSD", "open", "high", "low", "close", "changes": [24 hourly prices, newest first],
+            "bid", "ask"}`` as decimal strings. ``open`` is the last price before the window (else the window's first
+            trade), ``close`` the last price; ``changes[k]`` is the last price at ``now - k`` hours. Prices are
+            None when nothing ever traded; ``bid`` / ``ask`` are None for an empty side (as in :meth:`ticker`).
+
+        Raises:
+            ExchangeError: ``InvalidSymbol``.
+        """
+        market = self._market(symbol)
+        now = self._clock_ms()
+        horizon = now - VOLUME_WINDOW_MS
+        before: Decimal | None = None  # last price at or before the window's start
+        window: list[_Trade] = []
+        for trade in reversed(market.trades):
+            if trade.timestamp_ms < horizon:
+                before = trade.price
+                break
+            window.append(trade)
+        window.reverse()  # oldest first
+        prices = [t.price for t in window]
+        open_ = before if before is not None else (prices[0] if prices else None)
+        changes: list[str | None] = []
+        index = len(window)
+        for hour in range(24):
+            mark = now - hour * 3_600_000
+            while index and window[index - 1].timestamp_ms > mark:
+                index -= 1
+            price = window[index - 1].price if index else open_
+            changes.append(None if price is None else _fmt(price))
+        bid, ask = market.bids.best(), market.asks.best()
+
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else _fmt(value)
+
+        return {
+            "symbol": market.upper,
+            "open": text(open_),
+            "high": text(max(prices)) if prices else text(open_),
+            "low": text(min(prices)) if prices else text(open_),
+            "close": text(market.last_price),
+            "changes": changes,
+            "bid": text(bid),
+            "ask": text(ask),
+        }
+
     def symbols(self) -> list[str]:
         """Lowercase symbol ids (``GET /v1/symbols``)."""
         return list(self._markets)
@@ -1327,6 +1398,8 @@ class MatchingEngine:
 
     def _match_level(self, market: _Market, opposite: _BookSide, price: Decimal, taker: _Order) -> None:
         level = opposite.levels[price]
+        if self._market_listeners:
+            self._dirty_levels.setdefault(market.symbol, {})[(opposite.is_bid, price)] = None
         queue = level.orders
         while taker.remaining and level.count:
             maker = queue[0]
@@ -1383,6 +1456,8 @@ class MatchingEngine:
         self._fees[quote] = self._fees.get(quote, _ZERO) + maker_fee + taker_fee
         market.trades.append(trade)
         market.last_price = price
+        if self._market_listeners:
+            self._new_trades.setdefault(market.symbol, []).append(trade)
         market.volume.append((self._now, qty, notional))
         market.volume_base += qty
         market.volume_quote += notional
@@ -1407,6 +1482,8 @@ class MatchingEngine:
     def _rest(self, order: _Order, market: _Market) -> None:
         (market.bids if order.is_buy else market.asks).add(order, self._now)
         order.on_book = True
+        if self._market_listeners:
+            self._dirty_levels.setdefault(market.symbol, {})[(order.is_buy, order.price)] = None
         account = self._accounts[order.account_id]
         own = account.own.get((market.symbol, order.is_buy))
         if own is None:
@@ -1427,6 +1504,8 @@ class MatchingEngine:
         if order.on_book:
             side = market.bids if order.is_buy else market.asks
             level = side.levels[order.price]
+            if self._market_listeners:
+                self._dirty_levels.setdefault(market.symbol, {})[(order.is_buy, order.price)] = None
             level.count -= 1
             level.total -= order.remaining
             order.on_book = False
@@ -1652,6 +1731,8 @@ class MatchingEngine:
 
     def _flush(self) -> None:
         """Deliver this action's events: one listener call per account, accounts in order of first event."""
+        if self._dirty_levels or self._new_trades:
+            self._flush_market()
         if not self._batch:
             return
         batch, self._batch = self._batch, {}
@@ -1659,6 +1740,36 @@ class MatchingEngine:
         for account_id, events in batch.items():
             for listener in listeners:
                 listener(account_id, events)
+
+    def _flush_market(self) -> None:
+        """Deliver this action's level changes and public trades: one market listener call per symbol."""
+        dirty, self._dirty_levels = self._dirty_levels, {}
+        fresh, self._new_trades = self._new_trades, {}
+        listeners = tuple(self._market_listeners)
+        for symbol in dict.fromkeys([*dirty, *fresh]):
+            market = self._markets[symbol]
+            changes: list[tuple[str, str, str]] = []
+            for is_bid, price in dirty.get(symbol, ()):
+                level = (market.bids if is_bid else market.asks).levels.get(price)
+                total = level.total if level is not None and level.count else _ZERO
+                changes.append(("buy" if is_bid else "sell", _fmt(price), _fmt(total)))
+            trades = [self._public_trade_wire(t) for t in fresh.get(symbol, ())]
+            for listener in listeners:
+                listener(market.upper, changes, trades)
+
+    @staticmethod
+    def _public_trade_wire(trade: _Trade) -> dict[str, Any]:
+        """A trade in the ``GET /v1/trades`` shape (``type`` = the taker's side)."""
+        return {
+            "timestamp": trade.timestamp_ms // 1000,
+            "timestampms": trade.timestamp_ms,
+            "tid": trade.tid,
+            "price": _fmt(trade.price),
+            "amount": _fmt(trade.amount),
+            "exchange": "gemini",
+            "type": "buy" if trade.taker_is_buy else "sell",
+            "broken": False,
+        }
 
     def _execution_wire(self, execution: _Execution) -> dict[str, Any]:
         trade = execution.trade

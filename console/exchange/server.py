@@ -41,6 +41,7 @@ from console.exchange.accounts import (
 )
 from console.exchange.auth import expire_heartbeat_sessions, require_role, verify_private_request
 from console.exchange.engine import ExchangeError, MatchingEngine
+from console.exchange.marketdata import MARKET_DATA_PATH, TICKER_V2_PATH, MarketDataHub
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ExchangeServer", "error_body"]
 
@@ -313,6 +314,7 @@ class ExchangeServer:
         clock_ms: server clock in Unix ms (time-based nonces, heartbeat expiry, heartbeats); injectable for tests.
         ws_queue_size: messages an order events client may fall behind before it is closed with 1011.
         session_check_interval_s: period of the "Require Heartbeat" expiry check, seconds.
+        marketdata_heartbeat_interval_s: heartbeat period of the market data WebSocket v2, seconds.
     """
 
     def __init__(
@@ -331,6 +333,7 @@ class ExchangeServer:
         clock_ms: Callable[[], int] | None = None,
         ws_queue_size: int = DEFAULT_WS_QUEUE_SIZE,
         session_check_interval_s: float = SESSION_CHECK_INTERVAL_S,
+        marketdata_heartbeat_interval_s: float = 5.0,
     ) -> None:
         self._host = host
         self._port = port
@@ -368,6 +371,9 @@ class ExchangeServer:
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self._listening = False
+        self._marketdata = MarketDataHub(
+            engine, clock_ms=self._clock_ms, heartbeat_interval_s=marketdata_heartbeat_interval_s
+        )
 
     # -- properties --------------------------------------------------------------------------------------------------
 
@@ -380,6 +386,11 @@ class ExchangeServer:
     def secondary_account_id(self) -> int:
         """The engine account id of the demo master key's second sub-account ``"secondary"``."""
         return self._secondary_account_id
+
+    @property
+    def marketdata(self) -> MarketDataHub:
+        """The market data WebSocket v2 publisher (``/v2/marketdata``; tests use its fault hooks)."""
+        return self._marketdata
 
     @property
     def keystore(self) -> KeyStore:
@@ -467,6 +478,7 @@ class ExchangeServer:
         self._runner = runner
         self._bound_port = int(runner.addresses[0][1])
         self._engine.add_listener(self._on_engine_events)
+        self._marketdata.start()
         self._listening = True
         loop = asyncio.get_running_loop()
         if self._simulator_enabled:
@@ -498,6 +510,7 @@ class ExchangeServer:
                 await task
         if self._listening:
             self._engine.remove_listener(self._on_engine_events)
+            await self._marketdata.stop()
             self._listening = False
         connections = [c for conns in self._connections.values() for c in conns]
         for conn in connections:
@@ -572,6 +585,8 @@ class ExchangeServer:
         app.router.add_get("/v1/book/{symbol}", self._book, allow_head=False)
         app.router.add_get("/v1/trades/{symbol}", self._trades, allow_head=False)
         app.router.add_get(ORDER_EVENTS_PATH, self._order_events, allow_head=False)
+        app.router.add_get(MARKET_DATA_PATH, self._marketdata.handle, allow_head=False)
+        app.router.add_get(TICKER_V2_PATH, self._marketdata.ticker_v2, allow_head=False)
 
     @web.middleware
     async def _error_middleware(

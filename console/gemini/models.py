@@ -509,3 +509,89 @@ class OrderEventWire(WireModel):
     reason: str | None = None
     cancel_command_id: IdStr | None = None
     fill: FillWire | None = None
+
+
+# --- Market data WebSocket v2 (gemini-api.md §6.3, https://docs.gemini.com/websocket/market-data/v2/level-2-data) ---
+
+
+class L2Change(WireModel):
+    """One ``[side, price, quantity]`` entry of ``l2_updates.changes``: ``quantity`` is the level's new total.
+
+    Example: ``["buy", "9122.04", "0.00121425"]`` (``"0"`` removes the level).
+    """
+
+    side: WireSide
+    price: WireDecimal
+    quantity: WireDecimal
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_triple(cls, data: Any) -> Any:
+        if isinstance(data, (list, tuple)):
+            if len(data) != 3:
+                raise ValueError("a change is [side, price, quantity]")
+            return {"side": data[0], "price": data[1], "quantity": data[2]}
+        return data
+
+
+class MarketTrade(WireModel):
+    """A v2 ``trade`` message (also the elements of the first ``l2_updates``' ``trades``).
+
+    Example: ``{"type":"trade","symbol":"BTCUSD","event_id":3575573053,"timestamp":151231241,
+    "price":"9004.21000000","quantity":"0.09110000","side":"buy","tid":2840140800042677}``; ``side`` is the taker's
+    side, ``timestamp`` ms.
+    """
+
+    type: Literal["trade"] = "trade"
+    symbol: str
+    event_id: int | None = None
+    timestamp: int
+    price: WireDecimal
+    quantity: WireDecimal
+    side: WireSide
+    tid: int
+
+
+class L2Updates(WireModel):
+    """A v2 ``l2_updates`` message: the full book (the first one after subscribing, with ``trades``) or deltas.
+
+    Example: ``{"type":"l2_updates","symbol":"BTCUSD","changes":[["buy","9122.04","0.00121425"]],
+    "trades":[{...MarketTrade...}],"auction_events":[]}``. ``trades`` is None on a delta message.
+    """
+
+    type: Literal["l2_updates"] = "l2_updates"
+    symbol: str
+    changes: list[L2Change]
+    trades: list[MarketTrade] | None = None
+
+
+class MarketHeartbeat(WireModel):
+    """A ``{"type":"heartbeat","timestamp":ms}`` message on the market data socket."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    timestamp: int | None = None
+
+
+class MarketError(WireModel):
+    """The venue's answer to a bad subscribe message: ``{"type":"error","reason":..,"message":..}``."""
+
+    type: Literal["error"] = "error"
+    reason: str = ""
+    message: str = ""
+
+
+class TickerV2(WireModel):
+    """``GET /v2/ticker/{symbol}`` (https://docs.gemini.com/rest/market-data#get-ticker-v2).
+
+    Example: ``{"symbol":"BTCUSD","open":"9121.76","high":"9440.66","low":"9106.51","close":"9347.66",
+    "changes":["9365.1",...],"bid":"9345.70","ask":"9347.67"}`` (``changes``: 24 hourly prices, newest first).
+    """
+
+    symbol: str
+    open: WireDecimal | None = None
+    high: WireDecimal | None = None
+    low: WireDecimal | None = None
+    close: WireDecimal | None = None
+    changes: list[WireDecimal | None] = Field(default_factory=list)
+    bid: WireDecimal | None = None
+    ask: WireDecimal | None = None

@@ -12,11 +12,20 @@ from textual.worker import Worker, WorkerState
 
 from console.account import AccountService
 from console.gemini.errors import GeminiError
+from console.market import MarketListener, MarketSession
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.settings import Settings
-from console.tui.messages import AccountChanged, ConnectionChanged, OrdersChanged, StatusReported
+from console.tui.messages import (
+    AccountChanged,
+    BookUpdated,
+    ConnectionChanged,
+    MarketStateChanged,
+    OrdersChanged,
+    StatusReported,
+    TradesUpdated,
+)
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.ticket import OrderTicket
@@ -34,6 +43,7 @@ class TradingConsoleApp(App):
         settings: where to trade and with which key.
         session: the trading session (REST client, order-events client, blotter).
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
+        market: the market data session behind the depth ladder, trades and price keys (None: no market data).
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -41,7 +51,12 @@ class TradingConsoleApp(App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit")]
 
     def __init__(
-        self, settings: Settings, session: TradingSession, *, clock_ms: Callable[[], int] = wall_clock_ms
+        self,
+        settings: Settings,
+        session: TradingSession,
+        *,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        market: MarketSession | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -51,7 +66,16 @@ class TradingConsoleApp(App):
         self.account = AccountService(session.rest, settings.sub_accounts)
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
-        self.main_screen = MainScreen(settings, session, clock_ms)
+        self.market = market
+        self.main_screen = MainScreen(settings, session, clock_ms, market)
+        if market is not None:
+            market.listener = MarketListener(
+                book_changed=lambda symbol: self.main_screen.post_message(BookUpdated(symbol)),
+                trades_added=lambda symbol, trades: self.main_screen.post_message(TradesUpdated(symbol)),
+                state_changed=lambda symbol, state, detail: self.main_screen.post_message(
+                    MarketStateChanged(symbol, state, detail)
+                ),
+            )
         session.listener = SessionListener(
             orders_changed=lambda orders: self.main_screen.post_message(OrdersChanged(orders)),
             status=self._status_reported,
@@ -61,6 +85,8 @@ class TradingConsoleApp(App):
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)
         self.bootstrap()
+        if self.market is not None:
+            self.run_market()
 
     def _status_reported(self, entry: StatusEntry) -> None:
         """Session status callback: to the status pane; a fill or a MissingRole also reaches the account views."""
@@ -101,6 +127,12 @@ class TradingConsoleApp(App):
     async def run_order_events(self) -> None:
         """The one long-lived worker of the order-events stream."""
         await self.session.run_order_events()
+
+    @work(exclusive=True, group="market", exit_on_error=False)
+    async def run_market(self) -> None:
+        """The one long-lived worker of the market data stream (follows the ticket's symbol)."""
+        assert self.market is not None
+        await self.market.run()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures are handled: show them, never crash the console."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from console.market import FeedState
 from console.orders.model import Order
 from console.orders.ticket import TicketInput
 from console.session import ConnectionState, StatusEntry
@@ -58,3 +59,46 @@ class AccountChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, AccountChanged)
+
+
+class BookUpdated(Message):
+    """The selected symbol's book changed; a burst collapses to the newest (widgets redraw once per frame)."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__()
+        self.symbol = symbol
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BookUpdated)
+
+
+class TradesUpdated(Message):
+    """New public trades arrived for the selected symbol; a burst collapses to the newest."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__()
+        self.symbol = symbol
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TradesUpdated)
+
+
+class MarketStateChanged(Message):
+    """The market data feed changed state (live / stale / resyncing); the newest replaces older queued ones."""
+
+    def __init__(self, symbol: str, state: FeedState, detail: str) -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.state = state
+        self.detail = detail
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MarketStateChanged)
+
+
+class TicketSymbolChanged(Message):
+    """The trader picked another symbol in the ticket (the book follows it)."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__()
+        self.symbol = symbol

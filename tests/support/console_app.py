@@ -10,9 +10,11 @@ from pydantic import SecretStr
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
 from console.gemini.auth import NonceSource
 from console.gemini.credentials import Credentials
+from console.gemini.market_data import MarketDataClient
 from console.gemini.order_events import OrderEventsClient
 from console.gemini.rest import GeminiRestClient
 from console.orders.ticket import ClientOrderIds
+from console.market import MarketSession
 from console.session import ConnectionState, TradingSession
 from console.settings import Environment, Settings
 from console.tui.app import TradingConsoleApp
@@ -34,6 +36,7 @@ def make_app(
     api_secret: str = DEMO_API_SECRET,
     environment: Environment = Environment.LOCAL,
     sub_accounts: tuple[str, ...] = (),
+    stall_timeout_s: float = 15.0,
 ) -> TradingConsoleApp:
     """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key."""
     clock = clock_ms or fixed_clock()
@@ -49,7 +52,8 @@ def make_app(
         clock_ms=clock,
         client_order_ids=ClientOrderIds("snapshot"),
     )
-    return TradingConsoleApp(settings, session, clock_ms=clock)
+    market = MarketSession(MarketDataClient(ws_url, stall_timeout_s=stall_timeout_s), settings.symbols[0])
+    return TradingConsoleApp(settings, session, clock_ms=clock, market=market)
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
@@ -62,9 +66,37 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, 
         await pilot.pause(0.02)
 
 
+async def settle_market(pilot, timeout: float = 10.0) -> None:
+    """Wait until the console's book and last trade equal the exchange's (REST), so a picture never catches a
+    market data message in flight."""
+    app = pilot.app
+    if app.market is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        symbol = app.market.symbol
+        rest = await app.session.rest.book(symbol, limit_bids=0, limit_asks=0)
+        trades = await app.session.rest.public_trades(symbol, limit_trades=1)
+        book = app.market.book
+        if (
+            app.market.live
+            and [(lvl.price, lvl.amount) for lvl in book.bids()] == [(lvl.price, lvl.amount) for lvl in rest.bids]
+            and [(lvl.price, lvl.amount) for lvl in book.asks()] == [(lvl.price, lvl.amount) for lvl in rest.asks]
+            and [t.tid for t in trades] == [t.trade_id for t in book.trades[:1]]
+        ):
+            break
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the book to match the exchange")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 async def wait_until_ready(pilot) -> None:
-    """Wait until the stream is live and the ticket knows its symbols' rules."""
+    """Wait until the stream is live, the ticket knows its symbols' rules and the book is live."""
     app = pilot.app
     await wait_for(pilot, lambda: app.session.connection is ConnectionState.LIVE and bool(app.session.rules),
                    what="the order events stream to go live")
+    if app.market is not None:
+        await wait_for(pilot, lambda: app.market.live, what="the market data book to go live")
     await pilot.pause()

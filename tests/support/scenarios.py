@@ -7,7 +7,7 @@ from decimal import Decimal
 from console.exchange.accounts import DEMO_API_KEY
 from console.orders.model import ExecOption, OrderType, Side
 from console.orders.ticket import TicketInput
-from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.console_app import FIXED_NOW_MS, settle_market, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
 #: The port snapshot tests bind, so the URL in the header is the same in every picture.
@@ -45,6 +45,7 @@ async def main_screen(pilot) -> None:
     """The console live with resting orders."""
     await wait_until_ready(pilot)
     await wait_for(pilot, lambda: pilot.app.session.open_order_count() >= 5, what="the seeded orders")
+    await settle_market(pilot)
     await pilot.pause()
 
 
@@ -59,6 +60,7 @@ async def ticket_errors(pilot) -> None:
         ticket.query_one(field).value = text
     ticket.query_one("#price").focus()
     await pilot.press("enter")
+    await settle_market(pilot)
     await pilot.pause()
 
 
@@ -98,4 +100,36 @@ async def status_reasons(pilot) -> None:
     expected = len(pane.entries_text()) + 1
     await session.cancel(resting.order_id)
     await wait_for(pilot, lambda: len(pane.entries_text()) >= expected, what="the requested cancel")
+    await settle_market(pilot)
+    await pilot.pause()
+
+
+#: Exchange settings of every picture: the exchange's clock is fixed (like the console's), so public trades show
+#: the same times in every picture.
+SNAPSHOT_EXCHANGE_KWARGS = {"clock_ms": lambda: FIXED_NOW_MS}
+
+
+def seed_trades(exchange: ExchangeThread) -> None:
+    """Two public trades from another account: a buy lifting the best ask, then a sell hitting the best bid."""
+    engine = exchange.server.engine
+    flow = exchange.call(engine.add_account, "flow", {"USD": "1000000", "BTC": "100"})
+    bid, ask = exchange.call(engine.best_bid_ask, "btcusd")
+    for side, price, amount in (("buy", ask, "0.1"), ("sell", bid, "0.3")):
+        exchange.call(engine.place_order, flow, "flow-desk", symbol="btcusd", side=side,
+                      order_type="exchange limit", amount=amount, price=str(price),
+                      options=["immediate-or-cancel"])
+
+
+async def ticket_and_ladder(pilot) -> None:
+    """Join the best bid with one key and place it (marked on the ladder), then start an order one tick better."""
+    await wait_until_ready(pilot)
+    app = pilot.app
+    await wait_for(pilot, lambda: len(app.market.trades()) >= 2, what="the seeded trades")
+    await pilot.press("o", "ctrl+y", "tab", *"0.25", "enter")
+    ladder = app.screen.query_one("#ladder")
+    await wait_for(pilot, lambda: any(row.startswith("◆") for row in ladder.visible_rows()),
+                   what="the own order on the ladder")
+    await pilot.press("escape", "o", "ctrl+t")
+    app.screen.query_one("#ticket").query_one("#amount").value = "0.1"
+    await settle_market(pilot)
     await pilot.pause()

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.console_app import make_app
 from tests.support.exchange_thread import ExchangeThread
-from tests.support.scenarios import SNAPSHOT_PORT
+from tests.support.scenarios import SNAPSHOT_EXCHANGE_KWARGS, SNAPSHOT_PORT
 
 
 @pytest.fixture
@@ -18,8 +18,9 @@ def exchange():
 
 @pytest.fixture
 def snapshot_exchange():
-    """The same, on the fixed snapshot port, so the header URL is identical in every picture."""
-    with ExchangeThread(port=SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60) as running:
+    """The same, on the fixed snapshot port and a fixed clock, so the header URL and trade times never change."""
+    with ExchangeThread(port=SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60,
+                        **SNAPSHOT_EXCHANGE_KWARGS) as running:
         yield running
 
 

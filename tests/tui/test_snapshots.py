@@ -37,3 +37,10 @@ def test_cancel_all_confirmation(snap_compare, snapshot_exchange):
 
 def test_status_pane_with_several_reasons(snap_compare, app):
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.status_reasons)
+
+
+def test_ticket_beside_the_ladder(snap_compare, snapshot_exchange):
+    scenarios.seed_resting_orders(snapshot_exchange)
+    scenarios.seed_trades(snapshot_exchange)
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_and_ladder)

@@ -17,6 +17,8 @@ from console.gemini.models import (
     ErrorResponse,
     HeartbeatMessage,
     HeartbeatResponse,
+    L2Updates,
+    MarketTrade,
     MyTrade,
     NotionalVolume,
     OrderEventWire,
@@ -59,6 +61,9 @@ MODEL_FOR_FILE: dict[str, Any] = {
     "ws_cancelled.json": list[OrderEventWire],
     "ws_cancel_rejected.json": list[OrderEventWire],
     "ws_closed.json": list[OrderEventWire],
+    "md_l2_snapshot.json": L2Updates,
+    "md_l2_delta.json": L2Updates,
+    "md_trade.json": MarketTrade,
 }
 
 D = Decimal

@@ -7,14 +7,26 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from console.market import MarketSession
+from console.orders.book import price_for
 from console.orders.ticket import TicketErrors
 from console.session import ConnectionState, TradingSession
 from console.settings import Settings
-from console.tui.messages import CancelRequested, ConnectionChanged, OrdersChanged, StatusReported, TicketSubmitted
+from console.tui.messages import (
+    BookUpdated,
+    CancelRequested,
+    ConnectionChanged,
+    MarketStateChanged,
+    OrdersChanged,
+    StatusReported,
+    TicketSubmitted,
+    TicketSymbolChanged,
+    TradesUpdated,
+)
 from console.tui.screens.balances import BalancesScreen
 from console.tui.screens.confirm import ConfirmCancelAll
 from console.tui.screens.fees import FeesScreen
@@ -23,10 +35,15 @@ from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
+from console.tui.widgets.depth_ladder import DepthLadder, own_levels
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.tui.widgets.trades import TradesPanel
+
+#: Below this many columns the market column (ladder + trades) is hidden until the trader toggles it with `m`.
+NARROW_WIDTH = 110
 
 
 class MainScreen(Screen):
@@ -34,10 +51,17 @@ class MainScreen(Screen):
 
     BINDINGS = [
         Binding("o", "focus_ticket", "New order", id="main.focus_ticket"),
+        Binding("m", "toggle_market", "Book", id="main.toggle_market"),
         Binding("escape", "focus_orders", "Orders", id="main.focus_orders"),
         Binding("s", "cancel_session", "Cancel session", id="main.cancel_session"),
         Binding("a", "cancel_all", "Cancel all…", id="main.cancel_all"),
         Binding("l", "focus_status", "Status log", show=False, id="main.focus_status"),
+        # Price keys: ctrl combos Textual's Input does not use, so they work while typing in the ticket.
+        Binding("ctrl+l", "price('bid')", "Price=bid", show=False, id="main.price_bid"),
+        Binding("ctrl+o", "price('ask')", "Price=ask", show=False, id="main.price_ask"),
+        Binding("ctrl+g", "price('mid')", "Price=mid", show=False, id="main.price_mid"),
+        Binding("ctrl+y", "price('join')", "Price=join", show=False, id="main.price_join"),
+        Binding("ctrl+t", "price('improve')", "Price=improve", show=False, id="main.price_improve"),
         Binding("q", "app.quit", "Quit", id="main.quit"),
         Binding("h", "history", "History", id="main.history"),
         Binding("f", "fills", "Fills", id="main.fills"),
@@ -50,11 +74,18 @@ class MainScreen(Screen):
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
     TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
 
-    def __init__(self, settings: Settings, session: TradingSession, clock_ms: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: TradingSession,
+        clock_ms: Callable[[], int],
+        market: MarketSession | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
+        self.market = market
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -65,6 +96,9 @@ class MainScreen(Screen):
         )
         with Horizontal(id="workspace"):
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")
+            with Vertical(id="market"):
+                yield DepthLadder(id="ladder")
+                yield TradesPanel(id="trades")
             yield OrderTicket(list(self.settings.symbols), id="ticket")
         yield StatusPane(id="status")
         yield Footer()
@@ -73,18 +107,83 @@ class MainScreen(Screen):
         self.add_class(f"-{self.settings.environment.value.lower()}")
         self.query_one(OrdersTable).border_title = "Active orders"
         self.query_one(OrdersTable).focus()
+        self.set_class(self.market is None, "-no-market")
+        self._show_market()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
 
     # -- messages up from the session bridge and the widgets --------------------------------------------------
     def on_orders_changed(self, message: OrdersChanged) -> None:
         table = self.query_one(OrdersTable)
         table.apply_changes(message.orders)
         self.query_one(SessionHeader).set_counts(table.order_count())
+        self._show_own_levels()
 
     def on_status_reported(self, message: StatusReported) -> None:
         self.query_one(StatusPane).add_entry(message.entry)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail)
+
+    # -- market data (attributes down to the ladder, the trades and the ticket) -----------------------------------
+    def on_book_updated(self, message: BookUpdated) -> None:
+        self._show_market()
+
+    def on_trades_updated(self, message: TradesUpdated) -> None:
+        if self.market is not None:
+            self.query_one(TradesPanel).set_trades(self.market.trades())
+            self._show_quote()
+
+    def on_market_state_changed(self, message: MarketStateChanged) -> None:
+        self._show_market()
+
+    @on(TicketSymbolChanged)
+    def switch_book(self, message: TicketSymbolChanged) -> None:
+        if self.market is not None:
+            self.market.select(message.symbol)
+            self._show_market()
+
+    def _show_market(self) -> None:
+        market = self.market
+        if market is None:
+            return
+        self.query_one(DepthLadder).set_book(market.book, market.state)
+        self.query_one(TradesPanel).set_trades(market.trades())
+        self._show_own_levels()
+        self._show_quote()
+
+    def _show_quote(self) -> None:
+        market = self.market
+        if market is None:
+            return
+        book = market.book
+        self.query_one(OrderTicket).set_quote(book.best_bid, book.best_ask, book.last, book.spread, live=market.live)
+
+    def _show_own_levels(self) -> None:
+        if self.market is not None:
+            marks = own_levels(self.session.blotter.open_orders(), self.market.symbol)
+            self.query_one(DepthLadder).set_own_levels(marks)
+
+    def action_price(self, action: str) -> None:
+        """Fill the ticket's price from the live book (see :func:`console.orders.book.price_for`)."""
+        ticket = self.query_one(OrderTicket)
+        market = self.market
+        if market is None or market.symbol != ticket.symbol or not market.live:
+            self.notify("The book is not live: price not set.", severity="warning", timeout=3)
+            return
+        rules = self.session.rules.get(ticket.symbol)
+        if rules is None:
+            self.notify("The symbol's tick size is not loaded yet.", severity="warning", timeout=3)
+            return
+        price = price_for(action, ticket.side, market.book, rules.price_increment)
+        if price is None:
+            self.notify("The book has no price for that key.", severity="warning", timeout=3)
+            return
+        ticket.set_price(price)
+
+    def action_toggle_market(self) -> None:
+        self.toggle_class("-market-toggled")
 
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,7 +12,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from console.orders.model import ExecOption, OrderType, Side, SymbolRules
 from console.orders.ticket import TicketInput
-from console.tui.messages import TicketSubmitted
+from console.tui.messages import TicketSubmitted, TicketSymbolChanged
 
 _NO_OPTION = "none"
 _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
@@ -22,11 +23,17 @@ def _fmt(value) -> str:
     return format(value.normalize(), "f")
 
 
+def _text(value: Decimal | None) -> str:
+    return "—" if value is None else format(value, "f")
+
+
 class OrderTicket(Vertical):
     """A limit / stop-limit order ticket.
 
-    Messages up: :class:`TicketSubmitted` when the trader presses Enter in a field or the Place button.
-    Attributes down: the screen calls :meth:`set_rules`, :meth:`show_errors`, :meth:`clear_errors`.
+    Messages up: :class:`TicketSubmitted` when the trader presses Enter in a field or the Place button;
+    :class:`TicketSymbolChanged` when the trader picks another symbol.
+    Attributes down: the screen calls :meth:`set_rules`, :meth:`show_errors`, :meth:`clear_errors`,
+    :meth:`set_quote` (best bid / ask / last / spread of the ticket's symbol) and :meth:`set_price` (price keys).
     """
 
     def __init__(self, symbols: list[str], *, id: str | None = None) -> None:
@@ -37,6 +44,8 @@ class OrderTicket(Vertical):
 
     def compose(self) -> ComposeResult:
         symbol_options = [(s.upper(), s) for s in self._symbols]
+        yield Static("bid —  ask —", id="quote-touch", classes="quote -stale")
+        yield Static("last —  spread —", id="quote-last", classes="quote -stale")
         yield from self._row("Symbol", Select(symbol_options, value=self._symbols[0], allow_blank=False,
                                               compact=True, id="symbol"))
         yield from self._row("Side", Select([("BUY", Side.BUY.value), ("SELL", Side.SELL.value)],
@@ -94,6 +103,36 @@ class OrderTicket(Vertical):
             option=None if option == _NO_OPTION else ExecOption(str(option)),
         )
 
+    @property
+    def symbol(self) -> str:
+        """The selected symbol, lowercase."""
+        return str(self.query_one("#symbol", Select).value)
+
+    @property
+    def side(self) -> Side:
+        """The selected side."""
+        return Side(self.query_one("#side", Select).value)
+
+    def set_quote(
+        self, bid: Decimal | None, ask: Decimal | None, last: Decimal | None, spread: Decimal | None, *, live: bool
+    ) -> None:
+        """Show the book's touch, last trade and spread; ``live`` False dims them (the book is not trusted)."""
+        touch = self.query_one("#quote-touch", Static)
+        line = self.query_one("#quote-last", Static)
+        touch.update(f"bid {_text(bid)}  ask {_text(ask)}")
+        line.update(f"last {_text(last)}  spread {_text(spread)}")
+        for widget in (touch, line):
+            widget.set_class(not live, "-stale")
+
+    def set_price(self, price: Decimal) -> None:
+        """Put ``price`` in the price field (plain decimal text, e.g. ``"64250.00"``) and clear its error."""
+        field = self.query_one("#price", Input)
+        field.value = format(price, "f")
+        field.cursor_position = len(field.value)
+        self.query_one("#error-price", Static).update("")
+        self.query_one("#error-price", Static).remove_class("-visible")
+        field.remove_class("-invalid")
+
     def focus_first(self) -> None:
         """Put the cursor in the price field."""
         self.query_one("#price", Input).focus()
@@ -111,6 +150,7 @@ class OrderTicket(Vertical):
     @on(Select.Changed, "#symbol")
     def _symbol_changed(self) -> None:
         self._show_rules_hint()
+        self.post_message(TicketSymbolChanged(self.symbol))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#place")
