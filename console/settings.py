@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from console.config import DeskConfig
 from console.gemini.credentials import Credentials
 from console.gemini.urls import PRODUCTION, SANDBOX
 
@@ -40,6 +41,7 @@ class Settings:
         ws_url: WebSocket base URL, e.g. ``"wss://api.sandbox.gemini.com"``.
         credentials: the API key and secret (the secret is a ``SecretStr``).
         symbols: the symbols the ticket offers, lowercase.
+        desk: the desk configuration (guards, keymap, theme, bell...; see console/config.py).
     """
 
     environment: Environment
@@ -47,3 +49,4 @@ class Settings:
     ws_url: str
     credentials: Credentials
     symbols: tuple[str, ...] = field(default=DEFAULT_SYMBOLS)
+    desk: DeskConfig = field(default_factory=DeskConfig)

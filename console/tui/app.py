@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
 from console.gemini.errors import GeminiError
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
-from console.settings import Settings
+from console.settings import Environment, Settings
+from console.tui import themes
 from console.tui.messages import ConnectionChanged, OrdersChanged, StatusReported
+from console.tui.screens.confirm import ConfirmProduction
+from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.ticket import OrderTicket
 
@@ -36,7 +41,10 @@ class TradingConsoleApp(App):
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     TITLE = "Trading console"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
 
     def __init__(
         self, settings: Settings, session: TradingSession, *, clock_ms: Callable[[], int] = wall_clock_ms
@@ -53,8 +61,49 @@ class TradingConsoleApp(App):
         )
 
     def on_mount(self) -> None:
+        desk = self.settings.desk
+        themes.register(self)
+        self.theme = desk.get("theme")
+        self.set_class(desk.get("theme") == themes.MONOCHROME, "-monochrome")
+        if desk.keymap:
+            self.set_keymap(dict(desk.keymap))
         self.push_screen(self.main_screen)
-        self.bootstrap()
+        if self.settings.environment is Environment.PRODUCTION:
+            # Real money: nothing is fetched or sent until the trader has typed the word.
+            self.push_screen(
+                ConfirmProduction(self.settings.rest_url, self.settings.credentials.masked_key),
+                lambda yes: self.bootstrap() if yes else self.exit(return_code=3),
+            )
+        else:
+            self.bootstrap()
+
+    def action_help(self) -> None:
+        """Show every key (generated from the bindings)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers Textual's own commands and every action of the console's bindings."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for row in key_help(dict(self._keymap)):
+            target = self._action_target(row.owner)
+            if target is None or row.action in seen or row.action.startswith("dismiss"):
+                continue
+            seen.add(row.action)
+            yield SystemCommand(row.description, f"{row.scope}: key {row.keys}",
+                                lambda target=target, action=row.action: self.call_later(target.run_action, action))
+
+    def _action_target(self, owner: type):
+        """The live node whose action a palette command runs: the app, the main screen or one of its widgets."""
+        if isinstance(self, owner):
+            return self
+        if isinstance(self.main_screen, owner):
+            return self.main_screen
+        if issubclass(owner, Screen):
+            return None  # modal screens' keys only make sense while they are shown
+        matches = self.main_screen.query(owner)
+        return matches.first() if matches else None
 
     @work(exclusive=True, group="bootstrap", exit_on_error=False)
     async def bootstrap(self) -> None:

@@ -14,6 +14,7 @@ from console.gemini.order_events import OrderEventsClient
 from console.gemini.rest import GeminiRestClient
 from console.orders.ticket import ClientOrderIds
 from console.session import ConnectionState, TradingSession
+from console.config import DeskConfig, load_config
 from console.settings import Environment, Settings
 from console.tui.app import TradingConsoleApp
 
@@ -33,11 +34,18 @@ def make_app(
     api_key: str = DEMO_API_KEY,
     api_secret: str = DEMO_API_SECRET,
     environment: Environment = Environment.LOCAL,
+    desk: DeskConfig | None = None,
 ) -> TradingConsoleApp:
-    """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key."""
+    """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key.
+
+    ``desk`` defaults to the built-in settings with toasts and the bell off, so pictures do not depend on timing.
+    """
     clock = clock_ms or fixed_clock()
     credentials = Credentials(api_key=api_key, api_secret=SecretStr(api_secret))
-    settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
+    if desk is None:
+        desk = load_config({"toasts": "false", "bell": "false"}, environ={})
+    settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
+                        desk=desk)
     nonce = NonceSource()
     session = TradingSession(
         GeminiRestClient(rest_url, credentials, nonce=nonce),

@@ -99,3 +99,20 @@ async def status_reasons(pilot) -> None:
     await session.cancel(resting.order_id)
     await wait_for(pilot, lambda: len(pane.entries_text()) >= expected, what="the requested cancel")
     await pilot.pause()
+
+
+async def guard_confirmation(pilot) -> None:
+    """A buy limit far above the market and above the notional maximum: the guard asks, stating the numbers."""
+    await wait_until_ready(pilot)
+    await pilot.press("o")
+    await pilot.press(*"70000.00", "tab", *"2", "enter")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "GuardConfirm", what="the guard confirmation")
+    await pilot.pause()
+
+
+async def help_screen(pilot) -> None:
+    """The help screen over the main screen."""
+    await wait_until_ready(pilot)
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="the help screen")
+    await pilot.pause()

@@ -37,3 +37,21 @@ def test_cancel_all_confirmation(snap_compare, snapshot_exchange):
 
 def test_status_pane_with_several_reasons(snap_compare, app):
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.status_reasons)
+
+
+def test_guard_confirmation(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.guard_confirmation)
+
+
+def test_help_screen(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.help_screen)
+
+
+def test_main_screen_monochrome(snap_compare, snapshot_exchange):
+    """No colour at all: LIVE, the environment and each status severity still differ by bold/reverse/underline."""
+    from console.config import load_config
+
+    scenarios.seed_resting_orders(snapshot_exchange)
+    desk = load_config({"theme": "monochrome", "toasts": "false", "bell": "false"}, environ={})
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)

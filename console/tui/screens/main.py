@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual import on, work
@@ -11,11 +12,15 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from console.orders.ticket import TicketErrors
+from console.market_reference import PriceSource, pubticker_source
+from console.orders.guards import PreTradeGuards
+from console.orders.reasons import Severity
+from console.orders.ticket import NewOrder, TicketErrors
 from console.session import ConnectionState, TradingSession
 from console.settings import Settings
 from console.tui.messages import CancelRequested, ConnectionChanged, OrdersChanged, StatusReported, TicketSubmitted
-from console.tui.screens.confirm import ConfirmCancelAll
+from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
+from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
@@ -39,6 +44,12 @@ class MainScreen(Screen):
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
+        #: The pre-trade guards (limits from the config's [guards]).
+        self.guards = PreTradeGuards(settings.desk.guards)
+        #: Where the guards' reference price comes from; injectable (a live book can replace the ticker).
+        self.price_source: PriceSource = pubticker_source(session.rest)
+        #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
+        self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -65,7 +76,14 @@ class MainScreen(Screen):
         self.query_one(SessionHeader).set_counts(table.order_count())
 
     def on_status_reported(self, message: StatusReported) -> None:
-        self.query_one(StatusPane).add_entry(message.entry)
+        entry = message.entry
+        self.query_one(StatusPane).add_entry(entry)
+        if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
+            if self.settings.desk.get("toasts"):
+                self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
+                            severity="information" if entry.code == "Fill" else "error")
+            if self.settings.desk.get("bell"):
+                self.app.bell()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail)
@@ -82,10 +100,17 @@ class MainScreen(Screen):
             ticket.show_errors(exc.errors)
             return
         ticket.clear_errors()
-        self.send_order(order)
+        self.guard_and_send(order)
 
     @work(group="orders", exit_on_error=False)
-    async def send_order(self, order) -> None:
+    async def guard_and_send(self, order: NewOrder) -> None:
+        """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
+        reference, label = await self.price_source(order.symbol)
+        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms())
+        if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
+            self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
+            return
+        self.guards.record_sent(order, self.guard_clock_ms())
         await self.session.submit(order)
 
     @on(CancelRequested)
@@ -111,14 +136,12 @@ class MainScreen(Screen):
         await self.session.cancel_session()
 
     def action_cancel_all(self) -> None:
-        def confirmed(yes: bool | None) -> None:
-            if yes:
+        def chosen(scope: CancelScope | None) -> None:
+            if scope is CancelScope.SESSION:
+                self.run_worker(self.session.cancel_session(), group="orders", exit_on_error=False)
+            elif scope is CancelScope.ACCOUNT:
                 self.run_worker(self.session.cancel_all(), group="orders", exit_on_error=False)
 
         self.app.push_screen(
-            ConfirmCancelAll(
-                account_orders=self.session.open_order_count(),
-                session_orders=self.session.session_order_count(),
-            ),
-            confirmed,
+            ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen
         )

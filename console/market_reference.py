@@ -1,0 +1,38 @@
+"""Reference prices for the pre-trade price band, from REST (book top, else ticker) until a live book feeds them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from console.gemini.errors import GeminiError
+from console.gemini.rest import GeminiRestClient
+from console.orders.guards import reference_price
+
+log = logging.getLogger(__name__)
+
+#: ``async (symbol) -> (price or None, "mid" | "last" | "")``: what the guards compare a limit price with.
+PriceSource = Callable[[str], Awaitable[tuple[Decimal | None, str]]]
+
+
+def pubticker_source(rest: GeminiRestClient) -> PriceSource:
+    """A REST price source: the mid of the top of ``GET /v1/book/{symbol}`` (one level each side), else the
+    last price of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data).
+
+    Returns ``(None, "")`` when neither answers usefully (the guards then ask the trader, since the band cannot
+    be checked).
+    """
+
+    async def source(symbol: str) -> tuple[Decimal | None, str]:
+        try:
+            book = await rest.book(symbol, limit_bids=1, limit_asks=1)
+            if book.bids and book.asks:
+                return reference_price(book.bids[0].price, book.asks[0].price, None)
+            ticker = await rest.pubticker(symbol)
+        except GeminiError as exc:
+            log.warning("no reference price for %s: %r", symbol, exc)
+            return None, ""
+        return reference_price(ticker.bid, ticker.ask, ticker.last)
+
+    return source
