@@ -127,23 +127,55 @@ def _configure_logging(log_file: Path | None) -> Path:
     return log_file
 
 
-def run_console(settings: Settings) -> int:
-    """Build the session for ``settings`` and run the TUI until the trader quits."""
+def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
+    """Wire a console app for ``settings``: clients tapped for the journal and latency, and the dead-man switch.
+
+    Returns:
+        ``(app, journal)``; the journal is None when ``journal = false``. The caller closes the journal.
+    """
+    import time
+
+    from console.deadman import DeadManSwitch
     from console.gemini.auth import NonceSource
     from console.gemini.order_events import OrderEventsClient
     from console.gemini.rest import GeminiRestClient
-    from console.session import TradingSession
+    from console.journal import Journal, default_path
+    from console.orders.latency import LatencyTracker
+    from console.session import TradingSession, wall_clock_ms
+    from console.tap import TappedOrderEvents, TapTransport, latency_observer
     from console.tui.app import TradingConsoleApp
 
+    desk = settings.desk
+    latency = LatencyTracker()
+    observers = [latency_observer(latency, lambda: time.monotonic_ns() // 1_000_000)]
+    journal = Journal(desk.get("journal_path") or default_path()) if desk.get("journal") else None
+    if journal is not None:
+        observers.insert(0, journal.observe)
     nonce = NonceSource()
+    clock_ms = clock_ms or wall_clock_ms
     session = TradingSession(
-        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce),
-        OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce),
+        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers)),
+        TappedOrderEvents(OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce), observers),
         api_key=settings.credentials.api_key,
         symbols=settings.symbols,
+        clock_ms=clock_ms,
+        client_order_ids=client_order_ids,
     )
-    TradingConsoleApp(settings, session).run()
-    return 0
+    cancel_on_exit = desk.get("cancel_on_exit")
+    if cancel_on_exit is None:  # auto: on wherever real orders could be left behind
+        cancel_on_exit = settings.environment is not Environment.LOCAL
+    deadman = DeadManSwitch(session, heartbeat=desk.get("heartbeat"), cancel_on_exit=cancel_on_exit)
+    return TradingConsoleApp(settings, session, clock_ms=clock_ms, latency=latency, deadman=deadman), journal
+
+
+def run_console(settings: Settings) -> int:
+    """Build the session for ``settings`` and run the TUI until the trader quits."""
+    app, journal = build_app(settings)
+    try:
+        return app.run() or 0
+    finally:
+        if journal is not None:
+            journal.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 
@@ -12,7 +13,9 @@ from textual.screen import Screen
 from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
+from console.deadman import DeadManSwitch
 from console.gemini.errors import GeminiError
+from console.orders.latency import LatencyTracker
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
@@ -22,6 +25,7 @@ from console.tui.messages import ConnectionChanged, OrdersChanged, StatusReporte
 from console.tui.screens.confirm import ConfirmProduction
 from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
+from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,8 @@ class TradingConsoleApp(App):
         settings: where to trade and with which key.
         session: the trading session (REST client, order-events client, blotter).
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
+        latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
+        deadman: heartbeats and cancel-on-exit, if wanted.
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -47,9 +53,13 @@ class TradingConsoleApp(App):
     ]
 
     def __init__(
-        self, settings: Settings, session: TradingSession, *, clock_ms: Callable[[], int] = wall_clock_ms
+        self, settings: Settings, session: TradingSession, *, clock_ms: Callable[[], int] = wall_clock_ms,
+        latency: LatencyTracker | None = None, deadman: DeadManSwitch | None = None,
     ) -> None:
         super().__init__()
+        self.latency = latency
+        self.deadman = deadman
+        self.exit_reason = "exit"  # "SIGHUP" after a hangup; only logged
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
@@ -76,6 +86,27 @@ class TradingConsoleApp(App):
             )
         else:
             self.bootstrap()
+        if self.latency is not None or self.deadman is not None:
+            self.set_interval(1.0, self.refresh_desk_status)
+
+    def refresh_desk_status(self) -> None:
+        """Heartbeat countdown and ack latency p50/p95 in the status pane's bottom border."""
+        parts = [self.deadman.countdown_text() if self.deadman else "",
+                 self.latency.status_text() if self.latency else ""]
+        self.main_screen.query_one(StatusPane).border_subtitle = " · ".join(p for p in parts if p)
+
+    def start_dead_man(self) -> None:
+        """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""
+        if self.deadman is None:
+            return
+        if self.deadman.heartbeat:
+            self.run_worker(self.deadman.run_heartbeats(), group="heartbeat", exclusive=True, exit_on_error=False)
+        self.deadman.install_sighup(asyncio.get_running_loop(), self._hangup)
+
+    def _hangup(self) -> None:
+        log.warning("SIGHUP: the terminal went away; leaving")
+        self.exit_reason = "SIGHUP"
+        self.exit(return_code=129)
 
     def action_help(self) -> None:
         """Show every key (generated from the bindings)."""
@@ -108,6 +139,7 @@ class TradingConsoleApp(App):
     @work(exclusive=True, group="bootstrap", exit_on_error=False)
     async def bootstrap(self) -> None:
         """Load the symbols' trading rules, then keep the order-events stream running."""
+        self.start_dead_man()
         rules = await self.session.load_symbols()
         self.main_screen.query_one(OrderTicket).set_rules(rules)
         self.run_order_events()
@@ -132,4 +164,7 @@ class TradingConsoleApp(App):
             self.main_screen.post_message(ConnectionChanged(ConnectionState.HALTED, str(code)))
 
     async def on_unmount(self) -> None:
+        if self.deadman is not None:
+            self.deadman.remove_sighup(asyncio.get_running_loop())
+            await self.deadman.on_exit(self.exit_reason)
         await self.session.close()

@@ -60,9 +60,17 @@ class MainScreen(Screen):
         )
         with Horizontal(id="workspace"):
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")
-            yield OrderTicket(list(self.settings.symbols), id="ticket")
+            yield OrderTicket(self._ticket_symbols(), id="ticket")
         yield StatusPane(id="status")
         yield Footer()
+
+    def _ticket_symbols(self) -> list[str]:
+        """The configured symbols, the config's ``default_symbol`` first (the ticket starts on the first)."""
+        symbols = list(self.settings.symbols)
+        default = self.settings.desk.get("default_symbol")
+        if default:
+            symbols = [default] + [s for s in symbols if s != default]
+        return symbols
 
     def on_mount(self) -> None:
         self.add_class(f"-{self.settings.environment.value.lower()}")
