@@ -111,3 +111,10 @@ def test_sample_config_documents_every_setting_and_parses_when_uncommented(tmp_p
     config = load_config({}, {}, path)
     assert config.get("theme") == "textual-dark" and config.keymap == {"main.cancel_all": "ctrl+k"}
     assert uncommented
+
+
+def test_readme_shows_the_whole_config_file():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert sample_config() in readme
