@@ -85,3 +85,21 @@ async def test_local_default_leaves_orders_on_quit(exchange, tmp_path):
         await wait_for(pilot, lambda: app.session.session_order_count() == 1, what="the order")
         await pilot.press("q")
     assert app.deadman.exit_cancelled is None and len(key_orders(exchange)) == 1
+
+
+async def test_a_crash_still_cancels_the_session_orders(exchange, tmp_path):
+    import pytest
+
+    app, _ = wired_app(exchange, tmp_path, cancel_on_exit="true", journal="false")
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until_ready(pilot)
+            await pilot.press("o", *"62500.00", "tab", *"0.01", "enter")
+            await wait_for(pilot, lambda: app.session.session_order_count() == 1, what="the order")
+
+            def boom() -> None:
+                raise RuntimeError("boom")
+
+            app.call_later(boom)  # an unhandled error inside the app
+            await wait_for(pilot, lambda: app.deadman.exit_cancelled is not None, what="the exit cancel")
+    assert app.deadman.exit_cancelled == 1 and key_orders(exchange) == []
