@@ -22,9 +22,6 @@ from console.orders.guards import GuardLimits
 CONFIG_ENV = "TRADING_CONSOLE_CONFIG"
 ENV_PREFIX = "TRADING_CONSOLE_"
 
-#: Themes the console offers: Textual's built-in ones plus ``monochrome`` (bold/reverse/underline, no colour).
-MONOCHROME_THEME = "monochrome"
-
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the setting and its source (file, environment, flag)."""

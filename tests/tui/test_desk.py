@@ -106,7 +106,6 @@ async def test_cancel_preview_groups_by_origin_and_defaults_to_session(exchange)
         assert isinstance(app.screen, ConfirmCancelAll)
         await pilot.press("enter")  # the default: this session's orders only
         await wait_for(pilot, lambda: len(active(exchange)) == 2, what="the session cancel")
-        assert {o["api_session"] if "api_session" in o else None for o in active(exchange)} != set() or True
         remaining = {o.api_session for o in app.session.blotter.open_orders() if o.order_id}
         assert DEMO_API_KEY not in remaining
         await pilot.press("a")
