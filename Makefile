@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test exchange screenshots bench clean
+.PHONY: run test browser-test exchange screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: $(STAMP)
 ## Install the test dependencies into .venv and run the whole suite.
 test: $(TSTAMP)
 	$(BIN)/python -m pytest
+
+## Drive `trading-console serve` in headless Chromium (installs Debian's chromium if missing; slow, not in `test`).
+browser-test: $(TSTAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	TRADING_CONSOLE_BROWSER_TEST=1 $(BIN)/python -m pytest tests/browser
 
 ## Run the local exchange on its own (REST + WebSocket on http://127.0.0.1:8787).
 exchange: $(STAMP)

@@ -16,8 +16,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from console import __version__
+from console.config import ConfigError, DeskConfig, load_config, parse_set_flags
 from console.gemini.credentials import Credentials
 from console.gemini.urls import PRODUCTION, SANDBOX
+from console.secrets import SecretsError, load_credentials
 from console.settings import DEFAULT_SYMBOLS, Environment, Settings, environment_for
 
 
@@ -29,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trading-console",
         description="Trade on Gemini (or the embedded local exchange) from the terminal.",
-        epilog="Subcommand: 'trading-console exchange --help' runs the local exchange on its own.",
+        epilog="Subcommands: 'trading-console exchange --help' runs the local exchange on its own; "
+               "'trading-console doctor' checks config, keys, clock and reachability; "
+               "'trading-console journal --help' lists or exports the journal.",
     )
     venue = parser.add_mutually_exclusive_group()
     venue.add_argument("--sandbox", action="store_true", help="trade on Gemini's sandbox (keys from the environment)")
@@ -37,10 +41,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="trade on Gemini's PRODUCTION exchange with real money (keys from the environment)")
     parser.add_argument("--rest-url", help="REST base URL of a Gemini-compatible exchange, e.g. http://127.0.0.1:8787")
     parser.add_argument("--ws-url", help="WebSocket base URL (default: derived from --rest-url)")
-    parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS),
-                        help="comma-separated symbols the ticket offers (default: %(default)s)")
+    parser.add_argument("--symbols", default=None,
+                        help=f"comma-separated symbols the ticket offers (default: {','.join(DEFAULT_SYMBOLS)})")
     parser.add_argument("--accounts", default="",
                         help="master keys: comma-separated sub-account nicknames to switch between (first = start)")
+    parser.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/trading-console/config.toml)")
+    parser.add_argument("--theme", help="Textual theme, or 'monochrome' (no colour: bold/reverse/underline)")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
+                        help="set any config setting, e.g. --set guards.max_notional=250000 (repeatable; flags win)")
     parser.add_argument("--log-file", type=Path, help="where to write the console's log (default: state dir)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -54,13 +62,38 @@ def _derive_ws(rest_url: str) -> str:
     raise UsageError(f"--rest-url must start with http:// or https://, got {rest_url!r}")
 
 
-def build_settings(args: argparse.Namespace, environ: os._Environ | dict) -> Settings | None:
+def build_config(args: argparse.Namespace, environ: os._Environ | dict) -> DeskConfig:
+    """Merge flags, environment and config file into the desk configuration.
+
+    Raises:
+        UsageError: the configuration is invalid (the message names the setting and its source).
+    """
+    try:
+        flags = parse_set_flags(getattr(args, "settings", None))
+        if getattr(args, "theme", None):
+            flags["theme"] = args.theme
+        return load_config(flags, environ, getattr(args, "config", None))
+    except ConfigError as exc:
+        raise UsageError(f"configuration: {exc}") from None
+
+
+def _symbols(args: argparse.Namespace, config: DeskConfig) -> tuple[str, ...]:
+    if args.symbols:
+        return tuple(s.strip().lower() for s in args.symbols.split(",") if s.strip())
+    return config.get("symbols") or DEFAULT_SYMBOLS
+
+
+def build_settings(
+    args: argparse.Namespace, environ: os._Environ | dict, config: DeskConfig | None = None
+) -> Settings | None:
     """Turn parsed arguments into settings; None means: start the embedded local exchange.
 
     Raises:
-        UsageError: production without ``--production``, or a real venue without API keys.
+        UsageError: production without ``--production``, a real venue without API keys, a bad configuration
+            or an unsafe secret file.
     """
-    symbols = tuple(s.strip().lower() for s in args.symbols.split(",") if s.strip())
+    config = config if config is not None else build_config(args, environ)
+    symbols = _symbols(args, config)
     if args.sandbox:
         rest, ws = SANDBOX.rest, SANDBOX.ws
     elif args.production:
@@ -73,14 +106,15 @@ def build_settings(args: argparse.Namespace, environ: os._Environ | dict) -> Set
     if environment is Environment.PRODUCTION and not args.production:
         raise UsageError("That URL is Gemini's PRODUCTION exchange: pass --production to trade real money.")
     try:
-        credentials = Credentials.from_env(environ)
-    except ValueError as exc:  # one of the two variables set without the other
+        credentials = load_credentials(environ, config)
+    except SecretsError as exc:  # e.g. one of the two variables set without the other, or an unsafe file
         raise UsageError(str(exc)) from None
     if credentials is None:
-        raise UsageError("Set GEMINI_API_KEY and GEMINI_API_SECRET to trade on " + rest)
+        raise UsageError("Set GEMINI_API_KEY and GEMINI_API_SECRET (or credentials.api_key with "
+                         "credentials.secret_file or credentials.keyring in the config file) to trade on " + rest)
     sub_accounts = tuple(a.strip() for a in args.accounts.split(",") if a.strip())
     return Settings(environment=environment, rest_url=rest, ws_url=ws, credentials=credentials, symbols=symbols,
-                    sub_accounts=sub_accounts)
+                    sub_accounts=sub_accounts, desk=config)
 
 
 def _configure_logging(log_file: Path | None) -> Path:
@@ -96,27 +130,60 @@ def _configure_logging(log_file: Path | None) -> Path:
     return log_file
 
 
-def run_console(settings: Settings) -> int:
-    """Build the session for ``settings`` and run the TUI until the trader quits."""
+def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
+    """Wire a console app for ``settings``: clients tapped for the journal and latency, and the dead-man switch.
+
+    Returns:
+        ``(app, journal)``; the journal is None when ``journal = false``. The caller closes the journal.
+    """
+    import time
+
+    from console.deadman import DeadManSwitch
     from console.gemini.auth import NonceSource
     from console.gemini.market_data import MarketDataClient
     from console.gemini.order_events import OrderEventsClient
     from console.gemini.rest import GeminiRestClient
+    from console.journal import Journal, default_path
     from console.market import MarketSession
-    from console.session import TradingSession
+    from console.orders.latency import LatencyTracker
+    from console.session import TradingSession, wall_clock_ms
+    from console.tap import TappedOrderEvents, TapTransport, latency_observer
     from console.tui.app import TradingConsoleApp
 
+    desk = settings.desk
+    latency = LatencyTracker()
+    observers = [latency_observer(latency, lambda: time.monotonic_ns() // 1_000_000)]
+    journal = Journal(desk.get("journal_path") or default_path()) if desk.get("journal") else None
+    if journal is not None:
+        observers.insert(0, journal.observe)
     nonce = NonceSource()
+    clock_ms = clock_ms or wall_clock_ms
     session = TradingSession(
-        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce,
+        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers),
                          account=settings.sub_accounts[0] if settings.sub_accounts else None),
-        OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce),
+        TappedOrderEvents(OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce), observers),
         api_key=settings.credentials.api_key,
         symbols=settings.symbols,
+        clock_ms=clock_ms,
+        client_order_ids=client_order_ids,
     )
-    market = MarketSession(MarketDataClient(settings.ws_url), settings.symbols[0])
-    TradingConsoleApp(settings, session, market=market).run()
-    return 0
+    cancel_on_exit = desk.get("cancel_on_exit")
+    if cancel_on_exit is None:  # auto: on wherever real orders could be left behind
+        cancel_on_exit = settings.environment is not Environment.LOCAL
+    deadman = DeadManSwitch(session, heartbeat=desk.get("heartbeat"), cancel_on_exit=cancel_on_exit)
+    market = MarketSession(MarketDataClient(settings.ws_url), settings.ticket_symbols[0])
+    app = TradingConsoleApp(settings, session, clock_ms=clock_ms, market=market, latency=latency, deadman=deadman)
+    return app, journal
+
+
+def run_console(settings: Settings) -> int:
+    """Build the session for ``settings`` and run the TUI until the trader quits."""
+    app, journal = build_app(settings)
+    try:
+        return app.run() or 0
+    finally:
+        if journal is not None:
+            journal.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,9 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.exchange.__main__ import main as exchange_main
 
         return exchange_main(argv[1:], prog="trading-console exchange")
+    if argv[:1] in (["doctor"], ["journal"], ["serve"]):
+        return _subcommand(argv)
     args = _parser().parse_args(argv)
     try:
-        settings = build_settings(args, os.environ)
+        config = build_config(args, os.environ)
+        settings = build_settings(args, os.environ, config)
     except UsageError as exc:
         print(f"trading-console: {exc}", file=sys.stderr)
         return 2
@@ -147,9 +217,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             rest_url=info.rest_url,
             ws_url=info.ws_url,
             credentials=Credentials(api_key=info.api_key, api_secret=SecretStr(DEMO_API_SECRET)),
-            symbols=tuple(s.strip().lower() for s in args.symbols.split(",") if s.strip()),
+            symbols=_symbols(args, config),
+            desk=config,
         )
         return run_console(settings)
+
+
+def _subcommand(argv: list[str]) -> int:
+    """``doctor``, ``journal`` and ``serve``: each lives in its own module, imported only when used."""
+    if argv[0] == "doctor":
+        from console.doctor import main as doctor_main
+
+        return doctor_main(argv[1:])
+    if argv[0] == "journal":
+        from console.journal import main as journal_main
+
+        return journal_main(argv[1:])
+    from console.serve import main as serve_main
+
+    return serve_main(argv[1:])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from console.config import DeskConfig
 from console.gemini.credentials import Credentials
 from console.gemini.urls import PRODUCTION, SANDBOX
 
@@ -41,6 +42,7 @@ class Settings:
         credentials: the API key and secret (the secret is a ``SecretStr``).
         symbols: the symbols the ticket offers, lowercase.
         sub_accounts: for a master key, the sub-account nicknames the console may switch between (first = start).
+        desk: the desk configuration (guards, keymap, theme, bell...; see console/config.py).
     """
 
     environment: Environment
@@ -49,3 +51,13 @@ class Settings:
     credentials: Credentials
     symbols: tuple[str, ...] = field(default=DEFAULT_SYMBOLS)
     sub_accounts: tuple[str, ...] = ()
+    desk: DeskConfig = field(default_factory=DeskConfig)
+
+    @property
+    def ticket_symbols(self) -> list[str]:
+        """The symbols the ticket offers, the config's ``default_symbol`` first (the ticket and book start on it)."""
+        symbols = list(self.symbols)
+        default = self.desk.get("default_symbol")
+        if default:
+            symbols = [default] + [s for s in symbols if s != default]
+        return symbols

@@ -20,9 +20,11 @@ SHOTS = [
     ("main-screen.svg", (120, 36), True, scenarios.main_screen),
     ("main-screen-80x24.svg", (80, 24), True, scenarios.main_screen),
     ("ticket-validation-errors.svg", (120, 36), False, scenarios.ticket_errors),
-    ("cancel-all-confirmation.svg", (120, 36), True, scenarios.cancel_all_confirmation),
+    ("cancel-all-preview.svg", (120, 36), True, scenarios.cancel_all_confirmation),
     ("status-pane-reasons.svg", (120, 36), False, scenarios.status_reasons),
     ("ticket-and-ladder.svg", (120, 36), True, scenarios.ticket_and_ladder, [scenarios.seed_trades]),
+    ("guard-confirmation.svg", (120, 36), False, scenarios.guard_confirmation),
+    ("help-screen-80x24.svg", (80, 24), False, scenarios.help_screen),
 ]
 
 

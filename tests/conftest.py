@@ -1,6 +1,11 @@
 """Suite-wide fixtures: the user's own configuration and credentials never leak into a test."""
 
+import os
+
 import pytest
+
+# The browser test needs Chromium and is slow: only `make browser-test` (which sets this variable) collects it.
+collect_ignore = [] if os.environ.get("TRADING_CONSOLE_BROWSER_TEST") else ["browser"]
 
 
 @pytest.fixture(autouse=True)

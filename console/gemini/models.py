@@ -350,11 +350,14 @@ class PubTicker(WireModel):
 
     Example: ``{"bid":"977.59","ask":"977.35","last":"977.65","volume":{"BTC":"2210.505328803",
     "USD":"2135477.463379586263","timestamp":1483018200000}}``.
+
+    ``bid``, ``ask`` and ``last`` are None when the venue sends ``null`` for them (an empty side of the book, no
+    trade yet): a one-sided market is real, and a guessed price would be worse than none.
     """
 
-    bid: WireDecimal
-    ask: WireDecimal
-    last: WireDecimal
+    bid: WireDecimal | None = None
+    ask: WireDecimal | None = None
+    last: WireDecimal | None = None
     volume: TickerVolume
 
 

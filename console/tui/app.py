@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
 from console.account import AccountService
+from console.deadman import DeadManSwitch
 from console.gemini.errors import GeminiError
 from console.market import MarketListener, MarketSession
+from console.orders.latency import LatencyTracker
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
-from console.settings import Settings
+from console.settings import Environment, Settings
+from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
     BookUpdated,
@@ -26,8 +32,11 @@ from console.tui.messages import (
     StatusReported,
     TradesUpdated,
 )
+from console.tui.screens.confirm import ConfirmProduction
+from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
+from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 
 log = logging.getLogger(__name__)
@@ -44,11 +53,16 @@ class TradingConsoleApp(App):
         session: the trading session (REST client, order-events client, blotter).
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
+        latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
+        deadman: heartbeats and cancel-on-exit, if wanted.
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
     TITLE = "Trading console"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
 
     def __init__(
         self,
@@ -57,8 +71,13 @@ class TradingConsoleApp(App):
         *,
         clock_ms: Callable[[], int] = wall_clock_ms,
         market: MarketSession | None = None,
+        latency: LatencyTracker | None = None,
+        deadman: DeadManSwitch | None = None,
     ) -> None:
         super().__init__()
+        self.latency = latency
+        self.deadman = deadman
+        self.exit_reason = "exit"  # "SIGHUP" after a hangup; only logged
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
@@ -83,7 +102,26 @@ class TradingConsoleApp(App):
         )
 
     def on_mount(self) -> None:
+        desk = self.settings.desk
+        themes.register(self)
+        self.theme = desk.get("theme")
+        self.set_class(desk.get("theme") == themes.MONOCHROME, "-monochrome")
+        if desk.keymap:
+            self.set_keymap(dict(desk.keymap))
         self.push_screen(self.main_screen)
+        if self.settings.environment is Environment.PRODUCTION:
+            # Real money: nothing is fetched or sent until the trader has typed the word.
+            self.push_screen(
+                ConfirmProduction(self.settings.rest_url, self.settings.credentials.masked_key),
+                lambda yes: self._start_trading() if yes else self.exit(return_code=3),
+            )
+        else:
+            self._start_trading()
+        if self.latency is not None or self.deadman is not None:
+            self.set_interval(1.0, self.refresh_desk_status)
+
+    def _start_trading(self) -> None:
+        """Start the workers: bootstrap (then the order-events stream) and the market data stream."""
         self.bootstrap()
         if self.market is not None:
             self.run_market()
@@ -114,9 +152,57 @@ class TradingConsoleApp(App):
         )
         self.screen.post_message(AccountChanged())
 
+    def refresh_desk_status(self) -> None:
+        """Heartbeat countdown and ack latency p50/p95 in the status pane's bottom border."""
+        parts = [self.deadman.countdown_text() if self.deadman else "",
+                 self.latency.status_text() if self.latency else ""]
+        self.main_screen.query_one(StatusPane).border_subtitle = " · ".join(p for p in parts if p)
+
+    def start_dead_man(self) -> None:
+        """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""
+        if self.deadman is None:
+            return
+        if self.deadman.heartbeat:
+            self.run_worker(self.deadman.run_heartbeats(), group="heartbeat", exclusive=True, exit_on_error=False)
+        self.deadman.install_sighup(asyncio.get_running_loop(), self._hangup)
+
+    def _hangup(self) -> None:
+        log.warning("SIGHUP: the terminal went away; leaving")
+        self.exit_reason = "SIGHUP"
+        self.exit(return_code=129)
+
+    def action_help(self) -> None:
+        """Show every key (generated from the bindings)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers Textual's own commands and every action of the console's bindings."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for row in key_help(dict(self._keymap)):
+            target = self._action_target(row.owner)
+            if target is None or row.action in seen or row.action.startswith("dismiss"):
+                continue
+            seen.add(row.action)
+            yield SystemCommand(row.description, f"{row.scope}: key {row.keys}",
+                                lambda target=target, action=row.action: self.call_later(target.run_action, action))
+
+    def _action_target(self, owner: type):
+        """The live node whose action a palette command runs: the app, the main screen or one of its widgets."""
+        if isinstance(self, owner):
+            return self
+        if isinstance(self.main_screen, owner):
+            return self.main_screen
+        if issubclass(owner, Screen):
+            return None  # modal screens' keys only make sense while they are shown
+        matches = self.main_screen.query(owner)
+        return matches.first() if matches else None
+
     @work(exclusive=True, group="bootstrap", exit_on_error=False)
     async def bootstrap(self) -> None:
-        """Check the key's role, load the symbols' trading rules, then keep the order-events stream running."""
+        """Start the dead-man switch, check the key's role, load the symbols' rules, then run the stream."""
+        self.start_dead_man()
         if not await self.account.can_trade():
             self.enter_read_only()
         rules = await self.session.load_symbols()
@@ -149,4 +235,7 @@ class TradingConsoleApp(App):
             self.main_screen.post_message(ConnectionChanged(ConnectionState.HALTED, str(code)))
 
     async def on_unmount(self) -> None:
+        if self.deadman is not None:
+            self.deadman.remove_sighup(asyncio.get_running_loop())
+            await self.deadman.on_exit(self.exit_reason)
         await self.session.close()

@@ -16,6 +16,7 @@ from console.gemini.rest import GeminiRestClient
 from console.orders.ticket import ClientOrderIds
 from console.market import MarketSession
 from console.session import ConnectionState, TradingSession
+from console.config import DeskConfig, load_config
 from console.settings import Environment, Settings
 from console.tui.app import TradingConsoleApp
 
@@ -37,12 +38,18 @@ def make_app(
     environment: Environment = Environment.LOCAL,
     sub_accounts: tuple[str, ...] = (),
     stall_timeout_s: float = 15.0,
+    desk: DeskConfig | None = None,
 ) -> TradingConsoleApp:
-    """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key."""
+    """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key.
+
+    ``desk`` defaults to the built-in settings with toasts and the bell off, so pictures do not depend on timing.
+    """
     clock = clock_ms or fixed_clock()
     credentials = Credentials(api_key=api_key, api_secret=SecretStr(api_secret))
+    if desk is None:
+        desk = load_config({"toasts": "false", "bell": "false"}, environ={})
     settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
-                        sub_accounts=sub_accounts)
+                        sub_accounts=sub_accounts, desk=desk)
     nonce = NonceSource()
     session = TradingSession(
         GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None),

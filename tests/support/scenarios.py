@@ -133,3 +133,20 @@ async def ticket_and_ladder(pilot) -> None:
     app.screen.query_one("#ticket").query_one("#amount").value = "0.1"
     await settle_market(pilot)
     await pilot.pause()
+
+
+async def guard_confirmation(pilot) -> None:
+    """A buy limit far above the market and above the notional maximum: the guard asks, stating the numbers."""
+    await wait_until_ready(pilot)
+    await pilot.press("o")
+    await pilot.press(*"70000.00", "tab", *"2", "enter")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "GuardConfirm", what="the guard confirmation")
+    await pilot.pause()
+
+
+async def help_screen(pilot) -> None:
+    """The help screen over the main screen."""
+    await wait_until_ready(pilot)
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="the help screen")
+    await pilot.pause()

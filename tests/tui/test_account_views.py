@@ -219,7 +219,7 @@ async def test_missing_role_on_an_order_turns_the_console_read_only(account_exch
         assert not app.read_only
         demoted = ApiKey(DEMO_API_KEY, DEMO_API_SECRET, server.demo_account_id, frozenset({AUDITOR}))
         account_exchange.call(server.keystore.add, demoted)
-        await pilot.press("o", *"60000.00", "tab", *"0.01", "enter")
+        await pilot.press("o", *"63000.00", "tab", *"0.01", "enter")
         await wait_for(pilot, lambda: app.read_only, what="read-only after MissingRole")
         assert app.main_screen.query_one("#read-only-banner").display
         assert app.main_screen.query_one("#ticket").disabled

@@ -16,12 +16,12 @@ async def test_type_order_see_row_from_stream_cancel_by_key(console_app, exchang
         assert table.order_count() == 0
 
         await pilot.press("o")
-        await pilot.press(*"60000.00", "tab", *"0.015", "enter")
+        await pilot.press(*"62500.00", "tab", *"0.015", "enter")
         await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order.order_id != "",
                        what="the order's row")
         order = table.selected_order
         assert order.state in (OrderState.LIVE, OrderState.ACCEPTED)
-        assert str(order.price) == "60000.00" and str(order.amount) == "0.015"
+        assert str(order.price) == "62500.00" and str(order.amount) == "0.015"
         # The row came from the exchange: its id is the exchange's and the exchange holds the order live.
         status = exchange.call(exchange.server.engine.order_status, exchange.server.demo_account_id,
                                order_id=int(order.order_id))
@@ -56,17 +56,20 @@ async def test_cancel_all_needs_confirmation(console_app, exchange):
     app = console_app
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
-        await pilot.press("o", *"60000.00", "tab", *"0.01", "enter")
+        await pilot.press("o", *"62500.00", "tab", *"0.01", "enter")
         table = app.screen.query_one(OrdersTable)
         await wait_for(pilot, lambda: app.session.open_order_count() == 1, what="the order")
         await pilot.press("escape", "a")
         await pilot.pause()
-        assert "Cancel ALL" in str(app.screen.query_one("#title").content)
+        assert "Cancel open orders?" in str(app.screen.query_one("#title").content)
         await pilot.press("n")
         await pilot.pause()
         assert table.order_count() == 1
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("y")  # no longer a key of the preview: nothing happens
+        await pilot.pause()
+        assert table.order_count() == 1
+        await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: table.order_count() == 0, what="cancel-all to land")
         assert exchange.call(exchange.server.engine.active_orders, exchange.server.demo_account_id) == []

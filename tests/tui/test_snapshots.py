@@ -44,3 +44,21 @@ def test_ticket_beside_the_ladder(snap_compare, snapshot_exchange):
     scenarios.seed_trades(snapshot_exchange)
     app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_and_ladder)
+
+
+def test_guard_confirmation(snap_compare, app):
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.guard_confirmation)
+
+
+def test_help_screen(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.help_screen)
+
+
+def test_main_screen_monochrome(snap_compare, snapshot_exchange):
+    """No colour at all: LIVE, the environment and each status severity still differ by bold/reverse/underline."""
+    from console.config import load_config
+
+    scenarios.seed_resting_orders(snapshot_exchange)
+    desk = load_config({"theme": "monochrome", "toasts": "false", "bell": "false"}, environ={})
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual import on, work
@@ -12,8 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.market import MarketSession
+from console.market_reference import PriceSource, live_book_source, pubticker_source
 from console.orders.book import price_for
-from console.orders.ticket import TicketErrors
+from console.orders.guards import PreTradeGuards
+from console.orders.reasons import Severity
+from console.orders.ticket import NewOrder, TicketErrors
 from console.session import ConnectionState, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
@@ -28,9 +32,10 @@ from console.tui.messages import (
     TradesUpdated,
 )
 from console.tui.screens.balances import BalancesScreen
-from console.tui.screens.confirm import ConfirmCancelAll
+from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
 from console.tui.screens.fees import FeesScreen
 from console.tui.screens.fills import FillsScreen
+from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
 from console.tui.screens.sub_account import SubAccountScreen
@@ -86,6 +91,14 @@ class MainScreen(Screen):
         self.session = session
         self.clock_ms = clock_ms
         self.market = market
+        #: The pre-trade guards (limits from the config's [guards]).
+        self.guards = PreTradeGuards(settings.desk.guards)
+        #: Where the guards' reference price comes from; injectable (a live book can replace the ticker).
+        self.price_source: PriceSource = pubticker_source(session.rest)
+        if market is not None:
+            self.price_source = live_book_source(market, self.price_source)
+        #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
+        self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -99,7 +112,7 @@ class MainScreen(Screen):
             with Vertical(id="market"):
                 yield DepthLadder(id="ladder")
                 yield TradesPanel(id="trades")
-            yield OrderTicket(list(self.settings.symbols), id="ticket")
+            yield OrderTicket(self.settings.ticket_symbols, id="ticket")
         yield StatusPane(id="status")
         yield Footer()
 
@@ -121,7 +134,14 @@ class MainScreen(Screen):
         self._show_own_levels()
 
     def on_status_reported(self, message: StatusReported) -> None:
-        self.query_one(StatusPane).add_entry(message.entry)
+        entry = message.entry
+        self.query_one(StatusPane).add_entry(entry)
+        if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
+            if self.settings.desk.get("toasts"):
+                self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
+                            severity="information" if entry.code == "Fill" else "error")
+            if self.settings.desk.get("bell"):
+                self.app.bell()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail)
@@ -197,10 +217,17 @@ class MainScreen(Screen):
             ticket.show_errors(exc.errors)
             return
         ticket.clear_errors()
-        self.send_order(order)
+        self.guard_and_send(order)
 
     @work(group="orders", exit_on_error=False)
-    async def send_order(self, order) -> None:
+    async def guard_and_send(self, order: NewOrder) -> None:
+        """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
+        reference, label = await self.price_source(order.symbol)
+        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms())
+        if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
+            self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
+            return
+        self.guards.record_sent(order, self.guard_clock_ms())
         await self.session.submit(order)
 
     @on(CancelRequested)
@@ -228,16 +255,14 @@ class MainScreen(Screen):
         await self.session.cancel_session()
 
     def action_cancel_all(self) -> None:
-        def confirmed(yes: bool | None) -> None:
-            if yes:
+        def chosen(scope: CancelScope | None) -> None:
+            if scope is CancelScope.SESSION:
+                self.run_worker(self.session.cancel_session(), group="orders", exit_on_error=False)
+            elif scope is CancelScope.ACCOUNT:
                 self.run_worker(self.session.cancel_all(), group="orders", exit_on_error=False)
 
         self.app.push_screen(
-            ConfirmCancelAll(
-                account_orders=self.session.open_order_count(),
-                session_orders=self.session.session_order_count(),
-            ),
-            confirmed,
+            ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen
         )
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------

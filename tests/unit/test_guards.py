@@ -1,0 +1,85 @@
+"""Pre-trade guards: price band (limit and stop), notional, double submit, hard limits."""
+
+from decimal import Decimal
+
+import pytest
+
+from console.orders.guards import GuardKind, GuardLimits, PreTradeGuards, reference_price
+from console.orders.model import OrderType, Side
+from console.orders.ticket import NewOrder
+
+D = Decimal
+
+
+def order(price="64250.00", amount="0.1", stop=None, order_type=OrderType.LIMIT, cid="c1"):
+    return NewOrder("btcusd", Side.BUY, order_type, D(price), D(amount), cid, D(stop) if stop else None)
+
+
+def test_inside_the_band_and_below_the_maximum_passes():
+    verdict = PreTradeGuards().check(order("67000.00"), reference=D("64250.00"), now_ms=0)
+    assert verdict.ok and not verdict.blocked
+
+
+def test_limit_beyond_the_band_is_a_soft_breach_stating_the_numbers():
+    verdict = PreTradeGuards().check(order("70000.00"), reference=D("64250.00"), now_ms=0)
+    assert [b.kind for b in verdict.breaches] == [GuardKind.PRICE_BAND]
+    assert not verdict.blocked
+    text = verdict.breaches[0].text
+    assert "70000.00" in text and "8.95%" in text and "above" in text and "64250.00" in text and "5%" in text
+
+
+def test_stop_limit_orders_are_banded_on_limit_and_stop():
+    o = order("64000.00", stop="58000.00", order_type=OrderType.STOP_LIMIT)
+    verdict = PreTradeGuards().check(o, reference=D("64250.00"), now_ms=0)
+    assert len(verdict.breaches) == 1 and "Stop price 58000.00" in verdict.breaches[0].text
+    assert "below" in verdict.breaches[0].text
+
+
+def test_hard_band_blocks():
+    verdict = PreTradeGuards().check(order("90000.00"), reference=D("64250.00"), now_ms=0)
+    assert verdict.blocked and "hard limit 25%" in verdict.breaches[0].text
+
+
+def test_notional_soft_and_hard():
+    limits = GuardLimits(max_notional=D("1000"), hard_max_notional=D("5000"))
+    soft = PreTradeGuards(limits).check(order(amount="0.02"), reference=D("64250.00"), now_ms=0)
+    assert [b.kind for b in soft.breaches] == [GuardKind.NOTIONAL] and not soft.blocked
+    assert "1285.0000 USD" in soft.breaches[0].text and "1000" in soft.breaches[0].text
+    hard = PreTradeGuards(limits).check(order(amount="0.1"), reference=D("64250.00"), now_ms=0)
+    assert hard.blocked and "hard limit 5000" in hard.breaches[0].text
+
+
+def test_same_ticket_twice_within_the_window_asks():
+    guards = PreTradeGuards()
+    first = order(cid="c1")
+    assert guards.check(first, reference=D("64250"), now_ms=10_000).ok
+    guards.record_sent(first, 10_000)
+    again = order(cid="c2")  # a fresh client order id, the same ticket
+    verdict = guards.check(again, reference=D("64250"), now_ms=11_500)
+    assert [b.kind for b in verdict.breaches] == [GuardKind.DUPLICATE] and "1500 ms" in verdict.breaches[0].text
+    assert guards.check(again, reference=D("64250"), now_ms=12_001).ok
+    assert guards.check(order(amount="0.2"), reference=D("64250"), now_ms=11_500).ok
+
+
+def test_missing_reference_asks_unless_configured_not_to():
+    assert PreTradeGuards().check(order(), reference=None, now_ms=0).breaches[0].kind is GuardKind.NO_REFERENCE
+    assert PreTradeGuards(GuardLimits(require_reference=False)).check(order(), reference=None, now_ms=0).ok
+
+
+def test_reference_is_mid_else_last():
+    assert reference_price(D("10"), D("12"), D("99")) == (D("11"), "mid")
+    assert reference_price(None, D("12"), D("99")) == (D("99"), "last")
+    assert reference_price(None, None, None) == (None, "")
+
+
+def test_limits_from_a_config_table():
+    limits = GuardLimits.from_mapping({"price_band_pct": 2.5, "max_notional": False, "hard_max_notional": "1e6",
+                                       "duplicate_window_ms": 0})
+    assert limits.price_band_pct == D("2.5") and limits.max_notional is None
+    assert limits.hard_max_notional == D("1000000") and limits.duplicate_window_ms == 0
+    with pytest.raises(ValueError, match="unknown"):
+        GuardLimits.from_mapping({"price_band": 1})
+    with pytest.raises(ValueError, match="positive"):
+        GuardLimits.from_mapping({"max_notional": "-5"})
+    with pytest.raises(ValueError, match="cannot be turned off"):
+        GuardLimits.from_mapping({"price_band_pct": False})
