@@ -39,6 +39,7 @@ class MainScreen(Screen):
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
+        self._shown_count: int | None = None
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -62,7 +63,10 @@ class MainScreen(Screen):
     def on_orders_changed(self, message: OrdersChanged) -> None:
         table = self.query_one(OrdersTable)
         table.apply_changes(message.orders)
-        self.query_one(SessionHeader).set_counts(table.order_count())
+        count = table.order_count()
+        if count != self._shown_count:  # most events change an order, not how many there are
+            self._shown_count = count
+            self.query_one(SessionHeader).set_counts(count)
 
     def on_status_reported(self, message: StatusReported) -> None:
         self.query_one(StatusPane).add_entry(message.entry)
