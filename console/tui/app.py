@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from console.gemini.errors import GeminiError
+from console.orders.model import Order
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
@@ -46,11 +47,21 @@ class TradingConsoleApp(App):
         self.session = session
         self.clock_ms = clock_ms
         self.main_screen = MainScreen(settings, session, clock_ms)
+        self._orders_message: OrdersChanged | None = None
         session.listener = SessionListener(
-            orders_changed=lambda orders: self.main_screen.post_message(OrdersChanged(orders)),
+            orders_changed=self._orders_changed,
             status=lambda entry: self.main_screen.post_message(StatusReported(entry)),
             connection_changed=lambda state, detail: self.main_screen.post_message(ConnectionChanged(state, detail)),
         )
+
+    def _orders_changed(self, orders: list[Order]) -> None:
+        """Blotter changes for the screen: added to the message still queued, or one new message per burst."""
+        pending = self._orders_message
+        if pending is not None and not pending.taken:
+            pending.orders.extend(orders)
+            return
+        self._orders_message = OrdersChanged(list(orders))
+        self.main_screen.post_message(self._orders_message)
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)

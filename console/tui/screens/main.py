@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual import on, work
@@ -20,6 +21,9 @@ from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+
+#: Longest delay before the header shows a new open-order count, seconds.
+COUNT_REFRESH_S = 1.0
 
 
 class MainScreen(Screen):
@@ -40,6 +44,8 @@ class MainScreen(Screen):
         self.session = session
         self.clock_ms = clock_ms
         self._shown_count: int | None = None
+        self._count_scheduled = False
+        self._count_shown_s = 0.0
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -61,10 +67,21 @@ class MainScreen(Screen):
 
     # -- messages up from the session bridge and the widgets --------------------------------------------------
     def on_orders_changed(self, message: OrdersChanged) -> None:
-        table = self.query_one(OrdersTable)
-        table.apply_changes(message.orders)
-        count = table.order_count()
-        if count != self._shown_count:  # most events change an order, not how many there are
+        self.query_one(OrdersTable).apply_changes(message.take())
+        if not self._count_scheduled:
+            # The header's count changes its width (a screen-wide layout): show it at most once a second.
+            self._count_scheduled = True
+            wait_s = self._count_shown_s + COUNT_REFRESH_S - time.monotonic()
+            if wait_s > 0:
+                self.set_timer(wait_s, self._show_count)
+            else:
+                self.call_later(self._show_count)
+
+    def _show_count(self) -> None:
+        self._count_scheduled = False
+        self._count_shown_s = time.monotonic()
+        count = self.query_one(OrdersTable).order_count()
+        if count != self._shown_count:
             self._shown_count = count
             self.query_one(SessionHeader).set_counts(count)
 

@@ -8,6 +8,7 @@ with the number of open orders.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from console.orders.model import Order, OrderState, OrderType, Side
 from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
@@ -46,6 +48,10 @@ _NUMERIC = frozenset({"price", "amount", "filled", "stop_price", "remaining", "a
 #: Blank cells between columns (one on each side of every cell).
 _PAD = 1
 _TABLE_WIDTH = sum(width + 2 * _PAD for _, _, width in COLUMNS)
+
+#: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
+#: at 30 frames a second under a continuous stream (keys and scrolling repaint at once).
+MIN_FLUSH_INTERVAL_S = 1 / 30
 
 #: Short status labels that fit the column; the full state name is in the order detail and the log.
 STATUS_LABELS = {
@@ -134,6 +140,9 @@ class OrdersTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._flush_scheduled = False
         self._styles: dict[str, Style] = {}
+        self._row_cache: dict[str, tuple[Order, tuple, Strip]] = {}
+        self._indicator = ""
+        self._last_flush_s = 0.0
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -151,7 +160,11 @@ class OrdersTable(ScrollView, can_focus=True):
         self._follow_cursor()
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.call_later(self._flush)
+            wait_s = self._last_flush_s + MIN_FLUSH_INTERVAL_S - time.monotonic()
+            if wait_s > 0:
+                self.set_timer(wait_s, self._flush, name="orders-flush")
+            else:
+                self.call_later(self._flush)
 
     def refresh_ages(self) -> None:
         """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
@@ -248,6 +261,7 @@ class OrdersTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._row_cache.clear()
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked row."""
@@ -259,11 +273,21 @@ class OrdersTable(ScrollView, can_focus=True):
     def _flush(self) -> None:
         """Once per burst of changes: resize the scroll area, update the indicator, repaint on the next frame."""
         self._flush_scheduled = False
+        self._last_flush_s = time.monotonic()
         self._update_geometry()
         self.refresh()
 
     def _update_geometry(self) -> None:
-        self.virtual_size = Size(_TABLE_WIDTH, len(self.view) + 1)
+        size = Size(_TABLE_WIDTH, len(self.view) + 1)
+        if size != self.virtual_size:
+            if self.is_mounted and self.virtual_size.width == size.width:
+                # Only the row count changed: the table's own region does not move, so skip the screen-wide
+                # layout that assigning the reactive would cause (it repaints every widget, every burst);
+                # update the scrollbars and clamp the scroll position as Widget does after a layout.
+                self.set_reactive(Widget.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
         self._update_indicator()
 
     def _update_indicator(self) -> None:
@@ -273,7 +297,9 @@ class OrdersTable(ScrollView, can_focus=True):
         view_filter = self.view.filter
         if view_filter.active:
             text += f" · filter {view_filter.describe()} · {len(self.view)} of {self.view.total()}"
-        self.border_subtitle = text
+        if text != self._indicator:  # the subtitle is part of the border: set it only when it says something new
+            self._indicator = text
+            self.border_subtitle = text
         self.set_class(view_filter.active, "-filtered")
 
     def _style(self, name: str, *, partial: bool = False) -> Style:
@@ -296,6 +322,20 @@ class OrdersTable(ScrollView, can_focus=True):
         return Strip(segments, _TABLE_WIDTH)
 
     def _row_strip(self, order: Order, index: int) -> Strip:
+        """One row, from the cache when the order, its zebra stripe, the cursor and the age text are unchanged."""
+        age = format_age(self._clock_ms() - order.created_ms)
+        look = (index % 2, index == self._cursor, age)
+        key = row_key(order)
+        cached = self._row_cache.get(key)
+        if cached is not None and cached[0] is order and cached[1] == look:
+            return cached[2]
+        strip = self._format_row(order, index, age)
+        if len(self._row_cache) > 512:  # a few screenfuls; rows off screen are not worth keeping
+            self._row_cache.clear()
+        self._row_cache[key] = (order, look, strip)
+        return strip
+
+    def _format_row(self, order: Order, index: int, age: str) -> Strip:
         if index == self._cursor:
             row_style = side_style = status_style = self._style("cursor")
         else:
@@ -317,7 +357,7 @@ class OrdersTable(ScrollView, can_focus=True):
             _num(order.stop_price),
             _num(order.open_amount),
             _num(order.avg_price, blank_zero=True),
-            format_age(self._clock_ms() - order.created_ms),
+            age,
             order.order_id or "—",
             order.client_order_id or "—",
         )
