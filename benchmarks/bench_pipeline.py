@@ -165,7 +165,7 @@ async def _load(app, table, probe, exchange, result: RunResult, rate: float, sec
         stats = await load
         deadline = time.monotonic() + drain_s
         expected = stats["placed"]
-        while len(placed_ns) < expected * 0.99 and time.monotonic() < deadline:
+        while len(placed_ns) < expected and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.1)
     finally:

@@ -152,8 +152,8 @@ class OrdersTable(ScrollView, can_focus=True):
     def apply_changes(self, orders: Iterable[Order]) -> None:
         """Add, update or remove the rows of changed orders (terminal orders leave the table).
 
-        The view changes at once (O(log n) per order); the screen is repainted on the next frame, once for any
-        number of calls in between.
+        The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
+        between, on the next frame and at most 30 times a second.
         """
         if not self.view.apply(orders):
             return
