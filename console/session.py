@@ -315,6 +315,9 @@ class TradingSession:
                                f"Stream live; {count} open order{'s' if count != 1 else ''} on the account.")
                 elif isinstance(message, OrderEventBatch):
                     self._apply_batch(message)
+                    # Frames already buffered are read without suspending: yield once per batch so the screen
+                    # (same event loop) paints and takes keys between batches instead of after the backlog.
+                    await asyncio.sleep(0)
                 elif isinstance(message, SequenceGap):
                     self._emit(Severity.ERROR, "Order events", "SequenceGap",
                                f"Stream sequence jumped from {message.expected} to {message.received}: "

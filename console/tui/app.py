@@ -18,6 +18,7 @@ from console.deadman import DeadManSwitch
 from console.gemini.errors import GeminiError
 from console.market import MarketListener, MarketSession
 from console.orders.latency import LatencyTracker
+from console.orders.model import Order
 from console.orders.reasons import Severity
 from console.paths import styles_dir
 from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
@@ -87,6 +88,7 @@ class TradingConsoleApp(App):
         self.read_only = False
         self.market = market
         self.main_screen = MainScreen(settings, session, clock_ms, market)
+        self._orders_message: OrdersChanged | None = None
         if market is not None:
             market.listener = MarketListener(
                 book_changed=lambda symbol: self.main_screen.post_message(BookUpdated(symbol)),
@@ -96,10 +98,19 @@ class TradingConsoleApp(App):
                 ),
             )
         session.listener = SessionListener(
-            orders_changed=lambda orders: self.main_screen.post_message(OrdersChanged(orders)),
+            orders_changed=self._orders_changed,
             status=self._status_reported,
             connection_changed=lambda state, detail: self.main_screen.post_message(ConnectionChanged(state, detail)),
         )
+
+    def _orders_changed(self, orders: list[Order]) -> None:
+        """Blotter changes for the screen: added to the message still queued, or one new message per burst."""
+        pending = self._orders_message
+        if pending is not None and not pending.taken:
+            pending.orders.extend(orders)
+            return
+        self._orders_message = OrdersChanged(list(orders))
+        self.main_screen.post_message(self._orders_message)
 
     def on_mount(self) -> None:
         desk = self.settings.desk

@@ -11,11 +11,21 @@ from console.session import ConnectionState, StatusEntry
 
 
 class OrdersChanged(Message):
-    """Orders changed in the blotter (from the stream, a REST answer, or the console's own request)."""
+    """Orders changed in the blotter (from the stream, a REST answer, or the console's own request).
+
+    One message carries a whole burst: until a handler takes it (:meth:`take`), the sender may append later
+    changes to ``orders`` instead of posting another message, so the screen applies a burst once.
+    """
 
     def __init__(self, orders: list[Order]) -> None:
         super().__init__()
         self.orders = orders
+        self.taken = False
+
+    def take(self) -> list[Order]:
+        """Mark the message handled (no more changes are added to it) and return its orders, oldest first."""
+        self.taken = True
+        return self.orders
 
 
 class StatusReported(Message):

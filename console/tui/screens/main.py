@@ -50,6 +50,9 @@ from console.tui.widgets.trades import TradesPanel
 #: Below this many columns the market column (ladder + trades) is hidden until the trader toggles it with `m`.
 NARROW_WIDTH = 110
 
+#: Longest delay before the header shows a new open-order count, seconds.
+COUNT_REFRESH_S = 1.0
+
 
 class MainScreen(Screen):
     """Orders on the left, the ticket on the right, the status pane below; every action on a plain key."""
@@ -99,6 +102,9 @@ class MainScreen(Screen):
             self.price_source = live_book_source(market, self.price_source)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
+        self._shown_count: int | None = None
+        self._count_scheduled = False
+        self._count_shown_s = 0.0
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -128,10 +134,26 @@ class MainScreen(Screen):
 
     # -- messages up from the session bridge and the widgets --------------------------------------------------
     def on_orders_changed(self, message: OrdersChanged) -> None:
-        table = self.query_one(OrdersTable)
-        table.apply_changes(message.orders)
-        self.query_one(SessionHeader).set_counts(table.order_count())
+        self.query_one(OrdersTable).apply_changes(message.take())
+        if not self._count_scheduled:
+            # The header's count changes its width (a screen-wide layout) and the ladder's own-order marks scan
+            # every open order: refresh both at most once a second (the first change shows at once).
+            self._count_scheduled = True
+            wait_s = self._count_shown_s + COUNT_REFRESH_S - time.monotonic()
+            if wait_s > 0:
+                self.set_timer(wait_s, self._show_count)
+            else:
+                self.call_later(self._show_count)
+
+    def _show_count(self) -> None:
+        """Header count and the ladder's own-order marks: both O(open orders), so at most once a second."""
+        self._count_scheduled = False
+        self._count_shown_s = time.monotonic()
         self._show_own_levels()
+        count = self.query_one(OrdersTable).order_count()
+        if count != self._shown_count:
+            self._shown_count = count
+            self.query_one(SessionHeader).set_counts(count)
 
     def on_status_reported(self, message: StatusReported) -> None:
         entry = message.entry
@@ -163,6 +185,7 @@ class MainScreen(Screen):
         if self.market is not None:
             self.market.select(message.symbol)
             self._show_market()
+            self._show_own_levels()
 
     def _show_market(self) -> None:
         market = self.market
@@ -170,7 +193,6 @@ class MainScreen(Screen):
             return
         self.query_one(DepthLadder).set_book(market.book, market.state)
         self.query_one(TradesPanel).set_trades(market.trades())
-        self._show_own_levels()
         self._show_quote()
 
     def _show_quote(self) -> None:

@@ -1,17 +1,31 @@
-"""The active-orders table: one row per open order, kept live from blotter changes (no polling)."""
+"""The active-orders table: a Line API widget that paints only the visible rows of the blotter's sorted view.
+
+The rows live in an :class:`~console.orders.view.OrderView` (outside the widget); a change costs O(log n) there,
+and the widget only marks itself dirty, so a burst of changes is painted once, on the next frame. Painting a
+frame formats the rows on screen (about a screenful), never all the orders: the cost of a frame does not grow
+with the number of open orders.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
 from textual.binding import Binding
-from textual.content import Content
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
 
 from console.orders.model import Order, OrderState, OrderType, Side
+from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
+
+__all__ = ["COLUMNS", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
 
 #: (key, label, width) of every column, left to right.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -29,6 +43,15 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("order_id", "Order ID", 12),
     ("client_order_id", "Client Order ID", 18),
 )
+#: Columns whose values are numbers (right-aligned).
+_NUMERIC = frozenset({"price", "amount", "filled", "stop_price", "remaining", "avg_price", "age", "order_id"})
+#: Blank cells between columns (one on each side of every cell).
+_PAD = 1
+_TABLE_WIDTH = sum(width + 2 * _PAD for _, _, width in COLUMNS)
+
+#: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
+#: at 30 frames a second under a continuous stream (keys and scrolling repaint at once).
+MIN_FLUSH_INTERVAL_S = 1 / 30
 
 #: Short status labels that fit the column; the full state name is in the order detail and the log.
 STATUS_LABELS = {
@@ -44,20 +67,7 @@ STATUS_LABELS = {
     OrderState.REJECTED: "rejected",
 }
 
-_STATE_STYLE = {
-    OrderState.PENDING_NEW: "$text-muted",
-    OrderState.UNKNOWN: "$warning",
-    OrderState.ACCEPTED: "$text-muted",
-    OrderState.WAITING_TRIGGER: "$accent",
-    OrderState.LIVE: "$foreground",
-    OrderState.PARTIALLY_FILLED: "$success",
-    OrderState.PENDING_CANCEL: "$warning",
-}
-
-
-def row_key(order: Order) -> str:
-    """Stable row identity: the client order id when there is one (known before the venue's id), else the id."""
-    return order.client_order_id or order.order_id
+_TYPE_LABELS = {"maker-or-cancel": "limit MOC", "immediate-or-cancel": "limit IOC", "fill-or-kill": "limit FOK"}
 
 
 def format_age(age_ms: int) -> str:
@@ -75,71 +85,105 @@ def format_age(age_ms: int) -> str:
     return f"{days}d{hours:02d}h"
 
 
-def _num(value: Decimal | None, *, blank_zero: bool = False) -> Content:
+def _num(value: Decimal | None, *, blank_zero: bool = False) -> str:
     if value is None or (blank_zero and value == 0):
-        return Content("—")
-    return Content(format(value, "f"))
+        return "—"
+    return format(value, "f")
 
 
-class OrdersTable(DataTable):
-    """Active orders, one row each; rows appear, change and leave as the blotter changes.
+def _fit(text: str, width: int, right: bool) -> str:
+    if len(text) > width:
+        return text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+class OrdersTable(ScrollView, can_focus=True):
+    """Active orders, one row each, sorted and filtered; rows appear, change and leave as the blotter changes.
 
     Attributes down: the screen calls :meth:`apply_changes` with changed orders. Messages up: a cancel key posts
-    :class:`CancelRequested` for the order under the cursor.
+    :class:`CancelRequested` for the order under the cursor. The cursor stays on the same order while rows move
+    around it; when that order leaves, the cursor stays on the same line.
     """
 
+    COMPONENT_CLASSES = {
+        "orders-table--header",
+        "orders-table--header-sorted",
+        "orders-table--row-alt",
+        "orders-table--cursor",
+        "orders-table--buy",
+        "orders-table--sell",
+        *(f"orders-table--status-{state.value}" for state in OrderState),
+    }
+
     BINDINGS = [
+        Binding("up", "cursor_up", "Previous order", show=False, id="orders.cursor_up"),
+        Binding("down", "cursor_down", "Next order", show=False, id="orders.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="orders.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="orders.page_down"),
+        Binding("home", "first_row", "First order", show=False, id="orders.first_row"),
+        Binding("end", "last_row", "Last order", show=False, id="orders.last_row"),
         Binding("x", "cancel_selected", "Cancel order", id="orders.cancel_selected"),
         Binding("delete", "cancel_selected", "Cancel order", show=False, id="orders.cancel_selected_delete"),
+        Binding("c", "cycle_sort", "Sort column", show=False, id="orders.cycle_sort"),
+        Binding("r", "reverse_sort", "Reverse sort", show=False, id="orders.reverse_sort"),
+        # Digits, so the screen's letter keys (f fills, b balances...) still reach the screen from the table.
+        Binding("1", "cycle_symbol_filter", "Filter symbol", show=False, id="orders.filter_symbol"),
+        Binding("2", "cycle_side_filter", "Filter side", show=False, id="orders.filter_side"),
+        Binding("3", "cycle_status_filter", "Filter status", show=False, id="orders.filter_status"),
+        Binding("0", "clear_filter", "Clear filters", show=False, id="orders.clear_filter"),
     ]
 
     def __init__(self, *, clock_ms: Callable[[], int], id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._clock_ms = clock_ms
-        self._orders: dict[str, Order] = {}
+        self.view = OrderView()
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._flush_scheduled = False
+        self._styles: dict[str, Style] = {}
+        self._row_cache: dict[str, tuple[Order, tuple, Strip]] = {}
+        self._indicator = ""
+        self._last_flush_s = 0.0
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self._update_geometry()
         self.set_interval(1.0, self.refresh_ages)
 
     # -- attributes down ------------------------------------------------------------------------------------
     def apply_changes(self, orders: Iterable[Order]) -> None:
-        """Add, update or remove the rows of changed orders (terminal orders leave the table)."""
-        for order in orders:
-            key = row_key(order)
-            if not key:
-                continue
-            if order.state.is_terminal:
-                if key in self._orders:
-                    del self._orders[key]
-                    self.remove_row(key)
-                continue
-            cells = self._cells(order)
-            if key in self._orders:
-                for (column, _, _), cell in zip(COLUMNS, cells, strict=True):
-                    self.update_cell(key, column, cell)
+        """Add, update or remove the rows of changed orders (terminal orders leave the table).
+
+        The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
+        between, on the next frame and at most 30 times a second.
+        """
+        if not self.view.apply(orders):
+            return
+        self._follow_cursor()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            wait_s = self._last_flush_s + MIN_FLUSH_INTERVAL_S - time.monotonic()
+            if wait_s > 0:
+                self.set_timer(wait_s, self._flush, name="orders-flush")
             else:
-                self.add_row(*cells, key=key)
-            self._orders[key] = order
+                self.call_later(self._flush)
 
     def refresh_ages(self) -> None:
-        """Recompute the age column of every row."""
-        now = self._clock_ms()
-        for key, order in self._orders.items():
-            self.update_cell(key, "age", Content(format_age(now - order.created_ms)))
+        """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
+        self.refresh()
 
     @property
     def selected_order(self) -> Order | None:
         """The order under the cursor, if any."""
-        if self.row_count == 0:
-            return None
-        row = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        return self._orders.get(str(row.value))
+        return self.view.get(self._cursor_key) if self._cursor_key is not None else None
+
+    @property
+    def cursor_row(self) -> int:
+        """The cursor's row number in the view (0 = top)."""
+        return self._cursor
 
     def order_count(self) -> int:
-        """How many rows the table shows."""
-        return len(self._orders)
+        """How many open orders the table holds (filtered out or not)."""
+        return self.view.total()
 
     # -- actions -----------------------------------------------------------------------------------------------
     def action_cancel_selected(self) -> None:
@@ -150,26 +194,229 @@ class OrdersTable(DataTable):
         elif order is not None:
             self.notify("This order has no exchange id yet; wait for the exchange's answer.", severity="warning")
 
-    # -- rendering -----------------------------------------------------------------------------------------------
-    def _cells(self, order: Order) -> list[Content]:
-        side_style = "$success" if order.side is Side.BUY else "$error"
-        order_type = "stop-limit" if order.order_type is OrderType.STOP_LIMIT else "limit"
-        if order.options:
-            order_type = {"maker-or-cancel": "limit MOC", "immediate-or-cancel": "limit IOC",
-                          "fill-or-kill": "limit FOK"}.get(order.options[0].value, order_type)
-        cells = {
-            "symbol": Content(order.symbol.upper()),
-            "side": Content.styled(order.side.upper(), side_style),
-            "price": _num(order.price),
-            "amount": _num(order.amount),
-            "status": Content.styled(STATUS_LABELS[order.state], _STATE_STYLE.get(order.state, "$foreground")),
-            "filled": _num(order.filled),
-            "type": Content(order_type),
-            "stop_price": _num(order.stop_price),
-            "remaining": _num(order.open_amount),
-            "avg_price": _num(order.avg_price, blank_zero=True),
-            "age": Content(format_age(self._clock_ms() - order.created_ms)),
-            "order_id": Content(order.order_id or "—"),
-            "client_order_id": Content(order.client_order_id or "—"),
-        }
-        return [cells[key] for key, _, _ in COLUMNS]
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(self._cursor - max(1, self._page_rows() - 1))
+
+    def action_page_down(self) -> None:
+        self._move_cursor(self._cursor + max(1, self._page_rows() - 1))
+
+    def action_first_row(self) -> None:
+        self._move_cursor(0)
+
+    def action_last_row(self) -> None:
+        self._move_cursor(len(self.view) - 1)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column (left to right), in its natural order."""
+        keys = [key for key, _, _ in COLUMNS]
+        column = keys[(keys.index(self.view.column) + 1) % len(keys)]
+        self.view.set_sort(column, descending=False)
+        self._view_reordered()
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the order of the sort column."""
+        self.view.set_sort(self.view.column, descending=not self.view.descending)
+        self._view_reordered()
+
+    def action_cycle_symbol_filter(self) -> None:
+        """Show one symbol, then the next, then all again (symbols of the open orders)."""
+        current = self.view.filter
+        self._set_filter(symbol=_next_choice(self.view.symbols(), current.symbol), side=current.side,
+                         status=current.status)
+
+    def action_cycle_side_filter(self) -> None:
+        """Show buys, then sells, then both."""
+        current = self.view.filter
+        self._set_filter(symbol=current.symbol, side=_next_choice(list(Side), current.side), status=current.status)
+
+    def action_cycle_status_filter(self) -> None:
+        """Show one status group (working, partial, stop-wait, cancelling, unsettled), then all."""
+        current = self.view.filter
+        self._set_filter(symbol=current.symbol, side=current.side,
+                         status=_next_choice(list(STATUS_FILTERS), current.status))
+
+    def action_clear_filter(self) -> None:
+        """Show every open order."""
+        self._set_filter(symbol=None, side=None, status=None)
+
+    # -- Line API -------------------------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        """Paint screen line ``y``: 0 is the header (it scrolls sideways only), then one line per visible row."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            strip = self._header_strip()
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self.view):
+                return Strip.blank(width, self.rich_style)
+            strip = self._row_strip(self.view.order_at(index), index)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._row_cache.clear()
+
+    def on_click(self, event: events.Click) -> None:
+        """Select the clicked row."""
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y >= 1:
+            self._move_cursor(self.scroll_offset.y + offset.y - 1)
+
+    # -- internals ----------------------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Once per burst of changes: resize the scroll area, update the indicator, repaint on the next frame."""
+        self._flush_scheduled = False
+        self._last_flush_s = time.monotonic()
+        self._update_geometry()
+        self.refresh()
+
+    def _update_geometry(self) -> None:
+        size = Size(_TABLE_WIDTH, len(self.view) + 1)
+        if size != self.virtual_size:
+            if self.is_mounted and self.virtual_size.width == size.width:
+                # Only the row count changed: the table's own region does not move, so skip the screen-wide
+                # layout that assigning the reactive would cause (it repaints every widget, every burst);
+                # update the scrollbars and clamp the scroll position as Widget does after a layout.
+                self.set_reactive(Widget.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
+        self._update_indicator()
+
+    def _update_indicator(self) -> None:
+        label = dict((key, label) for key, label, _ in COLUMNS)[self.view.column]
+        arrow = "▼" if self.view.descending else "▲"
+        text = f"sort {label} {arrow}"
+        view_filter = self.view.filter
+        if view_filter.active:
+            text += f" · filter {view_filter.describe()} · {len(self.view)} of {self.view.total()}"
+        if text != self._indicator:  # the subtitle is part of the border: set it only when it says something new
+            self._indicator = text
+            self.border_subtitle = text
+        self.set_class(view_filter.active, "-filtered")
+
+    def _style(self, name: str, *, partial: bool = False) -> Style:
+        """A component's Rich style: whole (background blended over the table's) or partial (its own rules)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"orders-table--{name}", partial=partial)
+        return style
+
+    def _header_strip(self) -> Strip:
+        base = self._style("header")
+        sorted_style = base + self._style("header-sorted", partial=True)
+        arrow = " ▼" if self.view.descending else " ▲"
+        segments = []
+        for key, label, width in COLUMNS:
+            if key == self.view.column:
+                segments.append(Segment(" " + _fit(label + arrow, width, key in _NUMERIC) + " ", sorted_style))
+            else:
+                segments.append(Segment(" " + _fit(label, width, key in _NUMERIC) + " ", base))
+        return Strip(segments, _TABLE_WIDTH)
+
+    def _row_strip(self, order: Order, index: int) -> Strip:
+        """One row, from the cache when the order, its zebra stripe, the cursor and the age text are unchanged."""
+        age = format_age(self._clock_ms() - order.created_ms)
+        look = (index % 2, index == self._cursor, age)
+        key = row_key(order)
+        cached = self._row_cache.get(key)
+        if cached is not None and cached[0] is order and cached[1] == look:
+            return cached[2]
+        strip = self._format_row(order, index, age)
+        if len(self._row_cache) > 512:  # a few screenfuls; rows off screen are not worth keeping
+            self._row_cache.clear()
+        self._row_cache[key] = (order, look, strip)
+        return strip
+
+    def _format_row(self, order: Order, index: int, age: str) -> Strip:
+        if index == self._cursor:
+            row_style = side_style = status_style = self._style("cursor")
+        else:
+            row_style = self._style("row-alt") if index % 2 else self.rich_style
+            side_style = row_style + self._style("buy" if order.side is Side.BUY else "sell", partial=True)
+            status_style = row_style + self._style(f"status-{order.state.value}", partial=True)
+        if order.order_type is OrderType.STOP_LIMIT:
+            order_type = "stop-limit"
+        else:
+            order_type = _TYPE_LABELS.get(order.options[0].value, "limit") if order.options else "limit"
+        values = (
+            order.symbol.upper(),
+            order.side.upper(),
+            _num(order.price),
+            _num(order.amount),
+            STATUS_LABELS[order.state],
+            _num(order.filled),
+            order_type,
+            _num(order.stop_price),
+            _num(order.open_amount),
+            _num(order.avg_price, blank_zero=True),
+            age,
+            order.order_id or "—",
+            order.client_order_id or "—",
+        )
+        segments = []
+        for (key, _, width), text in zip(COLUMNS, values, strict=True):
+            style = side_style if key == "side" else status_style if key == "status" else row_style
+            segments.append(Segment(" " + _fit(text, width, key in _NUMERIC) + " ", style))
+        return Strip(segments, _TABLE_WIDTH)
+
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _move_cursor(self, index: int) -> None:
+        count = len(self.view)
+        index = max(0, min(index, count - 1))
+        if count == 0:
+            self._cursor, self._cursor_key = 0, None
+            return
+        self._cursor = index
+        self._cursor_key = self.view.key_at(index)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        rows = self._page_rows()
+        top = round(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + rows:
+            self.scroll_to(y=self._cursor - rows + 1, animate=False, immediate=True)
+
+    def _follow_cursor(self) -> None:
+        """Keep the cursor on its order; if that order left (or was filtered out), on the same line."""
+        index = self.view.index_of(self._cursor_key) if self._cursor_key is not None else None
+        count = len(self.view)
+        if index is None:
+            index = max(0, min(self._cursor, count - 1))
+        self._cursor = index
+        self._cursor_key = self.view.key_at(index) if count else None
+
+    def _view_reordered(self) -> None:
+        self._follow_cursor()
+        self._update_geometry()
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _set_filter(self, **parts) -> None:
+        self.view.set_filter(ViewFilter(**parts))
+        self._view_reordered()
+
+
+def _next_choice(choices: list, current):
+    """The choice after ``current`` in ``choices``; None (no filter) after the last one."""
+    if current is None:
+        return choices[0] if choices else None
+    try:
+        position = choices.index(current)
+    except ValueError:
+        return None
+    return choices[position + 1] if position + 1 < len(choices) else None
+

@@ -1,0 +1,174 @@
+"""``python -m benchmarks`` (``make bench``): every figure of issue #4, min / median / max over several runs.
+
+Each pipeline run drives the real console headless (``App.run_test()``) against the local exchange in a child
+process over a real WebSocket, once with the Line API orders table and once with the stock-``DataTable``
+baseline (``benchmarks/baseline_table.py``), the same stream for both; the last column is how many times better
+the new table's median is. Numbers only: nothing passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import platform
+import statistics
+import sys
+import time
+
+from pydantic import SecretStr
+
+from benchmarks.baseline_table import BaselineOrdersTable
+from benchmarks.bench_engine import engine_orders_per_s
+from benchmarks.bench_ingest import capture_frames, replay
+from benchmarks.bench_pipeline import progress, run_once
+from benchmarks.exchange_proc import ExchangeProcess
+from benchmarks.harness import Figure
+from benchmarks.rss import rss_in_fresh_process
+from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
+from console.gemini.credentials import Credentials
+from console.tui.widgets.orders_table import OrdersTable
+
+LIVE_ORDERS = 10_000
+SMALL_ORDERS = 100
+EVENTS_PER_S = 2_000
+
+
+def _fmt(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if value >= 10_000:
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _cell(summary) -> str:
+    if summary is None:
+        return "—"
+    low, mid, high = summary
+    return f"{_fmt(low)} / {_fmt(mid)} / {_fmt(high)}"
+
+
+def print_table(figures: list[Figure], runs: int, baseline_runs: int) -> None:
+    """The issue's table as Markdown: the README's Performance section is a copy of it."""
+    print()
+    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}; "
+          f"{runs} runs (baseline {baseline_runs}); min / median / max.")
+    print()
+    print("| what | target | Line API table | stock DataTable baseline | × better |")
+    print("|---|---|---|---|---|")
+    for f in figures:
+        ratio = f.ratio()
+        ratio_text = "—" if ratio is None else f"{ratio:.1f}×"
+        print(f"| {f.name} ({f.unit}) | {f.target} | {_cell(f.summary())} | {_cell(f.baseline_summary())} "
+              f"| {ratio_text} |")
+    print()
+
+
+def machine() -> str:
+    """CPU model and core count (from /proc/cpuinfo), Python version."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import os
+
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+async def _ingest_frames() -> list[str]:
+    credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
+    with ExchangeProcess() as exchange:
+        return await capture_frames(exchange, exchange.ws_url, credentials, orders=LIVE_ORDERS, takers=800)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of every figure (default 3)")
+    parser.add_argument("--baseline-runs", type=int, default=2, help="runs of the DataTable baseline (default 2)")
+    parser.add_argument("--load-seconds", type=float, default=8.0, help="seconds of steady load per run")
+    parser.add_argument("--soak-minutes", type=float, default=0.5,
+                        help="soak under load with RSS sampling (default 0.5; the issue's soak is 10)")
+    args = parser.parse_args(argv)
+
+    figures = {
+        "ingest": Figure("ingest: WebSocket frame → parsed → order state", "events/s", "≥ 50,000",
+                         higher_is_better=True),
+        "p50": Figure(f"event → screen p50, {LIVE_ORDERS:,} live, {EVENTS_PER_S:,} ev/s", "ms", "≤ 20"),
+        "p99": Figure(f"event → screen p99, {LIVE_ORDERS:,} live, {EVENTS_PER_S:,} ev/s", "ms", "≤ 50"),
+        "table": Figure("  of which event → table (before the frame), p50", "ms", "—"),
+        "frame10k": Figure(f"one frame after a change, {LIVE_ORDERS:,} rows", "ms CPU", "—"),
+        "frame100": Figure(f"one frame after a change, {SMALL_ORDERS} rows", "ms CPU", "—"),
+        "frameratio": Figure(f"frame cost {LIVE_ORDERS:,} rows ÷ {SMALL_ORDERS} rows", "×", "≤ 1.5"),
+        "key": Figure("keypress → visible p99 under that load", "ms", "≤ 33"),
+        "usable": Figure("start → usable screen", "ms", "≤ 1,000"),
+        "reconciled": Figure(f"start → reconciled table of {LIVE_ORDERS:,} orders", "ms", "≤ 2,000"),
+        "rss": Figure(f"RSS with {LIVE_ORDERS:,} orders (fresh console process)", "MB", "≤ 150"),
+        "soak": Figure(f"RSS growth over a {args.soak_minutes:g}-minute soak at {EVENTS_PER_S:,} ev/s", "MB",
+                       "none"),
+        "engine": Figure("local exchange matching engine, in process", "orders/s", "≥ 50,000",
+                         higher_is_better=True),
+    }
+
+    progress("engine")
+    for _ in range(args.runs):
+        figures["engine"].values.append(engine_orders_per_s())
+
+    progress("ingest: recording frames from the exchange")
+    frames = asyncio.run(_ingest_frames())
+    credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
+    for _ in range(args.runs):
+        events, seconds = replay(frames, credentials)
+        figures["ingest"].values.append(events / seconds)
+
+    for run in range(max(args.runs, args.baseline_runs)):
+        variants = [(OrdersTable, figures, "values")]
+        if run < args.baseline_runs:
+            variants.append((BaselineOrdersTable, figures, "baseline"))
+        for cls, _, slot in variants:
+            if run >= args.runs and slot == "values":
+                continue
+            progress(f"run {run + 1}: {cls.__name__}, {LIVE_ORDERS:,} orders under load")
+            big = asyncio.run(run_once(cls, LIVE_ORDERS, load_events_per_s=EVENTS_PER_S,
+                                       load_s=args.load_seconds))
+            progress(f"run {run + 1}: {cls.__name__}, {SMALL_ORDERS} orders")
+            small = asyncio.run(run_once(cls, SMALL_ORDERS))
+            for key, value in (
+                ("p50", big.latency_p50_ms), ("p99", big.latency_p99_ms), ("table", big.to_table_p50_ms),
+                ("frame10k", big.frame_ms), ("frame100", small.frame_ms),
+                ("frameratio", big.frame_ms / small.frame_ms), ("key", big.key_p99_ms),
+                ("usable", big.usable_ms), ("reconciled", big.reconciled_ms),
+            ):
+                getattr(figures[key], slot).append(value)
+            progress(f"run {run + 1}: {cls.__name__}, RSS in a fresh process")
+            getattr(figures["rss"], slot).append(rss_in_fresh_process("baseline" if slot == "baseline" else "ours"))
+            if big.undrained:
+                progress(f"  {cls.__name__}: {big.undrained} new orders never reached the table in time")
+
+    if args.soak_minutes > 0:
+        progress(f"soak: {args.soak_minutes:g} minutes at {EVENTS_PER_S:,} events/s")
+        soak = asyncio.run(run_once(OrdersTable, LIVE_ORDERS, load_events_per_s=EVENTS_PER_S,
+                                    frame_samples=0, soak_s=args.soak_minutes * 60))
+        samples = soak.soak_rss_mb
+        if len(samples) >= 3:
+            settled = samples[len(samples) // 4]  # after the first quarter: caches warm, heap settled
+            figures["soak"].values.append(samples[-1] - settled)
+            progress("soak RSS samples (MB): " + ", ".join(f"{v:.0f}" for v in samples))
+
+    print_table(list(figures.values()), args.runs, args.baseline_runs)
+    ingest = figures["ingest"].summary()
+    if ingest:
+        print(f"Ingest replays {len(frames):,} recorded frames ({statistics.median(figures['ingest'].values):,.0f} "
+              "events/s median).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
