@@ -100,7 +100,7 @@ def run_console(settings: Settings) -> int:
     from console.session import TradingSession
     from console.tui.app import TradingConsoleApp
 
-    nonce = NonceSource()
+    nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts
     session = TradingSession(
         GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce),
         OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce),

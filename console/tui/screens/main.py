@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.orders.ticket import TicketErrors
-from console.session import ConnectionState, TradingSession
+from console.session import TradingSession
 from console.settings import Settings
 from console.tui.messages import CancelRequested, ConnectionChanged, OrdersChanged, StatusReported, TicketSubmitted
 from console.tui.screens.confirm import ConfirmCancelAll
@@ -45,6 +45,7 @@ class MainScreen(Screen):
             environment=self.settings.environment,
             rest_url=self.settings.rest_url,
             masked_key=self.settings.credentials.masked_key,
+            clock_ms=self.clock_ms,
             id="header",
         )
         with Horizontal(id="workspace"):
@@ -68,13 +69,15 @@ class MainScreen(Screen):
         self.query_one(StatusPane).add_entry(message.entry)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        self.query_one(SessionHeader).set_connection(message.state, message.detail)
+        self.query_one(SessionHeader).set_connection(message.state, message.detail,
+                                                     since_ms=self.session.last_message_ms)
 
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:
         ticket = self.query_one(OrderTicket)
-        if self.session.connection is ConnectionState.HALTED:
-            ticket.show_errors({"symbol": "Trading is halted: see the status pane."})
+        block = self.session.order_entry_block()  # stale, reconciling or halted: cancels only
+        if block is not None:
+            ticket.show_errors({"symbol": block})
             return
         try:
             order = self.session.prepare(message.ticket)
