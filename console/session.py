@@ -310,6 +310,9 @@ class TradingSession:
     def _outcome_unknown(self, order: NewOrder, exc: GeminiError) -> Order | None:
         unknown = self.blotter.mark_unknown(order.client_order_id, self.clock_ms())
         what = getattr(exc, "reason", None) or exc.__class__.__name__
+        if unknown is None:  # the stream told us first: the order is known, nothing is ambiguous
+            log.info("new order %s: no answer (%s) but the stream already settled it", order.client_order_id, what)
+            return self.blotter.by_client_order_id(order.client_order_id)
         self._emit(Severity.ERROR, describe(unknown) if unknown else order.client_order_id, "Unknown",
                    f"No clear answer to the new order ({what}); its outcome is not known yet. It will not be "
                    "re-sent: the console is asking the exchange by its client order id.")

@@ -19,7 +19,8 @@ Faults (``FaultKind``):
 ``seq-reset``          the next message restarts the count at 0 without a reconnect
 ``duplicate-events``   the next event batch is sent twice (same events, next sequence number)
 ``reorder-events``     the next event batch is held back and sent after the one that follows it
-``bad-frame``          send ``raw`` (text) as the next message, e.g. ``'{"type":'`` or an unknown event type
+``bad-frame``          send ``raw`` (text) before the next message, e.g. ``'{"type":'``; a ``{socket_sequence}``
+                       placeholder in it is replaced by the next number (so only its content is wrong)
 ``close-clean``        (action) close every order-events socket with 1000
 ``close-abrupt``       (action) drop every order-events TCP connection without a close frame
 ``clock-skew``         shift the server clock by ``skew_ms`` (time-based nonces, heartbeats, timestamps)
@@ -222,7 +223,8 @@ class FaultPlan:
         """Return the ``socket_sequence`` of ``conn``'s next message and advance its counter (with faults)."""
         seq = conn.socket_sequence
         conn.socket_sequence += 1
-        fault = self._take(SEQUENCE_KINDS)
+        # Waits for the second message: a repeat or a reset of the very first number would be no fault at all.
+        fault = self._take(SEQUENCE_KINDS) if seq > 0 else None
         if fault is None:
             return seq
         if fault.kind is FaultKind.SEQ_SKIP:

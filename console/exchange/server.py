@@ -257,6 +257,8 @@ class _OrderEventsConnection:
     async def _send_bad_frame(self) -> None:
         raw = self.faults.take_bad_frame() if self.faults is not None else None
         if raw is not None:
+            if "{socket_sequence}" in raw:  # the frame takes the next number, so only its content is wrong
+                raw = raw.replace("{socket_sequence}", str(self.faults.sequence(self)))
             await self.ws.send_str(raw)
 
     async def send_heartbeat(self, now_ms: int) -> None:
