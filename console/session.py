@@ -518,7 +518,9 @@ class TradingSession:
         try:
             while True:
                 try:
-                    message = await asyncio.wait_for(connection.recv(), self.stale_after_s)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+                    async with asyncio.timeout(self.stale_after_s):
+                        message = await connection.recv()
                 except TimeoutError:
                     connection.abort()
                     return f"no message for {self.stale_after_s:g} s"
@@ -549,7 +551,8 @@ class TradingSession:
                     return reason
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await connection.close()
 
     def _lose_trust(self, reason: str) -> None:
         """The blotter can no longer be trusted: STALE (with its age), new orders blocked until reconciled."""

@@ -189,9 +189,12 @@ class FrameDecoder:
             return items
         if data.get("result") == "error":
             return [self._bad(f"error message: {data.get('reason')}: {data.get('message')}", raw)]
+        # Still a message of the stream: its number counts, so skipping it does not look like a gap.
+        sequence = data.get("socket_sequence")
+        items = self._advance(sequence, sequence) if _is_int(sequence) else []
         if kind in ORDER_EVENT_TYPES:
-            return [self._bad(f"{kind} event outside an array", raw)]
-        return [self._bad(f"unknown message type {str(kind)[:40]!r}", raw)]
+            return [*items, self._bad(f"{kind} event outside an array", raw)]
+        return [*items, self._bad(f"unknown message type {str(kind)[:40]!r}", raw)]
 
     def _feed_array(self, data: list[Any], raw: str) -> list[StreamMessage]:
         if not data:

@@ -24,6 +24,8 @@ BURST = 5
 BACKOFF_INITIAL_S = 1.0
 BACKOFF_CAP_S = 30.0
 
+_EPSILON = 1e-9
+
 
 @dataclass
 class TokenBucket:
@@ -68,10 +70,10 @@ class TokenBucket:
                     delay = self.paused_until_s - now
                 else:
                     self._refill(now)
-                    if self.tokens >= 1:
-                        self.tokens -= 1
+                    if self.tokens >= 1 - _EPSILON:  # float refills land a hair under 1
+                        self.tokens = max(0.0, self.tokens - 1)
                         return waited
-                    delay = (1 - self.tokens) / self.rate_per_s
+                    delay = max((1 - self.tokens) / self.rate_per_s, _EPSILON)
                 waited += delay
                 await self.sleep(delay)
 
