@@ -125,16 +125,17 @@ class Rig:
 
 
 def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: str = DEMO_API_KEY,
-                 nonce: NonceSource | None = None, seed: int = 1, tag: str = "rel") -> TradingSession:
+                 nonce: NonceSource | None = None, seed: int = 1, tag: str = "rel",
+                 stale_after_s: float = STALE_AFTER_S, rest_timeout_s: float = REST_TIMEOUT_S) -> TradingSession:
     credentials = Credentials(api_key=key, api_secret=SecretStr(secret))
     nonce = nonce or NonceSource()
     return TradingSession(
-        GeminiRestClient(server.rest_url, credentials, nonce=nonce, timeout=httpx.Timeout(REST_TIMEOUT_S)),
+        GeminiRestClient(server.rest_url, credentials, nonce=nonce, timeout=httpx.Timeout(rest_timeout_s)),
         OrderEventsClient(server.ws_url, credentials, nonce=nonce, open_timeout=2.0),
         api_key=key,
         symbols=("btcusd",),
         client_order_ids=ClientOrderIds(tag),
-        stale_after_s=STALE_AFTER_S,
+        stale_after_s=stale_after_s,
         reconnect_initial_s=0.02,
         reconnect_cap_s=0.2,
         retry_initial_s=0.03,
@@ -147,7 +148,8 @@ def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: 
 async def rig(*, start_stream: bool = True, session_kwargs: dict | None = None,
               server_kwargs: dict | None = None) -> AsyncIterator[Rig]:
     """A started exchange (simulator off) with a maker account, and a session whose stream is running."""
-    server = ExchangeServer(port=0, simulator=False, heartbeat_interval_s=HEARTBEAT_S, **(server_kwargs or {}))
+    server_kwargs = {"heartbeat_interval_s": HEARTBEAT_S, **(server_kwargs or {})}
+    server = ExchangeServer(port=0, simulator=False, **server_kwargs)
     maker = server.engine.add_account("maker", MAKER_BALANCES)
     server.add_api_key(MAKER_KEY, MAKER_SECRET, account_id=maker)
     await server.start()
