@@ -554,6 +554,14 @@ class TradingSession:
                 async with asyncio.timeout(2.0):
                     await connection.close()
 
+    @property
+    def trusted_until_ms(self) -> int | None:
+        """Console time (ms) of the last message received before trust was lost; None while trusted.
+
+        The STALE banner's age counts from it: how old the blotter's picture of the venue may be.
+        """
+        return self._gap_started_ms if self.stale_since_ms is not None else None
+
     def _lose_trust(self, reason: str) -> None:
         """The blotter can no longer be trusted: STALE (with its age), new orders blocked until reconciled."""
         if self.connection is ConnectionState.HALTED:
@@ -596,13 +604,13 @@ class TradingSession:
         self._surface_flags()
         self.reconcile_count += 1
         after = self.blotter.orders()
+        summary = self._gap_summary(before, after, sum(len(o.fills) for o in after) - fills_before)
         self._backoff.reset()
         self.stale_since_ms = None
         self._gap_started_ms = None
         self._set_connection(ConnectionState.LIVE, "")
         if was_stale:
-            self._emit(Severity.INFO, "Order events", "Reconciled",
-                       self._gap_summary(before, after, sum(len(o.fills) for o in after) - fills_before))
+            self._emit(Severity.INFO, "Order events", "Reconciled", summary)
         else:
             count = len(active)
             self._emit(Severity.INFO, "Order events", "",
@@ -644,7 +652,8 @@ class TradingSession:
         return order.client_order_id or order.order_id
 
     def _gap_summary(self, before: dict, after: list[Order], new_fills: int) -> str:
-        down_s = ((self.clock_ms() - self.stale_since_ms) / 1000) if self.stale_since_ms is not None else 0.0
+        since = self._gap_started_ms if self._gap_started_ms is not None else self.stale_since_ms
+        down_s = ((self.clock_ms() - since) / 1000) if since is not None else 0.0
         appeared = sum(1 for o in after if self._key(o) not in before)
         changed: dict[str, int] = {}
         for order in after:

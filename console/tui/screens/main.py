@@ -39,6 +39,7 @@ class MainScreen(Screen):
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
+        self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -70,7 +71,10 @@ class MainScreen(Screen):
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail,
-                                                     since_ms=self.session.last_message_ms)
+                                                     since_ms=self.session.trusted_until_ms)
+        if self.session.order_entry_block() is None and self._blocked:
+            self._blocked = False  # trusted again: the ticket's "blocked" message no longer holds
+            self.query_one(OrderTicket).clear_errors()
 
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:
@@ -78,6 +82,7 @@ class MainScreen(Screen):
         block = self.session.order_entry_block()  # stale, reconciling or halted: cancels only
         if block is not None:
             ticket.show_errors({"symbol": block})
+            self._blocked = True
             return
         try:
             order = self.session.prepare(message.ticket)

@@ -54,6 +54,7 @@ class SessionHeader(Horizontal):
             state: the stream's state.
             detail: why, e.g. ``"sequence gap"``.
             since_ms: console time (ms) of the last trusted message; the STALE banner shows its age.
+                None while trusted.
         """
         self._state, self._detail, self._since_ms = state, detail, since_ms
         label = self.query_one("#connection", Static)
