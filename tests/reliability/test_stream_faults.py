@@ -124,3 +124,39 @@ async def test_bad_frames_never_crash_and_unreadable_events_resync():
         await r.settled()
         assert r.session.blotter.get(order.order_id).filled == Decimal("0.003")
         assert any(s.code == "BadFrame" for s in r.statuses)
+
+
+def test_fault_specs_from_the_command_line():
+    from console.exchange.faults import FaultPlan, parse_fault_spec
+
+    spec = parse_fault_spec("http-error:status=502,path=/v1/order/new,count=2")
+    assert spec == {"kind": "http-error", "status": 502, "path": "/v1/order/new", "count": 2}
+    assert parse_fault_spec("stall-heartbeats:count=0") == {"kind": "stall-heartbeats", "count": None}
+    for bad in ("explode", "http-error:colour=red", "delay:delay_s=soon"):
+        with pytest.raises(ValueError):
+            parse_fault_spec(bad)
+    plan = FaultPlan()
+    fault = plan.arm(**spec)
+    assert plan.faults == [fault]
+    with pytest.raises(ValueError):
+        plan.arm("close-abrupt")
+
+
+async def test_admin_route_arms_lists_and_clears_faults():
+    import httpx
+
+    async with rig(start_stream=True) as r:
+        async with httpx.AsyncClient(base_url=r.server.rest_url) as http:
+            armed = await http.post("/_faults", json={"kind": "http-error", "status": 504, "path": "/v1/pubticker/btcusd"})
+            assert armed.status_code == 200 and armed.json()["armed"]["status"] == 504
+            ticker = await http.get("/v1/pubticker/btcusd")
+            assert ticker.status_code == 504 and ticker.json()["reason"] == "System"
+            before = r.session.reconcile_count
+            closed = await http.post("/_faults", json={"kind": "close-abrupt"})
+            assert closed.json() == {"closed": 1}
+            await wait_until(_reconnected(r, before))
+            assert (await http.post("/_faults", json={"kind": "nonsense"})).status_code == 400
+            await http.post("/_faults", json={"kind": "stall-heartbeats", "count": None})
+            assert [f["kind"] for f in (await http.get("/_faults")).json()["armed"]] == ["stall-heartbeats"]
+            await http.delete("/_faults")
+            assert (await http.get("/_faults")).json()["armed"] == []
