@@ -64,14 +64,23 @@ class ConsoleVsExchange(RuleBasedStateMachine):
         price = 50000 - ticks if side is Side.BUY else 50001 + ticks
         session = self.r.session
         ticket = self.r.ticket(side, f"{price}.00", f"0.00{lots}")
+        ticket_count = len(session.blotter.orders())
         try:
             order = self.run(session.submit(session.prepare(ticket)))
-        except TradingBlocked:
-            assert session.order_entry_block() is not None
+        except TradingBlocked as blocked:  # stale or reconciling: refused before anything was recorded or sent
+            assert str(blocked) and ticket_count == len(session.blotter.orders())
             return
         assert order is not None
         self.placed.append(order.client_order_id)
         self.idle()
+
+    @rule(fault=st.sampled_from([f for f in REST_FAULTS if f[1] == "/v1/order/new"]),
+          side=st.sampled_from([Side.BUY, Side.SELL]), ticks=st.integers(0, 4))
+    def place_into_a_fault(self, fault, side: Side, ticks: int) -> None:
+        """The ambiguous case made common: the very next new order meets a REST fault."""
+        kind, path = fault
+        self.r.server.faults.arm(kind, path=path, status=502, delay_s=FAST["rest_timeout_s"] * 2)
+        self.place(side, ticks, 1)
 
     @precondition(lambda self: any(o.order_id for o in self.r.session.blotter.open_orders()))
     @rule(pick=st.integers(0, 50))
@@ -123,6 +132,9 @@ class ConsoleVsExchange(RuleBasedStateMachine):
             if faults._held:  # a batch held back for reordering and never released: resync as a client would
                 self.run(faults.close_streams(abrupt=True))
             self.run(self.r.settled(timeout=10.0))
+            for order in self.r.session.blotter.orders():  # each fill's detail recorded exactly once
+                assert sum((f.amount for f in order.fills), start=order.filled * 0) == order.filled, order
+                assert len({f.trade_id for f in order.fills}) == len(order.fills)
             for client_order_id in self.placed:
                 assert self.r.placements(client_order_id) <= 1
                 order = self.r.session.blotter.by_client_order_id(client_order_id)

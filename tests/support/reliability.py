@@ -130,7 +130,8 @@ def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: 
     credentials = Credentials(api_key=key, api_secret=SecretStr(secret))
     nonce = nonce or NonceSource()
     return TradingSession(
-        GeminiRestClient(server.rest_url, credentials, nonce=nonce, timeout=httpx.Timeout(rest_timeout_s)),
+        GeminiRestClient(server.rest_url, credentials, nonce=nonce,
+                         timeout=httpx.Timeout(rest_timeout_s, connect=5.0)),
         OrderEventsClient(server.ws_url, credentials, nonce=nonce, open_timeout=2.0),
         api_key=key,
         symbols=("btcusd",),
