@@ -251,6 +251,8 @@ class TradingSession:
             return f"Trading halted ({self.halt_reason or 'stream stopped'}): see the status pane."
         if self.connection is ConnectionState.RECONCILING:
             return "Reconciling with the exchange: new orders wait until the blotter is confirmed (cancels work)."
+        if self.connection is ConnectionState.CONNECTING:
+            return "Connecting to the order stream: new orders wait until it is live and reconciled."
         if self.connection is not ConnectionState.LIVE:
             return "Order stream not live (stale): new orders are blocked until it is reconciled (cancels work)."
         return None

@@ -22,7 +22,8 @@ async def test_closed_stream_reconnects_and_reconciles_fills_made_meanwhile(abru
         order = await r.place(Side.BUY, "50000.00", "0.02")
         await wait_until(lambda: r.session.blotter.get(order.order_id).state is OrderState.LIVE)
         before = r.session.reconcile_count
-        r.server.faults.arm(FaultKind.STALL_HEARTBEATS, count=None)  # keep it down while the market moves
+        # Keep it down while the market moves: reconnects work but reconciliation fails until the faults clear.
+        r.server.faults.arm(FaultKind.HTTP_ERROR, status=503, path="/v1/orders", count=None)
         await r.server.faults.close_streams(abrupt=abrupt)
         await wait_until(lambda: r.session.connection is not ConnectionState.LIVE, what="trust lost")
         assert r.session.order_entry_block() is not None
@@ -33,6 +34,7 @@ async def test_closed_stream_reconnects_and_reconciles_fills_made_meanwhile(abru
         await r.settled()
         mine = r.session.blotter.get(order.order_id)
         assert mine.state is OrderState.PARTIALLY_FILLED and mine.filled == Decimal("0.005")
+        assert [f.amount for f in mine.fills] == [Decimal("0.005")]  # the fill's detail, from /v1/mytrades
         assert ConnectionState.STALE in r.states
         assert any(s.code == "Reconciled" for s in r.statuses)
 
@@ -90,7 +92,7 @@ async def test_reordered_events_end_in_the_exchange_state():
 async def test_orders_placed_elsewhere_during_the_gap_appear():
     async with rig() as r:
         before = r.session.reconcile_count
-        r.server.faults.arm(FaultKind.STALL_HEARTBEATS, count=None)
+        r.server.faults.arm(FaultKind.HTTP_ERROR, status=503, path="/v1/orders", count=None)
         await r.server.faults.close_streams(abrupt=True)
         await wait_until(lambda: r.session.connection is not ConnectionState.LIVE)
         resting = r.elsewhere_order("buy", "49000.00", "0.03")
@@ -147,7 +149,8 @@ async def test_admin_route_arms_lists_and_clears_faults():
 
     async with rig(start_stream=True) as r:
         async with httpx.AsyncClient(base_url=r.server.rest_url) as http:
-            armed = await http.post("/_faults", json={"kind": "http-error", "status": 504, "path": "/v1/pubticker/btcusd"})
+            fault = {"kind": "http-error", "status": 504, "path": "/v1/pubticker/btcusd"}
+            armed = await http.post("/_faults", json=fault)
             assert armed.status_code == 200 and armed.json()["armed"]["status"] == 504
             ticker = await http.get("/v1/pubticker/btcusd")
             assert ticker.status_code == 504 and ticker.json()["reason"] == "System"
