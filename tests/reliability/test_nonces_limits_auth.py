@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import random
 import time
 
 import httpx
@@ -58,15 +60,33 @@ def test_a_crash_between_writes_cannot_reuse_a_nonce():
     assert restarted.next() > last
 
 
-async def test_concurrent_private_calls_never_cause_invalid_nonce():
+class JitterTransport(httpx.AsyncBaseTransport):
+    """Real loopback HTTP with seeded network jitter before each request leaves: arrival order is not send order."""
+
+    def __init__(self, seed: int = 3) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._rng = random.Random(seed)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self._rng.random() * 0.01)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_concurrent_private_calls_never_cause_invalid_nonce(caplog):
+    caplog.set_level(logging.WARNING, logger="console.gemini.rest")
     async with rig(start_stream=False) as r:
         credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
         nonce = NonceSource(lambda: 1_800_000_000_000)  # a stalled clock: every nonce comes from the counter
         fast = RateLimiter(private_per_minute=600_000, burst=100)
-        async with GeminiRestClient(r.server.rest_url, credentials, nonce=nonce, limiter=fast) as rest:
+        async with GeminiRestClient(r.server.rest_url, credentials, nonce=nonce, limiter=fast,
+                                    transport=JitterTransport()) as rest:
             results = await asyncio.gather(*(rest.active_orders() for _ in range(40)),
                                            *(rest.balances() for _ in range(20)))
         assert len(results) == 60
+    assert not [rec for rec in caplog.records if "InvalidNonce" in rec.getMessage()]  # not even one recovered
 
 
 async def test_invalid_nonce_is_recovered_by_signing_again_past_the_venue_mark():
