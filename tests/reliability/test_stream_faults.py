@@ -163,3 +163,15 @@ async def test_admin_route_arms_lists_and_clears_faults():
             assert [f["kind"] for f in (await http.get("/_faults")).json()["armed"]] == ["stall-heartbeats"]
             await http.delete("/_faults")
             assert (await http.get("/_faults")).json()["armed"] == []
+
+
+async def test_every_handshake_takes_a_fresh_nonce():
+    async with rig() as r:
+        keystore = r.server.keystore
+        before = keystore.last_nonce(r.session.api_key)
+        count = r.session.reconcile_count
+        await r.server.faults.close_streams(abrupt=True)
+        await wait_until(_reconnected(r, count))
+        # The venue refuses a reused nonce: the reconnect only worked because its handshake nonce was greater.
+        assert keystore.last_nonce(r.session.api_key) > before
+        assert r.session.order_events._nonce is r.session.rest.nonce  # one source per key, shared
