@@ -13,7 +13,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from console.exchange.faults import FaultKind
 from console.orders.model import OrderState, Side
@@ -82,10 +82,12 @@ class ConsoleVsExchange(RuleBasedStateMachine):
         self.r.server.faults.arm(kind, path=path, status=502, delay_s=FAST["rest_timeout_s"] * 2)
         self.place(side, ticks, 1)
 
-    @precondition(lambda self: any(o.order_id for o in self.r.session.blotter.open_orders()))
     @rule(pick=st.integers(0, 50))
     def cancel(self, pick: int) -> None:
+        # No precondition: which orders are open depends on timing, and hypothesis needs the same draws on replay.
         candidates = [o for o in self.r.session.blotter.open_orders() if o.order_id]
+        if not candidates:
+            return
         self.run(self.r.session.cancel(candidates[pick % len(candidates)].order_id))
         self.idle()
 
