@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test browser-test exchange screenshots bench clean
+.PHONY: run test browser-test exchange screenshots bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ screenshots: $(TSTAMP)
 ## Run the benchmarks; they print numbers, they do not pass or fail.
 bench: $(TSTAMP)
 	$(BIN)/python -m benchmarks
+
+## Soak the reliability property test for longer (random orders, cancels, fills and faults); prints numbers.
+soak: $(TSTAMP)
+	$(BIN)/python -m benchmarks.soak_reliability
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

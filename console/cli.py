@@ -156,7 +156,7 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     journal = Journal(desk.get("journal_path") or default_path()) if desk.get("journal") else None
     if journal is not None:
         observers.insert(0, journal.observe)
-    nonce = NonceSource()
+    nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts
     clock_ms = clock_ms or wall_clock_ms
     session = TradingSession(
         GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers),

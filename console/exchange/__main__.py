@@ -63,6 +63,15 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
         "--exit-with-stdin", action="store_true", help="exit when stdin reaches end of file (the parent process died)"
     )
     parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[:key=value,...]",
+        help="arm a fault at start (repeatable), e.g. 'http-error:status=502,path=/v1/order/new,count=2' or "
+        "'stall-heartbeats:count=0' (0 = until cleared); more at runtime with POST /_faults (see "
+        "console/exchange/faults.py)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="stderr log level"
     )
     return parser
@@ -140,6 +149,14 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
     from console.exchange.server import ExchangeServer  # deferred: keeps --help fast
 
     server = ExchangeServer(host=args.host, port=args.port, simulator=not args.no_simulator, seed=args.seed)
+    for spec in args.fault:
+        from console.exchange.faults import parse_fault_spec
+
+        try:
+            server.faults.arm(**parse_fault_spec(spec))
+        except (ValueError, TypeError) as exc:
+            print(f"error: --fault {spec!r}: {exc}", file=sys.stderr)
+            return 2
     if choice.source != "demo":
         server.add_api_key(choice.key, choice.secret, roles=(TRADER,))
     try:

@@ -42,6 +42,7 @@ from console.exchange.accounts import (
 from console.exchange.auth import expire_heartbeat_sessions, require_role, verify_private_request
 from console.exchange.engine import ExchangeError, MatchingEngine
 from console.exchange.marketdata import MARKET_DATA_PATH, TICKER_V2_PATH, MarketDataHub
+from console.exchange.faults import FaultPlan
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ExchangeServer", "error_body"]
 
@@ -237,6 +238,8 @@ class _OrderEventsConnection:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     close_task: asyncio.Task[None] | None = None
     account_names: dict[int, str] | None = None  # master keys: sub-account id → nickname added as account_name
+    faults: FaultPlan | None = None  # fault injection (console.exchange.faults); None = none
+    transport: Any = None  # the TCP transport, for an abrupt close fault
 
     def offer(self, item: object) -> None:
         """Queue ``item`` without blocking; on overflow, close the socket with 1011 (the engine never waits)."""
@@ -262,21 +265,41 @@ class _OrderEventsConnection:
 
     async def send_events(self, events: list[dict[str, Any]]) -> None:
         """Send one JSON array; every event of it carries this message's ``socket_sequence`` (§4.2)."""
-        seq = self.socket_sequence
-        self.socket_sequence += 1
-        await self.ws.send_str(_dumps([{**event, "socket_sequence": seq} for event in events]))
+        if self.faults is None:
+            seq = self.socket_sequence
+            self.socket_sequence += 1
+            await self.ws.send_str(_dumps([{**event, "socket_sequence": seq} for event in events]))
+            return
+        for batch in self.faults.outgoing(self, events):
+            await self._send_bad_frame()
+            seq = self.faults.sequence(self)
+            await self.ws.send_str(_dumps([{**event, "socket_sequence": seq} for event in batch]))
+
+    async def _send_bad_frame(self) -> None:
+        raw = self.faults.take_bad_frame() if self.faults is not None else None
+        if raw is not None:
+            if "{socket_sequence}" in raw:  # the frame takes the next number, so only its content is wrong
+                raw = raw.replace("{socket_sequence}", str(self.faults.sequence(self)))
+            await self.ws.send_str(raw)
 
     async def send_heartbeat(self, now_ms: int) -> None:
         """Send one heartbeat object: ``sequence`` counts heartbeats, ``socket_sequence`` counts messages."""
+        if self.faults is not None and self.faults.heartbeats_stalled():
+            return
+        await self._send_bad_frame()
+        if self.faults is not None:
+            seq = self.faults.sequence(self)
+        else:
+            seq = self.socket_sequence
+            self.socket_sequence += 1
         body = {
             "type": "heartbeat",
             "timestampms": now_ms,
             "sequence": self.heartbeat_sequence,
             "trace_id": self.trace_id,
-            "socket_sequence": self.socket_sequence,
+            "socket_sequence": seq,
         }
         self.heartbeat_sequence += 1
-        self.socket_sequence += 1
         await self.ws.send_str(_dumps(body))
 
 
@@ -315,6 +338,8 @@ class ExchangeServer:
         ws_queue_size: messages an order events client may fall behind before it is closed with 1011.
         session_check_interval_s: period of the "Require Heartbeat" expiry check, seconds.
         marketdata_heartbeat_interval_s: heartbeat period of the market data WebSocket v2, seconds.
+        faults: the fault plan consulted by REST, order events and the clock (:mod:`console.exchange.faults`);
+            a fresh, empty one when None. Reachable as :attr:`faults`.
     """
 
     def __init__(
@@ -334,12 +359,16 @@ class ExchangeServer:
         ws_queue_size: int = DEFAULT_WS_QUEUE_SIZE,
         session_check_interval_s: float = SESSION_CHECK_INTERVAL_S,
         marketdata_heartbeat_interval_s: float = 5.0,
+        faults: FaultPlan | None = None,
     ) -> None:
         self._host = host
         self._port = port
-        self._clock_ms: Callable[[], int] = clock_ms or _now_ms
+        self.faults = faults if faults is not None else FaultPlan()
+        self.faults.attach(self)
+        base_clock_ms: Callable[[], int] = clock_ms or _now_ms
+        self._clock_ms: Callable[[], int] = lambda: base_clock_ms() + self.faults.skew_ms
         if engine is None:
-            engine = MatchingEngine(clock_ms=clock_ms) if clock_ms is not None else MatchingEngine()
+            engine = MatchingEngine(clock_ms=self._clock_ms)
         self._engine = engine
         self._demo_account_id = engine.add_account(DEMO_ACCOUNT_NAME, DEMO_BALANCES)
         self._secondary_account_id = engine.add_account(DEMO_SECONDARY_ACCOUNT_NAME, DEMO_SECONDARY_BALANCES)
@@ -465,8 +494,9 @@ class ExchangeServer:
         """
         if self._runner is not None:
             raise RuntimeError("the exchange server is already started")
-        app = web.Application(middlewares=[self._error_middleware])
+        app = web.Application(middlewares=[self.faults.middleware, self._error_middleware])
         self._add_routes(app)
+        self.faults.add_routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -847,6 +877,8 @@ class ExchangeServer:
             trace_id=trace_id,
             queue=asyncio.Queue(maxsize=self._ws_queue_size),
             account_names={aid: name for name, aid in key.accounts.items()} if key.is_master else None,
+            faults=self.faults,
+            transport=request.transport,
         )
         account_ids = list(conn.account_names) if conn.account_names is not None else [key.account_id]
         log.info("order events subscription %s for account %s (key %s)", trace_id, key.account_id, key.key)

@@ -56,6 +56,7 @@ from console.gemini.order_events import (
     SequenceGap,
     StreamMessage,
 )
+from console.gemini.ratelimit import RateLimiter, TokenBucket
 from console.gemini.rest import GeminiRestClient
 from console.gemini.urls import PRODUCTION, SANDBOX, VenueUrls, order_events_url
 
@@ -94,6 +95,7 @@ __all__ = [
     "PubTicker",
     "PublicTrade",
     "RateLimited",
+    "RateLimiter",
     "RequestTimeout",
     "SequenceGap",
     "ServerError",
@@ -101,6 +103,7 @@ __all__ = [
     "StreamMessage",
     "SubscriptionAck",
     "SymbolDetails",
+    "TokenBucket",
     "TransportError",
     "VenueUrls",
     "encode_payload",

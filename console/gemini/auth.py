@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import logging
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
 from console.gemini.credentials import Credentials
+
+log = logging.getLogger(__name__)
+
+#: How far ahead of the last nonce issued the persisted high-water mark is reserved (ms). The file is written once
+#: per lease, not on every call; a restart starts above the reservation, so a crash can never reuse a nonce.
+NONCE_LEASE_MS = 60_000
 
 
 def _json_default(value: object) -> object:
@@ -86,6 +97,30 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def nonce_state_path(api_key: str, state_dir: Path | None = None) -> Path:
+    """Where the nonce high-water mark of ``api_key`` is kept across restarts.
+
+    ``$XDG_STATE_HOME/trading-console/nonces/<sha256(api key)[:16]>`` (``~/.local/state`` when the variable is
+    unset). The file name is a hash so the key itself never appears on disk.
+    """
+    if state_dir is None:
+        state_dir = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "trading-console"
+    digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:16]
+    return state_dir / "nonces" / digest
+
+
+_NONCE_IN_MESSAGE = re.compile(r"(\d{10,})")
+
+
+def nonce_quoted_in(message: str) -> int | None:
+    """The largest number of 10+ digits in an ``InvalidNonce`` message (Gemini quotes the refused nonce).
+
+    ``"Nonce '1490722675108' has not increased since your last call"`` → ``1490722675108``; None when absent.
+    """
+    values = [int(m) for m in _NONCE_IN_MESSAGE.findall(message or "")]
+    return max(values) if values else None
+
+
 class NonceSource:
     """Strictly increasing nonces in milliseconds since the epoch, for one API key.
 
@@ -95,17 +130,62 @@ class NonceSource:
     steps back still gives increasing values. It holds a ``threading.Lock`` and never awaits, so it is safe from
     many asyncio tasks and from threads.
 
+    Signing in order is not enough: two requests signed 1 ms apart can still *arrive* out of order over two pooled
+    connections, and Gemini then refuses the later nonce. Clients therefore take :meth:`ordered` (an asyncio lock)
+    around "take a nonce, sign, send, wait for the answer", so requests reach the venue in nonce order.
+
+    With ``path`` the high-water mark survives restarts: the first nonce is above the value stored there, and the
+    file is rewritten (atomically) with a reservation ``NONCE_LEASE_MS`` ahead whenever a nonce crosses the last
+    reservation, so even a crash or a clock that jumped back between two runs never reuses a nonce.
+
     Not for keys created with "Uses a time based nonce" (those want seconds within ±30 s of server time).
 
     Args:
         time_ms: clock returning ms since the epoch (injectable for tests).
         start: initial floor: the first nonce is greater than this (e.g. the last nonce persisted on disk).
+        path: file holding the persisted high-water mark (see :func:`nonce_state_path`); None = not persisted.
     """
 
-    def __init__(self, time_ms: Callable[[], int] = _now_ms, *, start: int = 0) -> None:
+    def __init__(self, time_ms: Callable[[], int] = _now_ms, *, start: int = 0, path: Path | None = None) -> None:
         self._time_ms = time_ms
         self._last = int(start)
         self._lock = threading.Lock()
+        self._ordered: asyncio.Lock | None = None
+        self._path = path
+        self._reserved = 0
+        if path is not None:
+            self._last = max(self._last, self._read(path))
+            self._reserved = self._last
+
+    @classmethod
+    def persistent(cls, api_key: str, *, time_ms: Callable[[], int] = _now_ms, state_dir: Path | None = None
+                   ) -> NonceSource:
+        """A source whose high-water mark is kept in the user's state directory (see :func:`nonce_state_path`)."""
+        return cls(time_ms, path=nonce_state_path(api_key, state_dir))
+
+    @staticmethod
+    def _read(path: Path) -> int:
+        try:
+            return int(path.read_text(encoding="ascii").strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError) as exc:
+            log.warning("nonce high-water mark unreadable (%s): starting from the clock", exc.__class__.__name__)
+            return 0
+
+    def _persist(self, floor: int) -> None:
+        """Reserve nonces up to ``floor + NONCE_LEASE_MS`` on disk (called with the lock held)."""
+        if self._path is None or floor <= self._reserved:
+            return
+        reserve = floor + NONCE_LEASE_MS
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_suffix(".tmp")
+            tmp.write_text(str(reserve), encoding="ascii")
+            os.replace(tmp, self._path)
+            self._reserved = reserve
+        except OSError as exc:
+            log.warning("could not persist the nonce high-water mark: %s", exc.__class__.__name__)
 
     @property
     def last(self) -> int:
@@ -113,11 +193,18 @@ class NonceSource:
         with self._lock:
             return self._last
 
+    def ordered(self) -> asyncio.Lock:
+        """The asyncio lock held around take-nonce/sign/send/answer so requests reach the venue in nonce order."""
+        if self._ordered is None:
+            self._ordered = asyncio.Lock()
+        return self._ordered
+
     def next(self) -> int:
         """Return a nonce greater than every nonce this source returned before (ms since the epoch)."""
         with self._lock:
             nonce = max(int(self._time_ms()), self._last + 1)
             self._last = nonce
+            self._persist(nonce)
             return nonce
 
     def advance_to(self, floor: int) -> None:
@@ -127,3 +214,4 @@ class NonceSource:
         """
         with self._lock:
             self._last = max(self._last, int(floor))
+            self._persist(self._last)

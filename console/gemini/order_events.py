@@ -66,6 +66,8 @@ logger = logging.getLogger(__name__)
 LOG_FRAME_CHARS = 200
 #: Largest frame accepted (the ``initial`` array of a busy account can be big).
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+#: Seconds allowed for the closing handshake before the TCP connection is dropped.
+CLOSE_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +189,12 @@ class FrameDecoder:
             return items
         if data.get("result") == "error":
             return [self._bad(f"error message: {data.get('reason')}: {data.get('message')}", raw)]
+        # Still a message of the stream: its number counts, so skipping it does not look like a gap.
+        sequence = data.get("socket_sequence")
+        items = self._advance(sequence, sequence) if _is_int(sequence) else []
         if kind in ORDER_EVENT_TYPES:
-            return [self._bad(f"{kind} event outside an array", raw)]
-        return [self._bad(f"unknown message type {str(kind)[:40]!r}", raw)]
+            return [*items, self._bad(f"{kind} event outside an array", raw)]
+        return [*items, self._bad(f"unknown message type {str(kind)[:40]!r}", raw)]
 
     def _feed_array(self, data: list[Any], raw: str) -> list[StreamMessage]:
         if not data:
@@ -276,8 +281,12 @@ class OrderEventsConnection:
             raise
 
     async def close(self) -> None:
-        """Close the WebSocket (normal closure) and wait for the closing handshake."""
+        """Close the WebSocket (normal closure) and wait for the closing handshake (bounded by its close timeout)."""
         await self._ws.close()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once, without a closing handshake (for a stream that went silent)."""
+        self._ws.transport.abort()
 
     async def __aenter__(self) -> Self:
         return self
@@ -379,16 +388,20 @@ class OrderEventsClient:
         return _Connecting(self)
 
     async def _open(self) -> OrderEventsConnection:
-        payload = {"request": ORDER_EVENTS_PATH, "nonce": self._nonce.next()}
-        headers = private_headers(self._credentials, payload)
         url = self.url
         try:
-            websocket = await ws_connect(
-                url,
-                additional_headers=headers,
-                open_timeout=self._open_timeout,
-                max_size=MAX_FRAME_BYTES,
-            )
+            # A fresh nonce per handshake, taken under the key's ordering lock so that REST calls signed around the
+            # same time reach the venue in nonce order too.
+            async with self._nonce.ordered():
+                payload = {"request": ORDER_EVENTS_PATH, "nonce": self._nonce.next()}
+                headers = private_headers(self._credentials, payload)
+                websocket = await ws_connect(
+                    url,
+                    additional_headers=headers,
+                    open_timeout=self._open_timeout,
+                    close_timeout=CLOSE_TIMEOUT_S,
+                    max_size=MAX_FRAME_BYTES,
+                )
         except InvalidStatus as exc:
             response = exc.response
             raise error_from_response(response.status_code, response.body or b"") from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -13,11 +13,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from console.gemini.auth import NonceSource, private_headers
+from console.gemini.auth import NonceSource, nonce_quoted_in, private_headers
 from console.gemini.credentials import Credentials
 from console.gemini.errors import (
     AuthenticationError,
     InvalidResponse,
+    NonceError,
+    RateLimited,
     RequestTimeout,
     TransportError,
     error_from_response,
@@ -36,6 +38,7 @@ from console.gemini.models import (
     TradeVolumeDay,
     WrapResponse,
 )
+from console.gemini.ratelimit import RateLimiter
 from console.orders.model import ExecOption, OrderType, Side
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,10 @@ WIRE_ORDER_TYPES: dict[OrderType, str] = {
     OrderType.LIMIT: "exchange limit",
     OrderType.STOP_LIMIT: "exchange stop limit",
 }
+
+#: After an ``InvalidNonce``, how far past the refused nonce the source jumps before each new attempt (ms): the
+#: venue's high-water mark is unknown (its message quotes our nonce), so the second retry leaps a minute ahead.
+_NONCE_RETRY_JUMPS_MS = (0, 60_000)
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
@@ -120,6 +127,17 @@ class GeminiRestClient:
         timeout: httpx timeouts (default 5 s connect, 10 s read/write/pool).
         transport: httpx transport (tests pass ``httpx.MockTransport``).
         account: sub-account nickname added to every private payload (master keys only).
+        limiter: the client-side rate limiter (Gemini's documented 600/min private, 120/min public, burst 5).
+        on_rate_limited: called with ``(path, pause_s)`` when the venue answers 429, so the UI can show it.
+
+    Ordering and recovery (gemini-api.md §1.3, §2):
+        Private calls take the key's ``NonceSource.ordered()`` lock around nonce, signature, send and answer, so
+        concurrent calls reach the venue in nonce order and never cause ``InvalidNonce``. If the venue still
+        answers ``InvalidNonce`` (another program used the key, or a clock far ahead before a restart), the
+        request was refused unexecuted: the source is advanced past the nonce quoted in the message (or the
+        clock) and the request is signed again with a fresh nonce, once. ``InvalidSignature`` / ``MissingRole``
+        are never retried. A 429 pauses the limiter (1 s, doubling, capped at 30 s) and raises ``RateLimited``:
+        the request is not retried here.
     """
 
     def __init__(
@@ -131,8 +149,12 @@ class GeminiRestClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         account: str | None = None,
+        limiter: RateLimiter | None = None,
+        on_rate_limited: Callable[[str, float], None] | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._limiter = limiter if limiter is not None else RateLimiter()
+        self.on_rate_limited = on_rate_limited
         self._credentials = credentials
         self._nonce = nonce if nonce is not None else NonceSource()
         self._account = account
@@ -175,6 +197,11 @@ class GeminiRestClient:
         return self._credentials is not None and self._credentials.api_key.startswith("master-")
 
     @property
+    def limiter(self) -> RateLimiter:
+        """The client-side rate limiter."""
+        return self._limiter
+
+    @property
     def has_credentials(self) -> bool:
         """True when private calls can be signed."""
         return self._credentials is not None
@@ -201,11 +228,22 @@ class GeminiRestClient:
         except httpx.TransportError as exc:
             raise TransportError(f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}") from exc
 
-    def _parse(self, response: httpx.Response, tp: Any) -> Any:
+    def _parse(self, response: httpx.Response, tp: Any, *, private: bool = True) -> Any:
         path = response.request.url.path
         logger.debug("%s %s -> HTTP %s", response.request.method, path, response.status_code)
+        bucket = self._limiter.bucket(private)
         if response.status_code != 200:
-            raise error_from_response(response.status_code, response.content)
+            error = error_from_response(response.status_code, response.content)
+            if isinstance(error, RateLimited) or response.status_code == 429:
+                pause_s = bucket.rate_limited()
+                logger.warning("%s: rate limited (HTTP 429); pausing %s requests for %.1f s",
+                               path, "private" if private else "public", pause_s)
+                if self.on_rate_limited is not None:
+                    self.on_rate_limited(path, pause_s)
+            else:
+                bucket.succeeded()
+            raise error
+        bucket.succeeded()
         text = response.content.decode("utf-8", errors="replace")
         try:
             # Floats as Decimal so JSON numbers such as tick_size 1e-8 stay exact.
@@ -225,19 +263,33 @@ class GeminiRestClient:
     async def _private(self, path: str, fields: Mapping[str, Any], tp: Any) -> Any:
         if self._credentials is None:
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
-        payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
-        if self._account is not None:
-            payload["account"] = self._account
-        headers = private_headers(self._credentials, payload)
-        request = self._http.build_request("POST", path, content=b"", headers=headers)
-        response = await self._send(request)
-        return self._parse(response, tp)
+        attempts = len(_NONCE_RETRY_JUMPS_MS) + 1
+        for attempt in range(1, attempts + 1):
+            await self._limiter.private.acquire()
+            async with self._nonce.ordered():
+                payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
+                if self._account is not None:
+                    payload["account"] = self._account
+                headers = private_headers(self._credentials, payload)
+                request = self._http.build_request("POST", path, content=b"", headers=headers)
+                response = await self._send(request)
+            try:
+                return self._parse(response, tp)
+            except NonceError as exc:
+                if attempt == attempts or exc.reason != "InvalidNonce":
+                    raise
+                # Refused unexecuted (safe to sign again, even a new order): move past the venue's high-water mark.
+                quoted = nonce_quoted_in(exc.message)
+                self._nonce.advance_to(max(quoted or 0, payload["nonce"]) + _NONCE_RETRY_JUMPS_MS[attempt - 1])
+                logger.warning("%s: InvalidNonce; nonce source advanced, request signed again", path)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        await self._limiter.public.acquire()
         request = self._http.build_request("GET", path, params=clean)
         response = await self._send(request)
-        return self._parse(response, tp)
+        return self._parse(response, tp, private=False)
 
     # --- private: orders ------------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 Venue events, REST answers and the console's own requests all land here. The blotter applies each event once
 (by event id, and each fill once by trade id), never lets a terminal order regress, and matches an event that
 arrives before the REST answer to the same order by its client order id, so one order is always one row.
+An event or snapshot claiming more executed than the order's amount is impossible: it is flagged
+(``Blotter.flagged``, logged as an error) and not applied, so the caller can resynchronise from the venue.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from console.orders.model import EventKind, Order, OrderEvent, OrderState, can_transition
+from console.orders.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition
 from console.orders.ticket import NewOrder
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ class Applied:
         order: the order after the event (None if the event was ignored).
         event: the event, for the caller's status messages.
         duplicate: True when the event (or its fill) had been applied before.
+        flagged: why the event was refused as impossible (e.g. a fill beyond the order's amount); None if not.
         previous_state: the order's state before the event (None if the order was new to the blotter).
     """
 
@@ -34,6 +37,7 @@ class Applied:
     event: OrderEvent
     duplicate: bool = False
     previous_state: OrderState | None = None
+    flagged: str | None = None
 
     @property
     def state_changed(self) -> bool:
@@ -78,6 +82,8 @@ class Blotter:
         self._seen_events: set[str] = set()
         self._seen_trades: set[str] = set()
         self._listeners: list[BlotterListener] = []
+        #: Impossible venue data refused (never applied), newest last, for the caller to surface and resync.
+        self.flagged: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -176,7 +182,11 @@ class Blotter:
 
         The venue's amounts and state replace ours unless that would regress a terminal state.
         """
-        return self._merge(incoming, incoming.state, now_ms)
+        current = self._find(incoming)
+        state = incoming.state
+        if current is not None and current.state is OrderState.PENDING_CANCEL and not state.is_terminal:
+            state = OrderState.PENDING_CANCEL  # our cancel is still in flight: it stays pending until confirmed
+        return self._merge(incoming, state, now_ms)
 
     def apply_event(self, event: OrderEvent, now_ms: int) -> Applied:
         """Apply one venue event once.
@@ -190,6 +200,11 @@ class Blotter:
         if event.fill is not None and event.fill.trade_id in self._seen_trades:
             return Applied(None, event, duplicate=True)
         current = self._find(event.order)
+        beyond = self._beyond_amount(event, current)
+        if beyond is not None:
+            self.flagged.append(beyond)
+            log.error("refused event %s: %s", event.event_id, beyond)
+            return Applied(None, event, flagged=beyond, previous_state=current.state if current else None)
         if current is not None and current.state.is_terminal and event.fill is not None:
             # A fill reported after the order ended (e.g. the REST answer of an IOC order came first): the
             # final amounts stand; the fill's detail (trade id, fee, liquidity) is still recorded, once.
@@ -214,6 +229,42 @@ class Blotter:
         if event.fill is not None:
             self._seen_trades.add(event.fill.trade_id)
         return Applied(order, event, previous_state=current.state if current is not None else None)
+
+    @staticmethod
+    def _beyond_amount(event: OrderEvent, current: Order | None) -> str | None:
+        """Why ``event`` claims more executed than the order's amount, or None when it does not."""
+        order = event.order
+        amount = current.amount if current is not None else order.amount
+        if order.filled > amount:
+            return f"order {order.order_id}: executed {order.filled} beyond its amount {amount}"
+        if event.fill is not None and current is not None:
+            recorded = sum((f.amount for f in current.fills), start=event.fill.amount * 0)
+            if recorded + event.fill.amount > amount:
+                return (f"order {order.order_id}: fill {event.fill.trade_id} of {event.fill.amount} would take "
+                        f"executed to {recorded + event.fill.amount}, beyond its amount {amount}")
+        return None
+
+    def record_fill(self, fill: Fill, now_ms: int) -> Order | None:
+        """Add a fill's detail (from ``/v1/mytrades`` after a gap) to its order, once per trade id.
+
+        The order's cumulative amounts are the venue's (from the status call), so they are not changed here.
+
+        Returns:
+            The order with the fill added, or None when the trade was known already or its order is not.
+        """
+        if fill.trade_id in self._seen_trades:
+            return None
+        order = self._orders.get(fill.order_id)
+        if order is None:
+            return None
+        if sum((f.amount for f in order.fills), start=fill.amount * 0) + fill.amount > order.amount:
+            message = f"order {order.order_id}: trade {fill.trade_id} would exceed its amount {order.amount}"
+            self.flagged.append(message)
+            log.error("refused trade: %s", message)
+            return None
+        self._seen_trades.add(fill.trade_id)
+        fills = tuple(sorted((*order.fills, fill), key=lambda f: (f.timestamp_ms, f.trade_id)))
+        return self._set(order.evolve(fills=fills, updated_ms=now_ms))
 
     def apply_many(self, events: Iterable[OrderEvent], now_ms: int) -> list[Applied]:
         """Apply a batch of events in order; listeners hear once per changed order at the end."""
@@ -261,7 +312,10 @@ class Blotter:
                 filled=current.filled, remaining=current.remaining, avg_price=current.avg_price
             )
         if merged.filled > merged.amount:
-            log.warning("order %s reports filled %s beyond amount %s", merged.order_id, merged.filled, merged.amount)
+            message = f"order {merged.order_id}: executed {merged.filled} beyond its amount {merged.amount}"
+            self.flagged.append(message)
+            log.error("refused snapshot: %s", message)
+            return None
         return self._set(merged)
 
     def _set(self, order: Order) -> Order:

@@ -81,7 +81,22 @@ OPEN_STATES = frozenset(
 )
 
 #: Allowed transitions. A transition not listed is ignored by the blotter (and logged), so a late or repeated
-#: event can never revive a terminal order.
+#: event can never revive a terminal order. Staying in the same state is always allowed.
+#:
+#: ================  ==========================================================================================
+#: from              to
+#: ================  ==========================================================================================
+#: PENDING_NEW       any other state (the REST answer or the stream settles it; UNKNOWN when the answer is lost)
+#: UNKNOWN           any state but PENDING_NEW (settled by client order id: stream or ``/v1/order/status``)
+#: ACCEPTED          WAITING_TRIGGER, LIVE, PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELLED, REJECTED
+#: WAITING_TRIGGER   LIVE, PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELLED
+#: LIVE              PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELLED
+#: PARTIALLY_FILLED  PENDING_CANCEL, FILLED, CANCELLED (never back to LIVE: executed amounts only grow)
+#: PENDING_CANCEL    LIVE / PARTIALLY_FILLED (cancel refused), FILLED (it can still fill), CANCELLED
+#: FILLED            — (terminal)
+#: CANCELLED         — (terminal: accepted, then removed)
+#: REJECTED          — (terminal: never accepted)
+#: ================  ==========================================================================================
 ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     OrderState.PENDING_NEW: frozenset(set(OrderState) - {OrderState.PENDING_NEW}),
     OrderState.UNKNOWN: frozenset(set(OrderState) - {OrderState.UNKNOWN, OrderState.PENDING_NEW}),

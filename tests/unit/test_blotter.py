@@ -162,3 +162,44 @@ def test_fill_after_terminal_rest_answer_is_recorded_without_changing_state():
     assert b.get("101").state is OrderState.CANCELLED and b.get("101").filled == D("0.4")
     assert [f.trade_id for f in b.get("101").fills] == ["t1"]
     assert b.apply_event(event(EventKind.FILL, "e1", fill=fill("t1")), 3).duplicate
+
+
+def test_fill_beyond_the_order_amount_is_flagged_not_applied():
+    b = Blotter()
+    b.apply_event(event(EventKind.FILL, "e1", filled="0.6", remaining="0.4", fill=fill("t1", "0.6")), 1)
+    too_much = b.apply_event(event(EventKind.FILL, "e2", filled="1.2", remaining="0", fill=fill("t2", "0.6")), 2)
+    assert too_much.flagged and too_much.order is None
+    assert b.get("101").filled == D("0.6") and len(b.get("101").fills) == 1
+    assert b.apply_snapshot(order(filled="3", remaining="0", state=OrderState.FILLED), 3) is None
+    assert b.get("101").state is OrderState.PARTIALLY_FILLED
+    assert len(b.flagged) == 2
+
+
+def test_snapshot_keeps_pending_cancel_until_the_venue_confirms():
+    b = Blotter()
+    b.apply_snapshot(order(), 1)
+    b.mark_pending_cancel("101", 2)
+    b.apply_snapshot(order(filled="0.5", remaining="0.5", state=OrderState.PARTIALLY_FILLED), 3)
+    assert b.get("101").state is OrderState.PENDING_CANCEL and b.get("101").filled == D("0.5")
+    b.apply_snapshot(order(filled="0.5", remaining="0.5", state=OrderState.CANCELLED), 4)
+    assert b.get("101").state is OrderState.CANCELLED
+
+
+def test_trade_detail_from_mytrades_is_recorded_once_and_never_beyond_amount():
+    b = Blotter()
+    b.apply_snapshot(order(filled="0.8", remaining="0.2", state=OrderState.PARTIALLY_FILLED), 1)
+    assert b.record_fill(fill("t1"), 2) is not None
+    assert b.record_fill(fill("t1"), 3) is None  # the same trade twice
+    assert b.record_fill(fill("t2"), 4) is not None
+    assert b.record_fill(fill("t3"), 5) is None and b.flagged  # 0.4 * 3 > 1
+    assert [f.trade_id for f in b.get("101").fills] == ["t1", "t2"]
+    assert b.get("101").filled == D("0.8")  # amounts stay the venue's
+
+
+def test_every_terminal_state_is_final_in_the_table():
+    for terminal in (OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED):
+        for other in OrderState:
+            assert can_transition(terminal, other) is (other is terminal)
+    assert can_transition(OrderState.UNKNOWN, OrderState.LIVE) and not can_transition(OrderState.LIVE,
+                                                                                        OrderState.UNKNOWN)
+    assert can_transition(OrderState.PENDING_CANCEL, OrderState.FILLED)  # a cancel in flight can still fill

@@ -18,7 +18,7 @@ from console.orders.book import price_for
 from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
-from console.session import ConnectionState, TradingSession
+from console.session import TradingSession
 from console.settings import Settings
 from console.tui.messages import (
     BookUpdated,
@@ -105,12 +105,14 @@ class MainScreen(Screen):
         self._shown_count: int | None = None
         self._count_scheduled = False
         self._count_shown_s = 0.0
+        self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
             environment=self.settings.environment,
             rest_url=self.settings.rest_url,
             masked_key=self.settings.credentials.masked_key,
+            clock_ms=self.clock_ms,
             id="header",
         )
         with Horizontal(id="workspace"):
@@ -166,7 +168,11 @@ class MainScreen(Screen):
                 self.app.bell()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        self.query_one(SessionHeader).set_connection(message.state, message.detail)
+        self.query_one(SessionHeader).set_connection(message.state, message.detail,
+                                                     since_ms=self.session.trusted_until_ms)
+        if self.session.order_entry_block() is None and self._blocked:
+            self._blocked = False  # trusted again: the ticket's "blocked" message no longer holds
+            self.query_one(OrderTicket).clear_errors()
 
     # -- market data (attributes down to the ladder, the trades and the ticket) -----------------------------------
     def on_book_updated(self, message: BookUpdated) -> None:
@@ -230,8 +236,10 @@ class MainScreen(Screen):
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:
         ticket = self.query_one(OrderTicket)
-        if self.session.connection is ConnectionState.HALTED:
-            ticket.show_errors({"symbol": "Trading is halted: see the status pane."})
+        block = self.session.order_entry_block()  # stale, reconciling or halted: cancels only
+        if block is not None:
+            ticket.show_errors({"symbol": block})
+            self._blocked = True
             return
         try:
             order = self.session.prepare(message.ticket)

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from console.session import ConnectionState
+from console.session import ConnectionState, wall_clock_ms
 from console.settings import Environment
 
 
 class SessionHeader(Horizontal):
     """One line at the top that no one can misread: where this console trades, and whether it is connected."""
 
-    def __init__(self, *, environment: Environment, rest_url: str, masked_key: str, id: str | None = None) -> None:
+    #: States in which the blotter cannot be trusted: the connection label becomes a STALE banner with its age.
+    UNTRUSTED = frozenset({ConnectionState.STALE, ConnectionState.RECONNECTING, ConnectionState.RECONCILING})
+
+    def __init__(
+        self,
+        *,
+        environment: Environment,
+        rest_url: str,
+        masked_key: str,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._environment = environment
         self._rest_url = rest_url
         self._masked_key = masked_key
+        self._clock_ms = clock_ms
+        self._state = ConnectionState.CONNECTING
+        self._detail = ""
+        self._since_ms: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(f" {self._environment.value} ", id="environment", classes=f"-{self._environment.value.lower()}")
@@ -28,14 +45,40 @@ class SessionHeader(Horizontal):
 
     def on_mount(self) -> None:
         self.set_connection(ConnectionState.CONNECTING, "")
+        self.set_interval(1.0, self._refresh_age)
 
-    def set_connection(self, state: ConnectionState, detail: str) -> None:
-        """Show the order-events stream's state (class ``-live``, ``-connecting``, ``-reconnecting``, ``-halted``)."""
+    def set_connection(self, state: ConnectionState, detail: str, *, since_ms: int | None = None) -> None:
+        """Show the order-events stream's state (class ``-live``, ``-stale``, ``-reconciling``, ``-halted``…).
+
+        Args:
+            state: the stream's state.
+            detail: why, e.g. ``"sequence gap"``.
+            since_ms: console time (ms) of the last trusted message; the STALE banner shows its age.
+                None while trusted.
+        """
+        self._state, self._detail, self._since_ms = state, detail, since_ms
         label = self.query_one("#connection", Static)
-        symbol = {"live": "●", "connecting": "◌", "reconnecting": "◌", "halted": "✖"}[state.value]
-        label.update(f"{symbol} {state.value.upper()}" + (f" ({detail})" if detail else ""))
         for other in ConnectionState:
             label.set_class(other is state, f"-{other.value}")
+        label.set_class(state in self.UNTRUSTED, "-untrusted")
+        self._render_connection()
+
+    def _render_connection(self) -> None:
+        state, detail = self._state, self._detail
+        if state in self.UNTRUSTED:
+            age = ""
+            if self._since_ms is not None:
+                age = f" {max(0, (self._clock_ms() - self._since_ms) // 1000)}s"
+            doing = "reconciling" if state is ConnectionState.RECONCILING else (detail or "reconnecting")
+            text = f"⚠ STALE{age} · {doing}"
+        else:
+            symbol = {"live": "●", "connecting": "◌", "halted": "✖"}.get(state.value, "◌")
+            text = f"{symbol} {state.value.upper()}" + (f" ({detail})" if detail else "")
+        self.query_one("#connection", Static).update(text)
+
+    def _refresh_age(self) -> None:
+        if self._state in self.UNTRUSTED:
+            self._render_connection()
 
     def set_counts(self, open_orders: int) -> None:
         """Show how many orders are open."""
