@@ -1667,8 +1667,8 @@ class MatchingEngine:
         return event
 
     @staticmethod
-    def _event_base(order: _Order) -> dict[str, Any]:
-        """The fields of an order's events that never change (all but type, ids and state)."""
+    def _event_identity(order: _Order) -> dict[str, Any]:
+        """Who placed the order and what it is: session, ids, symbol, side, type, submit time."""
         base: dict[str, Any] = {"api_session": order.api_session}
         if order.client_order_id is not None:
             base["client_order_id"] = order.client_order_id
@@ -1679,6 +1679,12 @@ class MatchingEngine:
             base["behavior"] = order.behavior
         base["timestamp"] = str(order.timestamp_ms // 1000)
         base["timestampms"] = order.timestamp_ms
+        return base
+
+    @classmethod
+    def _event_base(cls, order: _Order) -> dict[str, Any]:
+        """The fields of an order's events that never change (all but type, ids and state)."""
+        base = cls._event_identity(order)
         base["original_amount"] = order.original_str
         base["price"] = order.price_str
         if order.stop_price is not None:
@@ -1708,18 +1714,9 @@ class MatchingEngine:
             "order_id": str(order.id),
             "event_id": str(event_id),
             "reason": reason,
-            "api_session": order.api_session,
+            **self._event_identity(order),
+            "is_live": False,
         }
-        if order.client_order_id is not None:
-            event["client_order_id"] = order.client_order_id
-        event["symbol"] = order.symbol
-        event["side"] = "buy" if order.is_buy else "sell"
-        event["order_type"] = order.order_type
-        if order.behavior is not None:
-            event["behavior"] = order.behavior
-        event["timestamp"] = str(order.timestamp_ms // 1000)
-        event["timestampms"] = order.timestamp_ms
-        event["is_live"] = False
         parsed_amount = _to_decimal(amount)
         if amount is not None:
             event["original_amount"] = _fmt(parsed_amount) if parsed_amount is not None else _raw(amount)
