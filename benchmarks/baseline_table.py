@@ -17,37 +17,7 @@ from textual.widgets import DataTable
 
 from console.orders.model import Order, OrderState, OrderType, Side
 from console.tui.messages import CancelRequested
-
-#: (key, label, width) of every column, left to right.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("symbol", "Symbol", 7),
-    ("side", "Side", 4),
-    ("price", "Price", 10),
-    ("amount", "Amount", 10),
-    ("status", "Status", 10),
-    ("filled", "Filled", 10),
-    ("type", "Type", 10),
-    ("stop_price", "Stop", 10),
-    ("remaining", "Remaining", 10),
-    ("avg_price", "Avg Price", 10),
-    ("age", "Age", 6),
-    ("order_id", "Order ID", 12),
-    ("client_order_id", "Client Order ID", 18),
-)
-
-#: Short status labels that fit the column; the full state name is in the order detail and the log.
-STATUS_LABELS = {
-    OrderState.PENDING_NEW: "sending",
-    OrderState.UNKNOWN: "UNKNOWN",
-    OrderState.ACCEPTED: "accepted",
-    OrderState.WAITING_TRIGGER: "stop-wait",
-    OrderState.LIVE: "live",
-    OrderState.PARTIALLY_FILLED: "partial",
-    OrderState.PENDING_CANCEL: "cancelling",
-    OrderState.FILLED: "filled",
-    OrderState.CANCELLED: "cancelled",
-    OrderState.REJECTED: "rejected",
-}
+from console.tui.widgets.orders_table import COLUMNS, STATUS_LABELS, format_age
 
 _STATE_STYLE = {
     OrderState.PENDING_NEW: "$text-muted",
@@ -63,21 +33,6 @@ _STATE_STYLE = {
 def row_key(order: Order) -> str:
     """Stable row identity: the client order id when there is one (known before the venue's id), else the id."""
     return order.client_order_id or order.order_id
-
-
-def format_age(age_ms: int) -> str:
-    """Compact age: ``42s``, ``7m05s``, ``3h12m``, ``2d04h``."""
-    seconds = max(0, age_ms // 1000)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def _num(value: Decimal | None, *, blank_zero: bool = False) -> Content:

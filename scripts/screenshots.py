@@ -70,18 +70,9 @@ def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario, seeds=(
             scenarios.seed_resting_orders(exchange)
         for seed in seeds:
             seed(exchange)
-        app = make_app(exchange.server.rest_url, exchange.server.ws_url)
-        out: dict[str, str] = {}
-
-        async def auto_pilot(pilot) -> None:
-            await scenario(pilot)
-            await pilot.pause()
-            out["svg"] = app.export_screenshot(title="Trading console")
-            app.exit()
-
-        app.run(headless=True, size=size, auto_pilot=auto_pilot)
+        svg = _run(make_app(exchange.server.rest_url, exchange.server.ws_url), size, scenario)
     path = ROOT / "screenshots" / name
-    path.write_text(out["svg"], encoding="utf-8")
+    path.write_text(svg, encoding="utf-8")
     return path
 
 
