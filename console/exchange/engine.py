@@ -883,18 +883,7 @@ class MatchingEngine:
         for trade in reversed(market.trades):
             if len(out) >= limit or (since_ms is not None and trade.timestamp_ms < since_ms):
                 break
-            out.append(
-                {
-                    "timestamp": trade.timestamp_ms // 1000,
-                    "timestampms": trade.timestamp_ms,
-                    "tid": trade.tid,
-                    "price": _fmt(trade.price),
-                    "amount": _fmt(trade.amount),
-                    "exchange": "gemini",
-                    "type": "buy" if trade.taker_is_buy else "sell",
-                    "broken": trade.tid in self._broken_tids,
-                }
-            )
+            out.append(self._public_trade_wire(trade, broken=trade.tid in self._broken_tids))
         return out
 
     def break_trade(self, tid: int, kind: str = "manual") -> int:
@@ -1755,7 +1744,7 @@ class MatchingEngine:
                 listener(market.upper, changes, trades)
 
     @staticmethod
-    def _public_trade_wire(trade: _Trade) -> dict[str, Any]:
+    def _public_trade_wire(trade: _Trade, *, broken: bool = False) -> dict[str, Any]:
         """A trade in the ``GET /v1/trades`` shape (``type`` = the taker's side)."""
         return {
             "timestamp": trade.timestamp_ms // 1000,
@@ -1765,7 +1754,7 @@ class MatchingEngine:
             "amount": _fmt(trade.amount),
             "exchange": "gemini",
             "type": "buy" if trade.taker_is_buy else "sell",
-            "broken": False,
+            "broken": broken,
         }
 
     def _execution_wire(self, execution: _Execution) -> dict[str, Any]:
