@@ -38,7 +38,7 @@ def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
         symbols=settings.symbols,
         clock_ms=wall_clock_ms,
     )
-    return app_module.TradingConsoleApp(settings, session, clock_ms=wall_clock_ms)
+    return app_module.TradingConsoleApp(settings, session, clock_ms=wall_clock_ms, settle_heap=True)
 
 
 @contextlib.contextmanager

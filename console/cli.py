@@ -172,7 +172,8 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
         cancel_on_exit = settings.environment is not Environment.LOCAL
     deadman = DeadManSwitch(session, heartbeat=desk.get("heartbeat"), cancel_on_exit=cancel_on_exit)
     market = MarketSession(MarketDataClient(settings.ws_url), settings.ticket_symbols[0])
-    app = TradingConsoleApp(settings, session, clock_ms=clock_ms, market=market, latency=latency, deadman=deadman)
+    app = TradingConsoleApp(settings, session, clock_ms=clock_ms, market=market, latency=latency, deadman=deadman,
+                            settle_heap=True)
     return app, journal
 
 

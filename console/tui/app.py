@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
+from console import heap
 from console.account import AccountService
 from console.deadman import DeadManSwitch
 from console.gemini.errors import GeminiError
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Every stylesheet the app loads, relative to the styles directory.
 STYLESHEETS = ("app.tcss", "account.tcss")
+#: Seconds after the first reconciled state before the heap is settled (the reconciled table is painted first).
+HEAP_SETTLE_DELAY_S = 0.5
 
 
 class TradingConsoleApp(App):
@@ -56,6 +59,8 @@ class TradingConsoleApp(App):
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
         latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
         deadman: heartbeats and cancel-on-exit, if wanted.
+        settle_heap: collect and freeze the heap once the blotter is first reconciled (``console.heap.settle``);
+            the command line turns it on, tests leave it off (it changes the collector of the whole process).
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -74,8 +79,12 @@ class TradingConsoleApp(App):
         market: MarketSession | None = None,
         latency: LatencyTracker | None = None,
         deadman: DeadManSwitch | None = None,
+        settle_heap: bool = False,
     ) -> None:
         super().__init__()
+        #: Settle the heap once the blotter is first reconciled (console/heap.py); the console's own process only
+        #: (it changes the collector for the whole process, so tests leave it off).
+        self.settle_heap = settle_heap
         self.latency = latency
         self.deadman = deadman
         self.exit_reason = "exit"  # "SIGHUP" after a hangup; only logged
@@ -89,6 +98,7 @@ class TradingConsoleApp(App):
         self.market = market
         self.main_screen = MainScreen(settings, session, clock_ms, market)
         self._orders_message: OrdersChanged | None = None
+        self._status_message: StatusReported | None = None
         if market is not None:
             market.listener = MarketListener(
                 book_changed=lambda symbol: self.main_screen.post_message(BookUpdated(symbol)),
@@ -100,8 +110,17 @@ class TradingConsoleApp(App):
         session.listener = SessionListener(
             orders_changed=self._orders_changed,
             status=self._status_reported,
-            connection_changed=lambda state, detail: self.main_screen.post_message(ConnectionChanged(state, detail)),
+            connection_changed=self._connection_changed,
         )
+        self._heap_settled = False
+
+    def _connection_changed(self, state: ConnectionState, detail: str) -> None:
+        self.main_screen.post_message(ConnectionChanged(state, detail))
+        if state is ConnectionState.LIVE and self.settle_heap and not self._heap_settled:
+            # The first time the blotter is reconciled: once its table has been painted, collect and freeze the
+            # session's long-lived objects so full collections stop pausing the screen (console/heap.py).
+            self._heap_settled = True
+            self.set_timer(HEAP_SETTLE_DELAY_S, heap.settle)
 
     def _orders_changed(self, orders: list[Order]) -> None:
         """Blotter changes for the screen: added to the message still queued, or one new message per burst."""
@@ -139,11 +158,20 @@ class TradingConsoleApp(App):
 
     def _status_reported(self, entry: StatusEntry) -> None:
         """Session status callback: to the status pane; a fill or a MissingRole also reaches the account views."""
-        self.main_screen.post_message(StatusReported(entry))
+        self._post_status(entry)
         if entry.code == "Fill":
             self.screen.post_message(AccountChanged())
         elif entry.code == "MissingRole" and not self.read_only:
             self.call_later(self.enter_read_only)
+
+    def _post_status(self, entry: StatusEntry) -> None:
+        """To the status pane: added to the message still queued, or one new message per burst (in order)."""
+        pending = self._status_message
+        if pending is not None and not pending.taken:
+            pending.entries.append(entry)
+        else:
+            self._status_message = StatusReported(entry)
+            self.main_screen.post_message(self._status_message)
 
     def enter_read_only(self) -> None:
         """Run read-only: a banner under the header, the ticket disabled, trading keys refused (Auditor keys)."""
@@ -158,9 +186,7 @@ class TradingConsoleApp(App):
     def switch_sub_account(self, name: str) -> None:
         """Act on sub-account ``name`` (master keys) and tell the views and the status pane."""
         self.account.switch_account(name)
-        self.main_screen.post_message(
-            StatusReported(StatusEntry(self.clock_ms(), Severity.INFO, "Sub-account", "", f"Now acting on {name}."))
-        )
+        self._post_status(StatusEntry(self.clock_ms(), Severity.INFO, "Sub-account", "", f"Now acting on {name}."))
         self.screen.post_message(AccountChanged())
 
     def refresh_desk_status(self) -> None:
@@ -239,9 +265,7 @@ class TradingConsoleApp(App):
         log.error("worker %s failed: %r", event.worker.name, error)
         code = getattr(error, "reason", None) or error.__class__.__name__
         message = str(error) if isinstance(error, GeminiError) else repr(error)
-        self.main_screen.post_message(
-            StatusReported(StatusEntry(self.clock_ms(), Severity.ERROR, event.worker.name, str(code), message))
-        )
+        self._post_status(StatusEntry(self.clock_ms(), Severity.ERROR, event.worker.name, str(code), message))
         if event.worker.group in ("bootstrap", "order-events"):
             self.main_screen.post_message(ConnectionChanged(ConnectionState.HALTED, str(code)))
 

@@ -29,11 +29,26 @@ class OrdersChanged(Message):
 
 
 class StatusReported(Message):
-    """A status entry (fill, cancel, reject, connection news) is ready for the status pane."""
+    """Status entries (fills, cancels, rejects, connection news) are ready for the status pane.
+
+    Like :class:`OrdersChanged`, one message carries a burst: until a handler takes it (:meth:`take`), the sender
+    may append later entries to ``entries`` instead of posting another message.
+    """
 
     def __init__(self, entry: StatusEntry) -> None:
         super().__init__()
-        self.entry = entry
+        self.entries = [entry]
+        self.taken = False
+
+    @property
+    def entry(self) -> StatusEntry:
+        """The first entry of the burst."""
+        return self.entries[0]
+
+    def take(self) -> list[StatusEntry]:
+        """Mark the message handled (no more entries are added to it) and return its entries, oldest first."""
+        self.taken = True
+        return self.entries
 
 
 class ConnectionChanged(Message):

@@ -73,3 +73,29 @@ async def test_cancel_all_needs_confirmation(console_app, exchange):
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: table.order_count() == 0, what="cancel-all to land")
         assert exchange.call(exchange.server.engine.active_orders, exchange.server.demo_account_id) == []
+
+
+async def test_heap_is_settled_once_after_the_first_reconcile(console_app, exchange, monkeypatch):
+    from console import heap
+
+    calls = []
+    monkeypatch.setattr(heap, "settle", lambda: calls.append("settled") or (0, 0.0))
+    app = console_app
+    app.settle_heap = True
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        await wait_for(pilot, lambda: calls == ["settled"], what="the heap settled")
+        app.session.listener.connection_changed(app.session.connection, "")  # LIVE again: not a second time
+        await pilot.pause(0.7)
+        assert calls == ["settled"]
+
+
+async def test_heap_is_left_alone_unless_asked(console_app, exchange, monkeypatch):
+    from console import heap
+
+    calls = []
+    monkeypatch.setattr(heap, "settle", lambda: calls.append("settled") or (0, 0.0))
+    async with console_app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        await pilot.pause(0.7)
+        assert calls == []

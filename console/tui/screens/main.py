@@ -50,8 +50,8 @@ from console.tui.widgets.trades import TradesPanel
 #: Below this many columns the market column (ladder + trades) is hidden until the trader toggles it with `m`.
 NARROW_WIDTH = 110
 
-#: Longest delay before the header shows a new open-order count, seconds.
-COUNT_REFRESH_S = 1.0
+#: Longest delay before the ladder shows a change in the trader's own resting orders, seconds.
+MARKS_REFRESH_S = 1.0
 
 
 class MainScreen(Screen):
@@ -102,9 +102,8 @@ class MainScreen(Screen):
             self.price_source = live_book_source(market, self.price_source)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
-        self._shown_count: int | None = None
-        self._count_scheduled = False
-        self._count_shown_s = 0.0
+        self._marks_scheduled = False
+        self._marks_shown_s = 0.0
         self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
@@ -126,7 +125,6 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.add_class(f"-{self.settings.environment.value.lower()}")
-        self.query_one(OrdersTable).border_title = "Active orders"
         self.query_one(OrdersTable).focus()
         self.set_class(self.market is None, "-no-market")
         self._show_market()
@@ -137,35 +135,32 @@ class MainScreen(Screen):
     # -- messages up from the session bridge and the widgets --------------------------------------------------
     def on_orders_changed(self, message: OrdersChanged) -> None:
         self.query_one(OrdersTable).apply_changes(message.take())
-        if not self._count_scheduled:
-            # The header's count changes its width (a screen-wide layout) and the ladder's own-order marks scan
-            # every open order: refresh both at most once a second (the first change shows at once).
-            self._count_scheduled = True
-            wait_s = self._count_shown_s + COUNT_REFRESH_S - time.monotonic()
+        if not self._marks_scheduled:
+            # The ladder's own-order marks scan every open order: at most once a second (the first change shows
+            # at once).
+            self._marks_scheduled = True
+            wait_s = self._marks_shown_s + MARKS_REFRESH_S - time.monotonic()
             if wait_s > 0:
-                self.set_timer(wait_s, self._show_count)
+                self.set_timer(wait_s, self._show_marks)
             else:
-                self.call_later(self._show_count)
+                self.call_later(self._show_marks)
 
-    def _show_count(self) -> None:
-        """Header count and the ladder's own-order marks: both O(open orders), so at most once a second."""
-        self._count_scheduled = False
-        self._count_shown_s = time.monotonic()
+    def _show_marks(self) -> None:
+        """The ladder's own-order marks: O(open orders), so at most once a second."""
+        self._marks_scheduled = False
+        self._marks_shown_s = time.monotonic()
         self._show_own_levels()
-        count = self.query_one(OrdersTable).order_count()
-        if count != self._shown_count:
-            self._shown_count = count
-            self.query_one(SessionHeader).set_counts(count)
 
     def on_status_reported(self, message: StatusReported) -> None:
-        entry = message.entry
-        self.query_one(StatusPane).add_entry(entry)
-        if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
-            if self.settings.desk.get("toasts"):
-                self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
-                            severity="information" if entry.code == "Fill" else "error")
-            if self.settings.desk.get("bell"):
-                self.app.bell()
+        pane = self.query_one(StatusPane)
+        for entry in message.take():
+            pane.add_entry(entry)
+            if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
+                if self.settings.desk.get("toasts"):
+                    self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
+                                severity="information" if entry.code == "Fill" else "error")
+                if self.settings.desk.get("bell"):
+                    self.app.bell()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail,

@@ -41,7 +41,6 @@ class SessionHeader(Horizontal):
         yield Static("", id="connection")
         yield Static(self._rest_url, id="url")
         yield Static(f"key {self._masked_key}", id="key")
-        yield Static("0 open", id="counts")
 
     def on_mount(self) -> None:
         self.set_connection(ConnectionState.CONNECTING, "")
@@ -79,7 +78,3 @@ class SessionHeader(Horizontal):
     def _refresh_age(self) -> None:
         if self._state in self.UNTRUSTED:
             self._render_connection()
-
-    def set_counts(self, open_orders: int) -> None:
-        """Show how many orders are open."""
-        self.query_one("#counts", Static).update(f"{open_orders} open")

@@ -16,14 +16,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from console.orders.model import Order, OrderState, OrderType, Side
 from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
+from console.tui.widgets.scrolling import set_virtual_size
 
 __all__ = ["COLUMNS", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
 
@@ -52,6 +52,9 @@ _TABLE_WIDTH = sum(width + 2 * _PAD for _, _, width in COLUMNS)
 #: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
 #: at 30 frames a second under a continuous stream (keys and scrolling repaint at once).
 MIN_FLUSH_INTERVAL_S = 1 / 30
+
+#: The table's border title; the number of open orders follows it.
+TITLE = "Active orders"
 
 #: Short status labels that fit the column; the full state name is in the order detail and the log.
 STATUS_LABELS = {
@@ -141,7 +144,8 @@ class OrdersTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._flush_scheduled = False
         self._styles: dict[str, Style] = {}
-        self._row_cache: dict[str, tuple[Order, tuple, Strip]] = {}
+        self._row_cache: dict[tuple[str, int, bool], tuple[Order, tuple[str, int, int], Strip]] = {}
+        self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
         self._indicator = ""
         self._last_flush_s = 0.0
 
@@ -246,18 +250,23 @@ class OrdersTable(ScrollView, can_focus=True):
         self._set_filter(symbol=None, side=None, status=None)
 
     # -- Line API -------------------------------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The scroll offset and the size are properties that cost microseconds each: read them once per paint.
+        self._window = (self.scroll_offset, self.size.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._window = None
+
     def render_line(self, y: int) -> Strip:
         """Paint screen line ``y``: 0 is the header (it scrolls sideways only), then one line per visible row."""
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        (scroll_x, scroll_y), width = self._window or (self.scroll_offset, self.size.width)
         if y == 0:
-            strip = self._header_strip()
-        else:
-            index = scroll_y + y - 1
-            if index >= len(self.view):
-                return Strip.blank(width, self.rich_style)
-            strip = self._row_strip(self.view.order_at(index), index)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._base_style())
+        index = scroll_y + y - 1
+        if index >= len(self.view):
+            return Strip.blank(width, self._base_style())
+        return self._row_strip(self.view.order_at(index), index, scroll_x, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -279,16 +288,7 @@ class OrdersTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_geometry(self) -> None:
-        size = Size(_TABLE_WIDTH, len(self.view) + 1)
-        if size != self.virtual_size:
-            if self.is_mounted and self.virtual_size.width == size.width:
-                # Only the row count changed: the table's own region does not move, so skip the screen-wide
-                # layout that assigning the reactive would cause (it repaints every widget, every burst);
-                # update the scrollbars and clamp the scroll position as Widget does after a layout.
-                self.set_reactive(Widget.virtual_size, size)
-                self._scroll_update(size)
-            else:
-                self.virtual_size = size
+        set_virtual_size(self, Size(_TABLE_WIDTH, len(self.view) + 1))
         self._update_indicator()
 
     def _update_indicator(self) -> None:
@@ -301,6 +301,9 @@ class OrdersTable(ScrollView, can_focus=True):
         if text != self._indicator:  # the subtitle is part of the border: set it only when it says something new
             self._indicator = text
             self.border_subtitle = text
+        title = f"{TITLE} · {self.view.total():,} open"
+        if title != self.border_title:  # painted with the rows, in the same frame (no other widget changes)
+            self.border_title = title
         self.set_class(view_filter.active, "-filtered")
 
     def _style(self, name: str, *, partial: bool = False) -> Style:
@@ -308,6 +311,13 @@ class OrdersTable(ScrollView, can_focus=True):
         style = self._styles.get(name)
         if style is None:
             style = self._styles[name] = self.get_component_rich_style(f"orders-table--{name}", partial=partial)
+        return style
+
+    def _base_style(self) -> Style:
+        """The table's own Rich style (``rich_style`` walks every ancestor on each call: kept until a restyle)."""
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
         return style
 
     def _header_strip(self) -> Strip:
@@ -322,16 +332,19 @@ class OrdersTable(ScrollView, can_focus=True):
                 segments.append(Segment(" " + _fit(label, width, key in _NUMERIC) + " ", base))
         return Strip(segments, _TABLE_WIDTH)
 
-    def _row_strip(self, order: Order, index: int) -> Strip:
-        """One row, from the cache when the order, its zebra stripe, the cursor and the age text are unchanged."""
+    def _row_strip(self, order: Order, index: int, scroll_x: int, width: int) -> Strip:
+        """One row cropped to the window, from the cache when the order, its stripe, the cursor, the age text and
+        the window are unchanged."""
         age = format_age(self._clock_ms() - order.created_ms)
-        look = (index % 2, index == self._cursor, age)
-        key = row_key(order)
+        # Keyed by the stripe and the cursor too: when a new order pushes the rows down by one, each row's stripe
+        # flips, and both looks of a row stay cached instead of every visible row being formatted again.
+        key = (row_key(order), index % 2, index == self._cursor)
+        look = (age, scroll_x, width)
         cached = self._row_cache.get(key)
         if cached is not None and cached[0] is order and cached[1] == look:
             return cached[2]
-        strip = self._format_row(order, index, age)
-        if len(self._row_cache) > 512:  # a few screenfuls; rows off screen are not worth keeping
+        strip = self._format_row(order, index, age).crop_extend(scroll_x, scroll_x + width, self._base_style())
+        if len(self._row_cache) > 1024:  # a few screenfuls of both stripes; rows off screen are not worth keeping
             self._row_cache.clear()
         self._row_cache[key] = (order, look, strip)
         return strip
@@ -340,7 +353,7 @@ class OrdersTable(ScrollView, can_focus=True):
         if index == self._cursor:
             row_style = side_style = status_style = self._style("cursor")
         else:
-            row_style = self._style("row-alt") if index % 2 else self.rich_style
+            row_style = self._style("row-alt") if index % 2 else self._base_style()
             side_style = row_style + self._style("buy" if order.side is Side.BUY else "sell", partial=True)
             status_style = row_style + self._style(f"status-{order.state.value}", partial=True)
         if order.order_type is OrderType.STOP_LIMIT:

@@ -5,49 +5,69 @@ from __future__ import annotations
 import time
 from collections import deque
 from datetime import UTC, datetime
-from itertools import groupby
 
-from textual.containers import VerticalScroll
+from rich.segment import Segment
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
 
+from console.orders.reasons import Severity
 from console.session import StatusEntry
+from console.tui.widgets.scrolling import set_virtual_size
 
-#: Entries kept on screen; older ones scroll away for good (the journal keeps everything).
-MAX_ENTRIES = 200
+#: Entries kept in the pane; older ones scroll away for good (the journal keeps everything).
+MAX_ENTRIES = 1_000
 #: How often new entries are put on screen, at most (a burst of entries is shown at once).
-FLUSHES_PER_S = 2
+FLUSHES_PER_S = 10
 
 
-def format_entry(entry: StatusEntry) -> Content:
-    """One entry as a line: ``12:01:02 MakerOrCancelWouldTake  BUY 0.01 BTCUSD @ … — plain text``."""
+def format_entry(entry: StatusEntry, time_style: Style | str = "", code_style: Style | str = "bold") -> Content:
+    """One entry as a line: ``12:01:02 MakerOrCancelWouldTake  BUY 0.01 BTCUSD @ … — plain text``.
+
+    ``time_style`` is given to the time and the dash, ``code_style`` to the reason code (the pane passes the
+    styles of its ``status-pane--time`` and ``status-pane--code`` component classes).
+    """
     stamp = datetime.fromtimestamp(entry.time_ms / 1000, tz=UTC).strftime("%H:%M:%S")
-    code = (entry.code, "bold") if entry.code else ""
+    code = (entry.code, code_style) if entry.code else ""
     return Content.assemble(
-        (stamp, "$text-muted"), " ", code, "  " if entry.code else "", entry.subject, (" — ", "$text-muted"),
-        entry.text,
+        (stamp, time_style), " ", code, "  " if entry.code else "", entry.subject, (" — ", time_style), entry.text,
     )
 
 
-class StatusPane(VerticalScroll):
-    """Newest entry at the bottom; the pane follows it unless the trader scrolled up."""
+class StatusPane(ScrollView, can_focus=True):
+    """Newest entry at the bottom; the pane follows it unless the trader scrolled up.
+
+    A Line API widget: entries are kept as text, wrapped to the pane's width, and only the lines on screen are
+    painted, so a burst of hundreds of fills and cancels costs one repaint of the pane, never a layout of the
+    screen. Each entry is styled by its severity's component class (``status-pane--info``, ``--warning``,
+    ``--error``, ``--critical``); the time and the reason code by ``status-pane--time`` and ``status-pane--code``.
+    """
+
+    COMPONENT_CLASSES = {
+        *(f"status-pane--{severity.value}" for severity in Severity),
+        "status-pane--time",
+        "status-pane--code",
+    }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Status"
-        self.can_focus = True
         self._pending: list[StatusEntry] = []
         self._last_flush_s = 0.0
-        self._shown: deque[tuple[Static, int]] = deque()  # (widget, entries in it), oldest first
-        self._texts: deque[str] = deque(maxlen=MAX_ENTRIES)
+        self._entries: deque[StatusEntry] = deque(maxlen=MAX_ENTRIES)
+        #: The entries wrapped to ``_wrap_width``: (severity, line) per screen line, oldest first.
+        self._lines: deque[tuple[Severity, Content]] = deque()
+        #: How many lines each entry of ``_entries`` wrapped to (same order).
+        self._line_counts: deque[int] = deque()
+        self._wrap_width = 0
+        self._strips: dict[int, Strip] = {}  # id(line) -> painted strip; cleared on a restyle or a rewrap
+        self._styles: dict[str, Style] = {}
+        self._window: tuple[int, int] | None = None  # (scroll y, width) during a paint
 
     def add_entry(self, entry: StatusEntry) -> None:
-        """Append an entry, styled by its severity class (``-info``, ``-warning``, ``-error``, ``-critical``).
-
-        A busy account reports hundreds of fills and cancels a second, so entries are shown in batches, at most
-        :data:`FLUSHES_PER_S` times a second: consecutive entries of one severity share one widget (one line
-        each), and the pane never holds more than :data:`MAX_ENTRIES` entries' worth of widgets.
-        """
+        """Append an entry (shown within 1 / :data:`FLUSHES_PER_S` s; a burst is shown at once)."""
         if not self._pending:
             wait_s = self._last_flush_s + 1 / FLUSHES_PER_S - time.monotonic()
             if wait_s > 0:
@@ -56,31 +76,96 @@ class StatusPane(VerticalScroll):
                 self.call_later(self._flush)
         self._pending.append(entry)
 
+    def entries_text(self) -> list[str]:
+        """Plain text of the newest :data:`MAX_ENTRIES` entries on screen, oldest first (tests, the journal view)."""
+        return [format_entry(entry).plain for entry in self._entries]
+
+    # -- Line API -------------------------------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The scroll offset and the width are properties that cost microseconds each: read them once per paint.
+        self._window = (self.scroll_offset.y, self.scrollable_content_region.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._window = None
+
+    def render_line(self, y: int) -> Strip:
+        scroll_y, width = self._window or (self.scroll_offset.y, self.scrollable_content_region.width)
+        index = scroll_y + y
+        if index >= len(self._lines) or width <= 0:
+            return Strip.blank(width, self.rich_style)
+        severity, line = self._lines[index]
+        strip = self._strips.get(id(line))
+        if strip is None:
+            base = self._style(severity.value)
+            segments = [Segment(text, style.rich_style) for text, style in line.render(base, end="")]
+            strip = self._strips[id(line)] = Strip(segments).crop_extend(0, width, base.rich_style)
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._rewrap()
+
+    def on_resize(self) -> None:
+        if self.scrollable_content_region.width != self._wrap_width:
+            at_end = self._at_end()
+            self._rewrap()
+            if at_end:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    # -- internals ------------------------------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        """A component class's style: a severity whole (background blended), time and code as their own rules."""
+        style = self._styles.get(name)
+        if style is None:
+            partial = name in ("time", "code")
+            rich = self.get_component_rich_style(f"status-pane--{name}", partial=partial)
+            style = self._styles[name] = Style.from_rich_style(rich)
+        return style
+
+    def _wrap(self, entry: StatusEntry) -> list[tuple[Severity, Content]]:
+        content = format_entry(entry, self._style("time"), self._style("code"))
+        lines = content.wrap(self._wrap_width) if self._wrap_width > 0 else [content]
+        return [(entry.severity, line) for line in lines] or [(entry.severity, Content(""))]
+
+    def _rewrap(self) -> None:
+        """Wrap every entry again (the width or the theme changed)."""
+        self._wrap_width = self.scrollable_content_region.width if self.is_mounted else 0
+        self._strips.clear()
+        self._lines.clear()
+        self._line_counts.clear()
+        for entry in self._entries:
+            lines = self._wrap(entry)
+            self._lines.extend(lines)
+            self._line_counts.append(len(lines))
+        self._update_size()
+
+    def _at_end(self) -> bool:
+        return self.scroll_offset.y >= self.max_scroll_y
+
     def _flush(self) -> None:
         self._last_flush_s = time.monotonic()
         pending, self._pending = self._pending[-MAX_ENTRIES:], []
         if not pending:
             return
-        at_end = self.is_vertical_scroll_end
-        widgets = []
-        for severity, run in groupby(pending, key=lambda e: e.severity):
-            lines = [format_entry(e) for e in run]
-            self._texts.extend(str(line) for line in lines)
-            widget = Static(Content("\n").join(lines), classes=f"entry -{severity.value}")
-            widgets.append(widget)
-            self._shown.append((widget, len(lines)))
-        self.mount(*widgets)
-        total = sum(count for _, count in self._shown)
-        old = []
-        while self._shown and total - self._shown[0][1] >= MAX_ENTRIES:
-            widget, count = self._shown.popleft()
-            total -= count
-            old.append(widget)
-        if old:
-            self.remove_children(old)
+        at_end = self._at_end()
+        if self._wrap_width != self.scrollable_content_region.width:
+            self._rewrap()
+        for entry in pending:
+            if len(self._entries) == MAX_ENTRIES:  # the oldest entry leaves with its lines
+                self._entries.popleft()
+                for _ in range(self._line_counts.popleft()):
+                    _, line = self._lines.popleft()
+                    self._strips.pop(id(line), None)
+            self._entries.append(entry)
+            lines = self._wrap(entry)
+            self._lines.extend(lines)
+            self._line_counts.append(len(lines))
+        self._update_size()
         if at_end:
-            self.call_after_refresh(self.scroll_end, animate=False)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self.refresh()
 
-    def entries_text(self) -> list[str]:
-        """Plain text of the newest :data:`MAX_ENTRIES` entries on screen, oldest first (tests, the journal view)."""
-        return list(self._texts)
+    def _update_size(self) -> None:
+        set_virtual_size(self, Size(max(1, self._wrap_width), len(self._lines)))

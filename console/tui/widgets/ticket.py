@@ -119,9 +119,11 @@ class OrderTicket(Vertical):
         """Show the book's touch, last trade and spread; ``live`` False dims them (the book is not trusted)."""
         touch = self.query_one("#quote-touch", Static)
         line = self.query_one("#quote-last", Static)
-        touch.update(f"bid {_text(bid)}  ask {_text(ask)}")
-        line.update(f"last {_text(last)}  spread {_text(spread)}")
-        for widget in (touch, line):
+        # One line each at the ticket's width: a new quote repaints the line, never the screen's layout.
+        for widget, text in ((touch, f"bid {_text(bid)}  ask {_text(ask)}"),
+                             (line, f"last {_text(last)}  spread {_text(spread)}")):
+            if str(widget.content) != text:
+                widget.update(text, layout=False)
             widget.set_class(not live, "-stale")
 
     def set_price(self, price: Decimal) -> None:
