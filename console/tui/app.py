@@ -123,8 +123,16 @@ class TradingConsoleApp(App):
             self.set_timer(HEAP_SETTLE_DELAY_S, heap.settle)
 
     def _orders_changed(self, orders: list[Order]) -> None:
-        """Blotter changes for the screen: added to the message still queued, or one new message per burst."""
+        """Blotter changes for the screen.
+
+        The session runs in this app's event loop, so once the main screen is mounted its changes are handed
+        down by a direct call (a message per burst cost more than applying the burst). Before that they wait in
+        one message: added to the message still queued, or one new message per burst.
+        """
         pending = self._orders_message
+        if self.main_screen.is_mounted and (pending is None or pending.taken):  # never ahead of a queued burst
+            self.main_screen.show_orders(orders)
+            return
         if pending is not None and not pending.taken:
             pending.orders.extend(orders)
             return
@@ -165,8 +173,12 @@ class TradingConsoleApp(App):
             self.call_later(self.enter_read_only)
 
     def _post_status(self, entry: StatusEntry) -> None:
-        """To the status pane: added to the message still queued, or one new message per burst (in order)."""
+        """To the status pane: a direct call once the main screen is mounted (as for orders); before that, added
+        to the message still queued, or one new message per burst (in order)."""
         pending = self._status_message
+        if self.main_screen.is_mounted and (pending is None or pending.taken):
+            self.main_screen.show_status([entry])
+            return
         if pending is not None and not pending.taken:
             pending.entries.append(entry)
         else:

@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -18,7 +19,8 @@ from console.orders.book import price_for
 from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
-from console.session import TradingSession
+from console.orders.model import Order
+from console.session import StatusEntry, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
     BookUpdated,
@@ -134,7 +136,15 @@ class MainScreen(Screen):
 
     # -- messages up from the session bridge and the widgets --------------------------------------------------
     def on_orders_changed(self, message: OrdersChanged) -> None:
-        self.query_one(OrdersTable).apply_changes(message.take())
+        self.show_orders(message.take())
+
+    def show_orders(self, orders: list[Order]) -> None:
+        """Changed orders for the table (attributes down: the app calls this for every burst from the session)."""
+        try:
+            table = self.query_one(OrdersTable)
+        except NoMatches:  # the console is quitting (the session still reports its cancels): nothing to show
+            return
+        table.apply_changes(orders)
         if not self._marks_scheduled:
             # The ladder's own-order marks scan every open order: at most once a second (the first change shows
             # at once).
@@ -152,8 +162,15 @@ class MainScreen(Screen):
         self._show_own_levels()
 
     def on_status_reported(self, message: StatusReported) -> None:
-        pane = self.query_one(StatusPane)
-        for entry in message.take():
+        self.show_status(message.take())
+
+    def show_status(self, entries: list[StatusEntry]) -> None:
+        """Status entries for the pane (and a toast or the bell for fills and errors, if the desk wants them)."""
+        try:
+            pane = self.query_one(StatusPane)
+        except NoMatches:  # the console is quitting (the journal keeps the wire messages behind these entries)
+            return
+        for entry in entries:
             pane.add_entry(entry)
             if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
                 if self.settings.desk.get("toasts"):

@@ -50,8 +50,8 @@ _PAD = 1
 _TABLE_WIDTH = sum(width + 2 * _PAD for _, _, width in COLUMNS)
 
 #: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
-#: at 30 frames a second under a continuous stream (keys and scrolling repaint at once).
-MIN_FLUSH_INTERVAL_S = 1 / 30
+#: at 60 frames a second (Textual's own limit) under a continuous stream (keys and scrolling repaint at once).
+MIN_FLUSH_INTERVAL_S = 1 / 60
 
 #: The table's border title; the number of open orders follows it.
 TITLE = "Active orders"
