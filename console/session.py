@@ -675,16 +675,18 @@ class TradingSession:
 
     def _apply_batch(self, batch: OrderEventBatch) -> None:
         events: list[OrderEvent] = []
+        now = self.clock_ms()
+        sequence = batch.socket_sequence
         for wire in batch.events:
             try:
-                event = event_from_wire(wire, batch.socket_sequence)
+                event = event_from_wire(wire, sequence, updated_ms=now)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 log.warning("order event %s not convertible: %s", getattr(wire, "event_id", None), exc)
                 self._resync_reason = "unreadable order event"
                 continue
             if event is not None:
                 events.append(event)
-        for applied in self.blotter.apply_many(events, self.clock_ms()):
+        for applied in self.blotter.apply_many(events, now):
             if applied.flagged is not None:
                 continue
             if applied.duplicate or applied.order is None:

@@ -6,6 +6,12 @@ holding ``""``, ``"abc"``, ``NaN``, ``Infinity`` or a boolean fails validation (
 keep their wire names: ``timestamp`` is seconds, ``timestampms`` milliseconds, both as ``int``.
 
 These models are the protocol only; ``console.gemini.convert`` turns them into domain objects.
+
+Speed: distinct decimal strings are parsed once, through a bounded cache (``DECIMAL_CACHE_SIZE``). JSON mode
+(``model_validate_json``) parses and validates in one pass; the order events decoder runs it with ``strict=True``
+and ``context=EXACT_DECIMALS`` (a JSON number with a fraction in a decimal field refused, not rounded through a
+float), which accepts only values that Python mode, given ``json.loads(text, parse_float=Decimal)``, turns into
+the same fields, and falls back to that reference on any refusal.
 """
 
 from __future__ import annotations
@@ -14,13 +20,55 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import CoreSchema, core_schema
 
 _DECIMAL_TEXT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+#: How many distinct decimal strings the parse cache keeps before it starts afresh (prices and amounts repeat:
+#: a busy stream re-sends the same few thousand texts).
+DECIMAL_CACHE_SIZE = 16384
+_decimal_cache: dict[str, Decimal] = {}
+
+
+def decimal_from_text(text: str) -> Decimal:
+    """Parse a wire decimal string such as ``"64250.00"`` or ``"1E-8"`` (exponent kept: ``"1.0"`` ≠ ``"1.00"``).
+
+    Each distinct text is parsed once: the result (immutable) is kept in a cache of at most
+    ``DECIMAL_CACHE_SIZE`` entries, emptied when full. Only texts that parse are cached.
+
+    Raises:
+        ValueError: ``text`` is not a finite decimal (``""``, ``"abc"``, ``"NaN"``, ``"Infinity"``, ``" 1"``,
+            ``"1,000"``, ``"1_000"``...).
+    """
+    value = _decimal_cache.get(text)
+    if value is not None:
+        return value
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(f"not a decimal string: {text[:40]!r}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern already excludes these
+        raise ValueError(f"not a decimal string: {text[:40]!r}") from exc
+    if len(_decimal_cache) >= DECIMAL_CACHE_SIZE:
+        _decimal_cache.clear()
+    _decimal_cache[text] = value
+    return value
+
+
 def _to_decimal(value: Any) -> Decimal:
     """Parse a wire decimal: a decimal string (the normal case), an int, or a float (taken by its shortest repr)."""
+    if type(value) is str:
+        return decimal_from_text(value)
     if isinstance(value, bool):
         raise ValueError("a boolean is not a decimal")
     if isinstance(value, Decimal):
@@ -46,6 +94,42 @@ def _to_decimal(value: Any) -> Decimal:
     raise ValueError(f"expected a decimal string, got {type(value).__name__}")
 
 
+#: Validation context for JSON mode that refuses a JSON number with a fraction in a decimal field instead of
+#: taking it through the float the JSON parser made of it (``validate_json(..., context=EXACT_DECIMALS)``).
+EXACT_DECIMALS: dict[str, bool] = {"exact_decimals": True}
+
+
+def _json_to_decimal(value: Any, info: ValidationInfo) -> Decimal:
+    """JSON mode: as ``_to_decimal``, but under ``EXACT_DECIMALS`` a JSON number with a fraction is refused."""
+    if type(value) is str:
+        return decimal_from_text(value)
+    if type(value) is float and info.context and info.context.get("exact_decimals"):
+        raise ValueError("a JSON number with a fraction, not exact: parse it with parse_float=Decimal")
+    return _to_decimal(value)
+
+
+class _WireDecimalSchema:
+    """Validation of ``WireDecimal``: ``_to_decimal`` in Python mode, ``_json_to_decimal`` in JSON mode."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        inner = handler(source)
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.with_info_before_validator_function(_json_to_decimal, inner),
+            python_schema=core_schema.no_info_before_validator_function(_to_decimal, inner),
+        )
+
+
+def _digits_to_int(value: Any) -> Any:
+    """A string of ASCII digits (``"1547220404"``) as an int, so that strict validation takes it too.
+
+    Anything else goes on unchanged to the int validator (lax: it takes what it always took).
+    """
+    if type(value) is str and len(value) <= 18 and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
 def _to_id(value: Any) -> Any:
     """Accept an id sent as a JSON number as well as a string (Gemini documents strings)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -54,7 +138,9 @@ def _to_id(value: Any) -> Any:
 
 
 #: A price or amount: decimal string on the wire (JSON numbers accepted, floats via their shortest repr).
-WireDecimal = Annotated[Decimal, BeforeValidator(_to_decimal)]
+WireDecimal = Annotated[Decimal, _WireDecimalSchema]
+#: An int Gemini sends as a string of digits (``timestamp``); a JSON integer is accepted too.
+DigitsInt = Annotated[int, BeforeValidator(_digits_to_int)]
 #: An id Gemini documents as a string of digits (a JSON integer is accepted and turned into its digits).
 IdStr = Annotated[str, BeforeValidator(_to_id)]
 WireSide = Literal["buy", "sell"]
@@ -497,7 +583,7 @@ class OrderEventWire(WireModel):
     side: WireSide
     behavior: str | None = None
     order_type: str
-    timestamp: int
+    timestamp: DigitsInt
     timestampms: int
     is_live: bool
     is_cancelled: bool = False
