@@ -166,31 +166,33 @@ def order_from_status(status: OrderStatus, *, updated_ms: int = 0) -> Order:
         ``created_ms`` = ``timestampms``.
     """
     order_type = order_type_from_wire(status.type, status.stop_price)
+    # Positional, in field order (keywords cost ~2 µs here, once per order of /v1/orders).
     return Order(
-        order_id=status.order_id,
-        client_order_id=status.client_order_id,
-        symbol=status.symbol.lower(),
-        side=Side(status.side),
-        order_type=order_type,
-        price=status.price,
-        amount=status.original_amount,
-        stop_price=status.stop_price,
-        options=options_from_wire(status.options),
-        filled=status.executed_amount,
-        remaining=status.remaining_amount,
-        avg_price=status.avg_execution_price,
-        state=derive_state(
-            is_live=status.is_live,
-            is_cancelled=status.is_cancelled,
-            is_hidden=status.is_hidden,
-            executed=status.executed_amount,
-            original=status.original_amount,
-            order_type=order_type,
+        status.order_id,
+        status.client_order_id,
+        status.symbol.lower(),
+        _SIDES.get(status.side) or Side(status.side),
+        order_type,
+        status.price,
+        status.original_amount,  # amount
+        status.stop_price,
+        options_from_wire(status.options),
+        status.executed_amount,  # filled
+        status.remaining_amount,
+        status.avg_execution_price,  # avg_price
+        derive_state(
+            status.is_live,
+            status.is_cancelled,
+            status.is_hidden,
+            status.executed_amount,
+            status.original_amount,
+            order_type,
         ),
-        reason=status.reason,
-        created_ms=status.timestampms,
-        updated_ms=updated_ms,
-        fills=tuple(fill_from_my_trade(trade) for trade in status.trades or ()),
+        status.reason,
+        None,  # api_session: REST order objects do not say
+        status.timestampms,  # created_ms
+        updated_ms,
+        tuple(fill_from_my_trade(trade) for trade in status.trades) if status.trades else (),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -26,11 +26,13 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    TypeAdapter,
     ValidationInfo,
     model_validator,
 )
 from pydantic_core import CoreSchema, core_schema
 
+_T = TypeVar("_T")
 _DECIMAL_TEXT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -114,10 +116,32 @@ class _WireDecimalSchema:
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         inner = handler(source)
+        text = core_schema.chain_schema(
+            [core_schema.str_schema(strict=True), core_schema.no_info_plain_validator_function(decimal_from_text)]
+        )
+        other = core_schema.with_info_before_validator_function(_json_to_decimal, inner)
         return core_schema.json_or_python_schema(
-            json_schema=core_schema.with_info_before_validator_function(_json_to_decimal, inner),
+            json_schema=core_schema.union_schema([text, other], mode="left_to_right"),
             python_schema=core_schema.no_info_before_validator_function(_to_decimal, inner),
         )
+
+
+def validate_json_exact(adapter: TypeAdapter[_T], text: str) -> _T | None:
+    """Validate ``text`` in one strict pass of pydantic-core's JSON parser; None where the reference might differ.
+
+    The reference is ``adapter.validate_python(json.loads(text, parse_float=Decimal))`` with ``NaN`` and
+    ``Infinity`` refused. This pass takes each field only from its own JSON type (``strict=True``) and refuses a
+    JSON number with a fraction in a decimal field (``EXACT_DECIMALS``), so whatever it accepts, the reference
+    turns into the same values. It returns None when it refuses anything, and when ``text`` holds ``NaN`` or
+    ``Infinity`` (this parser reads them as numbers): the caller then takes the reference path, which says what
+    is wrong.
+    """
+    if "NaN" in text or "Infinity" in text:
+        return None
+    try:
+        return adapter.validate_json(text, strict=True, context=EXACT_DECIMALS)
+    except ValueError:  # ValidationError, invalid JSON included
+        return None
 
 
 def _digits_to_int(value: Any) -> Any:
@@ -128,6 +152,17 @@ def _digits_to_int(value: Any) -> Any:
     if type(value) is str and len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
     return value
+
+
+class _IdSchema:
+    """Validation of ``IdStr``: ``_to_id`` then ``str``; in JSON mode a JSON string goes straight to ``str``."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        inner = handler(source)
+        python = core_schema.no_info_before_validator_function(_to_id, inner)
+        json = core_schema.union_schema([core_schema.str_schema(strict=True), python], mode="left_to_right")
+        return core_schema.json_or_python_schema(json_schema=json, python_schema=python)
 
 
 def _to_id(value: Any) -> Any:
@@ -142,7 +177,7 @@ WireDecimal = Annotated[Decimal, _WireDecimalSchema]
 #: An int Gemini sends as a string of digits (``timestamp``); a JSON integer is accepted too.
 DigitsInt = Annotated[int, BeforeValidator(_digits_to_int)]
 #: An id Gemini documents as a string of digits (a JSON integer is accepted and turned into its digits).
-IdStr = Annotated[str, BeforeValidator(_to_id)]
+IdStr = Annotated[str, _IdSchema]
 WireSide = Literal["buy", "sell"]
 
 
@@ -235,7 +270,7 @@ class OrderStatus(WireModel):
     avg_execution_price: WireDecimal
     side: WireSide
     type: str
-    timestamp: int
+    timestamp: DigitsInt
     timestampms: int
     is_live: bool
     is_cancelled: bool

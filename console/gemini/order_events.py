@@ -52,11 +52,11 @@ from console.gemini.auth import NonceSource, private_headers
 from console.gemini.credentials import Credentials
 from console.gemini.errors import RequestTimeout, StreamClosed, TransportError, error_from_response
 from console.gemini.models import (
-    EXACT_DECIMALS,
     ORDER_EVENT_TYPES,
     HeartbeatMessage,
     OrderEventWire,
     SubscriptionAck,
+    validate_json_exact,
 )
 from console.gemini.urls import ORDER_EVENTS_PATH, order_events_url
 
@@ -204,12 +204,7 @@ class FrameDecoder:
 
     def _feed_array_fast(self, raw: str) -> list[StreamMessage] | None:
         """The items of a well-formed events array in one JSON pass, or None to take the reference path."""
-        if "NaN" in raw or "Infinity" in raw:
-            return None  # pydantic-core's parser takes these constants; json.loads refuses them (invalid JSON)
-        try:
-            events = _EVENT_ARRAY.validate_json(raw, strict=True, context=EXACT_DECIMALS)
-        except ValueError:  # ValidationError, invalid JSON included
-            return None
+        events = validate_json_exact(_EVENT_ARRAY, raw)
         if not events:
             return None
         first = events[0].socket_sequence

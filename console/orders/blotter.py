@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from console.orders.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition
+from console.orders.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition, fast_init
 from console.orders.ticket import NewOrder
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 BlotterListener = Callable[[list[Order]], None]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one event did.
@@ -47,17 +48,16 @@ class Applied:
 
 def _state_after(kind: EventKind, incoming: Order, current: Order | None) -> OrderState:
     """The state an event puts an order in, from the event kind and the venue's cumulative amounts."""
-    remaining = incoming.open_amount
     if kind is EventKind.REJECTED:
         return OrderState.REJECTED
     if kind is EventKind.CANCELLED:
         return OrderState.CANCELLED
     if kind is EventKind.CLOSED:
-        if incoming.state is OrderState.CANCELLED or remaining > 0:
+        if incoming.state is OrderState.CANCELLED or incoming.open_amount > 0:
             return OrderState.CANCELLED
         return OrderState.FILLED
     if kind is EventKind.FILL:
-        if remaining <= 0:
+        if incoming.open_amount <= 0:
             return OrderState.FILLED
         return OrderState.PARTIALLY_FILLED
     if kind is EventKind.BOOKED:
@@ -106,7 +106,8 @@ class Blotter:
 
     def open_orders(self) -> list[Order]:
         """Orders that are live or may still be (pending, unknown, pending-cancel), oldest first."""
-        return [o for o in self.orders() if not o.state.is_terminal]
+        open_ = [o for o in (*self._orders.values(), *self._pending.values()) if not o.state.is_terminal]
+        return sorted(open_, key=lambda o: (o.created_ms, o.order_id))  # stable: as filtering ``orders()``
 
     # -- listeners ------------------------------------------------------------------------------------------
     def add_listener(self, listener: BlotterListener) -> None:
@@ -276,17 +277,39 @@ class Blotter:
             results = [self.apply_event(e, now_ms) for e in events]
         finally:
             self._listeners = listeners
-        changed: dict[str, Order] = {}
-        for result in results:
-            if result.order is not None:
-                changed[result.order.order_id or result.order.client_order_id or ""] = result.order
-        self._notify(list(changed.values()))
+        self._notify_once([result.order for result in results])
         return results
+
+    def apply_snapshots(self, snapshots: Iterable[Order], now_ms: int) -> list[Order | None]:
+        """Apply many REST order objects (e.g. ``/v1/orders``), each as ``apply_snapshot``, in order.
+
+        Listeners hear once, at the end, with each changed order once.
+
+        Returns:
+            For each snapshot, the order recorded (None where it was refused or ignored).
+        """
+        listeners, self._listeners = self._listeners, []
+        try:
+            results = [self.apply_snapshot(order, now_ms) for order in snapshots]
+        finally:
+            self._listeners = listeners
+        self._notify_once(results)
+        return results
+
+    def _notify_once(self, orders: list[Order | None]) -> None:
+        """Tell the listeners about ``orders`` (Nones skipped), the last version of each order only."""
+        changed: dict[str, Order] = {}
+        for order in orders:
+            if order is not None:
+                changed[order.order_id or order.client_order_id or ""] = order
+        self._notify(list(changed.values()))
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _find(self, incoming: Order) -> Order | None:
-        if incoming.order_id and incoming.order_id in self._orders:
-            return self._orders[incoming.order_id]
+        if incoming.order_id:
+            found = self._orders.get(incoming.order_id)
+            if found is not None:
+                return found
         if incoming.client_order_id:
             return self.by_client_order_id(incoming.client_order_id)
         return None
@@ -392,5 +415,6 @@ class Blotter:
             self._orders[order.order_id] = order
         elif order.client_order_id:
             self._pending[order.client_order_id] = order
-        self._notify([order])
+        if self._listeners:
+            self._notify([order])
         return order
