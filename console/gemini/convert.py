@@ -142,15 +142,15 @@ def fill_from_wire(fill: FillWire, *, order_id: str, timestamp_ms: int = 0) -> F
         timestamp_ms: the event's ``timestampms``. Gemini's events only carry the order's submit time, so this is
             that time unless the caller knows better (0 = unknown).
     """
-    return Fill(
-        trade_id=fill.trade_id,
-        order_id=order_id,
-        price=fill.price,
-        amount=fill.amount,
-        fee=fill.fee,
-        fee_currency=fill.fee_currency,
-        liquidity=liquidity_from_wire(fill.liquidity),
-        timestamp_ms=timestamp_ms,
+    return Fill(  # positional, in field order: once per fill event
+        fill.trade_id,
+        order_id,
+        fill.price,
+        fill.amount,
+        fill.fee,
+        fill.fee_currency,
+        liquidity_from_wire(fill.liquidity),
+        timestamp_ms,
     )
 
 

@@ -1,4 +1,4 @@
-"""The fast ingest paths agree with the reference ones: decimal cache, one-pass frame decoding, quick copies."""
+"""Fast ingest paths agree with the reference ones: decimal cache, one-pass JSON, quick copies, bulk merges."""
 
 from __future__ import annotations
 
@@ -9,16 +9,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 import console.gemini.models as models
 import console.gemini.order_events as order_events
 from console.gemini.convert import event_from_wire
-from console.gemini.models import EXACT_DECIMALS, OrderEventWire, SymbolDetails, decimal_from_text
+from console.gemini.credentials import Credentials
+from console.gemini.models import (
+    EXACT_DECIMALS,
+    OrderEventWire,
+    OrderStatus,
+    SymbolDetails,
+    decimal_from_text,
+    validate_json_exact,
+)
 from console.gemini.order_events import BadFrame, FrameDecoder, OrderEventBatch
+from console.gemini.rest import GeminiRestClient
 from console.orders.blotter import Blotter
 from console.orders.model import Fill, Liquidity, Order, OrderState, OrderType, Side, fast_init
 
@@ -121,30 +131,39 @@ mutation = st.one_of(
 )
 
 
-def build_frame(names: list[str], sequences: list[int], mutations: list[tuple[int, tuple[str, str, str]]]) -> str:
-    """An events array as JSON text, with raw JSON texts spliced in where the mutations say."""
-    events = [fixture_event(name) | {"socket_sequence": seq} for name, seq in zip(names, sequences, strict=True)]
+def spliced(objects: list[dict[str, Any]], mutations: list[tuple[int, tuple[str, str, str]]]) -> str:
+    """``objects`` as a JSON array after each mutation ``(index, (op, key, raw))``: ``set`` puts the raw JSON text
+    ``raw`` at ``key``, ``fill`` at ``key`` of the object's ``fill`` object, ``del`` removes ``key``."""
     raws: list[str] = []
     for index, (op, key, raw) in mutations:
-        event = events[index % len(events)]
+        target: Any = objects[index % len(objects)]
         if op == "del":
-            event.pop(key, None)
+            target.pop(key, None)
             continue
-        target = event if op == "set" else event.get("fill")
+        if op == "fill":
+            target = target.get("fill")
         if not isinstance(target, dict):
             continue
         target[key] = f"@@raw{len(raws)}@@"
         raws.append(raw)
-    text = json.dumps(events)
+    text = json.dumps(objects)
     for number, raw in enumerate(raws):
         text = text.replace(f'"@@raw{number}@@"', raw)
     return text
 
 
+def build_frame(names: list[str], sequences: list[int], mutations: list[tuple[int, tuple[str, str, str]]]) -> str:
+    """An events array from fixture events numbered ``sequences``, mutated as ``spliced`` says."""
+    events = [fixture_event(name) | {"socket_sequence": seq} for name, seq in zip(names, sequences, strict=True)]
+    return spliced(events, mutations)
+
+
 def assert_same_items(frame: str, expected_start: int = 0) -> list[Any]:
     fast, reference = FrameDecoder(), FrameDecoder(fast=False)
     for decoder in (fast, reference):
-        decoder._expected = expected_start
+        for number in range(expected_start):  # heartbeats move the count on
+            decoder.feed(json.dumps({"type": "heartbeat", "timestampms": 1, "sequence": number,
+                                     "socket_sequence": number}))
     got, want = fast.feed(frame), reference.feed(frame)
     assert repr(got) == repr(want)  # repr: Decimal exponents and bool-vs-int count too
     assert fast.expected_sequence == reference.expected_sequence
@@ -275,3 +294,79 @@ def test_blotter_records_the_event_order_itself_only_when_nothing_is_merged_in()
     assert booked is not None and booked is not later.order
     assert booked.updated_ms == 200 and booked.client_order_id == event.order.client_order_id
     assert booked.state is OrderState.LIVE
+
+
+# --- /v1/orders: one pass for the 10,000 orders at start, the reference on any refusal ---------------------------
+
+
+def order_status_body(mutations: list[tuple[int, tuple[str, str, str]]], count: int = 2) -> str:
+    """A /v1/orders array from the order status fixture (the first with a trade), mutated as ``spliced`` says."""
+    orders = [json.loads((FIXTURES / "order_status_response.json").read_text()) for _ in range(count)]
+    orders[0]["trades"] = [json.loads((FIXTURES / "mytrade.json").read_text())]
+    return spliced(orders, mutations)
+
+
+STATUS_FIELDS = sorted(json.loads((FIXTURES / "order_status_response.json").read_text()) | {"stop_price": 1})
+status_mutation = st.tuples(
+    st.sampled_from(["set", "del"]), st.sampled_from([*STATUS_FIELDS, "reason"]), st.sampled_from(RAW_VALUES)
+)
+
+
+def reference_parse(text: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(name)
+
+    return TypeAdapter(list[OrderStatus]).validate_python(json.loads(text, parse_float=Decimal, parse_constant=refuse))
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(mutations=st.lists(st.tuples(st.integers(0, 1), status_mutation), max_size=3))
+def test_one_pass_order_list_equals_the_reference_whenever_it_answers(
+    mutations: list[tuple[int, tuple[str, str, str]]]
+) -> None:
+    text = order_status_body(mutations)
+    fast = validate_json_exact(TypeAdapter(list[OrderStatus]), text)
+    if fast is None:
+        return  # refused: the caller takes the reference path
+    assert repr(fast) == repr(reference_parse(text))
+
+
+@pytest.mark.parametrize("raw", INEXACT)
+@pytest.mark.parametrize("key", ["price", "executed_amount", "timestamp", "timestampms", "is_live", "order_id"])
+def test_one_pass_order_list_never_rounds_a_json_number(key: str, raw: str) -> None:
+    text = order_status_body([(0, ("set", key, raw))])
+    fast = validate_json_exact(TypeAdapter(list[OrderStatus]), text)
+    assert fast is None or repr(fast) == repr(reference_parse(text))
+
+
+async def test_active_orders_body_with_a_float_price_keeps_it_exact() -> None:
+    bodies = [order_status_body([]), order_status_body([(0, ("set", "price", "0.99999999999999999999"))])]
+    answers = iter(bodies)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=next(answers).encode()))
+    async with GeminiRestClient("https://api.example.test", Credentials("account-0123456789abcdefXY12", SecretStr("s")),
+                                transport=transport) as client:
+        plain = await client.active_orders()
+        exact = await client.active_orders()
+    assert [o.price for o in plain] == [Decimal("400.00"), Decimal("400.00")]
+    assert exact[0].price == Decimal("0.99999999999999999999")  # taken by the reference path, not via a float
+    assert repr(plain) == repr(reference_parse(bodies[0]))
+
+
+# --- bulk merging of REST snapshots ------------------------------------------------------------------------------
+
+
+def test_apply_snapshots_is_apply_snapshot_in_order_with_one_notification() -> None:
+    orders = [sample_order(order_id=str(n), client_order_id=f"c-{n}", state=OrderState.LIVE, created_ms=n % 3)
+              for n in range(6)]
+    impossible = sample_order(order_id="9", client_order_id="c-9", filled=Decimal(7), state=OrderState.LIVE)
+    snapshots = [*orders, impossible, orders[2].evolve(state=OrderState.CANCELLED)]
+    one_by_one, bulk = Blotter(), Blotter()
+    heard: list[list[Order]] = []
+    bulk.add_listener(heard.append)
+    expected = [one_by_one.apply_snapshot(o, 50) for o in snapshots]
+    results = bulk.apply_snapshots(snapshots, 50)
+    assert results == expected and results[6] is None and len(bulk.flagged) == 1
+    assert bulk.orders() == one_by_one.orders()
+    assert len(heard) == 1 and [o.order_id for o in heard[0]] == ["0", "1", "2", "3", "4", "5"]
+    assert heard[0][2].state is OrderState.CANCELLED  # the last version of each order
+    assert bulk.open_orders() == [o for o in bulk.orders() if not o.state.is_terminal]
