@@ -8,10 +8,11 @@ keep their wire names: ``timestamp`` is seconds, ``timestampms`` milliseconds, b
 These models are the protocol only; ``console.gemini.convert`` turns them into domain objects.
 
 Speed: distinct decimal strings are parsed once, through a bounded cache (``DECIMAL_CACHE_SIZE``). JSON mode
-(``model_validate_json``) parses and validates in one pass; the order events decoder runs it with ``strict=True``
+(``model_validate_json``) parses and validates in one pass. ``validate_json_exact`` runs it with ``strict=True``
 and ``context=EXACT_DECIMALS`` (a JSON number with a fraction in a decimal field refused, not rounded through a
-float), which accepts only values that Python mode, given ``json.loads(text, parse_float=Decimal)``, turns into
-the same fields, and falls back to that reference on any refusal.
+float): it accepts only what Python mode, given ``json.loads(text, parse_float=Decimal)``, turns into the same
+fields, and its callers (the order events decoder, the REST client for JSON arrays such as ``/v1/orders``) fall
+back to that reference on any refusal.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def _json_to_decimal(value: Any, info: ValidationInfo) -> Decimal:
 
 
 class _WireDecimalSchema:
-    """Validation of ``WireDecimal``: ``_to_decimal`` in Python mode, ``_json_to_decimal`` in JSON mode."""
+    """Validation of ``WireDecimal``: ``_to_decimal`` in Python mode; in JSON mode a string goes straight to
+    ``decimal_from_text`` (no ``ValidationInfo`` made), anything else to ``_json_to_decimal``."""
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
