@@ -240,8 +240,7 @@ class TradingSession:
         """
         active = await self.rest.active_orders()
         now = self.clock_ms()
-        for status in active:
-            self.blotter.apply_snapshot(order_from_status(status), now)
+        self.blotter.apply_snapshots([order_from_status(status, updated_ms=now) for status in active], now)
         return len(active)
 
     # -- orders -------------------------------------------------------------------------------------------------
@@ -589,21 +588,17 @@ class TradingSession:
         fills_before = sum(len(o.fills) for o in self.blotter.orders())
         now = self.clock_ms()
         active = await self.rest.active_orders()
-        active_ids = set()
-        for status in active:
-            incoming = order_from_status(status)
-            active_ids.add(incoming.order_id)
-            self.blotter.apply_snapshot(incoming, now)
-        for order in self.blotter.orders():
-            if order.state.is_terminal:
-                continue
+        incoming = [order_from_status(status, updated_ms=now) for status in active]
+        active_ids = {order.order_id for order in incoming}
+        self.blotter.apply_snapshots(incoming, now)
+        for order in self.blotter.open_orders():
             if order.order_id and order.order_id not in active_ids:
                 await self._settle_vanished(order)
             elif not order.order_id and order.state is OrderState.UNKNOWN:
                 await self._settle_unknown_now(order.client_order_id or "")
         if was_stale and self._gap_started_ms is not None:
             await self._fills_during_gap(self._gap_started_ms)
-        for order in self.blotter.orders():
+        for order in self.blotter.open_orders():
             if order.state is OrderState.PENDING_CANCEL and order.order_id in active_ids:
                 self._spawn(self._retry_cancel(order.order_id))  # the cancel's fate was lost with the stream
         self._surface_flags()
@@ -675,16 +670,18 @@ class TradingSession:
 
     def _apply_batch(self, batch: OrderEventBatch) -> None:
         events: list[OrderEvent] = []
+        now = self.clock_ms()
+        sequence = batch.socket_sequence
         for wire in batch.events:
             try:
-                event = event_from_wire(wire, batch.socket_sequence)
+                event = event_from_wire(wire, sequence, updated_ms=now)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 log.warning("order event %s not convertible: %s", getattr(wire, "event_id", None), exc)
                 self._resync_reason = "unreadable order event"
                 continue
             if event is not None:
                 events.append(event)
-        for applied in self.blotter.apply_many(events, self.clock_ms()):
+        for applied in self.blotter.apply_many(events, now):
             if applied.flagged is not None:
                 continue
             if applied.duplicate or applied.order is None:

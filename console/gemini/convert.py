@@ -43,6 +43,7 @@ from console.orders.model import (
 _ZERO = Decimal(0)
 _EXEC_OPTIONS = {option.value: option for option in ExecOption}
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
+_SIDES = {side.value: side for side in Side}
 
 
 def order_type_from_wire(type_text: str, stop_price: Decimal | None = None) -> OrderType:
@@ -75,7 +76,6 @@ def liquidity_from_wire(text: str) -> Liquidity:
 
 
 def derive_state(
-    *,
     is_live: bool,
     is_cancelled: bool,
     is_hidden: bool,
@@ -142,15 +142,15 @@ def fill_from_wire(fill: FillWire, *, order_id: str, timestamp_ms: int = 0) -> F
         timestamp_ms: the event's ``timestampms``. Gemini's events only carry the order's submit time, so this is
             that time unless the caller knows better (0 = unknown).
     """
-    return Fill(
-        trade_id=fill.trade_id,
-        order_id=order_id,
-        price=fill.price,
-        amount=fill.amount,
-        fee=fill.fee,
-        fee_currency=fill.fee_currency,
-        liquidity=liquidity_from_wire(fill.liquidity),
-        timestamp_ms=timestamp_ms,
+    return Fill(  # positional, in field order: once per fill event
+        fill.trade_id,
+        order_id,
+        fill.price,
+        fill.amount,
+        fill.fee,
+        fill.fee_currency,
+        liquidity_from_wire(fill.liquidity),
+        timestamp_ms,
     )
 
 
@@ -166,31 +166,33 @@ def order_from_status(status: OrderStatus, *, updated_ms: int = 0) -> Order:
         ``created_ms`` = ``timestampms``.
     """
     order_type = order_type_from_wire(status.type, status.stop_price)
+    # Positional, in field order (keywords cost ~2 µs here, once per order of /v1/orders).
     return Order(
-        order_id=status.order_id,
-        client_order_id=status.client_order_id,
-        symbol=status.symbol.lower(),
-        side=Side(status.side),
-        order_type=order_type,
-        price=status.price,
-        amount=status.original_amount,
-        stop_price=status.stop_price,
-        options=options_from_wire(status.options),
-        filled=status.executed_amount,
-        remaining=status.remaining_amount,
-        avg_price=status.avg_execution_price,
-        state=derive_state(
-            is_live=status.is_live,
-            is_cancelled=status.is_cancelled,
-            is_hidden=status.is_hidden,
-            executed=status.executed_amount,
-            original=status.original_amount,
-            order_type=order_type,
+        status.order_id,
+        status.client_order_id,
+        status.symbol.lower(),
+        _SIDES.get(status.side) or Side(status.side),
+        order_type,
+        status.price,
+        status.original_amount,  # amount
+        status.stop_price,
+        options_from_wire(status.options),
+        status.executed_amount,  # filled
+        status.remaining_amount,
+        status.avg_execution_price,  # avg_price
+        derive_state(
+            status.is_live,
+            status.is_cancelled,
+            status.is_hidden,
+            status.executed_amount,
+            status.original_amount,
+            order_type,
         ),
-        reason=status.reason,
-        created_ms=status.timestampms,
-        updated_ms=updated_ms,
-        fills=tuple(fill_from_my_trade(trade) for trade in status.trades or ()),
+        status.reason,
+        None,  # api_session: REST order objects do not say
+        status.timestampms,  # created_ms
+        updated_ms,
+        tuple(fill_from_my_trade(trade) for trade in status.trades) if status.trades else (),
     )
 
 
@@ -206,32 +208,33 @@ def order_from_event(event: OrderEventWire, *, updated_ms: int = 0) -> Order:
         amount, remaining = event.original_amount, event.remaining_amount
     else:
         amount, remaining = executed, _ZERO
+    # Positional, in field order (keywords cost ~2 µs here, once per order event).
     return Order(
-        order_id=event.order_id,
-        client_order_id=event.client_order_id,
-        symbol=event.symbol.lower(),
-        side=Side(event.side),
-        order_type=order_type,
-        price=event.price if event.price is not None else _ZERO,
-        amount=amount,
-        stop_price=event.stop_price,
-        options=options_from_wire(event.behavior),
-        filled=executed,
-        remaining=remaining,
-        avg_price=event.avg_execution_price if event.avg_execution_price is not None else _ZERO,
-        state=derive_state(
-            is_live=event.is_live,
-            is_cancelled=event.is_cancelled,
-            is_hidden=event.is_hidden,
-            executed=event.executed_amount,
-            original=event.original_amount,
-            order_type=order_type,
-            event_type=event.type,
+        event.order_id,
+        event.client_order_id,
+        event.symbol.lower(),
+        _SIDES.get(event.side) or Side(event.side),
+        order_type,
+        event.price if event.price is not None else _ZERO,  # price
+        amount,
+        event.stop_price,
+        options_from_wire(event.behavior),
+        executed,  # filled
+        remaining,
+        event.avg_execution_price if event.avg_execution_price is not None else _ZERO,  # avg_price
+        derive_state(
+            event.is_live,
+            event.is_cancelled,
+            event.is_hidden,
+            event.executed_amount,
+            event.original_amount,
+            order_type,
+            event.type,
         ),
-        reason=event.reason,
-        api_session=event.api_session,
-        created_ms=event.timestampms,
-        updated_ms=updated_ms,
+        event.reason,
+        event.api_session,
+        event.timestampms,  # created_ms
+        updated_ms,
     )
 
 
@@ -256,14 +259,7 @@ def event_from_wire(event: OrderEventWire, sequence: int | None = None, *, updat
         if event.fill is not None
         else None
     )
-    return OrderEvent(
-        kind=kind,
-        order=order,
-        event_id=event.event_id,
-        fill=fill,
-        reason=event.reason,
-        sequence=sequence,
-    )
+    return OrderEvent(kind, order, event.event_id, fill, event.reason, sequence)
 
 
 def rules_from_details(details: SymbolDetails) -> SymbolRules:

@@ -37,6 +37,7 @@ from console.gemini.models import (
     SymbolDetails,
     TradeVolumeDay,
     WrapResponse,
+    validate_json_exact,
 )
 from console.gemini.ratelimit import RateLimiter
 from console.orders.model import ExecOption, OrderType, Side
@@ -245,6 +246,10 @@ class GeminiRestClient:
             raise error
         bucket.succeeded()
         text = response.content.decode("utf-8", errors="replace")
+        if text.startswith("["):  # an array is never an error body: try the one-pass parse (10,000 orders)
+            parsed = validate_json_exact(_adapter(tp), text)
+            if parsed is not None:
+                return parsed
         try:
             # Floats as Decimal so JSON numbers such as tick_size 1e-8 stay exact.
             data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from console.orders.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition
+from console.orders.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition, fast_init
 from console.orders.ticket import NewOrder
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 BlotterListener = Callable[[list[Order]], None]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one event did.
@@ -47,17 +48,16 @@ class Applied:
 
 def _state_after(kind: EventKind, incoming: Order, current: Order | None) -> OrderState:
     """The state an event puts an order in, from the event kind and the venue's cumulative amounts."""
-    remaining = incoming.open_amount
     if kind is EventKind.REJECTED:
         return OrderState.REJECTED
     if kind is EventKind.CANCELLED:
         return OrderState.CANCELLED
     if kind is EventKind.CLOSED:
-        if incoming.state is OrderState.CANCELLED or remaining > 0:
+        if incoming.state is OrderState.CANCELLED or incoming.open_amount > 0:
             return OrderState.CANCELLED
         return OrderState.FILLED
     if kind is EventKind.FILL:
-        if remaining <= 0:
+        if incoming.open_amount <= 0:
             return OrderState.FILLED
         return OrderState.PARTIALLY_FILLED
     if kind is EventKind.BOOKED:
@@ -106,7 +106,8 @@ class Blotter:
 
     def open_orders(self) -> list[Order]:
         """Orders that are live or may still be (pending, unknown, pending-cancel), oldest first."""
-        return [o for o in self.orders() if not o.state.is_terminal]
+        open_ = [o for o in (*self._orders.values(), *self._pending.values()) if not o.state.is_terminal]
+        return sorted(open_, key=lambda o: (o.created_ms, o.order_id))  # stable: as filtering ``orders()``
 
     # -- listeners ------------------------------------------------------------------------------------------
     def add_listener(self, listener: BlotterListener) -> None:
@@ -186,7 +187,7 @@ class Blotter:
         state = incoming.state
         if current is not None and current.state is OrderState.PENDING_CANCEL and not state.is_terminal:
             state = OrderState.PENDING_CANCEL  # our cancel is still in flight: it stays pending until confirmed
-        return self._merge(incoming, state, now_ms)
+        return self._merge(incoming, state, now_ms, current)
 
     def apply_event(self, event: OrderEvent, now_ms: int) -> Applied:
         """Apply one venue event once.
@@ -194,40 +195,43 @@ class Blotter:
         Returns:
             What was done; ``duplicate`` when the event id or the fill's trade id was already applied.
         """
-        if event.event_id is not None:
-            if event.event_id in self._seen_events:
-                return Applied(None, event, duplicate=True)
-        if event.fill is not None and event.fill.trade_id in self._seen_trades:
+        event_id = event.event_id
+        fill = event.fill
+        if event_id is not None and event_id in self._seen_events:
             return Applied(None, event, duplicate=True)
-        current = self._find(event.order)
+        if fill is not None and fill.trade_id in self._seen_trades:
+            return Applied(None, event, duplicate=True)
+        incoming = event.order
+        current = self._find(incoming)
         beyond = self._beyond_amount(event, current)
         if beyond is not None:
             self.flagged.append(beyond)
-            log.error("refused event %s: %s", event.event_id, beyond)
+            log.error("refused event %s: %s", event_id, beyond)
             return Applied(None, event, flagged=beyond, previous_state=current.state if current else None)
-        if current is not None and current.state.is_terminal and event.fill is not None:
+        if current is not None and current.state.is_terminal and fill is not None:
             # A fill reported after the order ended (e.g. the REST answer of an IOC order came first): the
             # final amounts stand; the fill's detail (trade id, fee, liquidity) is still recorded, once.
-            order = self._set(current.evolve(fills=current.fills + (event.fill,), updated_ms=now_ms))
-            self._seen_trades.add(event.fill.trade_id)
-            if event.event_id is not None:
-                self._seen_events.add(event.event_id)
+            order = self._set(current.evolve(fills=current.fills + (fill,), updated_ms=now_ms))
+            self._seen_trades.add(fill.trade_id)
+            if event_id is not None:
+                self._seen_events.add(event_id)
             return Applied(order, event, previous_state=current.state)
-        state = _state_after(event.kind, event.order, current)
-        incoming = event.order
-        if event.kind in (EventKind.CANCELLED, EventKind.REJECTED) and event.reason:
-            incoming = incoming.evolve(reason=event.reason)
+        kind = event.kind
+        state = _state_after(kind, incoming, current)
+        reason = incoming.reason
+        if event.reason and (kind is EventKind.CANCELLED or kind is EventKind.REJECTED):
+            reason = event.reason
         if current is not None and current.state is OrderState.PENDING_CANCEL and not state.is_terminal:
-            if event.kind is not EventKind.CANCEL_REJECTED:
+            if kind is not EventKind.CANCEL_REJECTED:
                 state = OrderState.PENDING_CANCEL
-        if event.fill is not None:
-            fills = (current.fills if current is not None else ()) + (event.fill,)
-            incoming = incoming.evolve(fills=fills)
-        order = self._merge(incoming, state, now_ms)
-        if event.event_id is not None:
-            self._seen_events.add(event.event_id)
-        if event.fill is not None:
-            self._seen_trades.add(event.fill.trade_id)
+        fills = incoming.fills
+        if fill is not None:
+            fills = (current.fills if current is not None else ()) + (fill,)
+        order = self._merge(incoming, state, now_ms, current, reason=reason, fills=fills)
+        if event_id is not None:
+            self._seen_events.add(event_id)
+        if fill is not None:
+            self._seen_trades.add(fill.trade_id)
         return Applied(order, event, previous_state=current.state if current is not None else None)
 
     @staticmethod
@@ -273,49 +277,133 @@ class Blotter:
             results = [self.apply_event(e, now_ms) for e in events]
         finally:
             self._listeners = listeners
-        changed: dict[str, Order] = {}
-        for result in results:
-            if result.order is not None:
-                changed[result.order.order_id or result.order.client_order_id or ""] = result.order
-        self._notify(list(changed.values()))
+        self._notify_once([result.order for result in results])
         return results
+
+    def apply_snapshots(self, snapshots: Iterable[Order], now_ms: int) -> list[Order | None]:
+        """Apply many REST order objects (e.g. ``/v1/orders``), each as ``apply_snapshot``, in order.
+
+        Listeners hear once, at the end, with each changed order once.
+
+        Returns:
+            For each snapshot, the order recorded (None where it was refused or ignored).
+        """
+        listeners, self._listeners = self._listeners, []
+        try:
+            results = [self.apply_snapshot(order, now_ms) for order in snapshots]
+        finally:
+            self._listeners = listeners
+        self._notify_once(results)
+        return results
+
+    def _notify_once(self, orders: list[Order | None]) -> None:
+        """Tell the listeners about ``orders`` (Nones skipped), the last version of each order only."""
+        changed: dict[str, Order] = {}
+        for order in orders:
+            if order is not None:
+                changed[order.order_id or order.client_order_id or ""] = order
+        self._notify(list(changed.values()))
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _find(self, incoming: Order) -> Order | None:
-        if incoming.order_id and incoming.order_id in self._orders:
-            return self._orders[incoming.order_id]
+        if incoming.order_id:
+            found = self._orders.get(incoming.order_id)
+            if found is not None:
+                return found
         if incoming.client_order_id:
             return self.by_client_order_id(incoming.client_order_id)
         return None
 
-    def _merge(self, incoming: Order, state: OrderState, now_ms: int) -> Order | None:
-        current = self._find(incoming)
+    def _merge(
+        self,
+        incoming: Order,
+        state: OrderState,
+        now_ms: int,
+        current: Order | None,
+        *,
+        reason: str | None = None,
+        fills: tuple[Fill, ...] | None = None,
+    ) -> Order | None:
+        """Record ``incoming`` (the venue's word) in ``state``, over ``current`` (what the blotter has, if any).
+
+        What the venue left out (client order id, stop price, options, reason, fills, api session, a creation
+        time) is kept from ``current``; an older snapshot never lowers the executed amount of an open order.
+        ``reason`` / ``fills`` replace ``incoming``'s when given. When nothing differs from ``incoming`` (its
+        ``updated_ms`` already ``now_ms``), ``incoming`` itself is recorded: orders are immutable, so no copy.
+
+        Returns:
+            The order recorded, or None when the transition is not allowed or the amounts are impossible.
+        """
         if current is not None and not can_transition(current.state, state):
             log.info(
                 "ignored transition %s -> %s for order %s", current.state, state, current.order_id or "(pending)"
             )
             return None
-        merged = incoming.evolve(
-            state=state,
-            updated_ms=now_ms,
-            client_order_id=incoming.client_order_id or (current.client_order_id if current else None),
-            created_ms=incoming.created_ms or (current.created_ms if current else now_ms),
-            stop_price=incoming.stop_price if incoming.stop_price is not None else (current and current.stop_price),
-            options=incoming.options or (current.options if current else ()),
-            reason=incoming.reason or (current.reason if current else None),
-            fills=incoming.fills or (current.fills if current else ()),
-            api_session=incoming.api_session or (current.api_session if current else None),
-        )
-        if current is not None and current.filled > merged.filled and not merged.state.is_terminal:
-            # An older snapshot than what we have: keep the larger (venue-cumulative) executed amount.
-            merged = merged.evolve(
-                filled=current.filled, remaining=current.remaining, avg_price=current.avg_price
-            )
-        if merged.filled > merged.amount:
-            message = f"order {merged.order_id}: executed {merged.filled} beyond its amount {merged.amount}"
+        if reason is None:
+            reason = incoming.reason
+        if fills is None:
+            fills = incoming.fills
+        filled, remaining, avg_price = incoming.filled, incoming.remaining, incoming.avg_price
+        if current is None:
+            client_order_id = incoming.client_order_id or None
+            created_ms = incoming.created_ms or now_ms
+            stop_price = incoming.stop_price
+            options = incoming.options or ()
+            reason = reason or None
+            fills = fills or ()
+            api_session = incoming.api_session or None
+        else:
+            client_order_id = incoming.client_order_id or current.client_order_id
+            created_ms = incoming.created_ms or current.created_ms
+            stop_price = incoming.stop_price if incoming.stop_price is not None else current.stop_price
+            options = incoming.options or current.options
+            reason = reason or current.reason
+            fills = fills or current.fills
+            api_session = incoming.api_session or current.api_session
+            if current.filled > filled and not state.is_terminal:
+                # An older snapshot than what we have: keep the larger (venue-cumulative) executed amount.
+                filled, remaining, avg_price = current.filled, current.remaining, current.avg_price
+        if filled > incoming.amount:
+            message = f"order {incoming.order_id}: executed {filled} beyond its amount {incoming.amount}"
             self.flagged.append(message)
             log.error("refused snapshot: %s", message)
             return None
+        if (
+            state is incoming.state
+            and now_ms == incoming.updated_ms
+            and created_ms == incoming.created_ms
+            and client_order_id is incoming.client_order_id
+            and stop_price is incoming.stop_price
+            and options is incoming.options
+            and reason is incoming.reason
+            and fills is incoming.fills
+            and api_session is incoming.api_session
+            and filled is incoming.filled
+            and remaining is incoming.remaining
+            and avg_price is incoming.avg_price
+        ):
+            merged = incoming
+        else:
+            merged = Order(
+                incoming.order_id,
+                client_order_id,
+                incoming.symbol,
+                incoming.side,
+                incoming.order_type,
+                incoming.price,
+                incoming.amount,
+                stop_price,
+                options,
+                filled,
+                remaining,
+                avg_price,
+                state,
+                reason,
+                api_session,
+                created_ms,
+                now_ms,
+                fills,
+            )
         return self._set(merged)
 
     def _set(self, order: Order) -> Order:
@@ -327,5 +415,6 @@ class Blotter:
             self._orders[order.order_id] = order
         elif order.client_order_id:
             self._pending[order.client_order_id] = order
-        self._notify([order])
+        if self._listeners:
+            self._notify([order])
         return order

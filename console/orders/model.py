@@ -7,8 +7,12 @@ Every price and amount is a ``Decimal``; every timestamp says its unit in its na
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal
+from operator import attrgetter
+from typing import TypeVar
+
+_C = TypeVar("_C", bound=type)
 
 
 class Side(enum.StrEnum):
@@ -141,6 +145,36 @@ def can_transition(current: OrderState, new: OrderState) -> bool:
     return current == new or new in ALLOWED_TRANSITIONS[current]
 
 
+def fast_init(cls: _C) -> _C:
+    """Give a frozen, slotted dataclass an ``__init__`` that fills its slots through their descriptors.
+
+    Same parameters, order and defaults as the ``__init__`` that ``dataclass`` wrote, which goes through
+    ``object.__setattr__`` once per field and is about twice as slow; the class stays frozen (assignment still
+    raises ``FrozenInstanceError``). For the objects made for every order event. Apply it above ``@dataclass``.
+
+    Raises:
+        TypeError: a field has a ``default_factory`` or ``init=False`` (not supported).
+    """
+    params: list[str] = []
+    lines: list[str] = []
+    namespace: dict[str, object] = {}
+    for f in fields(cls):
+        if f.default_factory is not MISSING or not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: fast_init supports plain fields and defaults only")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        lines.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(lines)}", namespace)  # as dataclasses does
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolRules:
     """Trading rules of one symbol, from the venue's symbol details.
@@ -163,6 +197,7 @@ class SymbolRules:
     status: str = "open"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One execution of an order.
@@ -186,6 +221,7 @@ class Fill:
     timestamp_ms: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the console knows it: the venue's last word plus what the console asked for.
@@ -229,8 +265,23 @@ class Order:
         return self.remaining if self.remaining is not None else self.amount - self.filled
 
     def evolve(self, **changes: object) -> Order:
-        """Return a copy with ``changes`` applied (orders are immutable values)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """Return a copy with ``changes`` applied (orders are immutable values); ``dataclasses.replace``, faster.
+
+        Raises:
+            TypeError: a name in ``changes`` is not a field of ``Order``.
+        """
+        values = list(_order_values(self))
+        try:
+            for name, value in changes.items():
+                values[_ORDER_FIELD_INDEX[name]] = value
+        except KeyError as exc:
+            raise TypeError(f"Order has no field {exc.args[0]!r}") from None
+        return Order(*values)  # type: ignore[arg-type]
+
+
+#: ``Order``'s fields in constructor order, and a getter of all their values at once (for ``Order.evolve``).
+_ORDER_FIELD_INDEX = {f.name: index for index, f in enumerate(fields(Order))}
+_order_values = attrgetter(*_ORDER_FIELD_INDEX)
 
 
 class EventKind(enum.StrEnum):
@@ -246,6 +297,7 @@ class EventKind(enum.StrEnum):
     REJECTED = "rejected"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderEvent:
     """One venue event about one order, already converted from the wire.
