@@ -5,11 +5,16 @@ Venue events, REST answers and the console's own requests all land here. The blo
 arrives before the REST answer to the same order by its client order id, so one order is always one row.
 An event or snapshot claiming more executed than the order's amount is impossible: it is flagged
 (``Blotter.flagged``, logged as an error) and not applied, so the caller can resynchronise from the venue.
+
+Memory stays bounded however long the session runs: open orders are always kept, ended orders only the newest
+:data:`MAX_ENDED_ORDERS` (the venue's order history has the rest), and the event and trade ids used to apply each
+event once only the newest :data:`MAX_SEEN_IDS` (far more than a reconnect can replay).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -19,6 +24,37 @@ from console.orders.ticket import NewOrder
 log = logging.getLogger(__name__)
 
 BlotterListener = Callable[[list[Order]], None]
+
+#: Ended (filled, cancelled, rejected) orders kept, newest last; older ones are forgotten.
+MAX_ENDED_ORDERS = 10_000
+#: Event ids and trade ids remembered to apply each event and fill once.
+MAX_SEEN_IDS = 200_000
+
+
+class RecentIds:
+    """A set of the newest ``limit`` ids: adding one more forgets the oldest (O(1) each)."""
+
+    __slots__ = ("_ids", "_order", "_limit")
+
+    def __init__(self, limit: int) -> None:
+        self._ids: set[str] = set()
+        self._order: deque[str] = deque()
+        self._limit = limit
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, key: str) -> None:
+        """Remember ``key``; forget the oldest id beyond the limit."""
+        if key in self._ids:
+            return
+        self._ids.add(key)
+        self._order.append(key)
+        if len(self._order) > self._limit:
+            self._ids.discard(self._order.popleft())
 
 
 @fast_init
@@ -79,8 +115,10 @@ class Blotter:
         self._orders: dict[str, Order] = {}
         self._by_client_id: dict[str, str] = {}
         self._pending: dict[str, Order] = {}
-        self._seen_events: set[str] = set()
-        self._seen_trades: set[str] = set()
+        self._seen_events = RecentIds(MAX_SEEN_IDS)
+        self._seen_trades = RecentIds(MAX_SEEN_IDS)
+        #: Ended orders, oldest first, as (order id, client order id): the oldest leave beyond MAX_ENDED_ORDERS.
+        self._ended: deque[tuple[str, str]] = deque()
         self._listeners: list[BlotterListener] = []
         #: Impossible venue data refused (never applied), newest last, for the caller to surface and resync.
         self.flagged: list[str] = []
@@ -407,14 +445,34 @@ class Blotter:
         return self._set(merged)
 
     def _set(self, order: Order) -> Order:
-        if order.client_order_id:
-            self._pending.pop(order.client_order_id, None)
-            if order.order_id:
-                self._by_client_id[order.client_order_id] = order.order_id
-        if order.order_id:
-            self._orders[order.order_id] = order
-        elif order.client_order_id:
-            self._pending[order.client_order_id] = order
+        order_id, client_order_id = order.order_id, order.client_order_id
+        if order.state.is_terminal:
+            previous = self._orders.get(order_id) if order_id else self._pending.get(client_order_id)
+            if previous is None or not previous.state.is_terminal:
+                self._ended.append((order_id, client_order_id))
+                if len(self._ended) > MAX_ENDED_ORDERS:
+                    self._forget(*self._ended.popleft())
+        if client_order_id:
+            self._pending.pop(client_order_id, None)
+            if order_id:
+                self._by_client_id[client_order_id] = order_id
+        if order_id:
+            self._orders[order_id] = order
+        elif client_order_id:
+            self._pending[client_order_id] = order
         if self._listeners:
             self._notify([order])
         return order
+
+    def _forget(self, order_id: str, client_order_id: str) -> None:
+        """Drop an ended order (the oldest beyond MAX_ENDED_ORDERS); an order that is open again is kept."""
+        if order_id:
+            order = self._orders.get(order_id)
+            if order is not None and order.state.is_terminal:
+                del self._orders[order_id]
+                if client_order_id and self._by_client_id.get(client_order_id) == order_id:
+                    del self._by_client_id[client_order_id]
+        elif client_order_id:
+            order = self._pending.get(client_order_id)
+            if order is not None and order.state.is_terminal:
+                del self._pending[client_order_id]

@@ -203,3 +203,41 @@ def test_every_terminal_state_is_final_in_the_table():
     assert can_transition(OrderState.UNKNOWN, OrderState.LIVE) and not can_transition(OrderState.LIVE,
                                                                                         OrderState.UNKNOWN)
     assert can_transition(OrderState.PENDING_CANCEL, OrderState.FILLED)  # a cancel in flight can still fill
+
+
+def test_ended_orders_beyond_the_limit_are_forgotten_open_ones_never(monkeypatch):
+    from console.orders import blotter as blotter_module
+
+    monkeypatch.setattr(blotter_module, "MAX_ENDED_ORDERS", 3)
+    b = Blotter()
+    b.apply_event(event(EventKind.BOOKED, "keep", oid="900", cid="tc-open"), 1)  # stays open throughout
+    for n in range(6):
+        oid, cid = str(200 + n), f"tc-{n}"
+        b.apply_event(event(EventKind.BOOKED, f"b{n}", oid=oid, cid=cid), 2)
+        b.apply_event(event(EventKind.CANCELLED, f"c{n}", oid=oid, cid=cid, state=OrderState.CANCELLED,
+                            reason="Requested"), 3)
+    # Six ended, three kept (the newest); the open order is untouched.
+    assert [b.get(str(200 + n)) is not None for n in range(6)] == [False, False, False, True, True, True]
+    assert b.by_client_order_id("tc-0") is None and b.by_client_order_id("tc-5").order_id == "205"
+    assert b.get("900").state is OrderState.LIVE and [o.order_id for o in b.open_orders()] == ["900"]
+    assert len(b) == 4
+    # Ending the same order twice (a duplicate of its cancel under a new event id) does not count twice.
+    b.apply_event(event(EventKind.CLOSED, "late", oid="205", cid="tc-5", state=OrderState.CANCELLED), 4)
+    assert b.get("203") is not None
+
+
+def test_event_and_trade_ids_are_remembered_up_to_the_limit(monkeypatch):
+    from console.orders import blotter as blotter_module
+
+    ids = blotter_module.RecentIds(3)
+    for key in ("a", "b", "c", "b", "d"):
+        ids.add(key)
+    assert "a" not in ids and all(k in ids for k in "bcd") and len(ids) == 3
+
+    monkeypatch.setattr(blotter_module, "MAX_SEEN_IDS", 2)
+    b = Blotter()
+    b.apply_event(event(EventKind.BOOKED, "e1"), 1)
+    assert b.apply_event(event(EventKind.BOOKED, "e1"), 2).duplicate  # remembered
+    b.apply_event(event(EventKind.FILL, "e2", filled="0.4", remaining="0.6", fill=fill("t1")), 3)
+    b.apply_event(event(EventKind.FILL, "e3", filled="0.8", remaining="0.2", fill=fill("t2")), 4)
+    assert not b.apply_event(event(EventKind.BOOKED, "e1", filled="0.8", remaining="0.2"), 5).duplicate
