@@ -28,7 +28,7 @@ BlotterListener = Callable[[list[Order]], None]
 #: Ended (filled, cancelled, rejected) orders kept, newest last; older ones are forgotten.
 MAX_ENDED_ORDERS = 10_000
 #: Event ids and trade ids remembered to apply each event and fill once.
-MAX_SEEN_IDS = 200_000
+MAX_SEEN_IDS = 100_000
 
 
 class RecentIds:
