@@ -300,7 +300,10 @@ class MarketDataClient:
             await ws.send(json.dumps(subscribe))
             while True:
                 try:
-                    frame = await asyncio.wait_for(ws.recv(), timeout=self.stall_timeout_s)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+                    # arrives as the frame does, and the task (the console quitting, a test stopping it) never ends.
+                    async with asyncio.timeout(self.stall_timeout_s):
+                        frame = await ws.recv()
                 except TimeoutError:
                     listener.state_changed(FeedState.STALE, f"stream stalled {self.stall_timeout_s:g} s")
                     ws.transport.abort()  # a doubtful stream gets no close handshake: reconnect at once
