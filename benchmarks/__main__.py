@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of every figure (default 3)")
     parser.add_argument("--baseline-runs", type=int, default=2, help="runs of the DataTable baseline (default 2)")
     parser.add_argument("--load-seconds", type=float, default=8.0, help="seconds of steady load per run")
-    parser.add_argument("--soak-minutes", type=float, default=0.5,
-                        help="soak under load with RSS sampling (default 0.5; the issue's soak is 10)")
+    parser.add_argument("--soak-minutes", type=float, default=10,
+                        help="soak under load with RSS sampling (default 10, the issue's soak; 0 skips it)")
     args = parser.parse_args(argv)
 
     figures = {
