@@ -293,8 +293,8 @@ def _quantum(increment: Decimal) -> Decimal:
 
 
 class _Account:
-    __slots__ = ("id", "name", "balances", "holds", "open_orders", "closed_ids", "executions", "own", "volume",
-                 "volume_usd")
+    __slots__ = ("id", "name", "balances", "holds", "open_orders", "closed_ids", "executions", "aggressors", "own",
+                 "volume", "volume_usd")
 
     def __init__(self, account_id: int, name: str) -> None:
         self.id = account_id
@@ -303,7 +303,10 @@ class _Account:
         self.holds: dict[str, Decimal] = {}
         self.open_orders: dict[int, _Order] = {}  # insertion order = placement order
         self.closed_ids: deque[int] = deque()
-        self.executions: deque[_Execution] = deque(maxlen=TRADES_KEPT)
+        # The account's executions: its trades, and beside each whether the account was the taker (aggressor).
+        # Two deques filled together instead of an object per execution (fewer objects for the garbage collector).
+        self.executions: deque[_Trade] = deque(maxlen=TRADES_KEPT)
+        self.aggressors: deque[bool] = deque(maxlen=TRADES_KEPT)
         self.own: dict[tuple[str, bool], _OwnPrices] = {}  # (symbol, is_buy) -> resting prices
         self.volume: deque[tuple[int, Decimal]] = deque()  # (trade time ms, USD notional) of the last 30 days
         self.volume_usd = _ZERO
@@ -313,7 +316,7 @@ class _Order:
     __slots__ = (
         "id", "account_id", "api_session", "symbol", "is_buy", "order_type", "options", "behavior",
         "client_order_id", "timestamp_ms", "price", "stop_price", "original", "executed", "remaining", "notional",
-        "hold", "hold_unit", "hold_currency", "hidden", "on_book", "done", "is_cancelled", "reason", "last_execution",
+        "hold", "hold_unit", "hold_currency", "hidden", "on_book", "done", "is_cancelled", "reason", "last_trade",
         "id_str", "price_str", "original_str", "avg_str", "executed_str", "remaining_str", "event_template",
     )  # fmt: skip
 
@@ -353,9 +356,9 @@ class _Order:
         self.done = False  # filled or cancelled: off the book for good
         self.is_cancelled = False
         self.reason: str | None = None
-        # The order's executions are chained through _Execution.previous, newest here: a list per traded order
-        # was a fifth of the objects the cyclic garbage collector scans, a large share of the engine's time.
-        self.last_execution: _Execution | None = None
+        # The order's trades are chained through _Trade.taker_previous / maker_previous, newest here: a list per
+        # traded order was a fifth of the objects the cyclic garbage collector scans, a large share of its time.
+        self.last_trade: _Trade | None = None
         # wire strings cached once (formatting dominates the cost of an order)
         self.id_str = str(order_id)
         self.price_str = ""
@@ -366,45 +369,50 @@ class _Order:
         self.event_template: dict[str, Any] | None = None  # its events' fields in wire order (_event_template)
 
 
-    def executions(self) -> list[_Execution]:
-        """The order's executions, oldest first."""
+    def executions(self) -> list[tuple[_Trade, bool]]:
+        """The order's executions as ``(trade, aggressor)``, oldest first."""
         found = []
-        execution = self.last_execution
-        while execution is not None:
-            found.append(execution)
-            execution = execution.previous
+        trade = self.last_trade
+        while trade is not None:
+            aggressor = trade.taker_order_id == self.id
+            found.append((trade, aggressor))
+            trade = trade.taker_previous if aggressor else trade.maker_previous
         found.reverse()
         return found
 
 
 class _Trade:
-    __slots__ = ("tid", "symbol", "price", "amount", "timestamp_ms", "taker_is_buy")
+    """A trade with both of its executions: the taker's (aggressor) side and the maker's side.
 
-    def __init__(self, tid: int, symbol: str, price: Decimal, amount: Decimal, ts_ms: int, taker_is_buy: bool):
+    One object holds both sides rather than one object per execution: objects made per trade are what the cyclic
+    garbage collector scans, and that scanning was a large share of the engine's time.
+    """
+
+    __slots__ = (
+        "tid", "symbol", "price", "amount", "timestamp_ms", "taker_is_buy", "fee_currency",
+        "taker_order_id", "taker_client_order_id", "taker_fee", "taker_previous", "taker_broken",
+        "maker_order_id", "maker_client_order_id", "maker_fee", "maker_previous", "maker_broken",
+    )  # fmt: skip
+
+    def __init__(self, tid: int, symbol: str, price: Decimal, amount: Decimal, ts_ms: int, taker: _Order,
+                 taker_fee: Decimal, maker: _Order, maker_fee: Decimal, fee_currency: str) -> None:  # fmt: skip
         self.tid = tid
         self.symbol = symbol
         self.price = price
         self.amount = amount
         self.timestamp_ms = ts_ms
-        self.taker_is_buy = taker_is_buy
-
-
-class _Execution:
-    """One side of a trade as its account sees it."""
-
-    __slots__ = ("trade", "order_id", "client_order_id", "is_buy", "aggressor", "fee", "fee_currency", "broken",
-                 "previous")
-
-    def __init__(self, trade: _Trade, order: _Order, aggressor: bool, fee: Decimal, fee_currency: str) -> None:
-        self.trade = trade
-        self.order_id = order.id
-        self.client_order_id = order.client_order_id
-        self.is_buy = order.is_buy
-        self.aggressor = aggressor
-        self.fee = fee
+        self.taker_is_buy = taker.is_buy  # the maker is on the other side
         self.fee_currency = fee_currency
-        self.broken: str | None = None  # "manual" or "full" once the trade is broken (CHOICES 23)
-        self.previous = order.last_execution  # the same order's execution before this one
+        self.taker_order_id = taker.id
+        self.taker_client_order_id = taker.client_order_id
+        self.taker_fee = taker_fee
+        self.taker_previous = taker.last_trade  # the taker order's trade before this one
+        self.taker_broken: str | None = None  # "manual" or "full" once broken on this side (CHOICES 23)
+        self.maker_order_id = maker.id
+        self.maker_client_order_id = maker.client_order_id
+        self.maker_fee = maker_fee
+        self.maker_previous = maker.last_trade
+        self.maker_broken: str | None = None
 
 
 class _Level:
@@ -859,7 +867,7 @@ class MatchingEngine:
             raise ExchangeError("MissingOrderField", "Either order_id or client_order_id is required")
         wire = self._order_wire(order)
         if include_trades:
-            wire["trades"] = [self._execution_wire(e) for e in order.executions()]
+            wire["trades"] = [self._execution_wire(t, aggressor) for t, aggressor in order.executions()]
         return wire
 
     def active_orders(self, account_id: int) -> list[dict[str, Any]]:
@@ -927,20 +935,20 @@ class MatchingEngine:
         limit = max(0, min(limit_trades, MAX_LIMIT_TRADES))
         out: list[dict[str, Any]] = []
         if since_ms is not None:  # the OLDEST `limit` at or after since_ms, newest first (CHOICES 20)
-            start = bisect.bisect_left([e.trade.timestamp_ms for e in account.executions], since_ms)
+            start = bisect.bisect_left([t.timestamp_ms for t in account.executions], since_ms)
             for index in range(start, len(account.executions)):
                 if len(out) >= limit:
                     break
-                execution = account.executions[index]
-                if wanted is None or execution.trade.symbol == wanted:
-                    out.append(self._execution_wire(execution))
+                trade = account.executions[index]
+                if wanted is None or trade.symbol == wanted:
+                    out.append(self._execution_wire(trade, account.aggressors[index]))
             out.reverse()
             return out
-        for execution in reversed(account.executions):
+        for trade, aggressor in zip(reversed(account.executions), reversed(account.aggressors), strict=True):
             if len(out) >= limit:
                 break
-            if wanted is None or execution.trade.symbol == wanted:
-                out.append(self._execution_wire(execution))
+            if wanted is None or trade.symbol == wanted:
+                out.append(self._execution_wire(trade, aggressor))
         return out
 
     def public_trades(
@@ -976,9 +984,12 @@ class MatchingEngine:
             raise ValueError(f"break kind must be 'manual' or 'full', got {kind!r}")
         marked = 0
         for account in self._accounts.values():
-            for execution in account.executions:
-                if execution.trade.tid == tid:
-                    execution.broken = kind
+            for trade, aggressor in zip(account.executions, account.aggressors, strict=True):
+                if trade.tid == tid:
+                    if aggressor:
+                        trade.taker_broken = kind
+                    else:
+                        trade.maker_broken = kind
                     marked += 1
         if not marked:
             raise ExchangeError("OrderNotFound", f"No trade with tid {tid}", 404)
@@ -1023,7 +1034,7 @@ class MatchingEngine:
         out = []
         for order in orders[:limit]:
             wire = self._order_wire(order)
-            wire["trades"] = [self._execution_wire(e) for e in order.executions()]
+            wire["trades"] = [self._execution_wire(t, aggressor) for t, aggressor in order.executions()]
             out.append(wire)
         return out
 
@@ -1073,8 +1084,7 @@ class MatchingEngine:
         """
         account = self._accounts[account_id]
         rows: dict[str, dict[str, dict[str, Any]]] = {}
-        for execution in account.executions:
-            trade = execution.trade
+        for trade, aggressor in zip(account.executions, account.aggressors, strict=True):
             market = self._markets[trade.symbol]
             day = _utc_date(trade.timestamp_ms)
             row = rows.setdefault(trade.symbol, {}).get(day)
@@ -1093,7 +1103,8 @@ class MatchingEngine:
                         for what in ("base", "notional", "count")
                     },
                 }
-            prefix = f"{'buy' if execution.is_buy else 'sell'}_{'taker' if execution.aggressor else 'maker'}"
+            is_buy = trade.taker_is_buy if aggressor else not trade.taker_is_buy
+            prefix = f"{'buy' if is_buy else 'sell'}_{'taker' if aggressor else 'maker'}"
             row[f"{prefix}_base"] += trade.amount
             row[f"{prefix}_notional"] += trade.amount * trade.price
             row[f"{prefix}_count"] += 1
@@ -1508,7 +1519,8 @@ class MatchingEngine:
         self._record_volume(maker_account, usd)
         if taker_account is not maker_account:
             self._record_volume(taker_account, usd)
-        trade = _Trade(self._new_id(), market.symbol, price, qty, self._now, taker.is_buy)
+        trade = _Trade(self._new_id(), market.symbol, price, qty, self._now, taker, taker_fee, maker, maker_fee, quote)
+        taker.last_trade = maker.last_trade = trade
         for order, account, fee, aggressor in (
             (taker, taker_account, taker_fee, True),
             (maker, maker_account, maker_fee, False),
@@ -1529,9 +1541,8 @@ class MatchingEngine:
             release = order.hold if not order.remaining else (qty * order.hold_unit if order.is_buy else qty)
             order.hold -= release
             account.holds[order.hold_currency] -= release
-            execution = _Execution(trade, order, aggressor, fee, quote)
-            account.executions.append(execution)
-            order.last_execution = execution
+            account.executions.append(trade)
+            account.aggressors.append(aggressor)
         self._fees[quote] = self._fees.get(quote, _ZERO) + maker_fee + taker_fee
         market.trades.append(trade)
         market.last_price = price
@@ -1869,28 +1880,34 @@ class MatchingEngine:
             "broken": broken,
         }
 
-    def _execution_wire(self, execution: _Execution) -> dict[str, Any]:
-        trade = execution.trade
+    def _execution_wire(self, trade: _Trade, aggressor: bool) -> dict[str, Any]:
+        """One side of a trade in the ``/v1/mytrades`` shape: the taker's side when ``aggressor``, else the maker's."""
+        if aggressor:
+            is_buy, fee, order_id = trade.taker_is_buy, trade.taker_fee, trade.taker_order_id
+            client_order_id, broken = trade.taker_client_order_id, trade.taker_broken
+        else:
+            is_buy, fee, order_id = not trade.taker_is_buy, trade.maker_fee, trade.maker_order_id
+            client_order_id, broken = trade.maker_client_order_id, trade.maker_broken
         wire: dict[str, Any] = {
             "price": _fmt(trade.price),
             "amount": _fmt(trade.amount),
             "timestamp": trade.timestamp_ms // 1000,
             "timestampms": trade.timestamp_ms,
-            "type": "Buy" if execution.is_buy else "Sell",
-            "aggressor": execution.aggressor,
-            "fee_currency": execution.fee_currency,
-            "fee_amount": _fmt_norm(execution.fee),
+            "type": "Buy" if is_buy else "Sell",
+            "aggressor": aggressor,
+            "fee_currency": trade.fee_currency,
+            "fee_amount": _fmt_norm(fee),
             "tid": trade.tid,
-            "order_id": str(execution.order_id),
+            "order_id": str(order_id),
         }
-        if execution.client_order_id is not None:
-            wire["client_order_id"] = execution.client_order_id
+        if client_order_id is not None:
+            wire["client_order_id"] = client_order_id
         wire["exchange"] = "gemini"
         wire["is_auction_fill"] = False
         wire["is_clearing_fill"] = False
         wire["symbol"] = self._markets[trade.symbol].upper
-        if execution.broken is not None:
-            wire["break"] = execution.broken
+        if broken is not None:
+            wire["break"] = broken
         return wire
 
     @staticmethod
