@@ -368,7 +368,6 @@ class _Order:
         self.remaining_str = "0"
         self.event_template: dict[str, Any] | None = None  # its events' fields in wire order (_event_template)
 
-
     def executions(self) -> list[tuple[_Trade, bool]]:
         """The order's executions as ``(trade, aggressor)``, oldest first."""
         found = []
@@ -1710,8 +1709,7 @@ class MatchingEngine:
 
     @staticmethod
     def _avg_price(order: _Order, market: _Market) -> str:
-        """The exact average rounded to AVG_PRICE_EXTRA_DECIMALS past the price decimals, trailing zeros trimmed
-        down to the price decimals (CHOICES 15)."""
+        """The average price text (CHOICES 15): exact average, 8 decimals past the price's, zeros trimmed to them."""
         if not order.executed:
             return market.zero_price
         # Trimmed on the text: the same result as normalize() and re-quantizing, without Decimal.as_tuple(),

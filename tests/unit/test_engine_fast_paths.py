@@ -168,3 +168,38 @@ def test_average_price_text_follows_the_documented_rule(symbol: str, fills: list
     notional = sum(Decimal(a) * Decimal(p) for a, p in fills)
     assert order["executed_amount"] == format(total, "f")
     assert order["avg_execution_price"] == reference_avg(notional, total, quantum)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# executions kept on the trades (one object per trade, an order's trades chained)
+
+
+def test_each_order_lists_its_own_trades_oldest_first_with_its_side() -> None:
+    engine, _, maker, taker = new_engine()
+    first = place(engine, maker, "sell", "0.03", "64250.00")
+    second = place(engine, maker, "sell", "0.03", "64260.00")
+    takers = [place(engine, taker, "buy", amount, "64260.00") for amount in ("0.02", "0.02", "0.02")]
+    # the first maker order filled by takers 1 and 2, the second by takers 2 and 3
+    mine = engine.order_status(maker, order_id=first["order_id"], include_trades=True)["trades"]
+    assert [(t["amount"], t["price"], t["aggressor"], t["type"]) for t in mine] == [
+        ("0.02", "64250.00", False, "Sell"), ("0.01", "64250.00", False, "Sell"),
+    ]  # fmt: skip
+    mine = engine.order_status(maker, order_id=second["order_id"], include_trades=True)["trades"]
+    assert [(t["amount"], t["price"]) for t in mine] == [("0.01", "64260.00"), ("0.02", "64260.00")]
+    middle = engine.order_status(taker, order_id=takers[1]["order_id"], include_trades=True)["trades"]
+    assert [(t["amount"], t["price"], t["aggressor"], t["type"]) for t in middle] == [
+        ("0.01", "64250.00", True, "Buy"), ("0.01", "64260.00", True, "Buy"),
+    ]  # fmt: skip
+    assert all(t["order_id"] == takers[1]["order_id"] for t in middle)
+    assert Decimal(middle[0]["fee_amount"]) == Decimal("0.01") * Decimal("64250.00") * 35 / 10_000
+    assert Decimal(mine[0]["fee_amount"]) == Decimal("0.01") * Decimal("64260.00") * 10 / 10_000
+    # /v1/mytrades: the maker account's four executions, newest first; a break shows on both sides of its trade
+    rows = engine.my_trades(maker)
+    assert [r["order_id"] for r in rows] == [second["order_id"]] * 2 + [first["order_id"]] * 2
+    assert engine.break_trade(middle[0]["tid"], "full") == 2
+    broken = [r for r in engine.my_trades(maker) + engine.my_trades(taker) if "break" in r]
+    assert [(r["tid"], r["aggressor"], r["break"]) for r in broken] == [
+        (middle[0]["tid"], False, "full"), (middle[0]["tid"], True, "full"),
+    ]  # fmt: skip
+    (volume,) = engine.trade_volume(taker)
+    assert volume[0]["buy_taker_count"] == 4 and volume[0]["sell_maker_count"] == 0
