@@ -44,6 +44,15 @@ async def capture_frames(exchange, ws_url: str, credentials: Credentials, *, ord
     return frames
 
 
+def replay_as_console(frames: list[str], credentials: Credentials) -> tuple[int, float]:
+    """``replay`` with the console's garbage-collector policy in force (``console.heap.settle``, which the console
+    applies once its blotter is first reconciled, i.e. before any steady stream), in a process of its own."""
+    from console import heap
+
+    heap.settle()
+    return replay(frames, credentials)
+
+
 def replay(frames: list[str], credentials: Credentials) -> tuple[int, float]:
     """Feed ``frames`` through a fresh decoder and session; return (events applied, seconds)."""
     session = TradingSession(rest=None, order_events=None, api_key=credentials.api_key)  # type: ignore[arg-type]

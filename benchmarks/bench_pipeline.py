@@ -18,11 +18,13 @@ from decimal import Decimal
 from benchmarks.exchange_proc import ExchangeProcess
 from benchmarks.harness import SIZE, FrameProbe, build_app, cursor_signature, percentile, rss_mb, table_class
 from console.session import ConnectionState
+from console.tui.app import HEAP_SETTLE_DELAY_S
 from console.tui.messages import OrdersChanged
 from console.tui.screens.main import MainScreen
 
-#: How often a key is pressed during the load, seconds (with ±50% jitter so presses land anywhere in a frame).
-KEY_INTERVAL_S = 0.1
+#: How often a key is pressed during the load, seconds (with ±50% jitter so presses land anywhere in a frame):
+#: about 25 a second, a held arrow key's repeat rate, so a run has ~200 presses and its p99 is not just its maximum.
+KEY_INTERVAL_S = 0.04
 #: A key whose effect has not shown after this long counts with the time waited (a frame must come to notice).
 KEY_GIVE_UP_NS = 5_000_000_000
 
@@ -104,7 +106,8 @@ async def run_once(
             result.usable_ms = (marks.get("usable", 0) - start_ns) / 1e6 if "usable" in marks else float("nan")
             result.reconciled_ms = (marks["reconciled"] - start_ns) / 1e6 if "reconciled" in marks else float("nan")
             table = app.main_screen.query_one("#orders")
-            await pilot.pause(0.3)
+            # The console settles its heap just after the first reconcile (console/heap.py): measure after that.
+            await pilot.pause(HEAP_SETTLE_DELAY_S + 0.5)
             result.rss_mb = rss_mb()
             if frame_samples:
                 result.frame_ms = await _frame_cost(app, table, probe, frame_samples)
