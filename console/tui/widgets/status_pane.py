@@ -126,7 +126,9 @@ class StatusPane(ScrollView, can_focus=True):
 
     def _wrap(self, entry: StatusEntry) -> list[tuple[Severity, Content]]:
         content = format_entry(entry, self._style("time"), self._style("code"))
-        lines = content.wrap(self._wrap_width) if self._wrap_width > 0 else [content]
+        if self._wrap_width <= 0 or content.cell_length <= self._wrap_width:
+            return [(entry.severity, content)]  # most entries fit on one line: no wrapping pass
+        lines = content.wrap(self._wrap_width)
         return [(entry.severity, line) for line in lines] or [(entry.severity, Content(""))]
 
     def _rewrap(self) -> None:
