@@ -24,7 +24,7 @@ from benchmarks.bench_ingest import capture_frames, replay, replay_as_console
 from benchmarks.bench_pipeline import progress, run_once
 from benchmarks.exchange_proc import ExchangeProcess
 from benchmarks.harness import Figure
-from benchmarks.isolated import run_isolated
+from benchmarks.isolated import run_isolated_with_reference
 from benchmarks.rss import rss_in_fresh_process
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
 from console.gemini.credentials import Credentials
@@ -33,6 +33,8 @@ from console.tui.widgets.orders_table import OrdersTable
 LIVE_ORDERS = 10_000
 SMALL_ORDERS = 100
 EVENTS_PER_S = 2_000
+#: Runs of the throughput figures (ingest, engine): a few seconds each, and the machine's speed drifts.
+THROUGHPUT_RUNS = 5
 
 
 def _fmt(value: float) -> str:
@@ -52,11 +54,11 @@ def _cell(summary) -> str:
     return f"{_fmt(low)} / {_fmt(mid)} / {_fmt(high)}"
 
 
-def print_table(figures: list[Figure], runs: int, baseline_runs: int) -> None:
+def print_table(figures: list[Figure], runs: int, baseline_runs: int, throughput_runs: int) -> None:
     """The issue's table as Markdown: the README's Performance section is a copy of it."""
     print()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}; "
-          f"{runs} runs (baseline {baseline_runs}); min / median / max.")
+          f"{runs} runs (baseline {baseline_runs}; ingest and engine {throughput_runs}); min / median / max.")
     print()
     print("| what | target | Line API table | stock DataTable baseline | × better |")
     print("|---|---|---|---|---|")
@@ -118,19 +120,29 @@ def main(argv: list[str] | None = None) -> int:
                        "none"),
         "engine": Figure("local exchange matching engine, in process", "orders/s", "≥ 50,000",
                          higher_is_better=True),
+        "reference": Figure("machine: a fixed pure-Python loop beside each ingest and engine run", "M loops/s", "—",
+                            higher_is_better=True),
     }
+    throughput_runs = max(args.runs, THROUGHPUT_RUNS)
+
+    def measure(fn, *fn_args):
+        value, reference = run_isolated_with_reference(fn, *fn_args)
+        figures["reference"].values.append(reference)
+        rate = value if isinstance(value, float) else value[0] / value[1]
+        progress(f"  {fn.__name__}: {rate:,.0f}/s, the reference loop beside it {reference:.1f} M loops/s")
+        return value
 
     progress("engine")
-    for _ in range(args.runs):  # each in a fresh process, as the exchange's engine runs in its own
-        figures["engine"].values.append(run_isolated(engine_orders_per_s))
+    for _ in range(throughput_runs):  # each in a fresh process, as the exchange's engine runs in its own
+        figures["engine"].values.append(measure(engine_orders_per_s))
 
     progress("ingest: recording frames from the exchange")
     frames = asyncio.run(_ingest_frames())
     credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
-    for _ in range(args.runs):  # each in a fresh process with the console's heap policy, as the console runs
-        events, seconds = run_isolated(replay_as_console, frames, credentials)
+    for _ in range(throughput_runs):  # each in a fresh process with the console's heap policy, as the console runs
+        events, seconds = measure(replay_as_console, frames, credentials)
         figures["ingest"].values.append(events / seconds)
-        events, seconds = run_isolated(replay, frames, credentials)
+        events, seconds = measure(replay, frames, credentials)
         figures["ingest_plain"].values.append(events / seconds)
 
     for run in range(max(args.runs, args.baseline_runs)):
@@ -167,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["soak"].values.append(samples[-1] - settled)
             progress("soak RSS samples (MB): " + ", ".join(f"{v:.0f}" for v in samples))
 
-    print_table(list(figures.values()), args.runs, args.baseline_runs)
+    print_table(list(figures.values()), args.runs, args.baseline_runs, throughput_runs)
     ingest = figures["ingest"].summary()
     if ingest:
         print(f"Ingest replays {len(frames):,} recorded frames ({statistics.median(figures['ingest'].values):,.0f} "

@@ -8,6 +8,7 @@ each run in their own process, so their components are measured the same way.
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,3 +38,35 @@ def run_isolated(fn: Callable[..., Any], *args: Any, timeout_s: float = 300) -> 
     if status != "ok":
         raise RuntimeError(f"isolated benchmark {fn.__name__} failed: {value}")
     return value
+
+
+#: Iterations of the reference loop: about 0.1–0.2 s on the development machine.
+REFERENCE_LOOPS = 2_000_000
+
+
+def reference_loop_mops(loops: int = REFERENCE_LOOPS) -> float:
+    """A fixed pure-Python loop (integer arithmetic, no allocation to speak of); millions of iterations per second.
+
+    It measures the machine, not the console: on a shared host the same loop runs up to ~1.7× slower or faster from
+    one minute to the next, and a throughput figure measured beside it moves with it.
+    """
+    start = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i * i % 7
+    return loops / (time.perf_counter() - start) / 1e6
+
+
+def _with_reference(fn: Callable[..., Any], args: tuple) -> tuple[Any, float]:
+    before = reference_loop_mops()
+    value = fn(*args)
+    after = reference_loop_mops()
+    return value, (before + after) / 2
+
+
+def run_isolated_with_reference(fn: Callable[..., Any], *args: Any, timeout_s: float = 300) -> tuple[Any, float]:
+    """``run_isolated(fn, *args)``, with the reference loop run in the same child just before and after ``fn``.
+
+    Returns (``fn``'s value, the mean reference speed in millions of iterations per second).
+    """
+    return run_isolated(_with_reference, fn, args, timeout_s=timeout_s)
