@@ -46,6 +46,7 @@ class RunResult:
     latency_p99_ms: float = float("nan")
     to_table_p50_ms: float = float("nan")
     key_p99_ms: float = float("nan")
+    key_p50_ms: float = float("nan")
     events_per_s: float = float("nan")
     undrained: int = 0
     soak_rss_mb: list[float] = field(default_factory=list)
@@ -181,6 +182,7 @@ async def _load(app, table, probe, exchange, result: RunResult, rate: float, sec
     result.latency_p99_ms = percentile(warm, 99)
     result.to_table_p50_ms = percentile(to_table[len(to_table) // 10:], 50)
     result.key_p99_ms = percentile(key_latencies, 99)
+    result.key_p50_ms = percentile(key_latencies, 50)
 
 
 async def _soak(exchange, result: RunResult, rate: float, seconds: float) -> None:
