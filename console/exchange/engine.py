@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import time
 from collections import deque
@@ -660,6 +661,7 @@ class MatchingEngine:
         self._market_listeners: list[MarketListener] = []
         self._dirty_levels: dict[str, dict[tuple[bool, Decimal], None]] = {}  # symbol -> touched (is_bid, price)
         self._new_trades: dict[str, list[_Trade]] = {}
+        self._market_held = 0  # > 0 inside market_updates_held(): level changes wait for the block's end
         self._triggered: deque[_Order] = deque()
         self._trading_open = True
         self._fees: dict[str, Decimal] = {}
@@ -708,6 +710,23 @@ class MatchingEngine:
         """Unsubscribe a listener added with ``add_market_listener`` (no error if it is not subscribed)."""
         if listener in self._market_listeners:
             self._market_listeners.remove(listener)
+
+    @contextlib.contextmanager
+    def market_updates_held(self) -> Iterator[None]:
+        """Within the block, hold level changes and public trades; at its end deliver them as one market listener
+        call per symbol: each touched level once, with its total at the end (``"0"`` if it emptied), then the
+        trades in order. Order events are still delivered after every action.
+
+        For a market maker that replaces all its quotes at once (cancel, then place): the public book goes from
+        the old quotes to the new ones in one update and is never seen empty in between.
+        """
+        self._market_held += 1
+        try:
+            yield
+        finally:
+            self._market_held -= 1
+            if not self._market_held and (self._dirty_levels or self._new_trades):
+                self._flush_market()
 
     # ------------------------------------------------------------------------------------------------------------
     # orders
@@ -1838,7 +1857,7 @@ class MatchingEngine:
 
     def _flush(self) -> None:
         """Deliver this action's events: one listener call per account, accounts in order of first event."""
-        if self._dirty_levels or self._new_trades:
+        if (self._dirty_levels or self._new_trades) and not self._market_held:
             self._flush_market()
         if not self._batch:
             return

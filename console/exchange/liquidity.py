@@ -129,7 +129,8 @@ class MarketSimulator:
         """Move every mid one seeded random-walk step (pulled towards the last trade price), then re-quote.
 
         The market maker cancels all its quotes (one ``cancel_session``) and places fresh ones around the new
-        mids; fresh quotes may trade with user orders the mid has moved through.
+        mids, with the engine's market updates held so market data subscribers see one update per symbol (never
+        the empty book in between); fresh quotes may trade with user orders the mid has moved through.
         """
         for name, spec in self._specs.items():
             mid = self._mid[name]
@@ -178,6 +179,10 @@ class MarketSimulator:
         return max(spec.quote_increment, _floor_to(mid * LEVEL_STEP_BPS / 10_000, spec.quote_increment))
 
     def _requote(self) -> None:
+        with self._engine.market_updates_held():  # the public book moves to the new quotes in one update
+            self._requote_now()
+
+    def _requote_now(self) -> None:
         engine = self._engine
         engine.cancel_session(self.market_maker_id, MARKET_MAKER_SESSION)
         rng = self._rng

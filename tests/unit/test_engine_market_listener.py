@@ -61,3 +61,30 @@ def test_no_listener_no_work_and_removal():
     engine.place_order(account, "k", symbol="btcusd", side="buy", order_type="exchange limit", amount="1",
                        price="100.00")
     assert calls == []
+
+
+def test_held_updates_arrive_once_with_each_levels_final_total():
+    engine = MatchingEngine(clock_ms=lambda: 1_700_000_000_000)
+    account = engine.add_account("a", BALANCES)
+    calls: list[tuple[str, list, list]] = []
+    order_events: list = []
+    engine.add_market_listener(lambda symbol, changes, trades: calls.append((symbol, changes, trades)))
+    engine.add_listener(lambda account_id, events: order_events.append(events))
+
+    def place(side: str, price: str, amount: str) -> None:
+        engine.place_order(account, "k", symbol="btcusd", side=side, order_type="exchange limit", amount=amount,
+                           price=price, options=[])
+
+    place("buy", "100.00", "1")
+    place("sell", "101.00", "1")
+    calls.clear()
+    with engine.market_updates_held():
+        engine.cancel_session(account, "k")
+        place("buy", "100.00", "2")
+        place("sell", "102.00", "3")
+        assert calls == []  # nothing public while held
+        assert len(order_events) >= 5  # order events still go out per action
+    assert calls == [("BTCUSD", [("buy", "100.00", "2"), ("sell", "101.00", "0"), ("sell", "102.00", "3")], [])]
+    calls.clear()
+    place("buy", "99.00", "1")  # after the block, per action again
+    assert calls == [("BTCUSD", [("buy", "99.00", "1")], [])]

@@ -124,6 +124,35 @@ def test_step_mid_requotes_around_a_moving_mid() -> None:
     assert all(engine.book(s)["bids"] == [] for s in engine.symbols() if s != "btcusd")
 
 
+def test_a_requote_reaches_market_data_as_one_update_that_never_empties_the_book() -> None:
+    engine, sim = make(seed=5, symbols=["BTCUSD"], volatility_bps=Decimal(20))
+    calls: list[tuple[str, list, list]] = []
+    engine.add_market_listener(lambda symbol, changes, trades: calls.append((symbol, changes, trades)))
+    sim.start_quotes()
+    book: dict[str, dict[Decimal, Decimal]] = {"buy": {}, "sell": {}}
+
+    def apply(changes: list) -> None:
+        for side, price, total in changes:
+            if Decimal(total):
+                book[side][Decimal(price)] = Decimal(total)
+            else:
+                book[side].pop(Decimal(price), None)
+
+    for _, changes, _ in calls:
+        apply(changes)
+    for step in range(20):
+        calls.clear()
+        sim.step_mid()
+        assert [symbol for symbol, _, _ in calls] == ["BTCUSD"], step  # one update, not a cancel then placements
+        apply(calls[0][1])
+        assert len(book["buy"]) == 8 and len(book["sell"]) == 8, step
+        assert max(book["buy"]) < min(book["sell"])
+        rest = engine.book("btcusd", limit_bids=0, limit_asks=0)
+        assert sorted(book["buy"].items(), reverse=True) == [(Decimal(x["price"]), Decimal(x["amount"]))
+                                                             for x in rest["bids"]]
+        assert sorted(book["sell"].items()) == [(Decimal(x["price"]), Decimal(x["amount"])) for x in rest["asks"]]
+
+
 def test_a_user_order_at_the_touch_gets_filled() -> None:
     engine, sim = make(seed=9, symbols=["ethusd"])
     user = engine.add_account("user", {"USD": "1000000"})
