@@ -179,9 +179,15 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
 
 def run_console(settings: Settings) -> int:
     """Build the session for ``settings`` and run the TUI until the trader quits."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from console.tui.terminal import HangupSafeLinuxDriver
+
     app, journal = build_app(settings)
+    if app.driver_class is LinuxDriver:  # a real terminal (not `serve`'s web driver, not Windows)
+        app.driver_class = HangupSafeLinuxDriver
     try:
-        return app.run() or 0
+        return app.run() or app.return_code or 0
     finally:
         if journal is not None:
             journal.close()

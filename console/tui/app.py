@@ -220,6 +220,15 @@ class TradingConsoleApp(App):
         self.exit_reason = "SIGHUP"
         self.exit(return_code=129)
 
+    def terminal_gone(self) -> None:
+        """The terminal can no longer be written (an SSH drop without, or before, SIGHUP): leave as on SIGHUP.
+
+        Called by ``console.tui.terminal.HangupSafeLinuxDriver`` in the app's event loop.
+        """
+        if self.exit_reason == "exit":
+            self.exit_reason = "terminal gone"
+        self.exit(return_code=129)
+
     def action_help(self) -> None:
         """Show every key (generated from the bindings)."""
         if not isinstance(self.screen, HelpScreen):
