@@ -23,6 +23,7 @@ from textual.strip import Strip
 from console.orders.model import Order, OrderState, OrderType, Side
 from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
+from console.tui.widgets.painting import paint_now
 from console.tui.widgets.scrolling import set_virtual_size
 
 __all__ = ["COLUMNS", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
@@ -158,7 +159,7 @@ class OrdersTable(ScrollView, can_focus=True):
         """Add, update or remove the rows of changed orders (terminal orders leave the table).
 
         The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
-        between, on the next frame and at most 30 times a second.
+        between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`).
         """
         if not self.view.apply(orders):
             return
@@ -394,6 +395,7 @@ class OrdersTable(ScrollView, can_focus=True):
         self._cursor_key = self.view.key_at(index)
         self._scroll_to_cursor()
         self.refresh()
+        paint_now(self)  # a key's effect shows at once, not at the next 60 Hz tick
 
     def _scroll_to_cursor(self) -> None:
         rows = self._page_rows()
@@ -417,6 +419,7 @@ class OrdersTable(ScrollView, can_focus=True):
         self._update_geometry()
         self._scroll_to_cursor()
         self.refresh()
+        paint_now(self)  # a sort or filter key's effect shows at once
 
     def _set_filter(self, **parts) -> None:
         self.view.set_filter(ViewFilter(**parts))
