@@ -25,7 +25,7 @@ from benchmarks.bench_pipeline import progress, run_once
 from benchmarks.exchange_proc import ExchangeProcess
 from benchmarks.harness import Figure
 from benchmarks.isolated import run_isolated_with_reference
-from benchmarks.rss import rss_in_fresh_process
+from benchmarks.rss import rss_in_fresh_process, soak_in_fresh_process
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
 from console.gemini.credentials import Credentials
 from console.tui.widgets.orders_table import OrdersTable
@@ -173,13 +173,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.soak_minutes > 0:
         progress(f"soak: {args.soak_minutes:g} minutes at {EVENTS_PER_S:,} events/s")
-        soak = asyncio.run(run_once(OrdersTable, LIVE_ORDERS, load_events_per_s=EVENTS_PER_S,
-                                    frame_samples=0, soak_s=args.soak_minutes * 60))
-        samples = soak.soak_rss_mb
+        samples = soak_in_fresh_process(EVENTS_PER_S, args.soak_minutes * 60)
         if len(samples) >= 3:
             settled = samples[len(samples) // 4]  # after the first quarter: caches warm, heap settled
             figures["soak"].values.append(samples[-1] - settled)
-            progress("soak RSS samples (MB): " + ", ".join(f"{v:.0f}" for v in samples))
+            progress("soak RSS samples (MB): " + ", ".join(f"{v:.1f}" for v in samples))
 
     print_table(list(figures.values()), args.runs, args.baseline_runs, throughput_runs)
     ingest = figures["ingest"].summary()
