@@ -34,10 +34,10 @@ def paint_now(widget: Widget) -> bool:
         dirty = screen._dirty_widgets
     except (AttributeError, NoScreen, ScreenStackError):
         return False
-    if widget._scroll_required:  # as Widget._check_refresh would, then the screen's UpdateScroll handler
+    if getattr(widget, "_scroll_required", False):  # as Widget._check_refresh would, then Screen._on_update_scroll
         widget._scroll_required = False
         screen._scroll_required = True
-    if widget._repaint_required:  # as Widget._check_refresh would, then the screen's Update handler
+    if getattr(widget, "_repaint_required", False):  # as Widget._check_refresh would, then Screen._on_update
         widget._repaint_required = False
         dirty.add(widget)
     update()
