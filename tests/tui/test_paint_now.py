@@ -7,6 +7,8 @@ Textual internals ``console/tui/widgets/painting.py`` relies on: after a Textual
 
 from __future__ import annotations
 
+import contextlib
+
 from textual.screen import Screen
 
 from console.tui.widgets.orders_table import OrdersTable
@@ -28,11 +30,17 @@ def count_frames(app) -> list[int]:
     return frames
 
 
-async def test_a_cursor_key_paints_a_frame_before_returning():
+@contextlib.asynccontextmanager
+async def table_on_screen():
+    """The orders table with five orders, painted and idle: (app, pilot, table)."""
     app = TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(OrdersTable)
         await pilot.pause()
+        yield app, pilot, app.query_one(OrdersTable)
+
+
+async def test_a_cursor_key_paints_a_frame_before_returning():
+    async with table_on_screen() as (app, pilot, table):
         frames = count_frames(app)
         table.action_cursor_down()  # no await: the frame must already be painted
         assert frames[0] == 1
@@ -44,22 +52,16 @@ async def test_a_cursor_key_paints_a_frame_before_returning():
         assert frames[0] == 4
 
 
-async def test_a_paint_includes_the_line_that_moved_and_the_screen_stays_consistent():
-    app = TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(OrdersTable)
-        await pilot.pause()
+async def test_keys_pressed_through_textuals_dispatch_move_the_cursor_as_before():
+    async with table_on_screen() as (app, pilot, table):
         table.action_cursor_down()
-        await pilot.press("down", "up", "pagedown", "home")  # the ordinary path still works after a paint now
+        await pilot.press("down", "up", "pagedown", "home")  # bindings, actions, each painting at once
         await pilot.pause()
         assert table.cursor_row == 0 and table.selected_order.client_order_id == "t-1"
 
 
 async def test_nothing_is_painted_while_the_app_batches_updates_or_another_screen_is_on_top():
-    app = TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(OrdersTable)
-        await pilot.pause()
+    async with table_on_screen() as (app, pilot, table):
         frames = count_frames(app)
         with app.batch_update():
             table.action_cursor_down()
