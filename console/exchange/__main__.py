@@ -17,6 +17,7 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, TRADER
+from console.exchange.symbols import SIMULATED_SYMBOLS
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_parser", "main"]
 
@@ -53,6 +54,13 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated market (default: 7)")
     parser.add_argument("--no-simulator", action="store_true", help="no market maker: an empty, quiet market")
+    parser.add_argument(
+        "--simulate",
+        default=None,
+        metavar="SYMBOLS",
+        help="comma-separated symbols the market maker quotes; every other listed symbol is a quiet book "
+        f"(default: {','.join(SIMULATED_SYMBOLS)})",
+    )
     parser.add_argument(
         "--ready-json",
         action="store_true",
@@ -148,7 +156,14 @@ def _print_banner(out: TextIO, server: object, choice: _KeyChoice, args: argpars
 async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
     from console.exchange.server import ExchangeServer  # deferred: keeps --help fast
 
-    server = ExchangeServer(host=args.host, port=args.port, simulator=not args.no_simulator, seed=args.seed)
+    simulated = [s.strip() for s in args.simulate.split(",") if s.strip()] if args.simulate else None
+    server = ExchangeServer(
+        host=args.host, port=args.port, simulator=not args.no_simulator, seed=args.seed, simulated_symbols=simulated
+    )
+    unknown = [s for s in simulated or () if s.lower() not in server.engine.symbols()]
+    if unknown:
+        print(f"error: --simulate: the exchange does not list {', '.join(unknown)}", file=sys.stderr)
+        return 2
     for spec in args.fault:
         from console.exchange.faults import parse_fault_spec
 

@@ -5,7 +5,7 @@ Follows shared/gemini-api.md §1 and the §9 checklist, i.e. Gemini's documented
 :class:`~console.exchange.engine.ExchangeError` with HTTP 400 unless said otherwise:
 
 1. ``X-GEMINI-APIKEY``, ``X-GEMINI-PAYLOAD``, ``X-GEMINI-SIGNATURE`` present → ``MissingApikeyHeader`` /
-   ``MissingPayloadHeader`` / ``MissingSignatureHeader``.
+   ``MissingPayloadHeader`` / ``MissingSignatureHeader``; an empty payload header → ``InvalidJson``.
 2. The key is known → else ``InvalidSignature`` (see :data:`UNKNOWN_KEY_REASON`).
 3. The signature equals ``hex(HMAC_SHA384(payload header as received, secret))`` → else ``InvalidSignature``.
 4. The payload header is base64 of a JSON object → else ``InvalidJson``.
@@ -90,7 +90,9 @@ _ROLE_ORDER = (TRADER, FUND_MANAGER, AUDITOR)
 
 
 def _bad_json(message: str) -> ExchangeError:
-    return ExchangeError("InvalidJson", message, 400)
+    # Gemini's sandbox answers InvalidJson with the reason as its message; the detail goes to the log only.
+    log.info("InvalidJson: %s", message)
+    return ExchangeError("InvalidJson", "InvalidJson", 400)
 
 
 def _reject_constant(name: str) -> Any:
@@ -191,8 +193,10 @@ def verify_private_request(
     if not api_key_str:
         raise ExchangeError("MissingApikeyHeader", f"The {APIKEY_HEADER} header is missing", 400)
     payload_b64 = headers.get(PAYLOAD_HEADER)
-    if not payload_b64:
+    if payload_b64 is None:
         raise ExchangeError("MissingPayloadHeader", f"The {PAYLOAD_HEADER} header is missing", 400)
+    if not payload_b64.strip():  # present but empty: Gemini's sandbox answers InvalidJson, not MissingPayloadHeader
+        raise _bad_json(f"The {PAYLOAD_HEADER} header is empty")
     signature = headers.get(SIGNATURE_HEADER)
     if not signature:
         raise ExchangeError("MissingSignatureHeader", f"The {SIGNATURE_HEADER} header is missing", 400)
@@ -201,13 +205,13 @@ def verify_private_request(
         raise _bad_json("The X-GEMINI-PAYLOAD header is not valid base64")
     key = keystore.get(api_key_str)
     if key is None:
-        raise ExchangeError(UNKNOWN_KEY_REASON, f"Unknown API key '{api_key_str}'", 400)
+        log.info("unknown API key %r", api_key_str)
+        raise ExchangeError(UNKNOWN_KEY_REASON, UNKNOWN_KEY_REASON, 400)  # Gemini: the message is the reason
     # The HMAC covers the payload header exactly as received (no normalisation), keyed with the secret's UTF-8 bytes.
     expected = sign(payload_b64, key.secret.get_secret_value())
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
-        raise ExchangeError(
-            "InvalidSignature", f"The {SIGNATURE_HEADER} header does not match the payload and API secret", 400
-        )
+        log.info("the %s header does not match the payload and API secret of %s", SIGNATURE_HEADER, key.key)
+        raise ExchangeError("InvalidSignature", "InvalidSignature", 400)  # Gemini: the message is the reason
 
     payload = _decode_payload(payload_b64)
     request_path = payload.get("request")

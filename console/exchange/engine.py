@@ -41,9 +41,11 @@ Each choice names the constant that carries it, when there is one, so it is easy
    A `stop_price` sent with a plain "exchange limit" order is ignored.
 7. Holds (full reserve): buy = remaining x price x (1 + max(maker, taker) fee) in quote currency (= the taker
    fee with the default rates), sell = remaining amount in base currency. Released per fill and on cancel.
-8. Self-cross prevention is checked first (before maker-or-cancel / fill-or-kill): an incoming bid at or above
-   the same account's lowest resting ask on the symbol (or an ask at or below its highest bid) is cancelled
-   whole with SelfCrossPrevented. Untriggered stops are not on the book and never count.
+8. Self-cross prevention cancels the TAKER when its next match would be against a resting order of the same
+   account (SELF_CROSS_RULE): it first trades with other accounts' orders ahead of that one in price-time priority,
+   then its remainder is cancelled with SelfCrossPrevented; the resting order stays. Fill-or-kill counts only the
+   liquidity ahead of the account's own first order; maker-or-cancel is cancelled as MakerOrCancelWouldTake as
+   for any cross. Untriggered stops are not on the book and never count. See docs/local-exchange.md.
 9. Price band: reference = last trade price, else the mid, else the order's own price, taken when the order
    arrives (or triggers). A crossing level beyond the band stops the sweep and cancels the remainder with
    ExceedsPriceLimits, also for immediate-or-cancel; fill-or-kill counts only liquidity inside the band and
@@ -98,6 +100,12 @@ Each choice names the constant that carries it, when there is one, so it is easy
 23. Broken trades: break_trade(tid, "manual" | "full") is an operator action (no API). It marks both sides'
     /v1/mytrades objects with `break` and the public trade with `broken: true`; balances, fees, volumes and the
     orders' executed amounts stay as they were (how Gemini settles a break is not documented).
+24. REST order objects of stop-limit orders say `"type": "stop-limit"` (REST_ORDER_TYPES), as Gemini's sandbox and
+    its documentation example do; requests still send "exchange stop limit", and order events keep
+    "exchange stop limit" in `order_type` (their stop-limit value is not documented).
+25. An amount above the symbol's maximum order size (SymbolSpec.max_amount(), undocumented on Gemini) is
+    InvalidQuantity (400), checked with the other quantity rules, so before funds: Gemini's sandbox answered an
+    absurd amount that way, not with InsufficientFunds.
 """
 
 __all__ = [
@@ -111,10 +119,22 @@ __all__ = [
 LIMIT = "exchange limit"
 STOP_LIMIT = "exchange stop limit"
 ORDER_TYPES = (LIMIT, STOP_LIMIT)
+#: Request type -> the ``type`` of REST order objects (CHOICES 24).
+REST_ORDER_TYPES = {LIMIT: LIMIT, STOP_LIMIT: "stop-limit"}
 MAKER_OR_CANCEL = "maker-or-cancel"
 IMMEDIATE_OR_CANCEL = "immediate-or-cancel"
 FILL_OR_KILL = "fill-or-kill"
 SUPPORTED_OPTIONS = frozenset({MAKER_OR_CANCEL, IMMEDIATE_OR_CANCEL, FILL_OR_KILL})
+#: Gemini's ConflictingOptions message, word for word as its sandbox answered (it names auction-only, which the
+#: local exchange does not support).
+CONFLICTING_OPTIONS_MESSAGE = (
+    "A single order supports at most one of these options: "
+    "['maker-or-cancel', 'immediate-or-cancel', 'auction-only', 'fill-or-kill']"
+)
+#: CHOICES 8: who is cancelled when an order would trade with its own account. Gemini's cancel reason table only
+#: says "SelfCrossPrevented" and gives no matching rule (https://docs.gemini.com/rest/orders), so the common rule
+#: is taken: cancel the taker (its unfilled remainder) when its NEXT match is against the same account.
+SELF_CROSS_RULE = "cancel-taker-at-own-order"
 #: ``len(client_order_id) >= CLIENT_ORDER_ID_MAX_LEN`` is rejected with ClientOrderIdTooLong ("under 100 chars").
 CLIENT_ORDER_ID_MAX_LEN = 100
 STOP_PRICE_MAX_RATIO = Decimal("0.5")
@@ -497,7 +517,7 @@ class _Market:
     __slots__ = (
         "spec", "symbol", "upper", "status", "bids", "asks", "buy_stops", "sell_stops", "stop_dead", "trades",
         "last_price", "volume", "volume_base", "volume_quote", "price_quantum", "avg_quantum", "zero_price",
-        "amount_texts", "price_texts",
+        "amount_texts", "price_texts", "max_amount",
     )  # fmt: skip
 
     def __init__(self, spec: SymbolSpec) -> None:
@@ -518,6 +538,7 @@ class _Market:
         self.volume_base = _ZERO
         self.volume_quote = _ZERO
         self.price_quantum = _quantum(spec.quote_increment)
+        self.max_amount = spec.max_amount()
         self.avg_quantum = self.price_quantum.scaleb(-AVG_PRICE_EXTRA_DECIMALS)  # where an average price is rounded
         self.zero_price = _fmt(_ZERO.quantize(self.price_quantum))  # "0.00"-style avg_execution_price
         # Valid amount / price texts already parsed: request text -> (value, wire text). Clients repeat the same
@@ -532,7 +553,13 @@ class _Market:
             return known
         spec = self.spec
         qty = _to_decimal(value)
-        if qty is None or qty <= 0 or qty < spec.min_order_size or not _is_multiple(qty, spec.tick_size):
+        if (
+            qty is None
+            or qty <= 0
+            or qty < spec.min_order_size
+            or qty > self.max_amount  # CHOICES 25; only on text not parsed before: no cost on the usual path
+            or not _is_multiple(qty, spec.tick_size)
+        ):
             return None
         parsed = (qty, _fmt(qty))
         _remember_text(self.amount_texts, value, parsed)
@@ -569,11 +596,11 @@ _EVENT_STATE_FIELDS = dict.fromkeys(
 )
 
 
-def _parse_side(side: object) -> bool:
+def _parse_side(side: object, symbol: str) -> bool:
     is_buy = _SIDES.get(side.lower()) if isinstance(side, str) else None
     if is_buy is not None:
         return is_buy
-    raise ExchangeError("InvalidSide", f"Invalid side for order: {side!r}")
+    raise ExchangeError("InvalidSide", f"Invalid side for symbol {symbol}: '{side}'")
 
 
 def _parse_order_type(order_type: object) -> str:
@@ -590,9 +617,9 @@ def _parse_options(options: object, order_type: str) -> tuple[str, ...]:
         raise ExchangeError("OptionsMustBeArray", "Options must be an array, e.g. [\"maker-or-cancel\"]")
     for option in options:
         if not isinstance(option, str) or option not in SUPPORTED_OPTIONS:
-            raise ExchangeError("UnsupportedOption", f"Option {option!r} is not supported")
+            raise ExchangeError("UnsupportedOption", f"Option '{option}' is not supported.")
     if len(options) > 1:
-        raise ExchangeError("ConflictingOptions", f"A single order supports at most one option, got {list(options)}")
+        raise ExchangeError("ConflictingOptions", CONFLICTING_OPTIONS_MESSAGE)
     if options and order_type == STOP_LIMIT:
         raise ExchangeError("UnsupportedOption", f"Option {options[0]!r} is not supported on stop-limit orders")
     return tuple(options)  # a tuple: () is shared, and tuples of strings drop out of the garbage collector's view
@@ -776,7 +803,7 @@ class MatchingEngine:
         try:
             account = self._accounts[account_id]
             market = self._market(symbol)
-            is_buy = _parse_side(side)
+            is_buy = _parse_side(side, market.upper)
             otype = _parse_order_type(order_type)
             opts = _parse_options(options, otype)
             coid = _parse_client_order_id(client_order_id)
@@ -1165,7 +1192,7 @@ class MatchingEngine:
         spec = market.spec
         if not spec.wrap_enabled:
             raise ExchangeError("InvalidSymbol", f"Symbol {market.upper} is not enabled for wrapping", 400)
-        is_buy = _parse_side(side)
+        is_buy = _parse_side(side, market.upper)
         _parse_client_order_id(client_order_id)
         qty = _to_decimal(amount)
         if qty is None or qty <= 0 or qty < spec.min_order_size or not _is_multiple(qty, spec.tick_size):
@@ -1362,7 +1389,7 @@ class MatchingEngine:
         if market is None:
             market = self._markets.get(symbol.lower()) if isinstance(symbol, str) else None
         if market is None:
-            raise ExchangeError("InvalidSymbol", f"Supplied value '{symbol}' is not a valid symbol")
+            raise ExchangeError("InvalidSymbol", f"Received unsupported symbol '{symbol}'")
         return market
 
     def _find_order(self, account_id: int, order_id: object) -> _Order:
@@ -1443,11 +1470,6 @@ class MatchingEngine:
         """Run an accepted limit order (or a triggered stop) against the book: fill, then rest or cancel."""
         is_buy = order.is_buy
         price = order.price
-        own = self._accounts[order.account_id].own.get((market.symbol, not is_buy))
-        if own is not None and own.prices:
-            if (price >= own.prices[0]) if is_buy else (price <= own.prices[-1]):
-                self._cancel(order, "SelfCrossPrevented")
-                return
         opposite = market.asks if is_buy else market.bids
         behavior = order.behavior
         if behavior == MAKER_OR_CANCEL:
@@ -1460,7 +1482,7 @@ class MatchingEngine:
         band_limit = None  # only worked out once the order meets the book: most orders never do
         if behavior == FILL_OR_KILL:
             band_limit = self._band_limit(order, market)
-            if not self._can_fill(opposite, order, band_limit):
+            if not self._can_fill(opposite, order, band_limit, self._own_reached(order, market)):
                 self._cancel(order, "FillOrKillWouldNotFill")
                 return
         while order.remaining:
@@ -1472,7 +1494,9 @@ class MatchingEngine:
             if (best > band_limit) if is_buy else (best < band_limit):
                 self._cancel(order, "ExceedsPriceLimits")
                 return
-            self._match_level(market, opposite, best, order)
+            if not self._match_level(market, opposite, best, order):
+                self._cancel(order, "SelfCrossPrevented")  # CHOICES 8: the next match was the account's own order
+                return
         if not order.remaining:
             self._close_filled(order)
         elif behavior == IMMEDIATE_OR_CANCEL:
@@ -1489,30 +1513,51 @@ class MatchingEngine:
                 reference = order.price
         return reference * (_ONE + self._band) if order.is_buy else reference * (_ONE - self._band)
 
+    def _own_reached(self, order: _Order, market: _Market) -> _OwnPrices | None:
+        """The account's resting prices on the other side when the order's price reaches one of them, else None."""
+        own = self._accounts[order.account_id].own.get((market.symbol, not order.is_buy))
+        if own is None or not own.prices:
+            return None
+        return own if ((order.price >= own.prices[0]) if order.is_buy else (order.price <= own.prices[-1])) else None
+
     @staticmethod
-    def _can_fill(opposite: _BookSide, order: _Order, band_limit: Decimal) -> bool:
+    def _can_fill(opposite: _BookSide, order: _Order, band_limit: Decimal, own: _OwnPrices | None) -> bool:
+        """Whether the book holds enough for the whole order inside its limit and the band, ahead of its own orders."""
         need = order.remaining
         is_buy = order.is_buy
         limit = min(order.price, band_limit) if is_buy else max(order.price, band_limit)
         for level in opposite.iter_levels():
             if (level.price > limit) if is_buy else (level.price < limit):
                 return False
+            if own is not None and level.price in own.counts:  # only what rests ahead of the account's own order
+                for maker in level.orders:
+                    if maker.on_book:
+                        if maker.account_id == order.account_id:
+                            return False
+                        need -= maker.remaining
+                        if need <= 0:
+                            return True
+                continue
             need -= level.total
             if need <= 0:
                 return True
         return False
 
-    def _match_level(self, market: _Market, opposite: _BookSide, price: Decimal, taker: _Order) -> None:
+    def _match_level(self, market: _Market, opposite: _BookSide, price: Decimal, taker: _Order) -> bool:
+        """Match the taker against one level in time priority; False when it stopped at its own account's order."""
         level = opposite.levels[price]
         if self._market_listeners:
             self._dirty_levels.setdefault(market.symbol, {})[(opposite.is_bid, price)] = None
         queue = level.orders
+        account_id = taker.account_id
         while taker.remaining and level.count:
             maker = queue[0]
             if not maker.on_book:
                 queue.popleft()
                 level.dead -= 1
                 continue
+            if maker.account_id == account_id:
+                return False  # CHOICES 8: the level keeps this order, so it is never emptied here
             qty = taker.remaining if taker.remaining < maker.remaining else maker.remaining
             level.total -= qty
             self._trade(market, taker, maker, price, qty)
@@ -1524,6 +1569,7 @@ class MatchingEngine:
                 self._close_filled(maker)
         if not level.count:
             opposite.remove_level(price)
+        return True
 
     def _trade(self, market: _Market, taker: _Order, maker: _Order, price: Decimal, qty: Decimal) -> None:
         spec = market.spec
@@ -1748,7 +1794,7 @@ class MatchingEngine:
             "exchange": "gemini",
             "avg_execution_price": order.avg_str,
             "side": "buy" if order.is_buy else "sell",
-            "type": order.order_type,
+            "type": REST_ORDER_TYPES[order.order_type],
             "timestamp": str(order.timestamp_ms // 1000),
             "timestampms": order.timestamp_ms,
             "is_live": not order.done and bool(order.remaining),

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from console.exchange.engine import ExchangeError, MatchingEngine
-from console.exchange.symbols import SymbolSpec
+from console.exchange.symbols import SIMULATED_SYMBOLS, SymbolSpec
 
 MARKET_MAKER_NAME = "market-maker"
 TAKER_FLOW_NAME = "taker-flow"
@@ -70,7 +70,9 @@ class MarketSimulator:
     Args:
         engine: the engine to drive.
         seed: seed of the simulation's random numbers.
-        symbols: symbols to simulate (any case); None for all of the engine's symbols.
+        symbols: symbols to simulate (any case); None for the engine's symbols among
+            :data:`~console.exchange.symbols.SIMULATED_SYMBOLS` (every symbol but wrap-enabled pairs when the engine
+            lists none of those); the others stay quiet books.
         levels: quote levels per side.
         volatility_bps: largest move of a mid per ``step_mid``, in basis points (uniform in ±volatility_bps).
 
@@ -93,7 +95,8 @@ class MarketSimulator:
         self._engine = engine
         self._rng = random.Random(seed)
         if symbols is None:  # wrap-enabled pairs convert at 1 through /v1/wrap: nothing to make a market in
-            names = [name for name in engine.symbols() if not engine.symbol_spec(name).wrap_enabled]
+            quotable = [name for name in engine.symbols() if not engine.symbol_spec(name).wrap_enabled]
+            names = [name for name in quotable if name in SIMULATED_SYMBOLS] or quotable
         else:
             names = [s.lower() for s in symbols]
         self._specs: dict[str, SymbolSpec] = {name: engine.symbol_spec(name) for name in names}

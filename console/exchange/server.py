@@ -130,6 +130,27 @@ def _require(payload: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+#: The required fields of ``/v1/order/new`` in the order they are checked, each with the reason Gemini's sandbox
+#: answers when it is missing (its message: "Order for symbol BTCUSD was missing required field 'amount'").
+ORDER_NEW_REQUIRED = {
+    "symbol": "MissingSymbol",
+    "amount": "MissingQuantity",
+    "price": "MissingPrice",
+    "side": "MissingSide",
+    "type": "MissingType",
+}
+
+
+def _require_order_fields(payload: Mapping[str, Any]) -> None:
+    """Raise the first missing field's own reason (ORDER_NEW_REQUIRED), e.g. ``MissingQuantity`` (400)."""
+    for name, reason in ORDER_NEW_REQUIRED.items():
+        if payload.get(name) is None:
+            symbol = payload.get("symbol")
+            # CHOICE: with no symbol at all the message names none ("Order was missing ...").
+            subject = f"Order for symbol {symbol.upper()}" if isinstance(symbol, str) and symbol else "Order"
+            raise ExchangeError(reason, f"{subject} was missing required field '{name}'", 400)
+
+
 def _order_id_field(payload: Mapping[str, Any]) -> int | None:
     """Return ``order_id`` as an int, or None when absent.
 
@@ -331,6 +352,8 @@ class ExchangeServer:
         api_keys: extra keys added to the keystore (a key with the same public string replaces the existing one).
         simulator: run the market maker (:class:`~console.exchange.liquidity.MarketSimulator`) while serving.
         seed: the simulator's random seed.
+        simulated_symbols: the symbols the simulator quotes (any case); None for
+            :data:`~console.exchange.symbols.SIMULATED_SYMBOLS`. Every other listed symbol is a quiet book.
         heartbeat_interval_s: order events heartbeat period, seconds (Gemini: 5 s).
         mid_interval_s: period of the simulator's mid-price steps, seconds.
         flow_interval_s: period of the simulator's order-flow steps, seconds.
@@ -352,6 +375,7 @@ class ExchangeServer:
         api_keys: Iterable[ApiKey] | None = None,
         simulator: bool = True,
         seed: int = 7,
+        simulated_symbols: Iterable[str] | None = None,
         heartbeat_interval_s: float = 5.0,
         mid_interval_s: float = 1.0,
         flow_interval_s: float = 0.7,
@@ -386,6 +410,7 @@ class ExchangeServer:
             self._keystore.add(key)
         self._simulator_enabled = simulator
         self._seed = seed
+        self._simulated_symbols = None if simulated_symbols is None else tuple(simulated_symbols)
         self._heartbeat_interval_s = heartbeat_interval_s
         self._mid_interval_s = mid_interval_s
         self._flow_interval_s = flow_interval_s
@@ -515,7 +540,7 @@ class ExchangeServer:
             try:
                 from console.exchange.liquidity import MarketSimulator  # imported only when used
 
-                self._simulator = MarketSimulator(self._engine, seed=self._seed)
+                self._simulator = MarketSimulator(self._engine, seed=self._seed, symbols=self._simulated_symbols)
                 self._simulator.start_quotes()
             except BaseException:
                 await self.stop()
@@ -700,8 +725,7 @@ class ExchangeServer:
         Only presence is checked here; the engine parses and validates every value (symbol, side, type, decimals,
         options, client order id), so its reasons and its ``rejected`` events stay in one place.
         """
-        for name in ("symbol", "amount", "price", "side", "type"):
-            _require(p, name)
+        _require_order_fields(p)
         return self._engine.place_order(
             key.account_id,
             key.key,

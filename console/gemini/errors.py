@@ -11,7 +11,7 @@ Every error raised by ``console.gemini`` derives from ``GeminiError``::
         ├── AuthenticationError  InvalidSignature, Missing*Header, InvalidApiKey; credentials missing locally
         ├── NonceError           InvalidNonce, MissingNonce
         ├── PermissionDenied     MissingRole (HTTP 403), RemoteAddressForbidden
-        ├── OrderRejected        InvalidPrice, InvalidQuantity, InvalidStopPrice*, ClientOrderId*, MarketNotOpen, …
+        ├── OrderRejected        InvalidPrice, InvalidQuantity, InvalidStopPrice*, Missing<Field>, …
         │   └── InsufficientFunds   InsufficientFunds (HTTP 406)
         ├── OrderNotFound        OrderNotFound (HTTP 404)
         ├── RateLimited          RateLimit (HTTP 429)
@@ -156,6 +156,12 @@ _REJECT_REASONS = frozenset(
         "OptionsMustBeArray",
         "MarketNotOpen",
         "AuctionNotOpen",
+        # A required field of /v1/order/new missing, as Gemini's sandbox answers it (e.g. MissingQuantity).
+        "MissingSymbol",
+        "MissingQuantity",
+        "MissingPrice",
+        "MissingSide",
+        "MissingType",
         # New WebSocket API reject reasons (gemini-api.md §5.4); harmless here if REST ever uses them.
         "LimitPriceOffTick",
         "InvalidTotalSpend",

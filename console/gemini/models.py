@@ -253,7 +253,8 @@ class OrderStatus(WireModel):
         order_id / id: the order id (digits, as a string).
         client_order_id: only when the order was given one.
         symbol: usually lowercase (``"btcusd"``); the order/new example echoes ``"BTCUSD"``.
-        type: ``"exchange limit"``, ``"exchange stop limit"`` (also seen: ``"exchange market"``).
+        type: ``"exchange limit"``, ``"stop-limit"`` (Gemini's answer for stop-limit orders; ``"exchange stop limit"``
+            is the request's type and is accepted too; also seen: ``"exchange market"``).
         side: ``"buy"`` / ``"sell"``.
         price / avg_execution_price / executed_amount / remaining_amount / original_amount: decimals
             (``remaining_amount`` optional: absent on market orders).

@@ -314,7 +314,7 @@ async def test_new_order_stop_limit_waits_hidden(venue: Venue, trader: KeySessio
         order_type=OrderType.STOP_LIMIT,
         stop_price=Decimal("65000"),
     )
-    assert order.type == "exchange stop limit"
+    assert order.type == "stop-limit"  # as Gemini answers; the request sent "exchange stop limit"
     assert order.stop_price == Decimal("65000.00") and isinstance(order.stop_price, Decimal)
     assert order.price == Decimal("65100.00")
     assert (order.is_live, order.is_hidden, order.is_cancelled) == (True, True, False)

@@ -20,6 +20,7 @@ from console.exchange.accounts import (
     FUND_MANAGER,
 )
 from console.exchange.server import ExchangeServer
+from console.exchange.symbols import DEFAULT_SYMBOLS
 from tests.integration.conftest import (
     PrivateClient,
     Signer,
@@ -87,9 +88,7 @@ async def test_bad_signature_is_invalid_signature(http: httpx.AsyncClient, trade
     )
     response = await http.post("/v1/balances", headers=headers)
     assert response.status_code == 400
-    assert response.json() == error(
-        "InvalidSignature", "The X-GEMINI-SIGNATURE header does not match the payload and API secret"
-    )
+    assert response.json() == error("InvalidSignature", "InvalidSignature")  # Gemini: the message is the reason
 
 
 async def test_signature_with_wrong_secret_is_rejected_and_does_not_burn_the_nonce(
@@ -107,7 +106,7 @@ async def test_unknown_key_is_invalid_signature(http: httpx.AsyncClient) -> None
     signer = Signer("account-NoSuchKey0000000001", "whatever")
     response = await http.post("/v1/balances", headers=signer.headers("/v1/balances"))
     assert response.status_code == 400
-    assert response.json() == error("InvalidSignature", "Unknown API key 'account-NoSuchKey0000000001'")
+    assert response.json() == error("InvalidSignature", "InvalidSignature")
 
 
 async def test_request_differing_from_path_is_endpoint_mismatch(http: httpx.AsyncClient, trader_signer: Signer) -> None:
@@ -142,7 +141,7 @@ async def test_payload_without_nonce_is_missing_nonce(http: httpx.AsyncClient) -
 )
 async def test_garbage_payload_is_invalid_json(http: httpx.AsyncClient, payload_b64: str) -> None:
     headers = signed_headers(DEMO_API_KEY, DEMO_API_SECRET, payload_b64)
-    assert_error(await http.post("/v1/balances", headers=headers), 400, "InvalidJson")
+    assert_error(await http.post("/v1/balances", headers=headers), 400, "InvalidJson", "InvalidJson")
 
 
 async def test_replayed_request_is_invalid_nonce(http: httpx.AsyncClient, trader_signer: Signer) -> None:
@@ -327,10 +326,23 @@ async def test_order_new_resting_order_shape(trader: PrivateClient, clock: list[
     assert "reason" not in order
 
 
-async def test_order_new_missing_field_is_missing_payload_key(trader: PrivateClient) -> None:
-    response = await trader.post("/v1/order/new", symbol="btcusd", amount="1", side="buy", type="exchange limit")
-    assert response.json() == error("MissingPayloadKey", "The payload is missing the required key 'price'")
+@pytest.mark.parametrize(
+    ("dropped", "reason"),
+    [("amount", "MissingQuantity"), ("price", "MissingPrice"), ("side", "MissingSide"), ("type", "MissingType")],
+)
+async def test_order_new_missing_field_has_its_own_reason(trader: PrivateClient, dropped: str, reason: str) -> None:
+    """Gemini's sandbox: one reason per missing field, "Order for symbol BTCUSD was missing required field '…'"."""
+    order = {"symbol": "btcusd", "amount": "1", "price": "64000.00", "side": "buy", "type": "exchange limit"}
+    del order[dropped]
+    response = await trader.post("/v1/order/new", **order)
     assert response.status_code == 400
+    assert response.json() == error(reason, f"Order for symbol BTCUSD was missing required field '{dropped}'")
+
+
+async def test_order_new_missing_symbol_is_missing_symbol(trader: PrivateClient) -> None:
+    response = await trader.post("/v1/order/new", amount="1", price="64000.00", side="buy", type="exchange limit")
+    assert response.status_code == 400
+    assert response.json() == error("MissingSymbol", "Order was missing required field 'symbol'")
 
 
 async def test_engine_rejects_map_to_their_status(trader: PrivateClient) -> None:
@@ -601,3 +613,118 @@ async def test_account_endpoints_field_checks(trader: PrivateClient, auditor: Pr
     assert {"api_maker_fee_bps", "api_taker_fee_bps", "notional_30d_volume", "last_updated_ms", "date"} <= set(body)
     assert isinstance(body["notional_30d_volume"], (int, float)) and body["api_taker_fee_bps"] == 35
     assert await trader.ok("/v1/tradevolume") == []
+
+
+# -- what Gemini's sandbox answered, as recorded by public test suites (gemini-api.md §11) ---------------------------
+
+
+async def test_stop_limit_order_object_says_stop_limit(trader: PrivateClient) -> None:
+    """The request's type is "exchange stop limit"; Gemini's REST order object answers "stop-limit"."""
+    placed = await trader.ok(
+        "/v1/order/new", symbol="btcusd", amount="0.01", price="64100.00", stop_price="64000.00", side="buy",
+        type="exchange stop limit",
+    )  # fmt: skip
+    assert (placed["type"], placed["stop_price"], placed["price"]) == ("stop-limit", "64000.00", "64100.00")
+    status = await trader.ok("/v1/order/status", order_id=int(placed["order_id"]))
+    assert status["type"] == "stop-limit"
+    assert [o["type"] for o in await trader.ok("/v1/orders")] == ["stop-limit"]
+    cancelled = await trader.ok("/v1/order/cancel", order_id=int(placed["order_id"]))
+    assert (cancelled["type"], cancelled["is_cancelled"]) == ("stop-limit", True)
+    plain = await place(trader, "buy", "0.01", "60000.00")
+    assert plain["type"] == "exchange limit"
+
+
+async def test_absurd_amount_is_invalid_quantity_before_funds(trader: PrivateClient) -> None:
+    order = {"symbol": "btcusd", "price": "64000.00", "side": "buy", "type": "exchange limit"}
+    response = await trader.post("/v1/order/new", **order, amount="91384652837642836592")
+    assert response.status_code == 400
+    assert response.json() == error("InvalidQuantity", "Invalid quantity for symbol BTCUSD: 91384652837642836592")
+    # Just above btcusd's maximum order size it is still a quantity error; at the maximum, funds decide.
+    assert_error(await trader.post("/v1/order/new", **order, amount="10000.00000001"), 400, "InvalidQuantity")
+    assert_error(await trader.post("/v1/order/new", **order, amount="10000"), 406, "InsufficientFunds")
+
+
+async def test_empty_payload_header_is_invalid_json(http: httpx.AsyncClient) -> None:
+    headers = signed_headers(DEMO_API_KEY, DEMO_API_SECRET, "")
+    response = await http.post("/v1/balances", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == error("InvalidJson", "InvalidJson")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "message"),
+    [
+        ({"symbol": "abc"}, "InvalidSymbol", "Received unsupported symbol 'abc'"),
+        ({"side": "abc"}, "InvalidSide", "Invalid side for symbol BTCUSD: 'abc'"),
+        (
+            {"options": ["maker-or-cancel", "immediate-or-cancel"]},
+            "ConflictingOptions",
+            "A single order supports at most one of these options: "
+            "['maker-or-cancel', 'immediate-or-cancel', 'auction-only', 'fill-or-kill']",
+        ),
+        ({"options": ["abc"]}, "UnsupportedOption", "Option 'abc' is not supported."),
+        ({"amount": "xxx"}, "InvalidQuantity", "Invalid quantity for symbol BTCUSD: xxx"),
+        ({"price": "-3633.00"}, "InvalidPrice", "Invalid price for symbol BTCUSD: -3633.00"),
+    ],
+    ids=["symbol", "side", "options", "option", "quantity", "price"],
+)
+async def test_reject_messages_use_gemini_wording(
+    trader: PrivateClient, change: dict[str, Any], reason: str, message: str
+) -> None:
+    order = {"symbol": "BTCUSD", "amount": "1", "price": "3633.00", "side": "buy", "type": "exchange limit"}
+    response = await trader.post("/v1/order/new", **{**order, **change})
+    assert response.status_code == 400
+    assert response.json() == error(reason, message)
+
+
+async def test_every_documented_symbol_is_listed_with_its_increments(
+    http: httpx.AsyncClient, trader: PrivateClient
+) -> None:
+    symbols = (await http.get("/v1/symbols")).json()
+    assert symbols == list(DEFAULT_SYMBOLS)
+    assert {"btceur", "btcgbp", "ethgusd", "xrpusd", "shibusd", "linketh", "btcgusdperp"} <= set(symbols)
+    assert symbols[:7] == ["btcusd", "ethusd", "solusd", "ltcusd", "dogeusd", "ethbtc", "gusdusd"]
+    details = (await http.get("/v1/symbols/details/BTCEUR")).json()
+    assert details == {
+        "symbol": "BTCEUR", "base_currency": "BTC", "quote_currency": "EUR", "tick_size": 1e-8,
+        "quote_increment": 0.01, "min_order_size": "0.00001", "status": "open", "wrap_enabled": False,
+        "product_type": "spot", "contract_type": "vanilla", "contract_price_currency": "EUR",
+    }  # fmt: skip
+    perp = (await http.get("/v1/symbols/details/btcgusdperp")).json()
+    assert (perp["tick_size"], perp["quote_increment"], perp["min_order_size"]) == (0.0001, 0.5, "0.0001")
+    assert (perp["product_type"], perp["contract_type"]) == ("swap", "linear")
+    shib = (await http.get("/v1/symbols/details/shibusd")).json()
+    assert (shib["quote_increment"], shib["min_order_size"]) == (1e-9, "1000")
+
+    # An order on btceur validates as on Gemini (the sandbox accepted one): BTC increments, EUR cents.
+    accepted = await place(trader, "sell", "0.001", "59000.00", symbol="btceur")
+    assert (accepted["symbol"], accepted["is_live"]) == ("btceur", True)
+    assert_error(await trader.post("/v1/order/new", symbol="btceur", amount="0.001", price="59000.001",
+                                   side="sell", type="exchange limit"), 400, "InvalidPrice")  # fmt: skip
+    assert_error(await trader.post("/v1/order/new", symbol="btceur", amount="0.000001", price="59000.00",
+                                   side="sell", type="exchange limit"), 400, "InvalidQuantity")  # fmt: skip
+
+
+async def test_self_cross_fills_other_accounts_first_then_cancels_the_rest(
+    trader: PrivateClient, maker: PrivateClient
+) -> None:
+    """An IOC sell crossing foreign bids above the account's own bid trades them, then stops at its own order."""
+    await place(maker, "buy", "0.1", "64000.00")
+    await place(maker, "buy", "0.2", "63990.00")
+    ahead = await place(maker, "buy", "0.1", "63980.00")  # same level as the own bid, earlier in time
+    own = await place(trader, "buy", "0.5", "63980.00")
+    below = await place(maker, "buy", "1", "63970.00")
+
+    sell = await place(trader, "sell", "1", "63900.00", options=["immediate-or-cancel"])
+
+    assert (sell["is_cancelled"], sell["reason"]) == (True, "SelfCrossPrevented")
+    assert (sell["executed_amount"], sell["remaining_amount"]) == ("0.4", "0.6")
+    trades = await trader.ok("/v1/mytrades", symbol="btcusd")
+    assert sorted((t["price"], t["amount"]) for t in trades) == [
+        ("63980.00", "0.1"), ("63990.00", "0.2"), ("64000.00", "0.1"),
+    ]  # fmt: skip
+    assert (await maker.ok("/v1/order/status", order_id=int(ahead["order_id"])))["is_live"] is False
+    still = await trader.ok("/v1/order/status", order_id=int(own["order_id"]))
+    assert (still["is_live"], still["executed_amount"], still["remaining_amount"]) == (True, "0", "0.5")
+    untouched = await maker.ok("/v1/order/status", order_id=int(below["order_id"]))
+    assert (untouched["is_live"], untouched["executed_amount"]) == (True, "0")

@@ -107,6 +107,16 @@ def test_stop_limit_status() -> None:
     assert order.stop_price == D("3600.50")
 
 
+def test_gemini_documented_stop_limit_example_says_stop_limit() -> None:
+    """Gemini's own stop-limit example (order 7419662) answers ``"type": "stop-limit"``, not the request's type."""
+    wire = status("order_stop_limit_response.json")
+    assert wire.type == "stop-limit" and wire.remaining_amount is None
+    order = order_from_status(wire)
+    assert order.order_type is OrderType.STOP_LIMIT
+    assert (order.stop_price, order.price, order.amount) == (D("10400.00"), D("10500.00"), D("0.01"))
+    assert order.state is OrderState.LIVE and order.filled == 0
+
+
 def test_unknown_options_are_dropped() -> None:
     order = order_from_status(status(options=["auction-only", "immediate-or-cancel"]))
     assert order.options == (ExecOption.IMMEDIATE_OR_CANCEL,)
@@ -125,6 +135,7 @@ def test_status_with_trades_gives_fills() -> None:
     [
         ("exchange limit", None, OrderType.LIMIT),
         ("exchange stop limit", None, OrderType.STOP_LIMIT),
+        ("stop-limit", None, OrderType.STOP_LIMIT),
         ("Exchange Stop Limit", None, OrderType.STOP_LIMIT),
         ("market buy", None, OrderType.LIMIT),
         ("auction-only limit", None, OrderType.LIMIT),

@@ -291,19 +291,63 @@ def test_fill_or_kill_counts_only_liquidity_inside_the_price_band(venue: Venue) 
     assert order["reason"] == "FillOrKillWouldNotFill" and order["executed_amount"] == "0"
 
 
-def test_self_cross_is_prevented_before_executing(venue: Venue) -> None:
+def test_self_cross_trades_other_accounts_first_then_cancels_the_taker(venue: Venue) -> None:
+    """CHOICES 8: the taker trades until its next match is its own account's order; then its rest is cancelled."""
     limit(venue, venue.bob, "sell", "0.1", "64240")
+    ahead = limit(venue, venue.carol, "sell", "0.05", "64250")  # same level as alice's ask, earlier
     own_ask = limit(venue, venue.alice, "sell", "0.2", "64250")
+    behind = limit(venue, venue.bob, "sell", "0.3", "64250")  # same level, after alice's ask
+    limit(venue, venue.carol, "sell", "0.4", "64255")
     venue.events.clear()
 
     order = limit(venue, venue.alice, "buy", "0.5", "64260")
 
-    assert order["is_cancelled"] and order["reason"] == "SelfCrossPrevented" and order["executed_amount"] == "0"
-    assert venue.events.types(venue.alice) == ["accepted", "cancelled", "closed"]
-    assert venue.engine.order_status(venue.alice, order_id=own_ask["order_id"])["is_live"]
-    assert venue.engine.public_trades("btcusd") == []  # not even bob's better ask traded
-    below = limit(venue, venue.alice, "buy", "0.1", "64245")  # crosses bob's ask only: allowed
-    assert below["executed_amount"] == "0.1"
+    assert (order["is_cancelled"], order["reason"]) == (True, "SelfCrossPrevented")
+    assert (order["executed_amount"], order["remaining_amount"]) == ("0.15", "0.35")
+    assert venue.events.types(venue.alice, order["order_id"]) == ["accepted", "fill", "fill", "cancelled", "closed"]
+    assert [t["price"] for t in venue.engine.public_trades("btcusd")] == ["64250.00", "64240.00"]
+    assert not venue.engine.order_status(venue.carol, order_id=ahead["order_id"])["is_live"]
+    assert venue.engine.order_status(venue.alice, order_id=own_ask["order_id"])["remaining_amount"] == "0.2"
+    assert venue.engine.order_status(venue.bob, order_id=behind["order_id"])["executed_amount"] == "0"
+    best_ask = venue.engine.book("btcusd")["asks"][0]
+    assert (best_ask["price"], Decimal(best_ask["amount"])) == ("64250.00", Decimal("0.5"))  # alice's and bob's
+
+
+def test_self_cross_cancels_nothing_when_the_order_never_reaches_its_own_order(venue: Venue) -> None:
+    limit(venue, venue.bob, "sell", "0.1", "64240")
+    limit(venue, venue.alice, "sell", "0.2", "64250")
+
+    crossing_bob_only = limit(venue, venue.alice, "buy", "0.1", "64260")  # filled at 64240 before reaching 64250
+    resting = limit(venue, venue.alice, "buy", "0.1", "64245")  # below its own ask: rests, as on any book
+
+    assert (crossing_bob_only["executed_amount"], crossing_bob_only["is_cancelled"]) == ("0.1", False)
+    assert (resting["is_live"], resting["is_cancelled"]) == (True, False)
+
+
+def test_self_cross_fill_or_kill_counts_only_liquidity_ahead_of_its_own_order(venue: Venue) -> None:
+    limit(venue, venue.bob, "sell", "0.1", "64240")
+    limit(venue, venue.alice, "sell", "0.2", "64250")
+    limit(venue, venue.bob, "sell", "5", "64255")
+
+    blocked = limit(venue, venue.alice, "buy", "0.3", "64260", options=["fill-or-kill"])
+    ahead_only = limit(venue, venue.alice, "buy", "0.1", "64260", options=["fill-or-kill"])
+
+    assert (blocked["reason"], blocked["executed_amount"]) == ("FillOrKillWouldNotFill", "0")
+    assert (ahead_only["executed_amount"], ahead_only["is_cancelled"]) == ("0.1", False)
+
+
+def test_self_cross_immediate_or_cancel_with_own_and_foreign_bids_at_several_levels(venue: Venue) -> None:
+    """The issue's case: foreign bids above the own bid are filled; the sell stops at the own bid."""
+    limit(venue, venue.bob, "buy", "0.1", "64000")
+    limit(venue, venue.carol, "buy", "0.2", "63990")
+    own_bid = limit(venue, venue.alice, "buy", "0.5", "63980")
+    limit(venue, venue.bob, "buy", "1", "63970")
+
+    sell = limit(venue, venue.alice, "sell", "1", "63900", options=["immediate-or-cancel"])
+
+    assert (sell["reason"], sell["executed_amount"], sell["remaining_amount"]) == ("SelfCrossPrevented", "0.3", "0.7")
+    assert venue.engine.order_status(venue.alice, order_id=own_bid["order_id"])["is_live"]
+    assert [level["price"] for level in venue.engine.book("btcusd")["bids"]] == ["63980.00", "63970.00"]
 
 
 def test_exceeds_price_limits_cancels_the_rest_beyond_the_band(venue: Venue) -> None:
@@ -653,7 +697,7 @@ def test_balances_available_excludes_holds_and_a_taker_keeps_price_improvement(v
 def test_stop_limit_buy_triggers_on_a_trade_at_or_above_the_stop(venue: Venue) -> None:
     trade_at(venue, "64250")
     stop = stop_limit(venue, venue.alice, "buy", "0.2", "64400", "64300", client_order_id="stop-b")
-    assert stop["is_live"] and stop["is_hidden"] and stop["type"] == "exchange stop limit"
+    assert stop["is_live"] and stop["is_hidden"] and stop["type"] == "stop-limit"  # CHOICES 24
     assert stop["stop_price"] == "64300.00"
     assert venue.engine.book("btcusd")["bids"] == []
     assert [o["order_id"] for o in venue.engine.active_orders(venue.alice)] == [stop["order_id"]]
@@ -914,7 +958,7 @@ def test_ticker_and_symbol_details_shapes(venue: Venue) -> None:
         "quote_increment": 0.01, "min_order_size": "0.00001", "status": "open", "wrap_enabled": False,
         "product_type": "spot", "contract_type": "vanilla", "contract_price_currency": "USD",
     }  # fmt: skip
-    error = refused(venue.engine.symbol_details, "dogebtc")
+    error = refused(venue.engine.symbol_details, "abcusd")
     assert (error.reason, error.status) == ("InvalidSymbol", 400)
     assert venue.engine.symbols() == list(DEFAULT_SYMBOLS)
 

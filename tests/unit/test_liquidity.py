@@ -8,10 +8,10 @@ import pytest
 
 from console.exchange.engine import MatchingEngine
 from console.exchange.liquidity import MarketSimulator
-from console.exchange.symbols import DEFAULT_SYMBOLS
+from console.exchange.symbols import DEFAULT_SYMBOLS, SIMULATED_SYMBOLS
 
-#: The symbols the simulator quotes: every listed one but the wrap-enabled pairs (they convert through /v1/wrap).
-QUOTED = {name: spec for name, spec in DEFAULT_SYMBOLS.items() if not spec.wrap_enabled}
+#: The symbols the simulator quotes by default: SIMULATED_SYMBOLS (the rest of the listed table stays quiet).
+QUOTED = {name: DEFAULT_SYMBOLS[name] for name in SIMULATED_SYMBOLS}
 
 T0_MS = 1_700_000_000_000
 
@@ -187,3 +187,28 @@ def test_bad_arguments_are_refused() -> None:
         MarketSimulator(engine, levels=0)
     with pytest.raises(ValueError):
         MarketSimulator(engine, volatility_bps=-1)
+
+
+def test_by_default_only_the_simulated_set_is_quoted_and_every_other_symbol_is_a_quiet_book() -> None:
+    engine, sim = make(levels=2)
+    sim.start_quotes()
+
+    assert sim.symbols == list(SIMULATED_SYMBOLS)
+    assert len(engine.symbols()) > 30 and "btceur" in engine.symbols()
+    quiet = [s for s in engine.symbols() if s not in SIMULATED_SYMBOLS]
+    assert quiet and all(engine.book(s, 0, 0) == {"bids": [], "asks": []} for s in quiet)
+    assert all(engine.book(s, 0, 0)["bids"] for s in SIMULATED_SYMBOLS)
+
+
+def test_any_listed_symbol_can_be_simulated_on_its_increments() -> None:
+    quotable = [name for name, spec in DEFAULT_SYMBOLS.items() if not spec.wrap_enabled]
+    engine, sim = make(levels=3, symbols=quotable)
+    sim.start_quotes()
+
+    for symbol in quotable:
+        spec = DEFAULT_SYMBOLS[symbol]
+        book = engine.book(symbol, 0, 0)
+        assert len(book["bids"]) == 3 and len(book["asks"]) == 3, symbol
+        for level in book["bids"] + book["asks"]:
+            assert Decimal(level["price"]) % spec.quote_increment == 0, symbol
+            assert Decimal(level["amount"]) % spec.tick_size == 0, symbol

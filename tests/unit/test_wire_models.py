@@ -37,6 +37,7 @@ MODEL_FOR_FILE: dict[str, Any] = {
     "order_new_response.json": OrderStatus,
     "order_cancel_response.json": OrderStatus,
     "order_status_response.json": OrderStatus,
+    "order_stop_limit_response.json": OrderStatus,
     "cancel_all_response.json": CancelAllResponse,
     "cancel_session_response.json": CancelAllResponse,
     "mytrade.json": MyTrade,
