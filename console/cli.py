@@ -186,11 +186,49 @@ def run_console(settings: Settings) -> int:
     app, journal = build_app(settings)
     if app.driver_class is LinuxDriver:  # a real terminal (not `serve`'s web driver, not Windows)
         app.driver_class = HangupSafeLinuxDriver
+    code = 1
     try:
-        return app.run() or app.return_code or 0
+        code = app.run() or app.return_code or 0
     finally:
+        code = finish_exit(app.deadman.report if app.deadman else None, journal, code)
         if journal is not None:
             journal.close()
+    return code
+
+
+def finish_exit(report, journal, code: int, out=None) -> int:
+    """Tell the trader (and the journal) what happened to the orders on the way out; return the exit status.
+
+    Args:
+        report: the dead-man switch's :class:`console.deadman.ExitReport` (None: the app never got that far).
+        journal: where the report is recorded as an ``exit`` record (None: journal off).
+        code: the app's exit status.
+        out: where the summary is printed (default: stderr). A terminal that is gone (SIGHUP) is skipped:
+            the journal and the log still have the report.
+
+    Returns:
+        ``code``, or :data:`console.deadman.EXIT_CANCEL_FAILED` when a requested cancel-on-exit failed and
+        the app was leaving with 0.
+    """
+    from console.deadman import EXIT_CANCEL_FAILED
+
+    if report is None:
+        return code
+    if journal is not None:
+        try:
+            journal.append("exit", "summary", report.as_record())
+        except Exception:  # noqa: BLE001 - the summary must still reach the terminal
+            logging.getLogger(__name__).exception("could not journal the exit summary")
+    try:
+        stream = out or sys.stderr
+        for line in report.lines():
+            print(f"trading-console: {line}", file=stream)
+        stream.flush()
+    except (OSError, ValueError):  # the terminal went away (SIGHUP) or stderr is closed
+        pass
+    if report.cancel_failed and code == 0:
+        return EXIT_CANCEL_FAILED
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

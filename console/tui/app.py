@@ -293,5 +293,7 @@ class TradingConsoleApp(App):
     async def on_unmount(self) -> None:
         if self.deadman is not None:
             self.deadman.remove_sighup(asyncio.get_running_loop())
-            await self.deadman.on_exit(self.exit_reason)
+            # An unhandled error sets return code 1 (Textual's App._handle_exception): say "error", not "exit".
+            crashed = self.exit_reason == "exit" and self.return_code == 1
+            await self.deadman.on_exit("error" if crashed else self.exit_reason)
         await self.session.close()

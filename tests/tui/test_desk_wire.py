@@ -8,7 +8,7 @@ import signal
 
 from pydantic import SecretStr
 
-from console.cli import build_app
+from console.cli import build_app, finish_exit
 from console.config import load_config
 from console.gemini.credentials import Credentials
 from console.journal import Journal
@@ -72,9 +72,26 @@ async def test_sighup_cancels_the_session_orders(exchange, tmp_path):
         await wait_until_ready(pilot)
         await pilot.press("o", *"62500.00", "tab", *"0.01", "enter")
         await wait_for(pilot, lambda: app.session.session_order_count() == 1, what="the order")
+        (order_id,) = [o.order_id for o in app.session.blotter.open_orders() if o.api_session == HB_KEY]
         os.kill(os.getpid(), signal.SIGHUP)  # the handler is installed: this does not kill pytest
         await wait_for(pilot, lambda: app.return_code == 129, what="the hangup exit")
     assert app.deadman.exit_cancelled == 1 and key_orders(exchange) == []
+    report = app.deadman.report
+    assert report.reason == "SIGHUP" and [o.order_id for o in report.cancelled] == [order_id]
+    # the terminal is gone: printing fails quietly, the journal gets the summary, the hangup code stays
+    journal = Journal(tmp_path / "exit.sqlite3")
+    assert finish_exit(report, journal, 129, out=_GoneTerminal()) == 129
+    (record,) = journal.records(direction="exit")
+    assert json.loads(record.data)["reason"] == "SIGHUP" and json.loads(record.data)["cancelled"] == [order_id]
+    journal.close()
+
+
+class _GoneTerminal:
+    def write(self, text: str) -> int:
+        raise OSError(5, "Input/output error")
+
+    def flush(self) -> None:
+        raise OSError(5, "Input/output error")
 
 
 async def test_local_default_leaves_orders_on_quit(exchange, tmp_path):
@@ -103,3 +120,4 @@ async def test_a_crash_still_cancels_the_session_orders(exchange, tmp_path):
             app.call_later(boom)  # an unhandled error inside the app
             await wait_for(pilot, lambda: app.deadman.exit_cancelled is not None, what="the exit cancel")
     assert app.deadman.exit_cancelled == 1 and key_orders(exchange) == []
+    assert app.deadman.report.reason == "error" and not app.deadman.report.cancel_failed
