@@ -153,7 +153,8 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     desk = settings.desk
     latency = LatencyTracker()
     observers = [latency_observer(latency, lambda: time.monotonic_ns() // 1_000_000)]
-    journal = Journal(desk.get("journal_path") or default_path()) if desk.get("journal") else None
+    journal = (Journal(desk.get("journal_path") or default_path(), venue=settings.environment.value,
+                       url=settings.rest_url) if desk.get("journal") else None)
     if journal is not None:
         observers.insert(0, journal.observe)
     nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts

@@ -59,7 +59,9 @@ async def test_journal_latency_heartbeat_and_cancel_on_quit(exchange, tmp_path):
     assert new["payload"]["client_order_id"] == "tc-wire-000001" and new["api_key"].startswith("account-")
     everything = "".join(r.data for r in records)
     assert HB_SECRET not in everything and "signature" not in everything.lower()
-    assert all(HB_KEY not in r.data for r in records if r.direction == "request")  # masked where we send it
+    assert all(HB_KEY not in r.data for r in records)  # masked everywhere, the order events' api_session too
+    assert {(r.venue, r.url) for r in records} == {("LOCAL", exchange.server.rest_url)}
+    assert any(r.kind == "booked" and r.client_order_id == "tc-wire-000001" and r.order_id for r in records)
     events = [json.loads(r.data) for r in records if r.direction == "event"]
     assert any(e["type"] in ("accepted", "booked") and e.get("client_order_id") == "tc-wire-000001" for e in events)
     journal.close()
