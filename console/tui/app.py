@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from console import heap
 from console.account import AccountService
 from console.deadman import DeadManSwitch
-from console.gemini.errors import GeminiError
+from console.gemini.errors import GeminiError, TransportError, network_cause
 from console.market import MarketListener, MarketSession
 from console.orders.latency import LatencyTracker
 from console.orders.model import Order
@@ -286,9 +286,23 @@ class TradingConsoleApp(App):
         log.error("worker %s failed: %r", event.worker.name, error)
         code = getattr(error, "reason", None) or error.__class__.__name__
         message = str(error) if isinstance(error, GeminiError) else repr(error)
+        stopped = event.worker.group in ("bootstrap", "order-events")
+        if isinstance(error, TransportError):
+            message = f"The exchange could not be reached: {network_cause(error)} ({error})."
+        if stopped:
+            message += " Trading halted: press ctrl+r (Retry) to connect again."
         self._post_status(StatusEntry(self.clock_ms(), Severity.ERROR, event.worker.name, str(code), message))
-        if event.worker.group in ("bootstrap", "order-events"):
-            self.main_screen.post_message(ConnectionChanged(ConnectionState.HALTED, str(code)))
+        if stopped:
+            # The cause in the network's own words ("ConnectError: Name or service not known"), not a class name.
+            self.session.halt_on_error(network_cause(error) if isinstance(error, TransportError) else str(code))
+
+    def retry_connection(self) -> None:
+        """The trader's Retry key: start again (key role, symbols, then the order-events stream) after a halt."""
+        if self.session.connection not in (ConnectionState.HALTED, ConnectionState.CONNECTING):
+            return
+        self._post_status(StatusEntry(self.clock_ms(), Severity.INFO, "Retry", "", "Connecting again…"))
+        self.session.resume_connecting()
+        self.bootstrap()
 
     async def on_unmount(self) -> None:
         if self.deadman is not None:
