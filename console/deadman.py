@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.gemini.convert import order_from_status
-from console.gemini.errors import ApiError, GeminiError, TransportError
+from console.gemini.errors import ApiError, GeminiError, TransportError, network_cause
 from console.orders.model import Order
 from console.session import TradingSession
 
@@ -138,7 +138,7 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, ApiError):
         return f"the exchange refused it: {exc}"
     if isinstance(exc, TransportError):
-        return f"the exchange could not be reached ({exc})"
+        return f"the exchange could not be reached: {network_cause(exc)} ({exc})"
     return f"{exc.__class__.__name__}: {exc}"
 
 

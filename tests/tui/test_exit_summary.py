@@ -166,7 +166,7 @@ def test_a_failed_cancel_on_exit_is_loud_and_exits_non_zero(tmp_path, venue, cle
     code, printed = _quit(proc, master)
     assert code == EXIT_CANCEL_FAILED, printed[-2000:]
     assert "!!! CANCEL-ON-EXIT FAILED: the exchange could not be reached" in printed, printed[-2000:]
-    assert "ConnectError" in printed
+    assert "reached: ConnectError: Connection refused" in printed
     assert "!!! 1 order left working (per the console's last view, not confirmed):" in printed
     assert f"!!!   {order_id} BUY 0.01 BTCUSD @ 1000.00" in printed
     assert "!!! Orders may still be working" in printed
