@@ -73,6 +73,7 @@ class ExitReport:
         working: orders still working on the account after the exit.
         working_confirmed: ``working`` is the exchange's answer (``/v1/orders``); False: the blotter's last view,
             which may be out of date.
+        started: trading had started (False: e.g. the PRODUCTION confirmation was declined; nothing was sent).
     """
 
     reason: str
@@ -82,6 +83,7 @@ class ExitReport:
     cancel_error: str | None = None
     working: list[OrderLine] = field(default_factory=list)
     working_confirmed: bool = False
+    started: bool = True
 
     @property
     def cancel_failed(self) -> bool:
@@ -90,6 +92,8 @@ class ExitReport:
 
     def lines(self) -> list[str]:
         """The summary for the terminal, one line per fact; a failed exit cancel is shouted (``!!!``)."""
+        if not self.started:
+            return ["Trading never started: nothing was sent to the exchange."]
         out: list[str] = []
         if self.cancel_requested and self.cancel_error is not None:
             out.append(f"!!! CANCEL-ON-EXIT FAILED: {self.cancel_error}")
@@ -117,6 +121,7 @@ class ExitReport:
         """The report as a journal record's data (JSON-ready)."""
         return {
             "reason": self.reason,
+            "started": self.started,
             "cancel_on_exit": self.cancel_requested,
             "cancel_failed": self.cancel_failed,
             "cancel_error": self.cancel_error,
@@ -167,6 +172,12 @@ class DeadManSwitch:
         self.exit_cancelled: int | None = None
         #: What happened to the orders on the way out; set by :meth:`on_exit`.
         self.report: ExitReport | None = None
+        #: Set by :meth:`arm` once trading starts; before that the exit sends nothing (e.g. PRODUCTION declined).
+        self.armed = False
+
+    def arm(self) -> None:
+        """Trading has started: from now on the exit cancels (if configured) and asks what is left working."""
+        self.armed = True
 
     async def run_heartbeats(self) -> None:
         """Send a heartbeat now and every ``interval_s`` until cancelled; a failure is logged and retried."""
@@ -200,6 +211,9 @@ class DeadManSwitch:
         turns a failure into a status line and retries in the background: at exit a failure must be known here).
         Never raises: the console is leaving either way, and the exchange's expiry is the backstop.
         """
+        if not self.armed:
+            self.report = ExitReport(reason, False, started=False)
+            return None
         api_key = self.session.api_key
         known = {o.order_id: o for o in self.session.blotter.open_orders() if o.order_id}
         report = ExitReport(reason, self.cancel_on_exit)

@@ -211,6 +211,7 @@ class TradingConsoleApp(App):
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""
         if self.deadman is None:
             return
+        self.deadman.arm()
         if self.deadman.heartbeat:
             self.run_worker(self.deadman.run_heartbeats(), group="heartbeat", exclusive=True, exit_on_error=False)
         self.deadman.install_sighup(asyncio.get_running_loop(), self._hangup)

@@ -123,3 +123,19 @@ async def test_a_crash_still_cancels_the_session_orders(exchange, tmp_path):
             await wait_for(pilot, lambda: app.deadman.exit_cancelled is not None, what="the exit cancel")
     assert app.deadman.exit_cancelled == 1 and key_orders(exchange) == []
     assert app.deadman.report.reason == "error" and not app.deadman.report.cancel_failed
+
+
+async def test_declining_production_sends_nothing_on_the_way_out(exchange, tmp_path):
+    exchange.call(exchange.server.add_api_key, HB_KEY, HB_SECRET, require_heartbeat=True)
+    desk = load_config({"journal_path": str(tmp_path / "journal.sqlite3"), "toasts": "false", "bell": "false",
+                        "cancel_on_exit": "true"}, environ={})
+    settings = Settings(environment=Environment.PRODUCTION, rest_url=exchange.server.rest_url,
+                        ws_url=exchange.server.ws_url, credentials=Credentials(HB_KEY, SecretStr(HB_SECRET)),
+                        desk=desk)
+    app, journal = build_app(settings, clock_ms=fixed_clock())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("escape")  # "type PRODUCTION to continue": the trader declines
+        await wait_for(pilot, lambda: app.return_code == 3, what="the declined exit")
+    assert journal.records() == []  # not one request: no cancel-session, no /v1/orders
+    assert app.deadman.report.lines() == ["Trading never started: nothing was sent to the exchange."]
+    journal.close()
