@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import SecretStr
 
@@ -21,6 +22,10 @@ from console.gemini.credentials import Credentials
 from console.gemini.urls import PRODUCTION, SANDBOX
 from console.secrets import SecretsError, load_credentials
 from console.settings import DEFAULT_SYMBOLS, Environment, Settings, environment_for
+
+if TYPE_CHECKING:  # imported for their types only: the command line imports them lazily, when used
+    from console.deadman import ExitReport
+    from console.journal import Journal
 
 
 class UsageError(Exception):
@@ -197,7 +202,7 @@ def run_console(settings: Settings) -> int:
     return code
 
 
-def finish_exit(report, journal, code: int, out=None) -> int:
+def finish_exit(report: ExitReport | None, journal: Journal | None, code: int, out: TextIO | None = None) -> int:
     """Tell the trader (and the journal) what happened to the orders on the way out; return the exit status.
 
     Args:
