@@ -21,6 +21,7 @@ def _closed_port() -> int:
 async def test_an_unreachable_exchange_halts_with_its_cause_and_ctrl_r_connects_again():
     port = _closed_port()
     app = make_app(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
+    app.retry_initial_s = app.retry_cap_s = 600.0  # only the key retries within this test
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.main_screen
         await wait_for(pilot, lambda: app.session.connection is ConnectionState.HALTED, what="the halt")
@@ -35,7 +36,8 @@ async def test_an_unreachable_exchange_halts_with_its_cause_and_ctrl_r_connects_
         assert said.startswith("Trading halted (ConnectError: Connection refused)") and "ctrl+r" in said
         assert "Connecting" not in said
         await wait_for(pilot, lambda: any("could not be reached: ConnectError: Connection refused" in line
-                                          and "ctrl+r" in line for line in screen.query_one(StatusPane).entries_text()),
+                                          and "retrying in 600 s (ctrl+r: retry now)" in line
+                                          for line in screen.query_one(StatusPane).entries_text()),
                        what="the cause in the status pane")
         # shown in the footer while halted
         assert "ctrl+r" in screen.active_bindings
@@ -57,3 +59,21 @@ async def test_an_unreachable_exchange_halts_with_its_cause_and_ctrl_r_connects_
             await pilot.press("ctrl+r")  # does nothing while live
             await pilot.pause()
             assert app.session.connection is ConnectionState.LIVE
+
+
+async def test_the_console_retries_on_its_own_with_back_off_until_the_exchange_answers():
+    port = _closed_port()
+    app = make_app(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
+    app.retry_initial_s = 0.1
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.main_screen.query_one(StatusPane)
+
+        def retries_said() -> list[str]:
+            return [line.split("retrying in ", 1)[1].split(" s ")[0] for line in pane.entries_text()
+                    if "retrying in " in line]
+
+        await wait_for(pilot, lambda: len(retries_said()) >= 3, what="three automatic retries")
+        assert retries_said()[:3] == ["0.1", "0.2", "0.4"]  # doubling
+        with ExchangeThread(port=port, simulator=False, heartbeat_interval_s=0.5):
+            await wait_until_ready(pilot)  # no key pressed
+            assert app._retry_delay_s is None  # live: the back-off starts again at the next failure
