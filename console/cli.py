@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Trade on Gemini (or the embedded local exchange) from the terminal.",
         epilog="Subcommands: 'trading-console exchange --help' runs the local exchange on its own; "
                "'trading-console doctor' checks config, keys, clock and reachability; "
-               "'trading-console journal --help' lists or exports the journal.",
+               "'trading-console journal --help' lists or exports the journal. "
+               "Exit status: 0 ok, 2 bad command line, 3 PRODUCTION not confirmed, "
+               "4 cancel-on-exit requested but failed (orders may still be working), 129 the terminal went away.",
     )
     venue = parser.add_mutually_exclusive_group()
     venue.add_argument("--sandbox", action="store_true", help="trade on Gemini's sandbox (keys from the environment)")
