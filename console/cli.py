@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import SecretStr
 
@@ -21,6 +22,10 @@ from console.gemini.credentials import Credentials
 from console.gemini.urls import PRODUCTION, SANDBOX
 from console.secrets import SecretsError, load_credentials
 from console.settings import DEFAULT_SYMBOLS, Environment, Settings, environment_for
+
+if TYPE_CHECKING:  # imported for their types only: the command line imports them lazily, when used
+    from console.deadman import ExitReport
+    from console.journal import Journal
 
 
 class UsageError(Exception):
@@ -33,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Trade on Gemini (or the embedded local exchange) from the terminal.",
         epilog="Subcommands: 'trading-console exchange --help' runs the local exchange on its own; "
                "'trading-console doctor' checks config, keys, clock and reachability; "
-               "'trading-console journal --help' lists or exports the journal.",
+               "'trading-console journal --help' lists or exports the journal. "
+               "Exit status: 0 ok, 2 bad command line, 3 PRODUCTION not confirmed, "
+               "4 cancel-on-exit requested but failed (orders may still be working), 129 the terminal went away.",
     )
     venue = parser.add_mutually_exclusive_group()
     venue.add_argument("--sandbox", action="store_true", help="trade on Gemini's sandbox (keys from the environment)")
@@ -153,7 +160,8 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     desk = settings.desk
     latency = LatencyTracker()
     observers = [latency_observer(latency, lambda: time.monotonic_ns() // 1_000_000)]
-    journal = Journal(desk.get("journal_path") or default_path()) if desk.get("journal") else None
+    journal = (Journal(desk.get("journal_path") or default_path(), venue=settings.environment.value,
+                       url=settings.rest_url) if desk.get("journal") else None)
     if journal is not None:
         observers.insert(0, journal.observe)
     nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts
@@ -186,11 +194,49 @@ def run_console(settings: Settings) -> int:
     app, journal = build_app(settings)
     if app.driver_class is LinuxDriver:  # a real terminal (not `serve`'s web driver, not Windows)
         app.driver_class = HangupSafeLinuxDriver
+    code = 1
     try:
-        return app.run() or app.return_code or 0
+        code = app.run() or app.return_code or 0
     finally:
+        code = finish_exit(app.deadman.report if app.deadman else None, journal, code)
         if journal is not None:
             journal.close()
+    return code
+
+
+def finish_exit(report: ExitReport | None, journal: Journal | None, code: int, out: TextIO | None = None) -> int:
+    """Tell the trader (and the journal) what happened to the orders on the way out; return the exit status.
+
+    Args:
+        report: the dead-man switch's :class:`console.deadman.ExitReport` (None: the app never got that far).
+        journal: where the report is recorded as an ``exit`` record (None: journal off).
+        code: the app's exit status.
+        out: where the summary is printed (default: stderr). A terminal that is gone (SIGHUP) is skipped:
+            the journal and the log still have the report.
+
+    Returns:
+        ``code``, or :data:`console.deadman.EXIT_CANCEL_FAILED` when a requested cancel-on-exit failed and
+        the app was leaving with 0.
+    """
+    from console.deadman import EXIT_CANCEL_FAILED
+
+    if report is None:
+        return code
+    if journal is not None:
+        try:
+            journal.append("exit", "summary", report.as_record())
+        except Exception:  # noqa: BLE001 - the summary must still reach the terminal
+            logging.getLogger(__name__).exception("could not journal the exit summary")
+    try:
+        stream = out or sys.stderr
+        for line in report.lines():
+            print(f"trading-console: {line}", file=stream)
+        stream.flush()
+    except (OSError, ValueError):  # the terminal went away (SIGHUP) or stderr is closed
+        pass
+    if report.cancel_failed and code == 0:
+        return EXIT_CANCEL_FAILED
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ import httpx
 from console.config import DeskConfig, config_path, load_config
 from console.gemini.auth import NonceSource
 from console.gemini.credentials import Credentials
-from console.gemini.errors import ApiError, GeminiError
+from console.gemini.errors import ApiError, GeminiError, network_cause
 from console.gemini.order_events import OrderEventsClient, SubscriptionAck
 from console.gemini.rest import GeminiRestClient
 from console.secrets import SecretsError, keyring_available, load_credentials
@@ -70,11 +70,37 @@ def check_credentials(environ: Mapping[str, str], config: DeskConfig) -> tuple[l
     if credentials is None:
         return [Check("credentials", False, "none: set GEMINI_API_KEY and GEMINI_API_SECRET, or [credentials]")], None
     checks = [Check("credentials", True, f"key {credentials.masked_key}, secret ********")]
-    if KEY_RE.match(credentials.api_key):
+    problem = key_format_problem(credentials.api_key)
+    if problem is None:
         checks.append(Check("key format", True, "master key" if credentials.is_master else "account key"))
     else:
-        checks.append(Check("key format", False, f"{credentials.masked_key} is not account-… or master-…"))
+        checks.append(Check("key format", False, f"key {credentials.masked_key}: {problem}"))
     return checks, credentials
+
+
+def key_format_problem(api_key: str) -> str | None:
+    """What is wrong with the shape of an API key id, or None when it looks like Gemini's.
+
+    Gemini's key ids are ``account-`` or ``master-`` followed by letters and digits (:data:`KEY_RE`). The text
+    names the fault without the key: the prefix, a count, or one offending character and its position (a space,
+    a quote, a dash: never a letter or digit of the key).
+    """
+    if KEY_RE.match(api_key):
+        return None
+    if api_key != api_key.strip():
+        return "has spaces or a line break at its start or end (copied with the key?)"
+    prefix = next((p for p in ("account-", "master-") if api_key.startswith(p)), None)
+    if prefix is None:
+        lowered = next((p for p in ("account-", "master-") if api_key.lower().startswith(p)), None)
+        if lowered is not None:
+            return f"starts with {api_key[:len(lowered)]!r}: Gemini's prefix is lowercase {lowered!r}"
+        return "does not start with 'account-' or 'master-' (is this the secret, or another venue's key?)"
+    rest = api_key[len(prefix):]
+    for position, char in enumerate(rest, start=len(prefix) + 1):
+        if not (char.isascii() and char.isalnum()):
+            shown = repr(char) if char.isprintable() and not char.isalnum() else "a non-ASCII character"
+            return (f"has {shown} at character {position}: after {prefix!r} a key id has only letters and digits")
+    return f"has {len(rest)} letters/digits after {prefix!r}; Gemini's key ids have at least 8"
 
 
 async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | None,
@@ -87,7 +113,7 @@ async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | Non
             response = await http.get("/v1/symbols")
             after = time.time()
     except httpx.HTTPError as exc:
-        checks.append(Check("REST reachable", False, f"{rest_url}: {exc.__class__.__name__}"))
+        checks.append(Check("REST reachable", False, f"{rest_url}: {network_cause(exc)}"))
         checks.append(Check("clock skew", False, "not measured: the exchange did not answer"))
     else:
         rtt_ms = (after - before) * 1000
@@ -117,9 +143,10 @@ async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | Non
 
 
 def _why(exc: GeminiError) -> str:
+    """The venue's reason and message, or the network's own words (``ConnectError: Name or service not known``)."""
     if isinstance(exc, ApiError):
         return f"{exc.reason}: {exc.message}"
-    return exc.__class__.__name__
+    return network_cause(exc)
 
 
 def _skew(date_header: str | None, local_s: float) -> Check:
@@ -146,7 +173,7 @@ async def _check_ws(ws_url: str, credentials: Credentials, nonce: NonceSource) -
     except TimeoutError:
         return Check("WebSocket", False, "no subscription acknowledgement within 5 s")
     except (GeminiError, OSError) as exc:
-        return Check("WebSocket", False, _why(exc) if isinstance(exc, GeminiError) else exc.__class__.__name__)
+        return Check("WebSocket", False, _why(exc) if isinstance(exc, GeminiError) else network_cause(exc))
     return Check("WebSocket", False, "closed before the subscription acknowledgement")
 
 

@@ -749,6 +749,21 @@ class TradingSession:
         self._emit(Severity.ERROR, "Trading halted", exc.reason, text)
         self._set_connection(ConnectionState.HALTED, exc.reason)
 
+    def halt_on_error(self, cause: str) -> None:
+        """Starting failed (e.g. the exchange cannot be reached): HALTED with its cause until the trader retries.
+
+        Args:
+            cause: what went wrong, in the words the header and the ticket show, e.g.
+                ``"ConnectError: Name or service not known"`` (see ``console.gemini.errors.network_cause``).
+        """
+        self.halt_reason = cause
+        self._set_connection(ConnectionState.HALTED, cause)
+
+    def resume_connecting(self) -> None:
+        """The trader asked to retry after a halt: CONNECTING again (new orders still wait until LIVE)."""
+        self.halt_reason = None
+        self._set_connection(ConnectionState.CONNECTING, "")
+
     def _rate_limited(self, path: str, pause_s: float) -> None:
         self._emit(Severity.WARNING, "Rate limit", "RateLimit",
                    f"The exchange answered 429 (too many requests) to {path}: requests paused {pause_s:g} s, "

@@ -267,3 +267,28 @@ def error_from_response(status: int, body: bytes | str) -> ApiError:
             message = ""
     cls = error_class_for(reason, status)
     return cls(reason, message, status)
+
+
+def network_cause(exc: BaseException) -> str:
+    """Say why a network call failed, in the operating system's words, e.g. ``"ConnectError: Name or service not
+    known"`` (DNS) or ``"ConnectError: Connection refused"``.
+
+    The class named is the first one in the ``__cause__``/``__context__`` chain that is not ours (httpx's or
+    websockets' error, e.g. ``ConnectError``), and the text is the innermost ``OSError``'s ``strerror`` (httpx
+    says only "All connection attempts failed" for a refused connection); without an ``OSError`` it is the
+    exception's own text.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    outer = next((e for e in chain if not isinstance(e, GeminiError)), exc)
+    detail = str(outer)
+    for error in chain:
+        if isinstance(error, ConnectionRefusedError):
+            detail = "Connection refused"
+        elif isinstance(error, OSError) and error.strerror:
+            detail = error.strerror
+    name = outer.__class__.__name__
+    return f"{name}: {detail}" if detail and detail != name else name

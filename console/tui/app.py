@@ -10,13 +10,14 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
 from console import heap
 from console.account import AccountService
 from console.deadman import DeadManSwitch
-from console.gemini.errors import GeminiError
+from console.gemini.errors import GeminiError, TransportError, network_cause
 from console.market import MarketListener, MarketSession
 from console.orders.latency import LatencyTracker
 from console.orders.model import Order
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 STYLESHEETS = ("app.tcss", "account.tcss")
 #: Seconds after the first reconciled state before the heap is settled (the reconciled table is painted first).
 HEAP_SETTLE_DELAY_S = 0.5
+#: After the exchange could not be reached at start: first automatic retry (seconds), doubling up to the cap.
+RETRY_INITIAL_S = 2.0
+RETRY_CAP_S = 30.0
 
 
 class TradingConsoleApp(App):
@@ -113,9 +117,17 @@ class TradingConsoleApp(App):
             connection_changed=self._connection_changed,
         )
         self._heap_settled = False
+        #: Automatic retries after a network failure at start: the first pause and the cap, seconds (tests set
+        #: short or long ones).
+        self.retry_initial_s = RETRY_INITIAL_S
+        self.retry_cap_s = RETRY_CAP_S
+        self._retry_delay_s: float | None = None
+        self._retry_timer: Timer | None = None
 
     def _connection_changed(self, state: ConnectionState, detail: str) -> None:
         self.main_screen.post_message(ConnectionChanged(state, detail))
+        if state is ConnectionState.LIVE:
+            self._retry_delay_s = None  # connected: the next failure starts the back-off again
         if state is ConnectionState.LIVE and self.settle_heap and not self._heap_settled:
             # The first time the blotter is reconciled: once its table has been painted, collect and freeze the
             # session's long-lived objects so full collections stop pausing the screen (console/heap.py).
@@ -211,6 +223,7 @@ class TradingConsoleApp(App):
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""
         if self.deadman is None:
             return
+        self.deadman.arm()
         if self.deadman.heartbeat:
             self.run_worker(self.deadman.run_heartbeats(), group="heartbeat", exclusive=True, exit_on_error=False)
         self.deadman.install_sighup(asyncio.get_running_loop(), self._hangup)
@@ -286,12 +299,37 @@ class TradingConsoleApp(App):
         log.error("worker %s failed: %r", event.worker.name, error)
         code = getattr(error, "reason", None) or error.__class__.__name__
         message = str(error) if isinstance(error, GeminiError) else repr(error)
+        stopped = event.worker.group in ("bootstrap", "order-events")
+        if isinstance(error, TransportError):
+            message = f"The exchange could not be reached: {network_cause(error)} ({error})."
+        if stopped and isinstance(error, TransportError):
+            # The network may come back: retry on our own, with capped back-off; ctrl+r does not wait.
+            delay = self._retry_delay_s = min(self.retry_cap_s, 2 * self._retry_delay_s if self._retry_delay_s
+                                              else self.retry_initial_s)
+            self._retry_timer = self.set_timer(delay, self.retry_connection)
+            message += f" Trading halted: retrying in {delay:g} s (ctrl+r: retry now)."
+        elif stopped:
+            message += " Trading halted: press ctrl+r (Retry) to connect again."
         self._post_status(StatusEntry(self.clock_ms(), Severity.ERROR, event.worker.name, str(code), message))
-        if event.worker.group in ("bootstrap", "order-events"):
-            self.main_screen.post_message(ConnectionChanged(ConnectionState.HALTED, str(code)))
+        if stopped:
+            # The cause in the network's own words ("ConnectError: Name or service not known"), not a class name.
+            self.session.halt_on_error(network_cause(error) if isinstance(error, TransportError) else str(code))
+
+    def retry_connection(self) -> None:
+        """The trader's Retry key: start again (key role, symbols, then the order-events stream) after a halt."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()  # the trader did not wait for the automatic retry
+            self._retry_timer = None
+        if self.session.connection not in (ConnectionState.HALTED, ConnectionState.CONNECTING):
+            return
+        self._post_status(StatusEntry(self.clock_ms(), Severity.INFO, "Retry", "", "Connecting again…"))
+        self.session.resume_connecting()
+        self.bootstrap()
 
     async def on_unmount(self) -> None:
         if self.deadman is not None:
             self.deadman.remove_sighup(asyncio.get_running_loop())
-            await self.deadman.on_exit(self.exit_reason)
+            # An unhandled error sets return code 1 (Textual's App._handle_exception): say "error", not "exit".
+            crashed = self.exit_reason == "exit" and self.return_code == 1
+            await self.deadman.on_exit("error" if crashed else self.exit_reason)
         await self.session.close()

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from console.doctor import main
+from console.config import load_config
+from console.doctor import check_credentials, main
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
 from tests.support.exchange_thread import ExchangeThread
 
@@ -58,3 +59,45 @@ def test_unreachable_exchange(tmp_path, capsys):
     code = main(["--rest-url", f"http://127.0.0.1:{port}"], env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
     result = lines(capsys)
     assert code == 1 and result["REST reachable"] == "FAIL" and result["WebSocket"] == "FAIL"
+
+
+@pytest.mark.parametrize(("key", "says"), [
+    ("account-abc", "key …bc: has 3 letters/digits after 'account-'; Gemini's key ids have at least 8"),
+    ("account-AbCdEf-Gh1234523", "key account-…4523: has '-' at character 15: after 'account-' a key id has "
+                                 "only letters and digits"),
+    ("account-AbCd EfGh1234523", "has ' ' at character 13"),
+    ("Account-AbCdEfGh1234523", "starts with 'Account-': Gemini's prefix is lowercase 'account-'"),
+    ("AbCdEfGh1234523xyz", "does not start with 'account-' or 'master-'"),
+])
+def test_key_format_says_what_is_wrong_with_the_key(key, says):
+    checks, _ = check_credentials({"GEMINI_API_KEY": key, "GEMINI_API_SECRET": "s3cret"}, load_config({}, {}))
+    (fmt,) = [c for c in checks if c.name == "key format"]
+    assert fmt.ok is False and says in fmt.detail and "is not account-" not in fmt.detail
+    assert key.strip() not in fmt.detail  # masked
+
+
+def test_key_format_passes_gemini_shaped_keys():
+    for key in ("account-AbCdEfGh12345678", "master-AbCdEfGh12345678"):
+        checks, _ = check_credentials({"GEMINI_API_KEY": key, "GEMINI_API_SECRET": "s3cret"}, load_config({}, {}))
+        assert [c.ok for c in checks if c.name == "key format"] == [True]
+
+
+def test_unreachable_exchange_names_the_cause(tmp_path, capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    main(["--rest-url", f"http://127.0.0.1:{port}"], env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
+    out = capsys.readouterr().out
+    (rest,) = [line for line in out.splitlines() if "REST reachable" in line]
+    (ws,) = [line for line in out.splitlines() if "WebSocket" in line]
+    assert rest.endswith(f"http://127.0.0.1:{port}: ConnectError: Connection refused")
+    assert "Connection refused" in ws
+
+
+def test_an_unknown_host_is_named_as_a_name_lookup_failure(tmp_path, capsys):
+    # .invalid never resolves (RFC 6761): what a trader without DNS (or with a typo) sees
+    main(["--rest-url", "http://exchange.invalid"], env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
+    out = capsys.readouterr().out
+    (rest,) = [line for line in out.splitlines() if "REST reachable" in line]
+    assert "ConnectError:" in rest and "exchange.invalid" in rest
+    assert rest.split("ConnectError: ", 1)[1] not in ("", "ConnectError")  # the resolver's words, not only a class

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import select
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from console.journal import Journal
 from console.tui.terminal import HangupSafeOutput
 
 CONSOLE = Path(sys.executable).with_name("trading-console")
@@ -106,6 +108,15 @@ def test_closing_the_terminal_ends_the_console_and_its_exchange(tmp_path, sighup
         while any(_alive(pid) for pid in exchange_pids) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(_alive(pid) for pid in exchange_pids)
+        # the terminal is gone, so the exit summary went to the journal (and the log) only
+        journal = Journal(tmp_path / "state" / "trading-console" / "journal.sqlite3")
+        try:
+            (record,) = journal.records(direction="exit")
+        finally:
+            journal.close()
+        summary = json.loads(record.data)
+        assert summary["reason"] == ("SIGHUP" if sighup_reaches_the_console else "terminal gone")
+        assert summary["cancel_on_exit"] is False and summary["working_confirmed"] is True
     finally:
         if master >= 0:
             os.close(master)

@@ -20,7 +20,7 @@ from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
 from console.orders.model import Order
-from console.session import StatusEntry, TradingSession
+from console.session import ConnectionState, StatusEntry, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
     BookUpdated,
@@ -73,6 +73,8 @@ class MainScreen(Screen):
         Binding("ctrl+y", "price('join')", "Price=join", show=False, id="main.price_join"),
         Binding("ctrl+t", "price('improve')", "Price=improve", show=False, id="main.price_improve"),
         Binding("q", "app.quit", "Quit", id="main.quit"),
+        # Not a letter: shown while halted or connecting, when the trader may well be typing in the ticket.
+        Binding("ctrl+r", "retry", "Retry", id="main.retry"),
         Binding("h", "history", "History", id="main.history"),
         Binding("f", "fills", "Fills", id="main.fills"),
         Binding("b", "balances", "Balances", id="main.balances"),
@@ -182,9 +184,21 @@ class MainScreen(Screen):
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail,
                                                      since_ms=self.session.trusted_until_ms)
-        if self.session.order_entry_block() is None and self._blocked:
-            self._blocked = False  # trusted again: the ticket's "blocked" message no longer holds
-            self.query_one(OrderTicket).clear_errors()
+        self.refresh_bindings()  # the Retry key shows only while halted or connecting
+        if self._blocked:
+            block = self._entry_block()
+            if block is None:
+                self._blocked = False  # trusted again: the ticket's "blocked" message no longer holds
+                self.query_one(OrderTicket).clear_errors()
+            else:  # e.g. "Connecting…" became "halted": the ticket says what holds now
+                self.query_one(OrderTicket).show_errors({"symbol": block})
+
+    def _entry_block(self) -> str | None:
+        """Why new orders are refused now (the session's words), with the Retry key while halted."""
+        block = self.session.order_entry_block()
+        if block is not None and self.session.connection is ConnectionState.HALTED:
+            block += " Press ctrl+r to retry."
+        return block
 
     # -- market data (attributes down to the ladder, the trades and the ticket) -----------------------------------
     def on_book_updated(self, message: BookUpdated) -> None:
@@ -248,7 +262,7 @@ class MainScreen(Screen):
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:
         ticket = self.query_one(OrderTicket)
-        block = self.session.order_entry_block()  # stale, reconciling or halted: cancels only
+        block = self._entry_block()  # stale, reconciling or halted: cancels only
         if block is not None:
             ticket.show_errors({"symbol": block})
             self._blocked = True
@@ -283,6 +297,10 @@ class MainScreen(Screen):
         await self.session.cancel(order_id)
 
     # -- actions --------------------------------------------------------------------------------------------------
+    def action_retry(self) -> None:
+        """Connect again after a halt (the app restarts the key check, the symbols and the stream)."""
+        self.app.retry_connection()
+
     def action_focus_ticket(self) -> None:
         self.query_one(OrderTicket).focus_first()
 
@@ -312,6 +330,8 @@ class MainScreen(Screen):
         """Hide trading keys on a read-only (Auditor) key and the sub-account key on an account-level key."""
         if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
             return False
+        if action == "retry":
+            return self.session.connection in (ConnectionState.HALTED, ConnectionState.CONNECTING)
         if action == "sub_account":
             account = getattr(self.app, "account", None)
             return bool(account and account.is_master_key and account.sub_accounts)
