@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Iterable
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.app import SystemCommand
@@ -37,6 +36,7 @@ from console.tui.messages import (
 from console.tui.screens.confirm import ConfirmProduction
 from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
+from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
@@ -49,7 +49,7 @@ STYLESHEETS = ("app.tcss", "account.tcss")
 HEAP_SETTLE_DELAY_S = 0.5
 
 
-class TradingConsoleApp(App):
+class TradingConsoleApp(KeysInOrderApp):
     """A trading console for one venue account.
 
     Args:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from console.orders.model import Order
+from console.tui.widgets.fields import TextInput
 
 #: The ``api_session`` Gemini gives orders placed from its web UI.
 WEB_UI_SESSION = "UI"
@@ -133,7 +134,7 @@ class ConfirmProduction(ModalScreen[bool]):
             yield Static("PRODUCTION: real orders, real money", id="title")
             yield Static(f"Exchange {self.rest_url}\nAPI key {self.masked_key}\n\n"
                          f"Type {self.WORD} and press enter to continue; escape quits.", id="body")
-            yield Input(placeholder=self.WORD, id="word")
+            yield TextInput(placeholder=self.WORD, id="word")
             yield Static("", id="error")
 
     def on_mount(self) -> None:

@@ -1,0 +1,113 @@
+"""Keys typed as a burst (a paste, or keys SSH delivers together) are applied in the order they were typed.
+
+Textual issue https://github.com/Textualize/textual/issues/6605: an Input's bound keys (Backspace, Home/End,
+Ctrl+U...) and the screen's Tab ran after characters typed later. Every key here is posted with no wait between
+them (tests/support/keys.py); Pilot's ``press`` would hide the bug by waiting after each key.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Button
+
+from console.tui.widgets.fields import Dropdown, KeysInOrderApp, TextInput
+from console.tui.widgets.ticket import OrderTicket
+from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.keys import post_keys
+
+
+class FieldsApp(KeysInOrderApp):
+    """Two text fields, a dropdown and a button, the first field focused."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield TextInput(id="first")
+            yield TextInput(id="second")
+            yield Dropdown([("BTCUSD", "btcusd"), ("BCHUSD", "bchusd"), ("ETHUSD", "ethusd")], value="btcusd",
+                           allow_blank=False, id="symbol")
+            yield Button("Go", id="go")
+
+    def on_mount(self) -> None:
+        self.query_one("#first", TextInput).focus()
+
+
+async def settle(pilot, app: FieldsApp, field: str, expected: str) -> None:
+    await wait_for(pilot, lambda: app.query_one(f"#{field}", TextInput).value == expected,
+                   what=f"{field} == {expected!r}")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("start", "keys", "expected"),
+    [
+        ("", ["b", "a", "backspace", "c"], "bc"),
+        ("12.5", ["end", "ctrl+u", *"0.001"], "0.001"),
+        ("64000", ["home", "delete", "7", "end", "backspace", "1"], "74001"),
+        ("abc", ["left", "left", "x", "ctrl+k", "y"], "axy"),
+        ("", ["a", events.Paste("XY\nignored"), "backspace", "b"], "aXb"),
+        ("1", ["ctrl+u", events.Paste("0.5"), "end", "0"], "0.50"),
+    ],
+    ids=["backspace", "end-ctrl-u", "home-delete", "left-ctrl-k", "paste-backspace", "paste-end"],
+)
+async def test_keys_in_a_burst_apply_in_order(start, keys, expected):
+    app = FieldsApp()
+    async with app.run_test() as pilot:
+        field = app.query_one("#first", TextInput)
+        field.value = start
+        field.cursor_position = len(start)
+        await pilot.pause()
+        post_keys(app, *keys)
+        await pilot.pause()
+        await pilot.pause()
+        assert field.value == expected
+
+
+async def test_tab_in_a_burst_moves_the_rest_of_the_burst_to_the_next_field():
+    app = FieldsApp()
+    async with app.run_test() as pilot:
+        first, second = app.query_one("#first", TextInput), app.query_one("#second", TextInput)
+        await pilot.pause()
+        second.value = "1"  # the next field already holds something: Tab selects it, typing replaces it
+        post_keys(app, *"64000", "tab", *"0.001")
+        await pilot.pause()
+        await pilot.pause()
+        assert (first.value, second.value) == ("64000", "0.001")
+        assert app.focused is second
+
+
+async def test_letters_after_tab_onto_a_dropdown_pick_its_option_and_stay_there():
+    app = FieldsApp()
+    async with app.run_test() as pilot:
+        symbol = app.query_one("#symbol", Dropdown)
+        await pilot.pause()
+        post_keys(app, "tab", "tab", "e", "b", "b", "q", "tab")
+        await pilot.pause()
+        await pilot.pause()
+        assert symbol.value == "bchusd"  # e: ETHUSD; b: the first B after it, BTCUSD; b again: BCHUSD; q: none
+        assert isinstance(app.focused, Button)
+        app.query_one("#second", TextInput).focus()
+        await pilot.pause()
+        post_keys(app, "tab", *"eb", "shift+tab", "9")
+        await pilot.pause()
+        await pilot.pause()
+        assert symbol.value == "btcusd" and app.query_one("#second", TextInput).value == "9"
+
+
+async def test_the_ticket_burst_leaves_price_and_amount_as_typed(console_app):
+    """The burst of issue 13: ``End Ctrl+U 64000 Tab End Ctrl+U 0.001`` sent an order for 1 BTC."""
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        ticket = app.main_screen.query_one(OrderTicket)
+        price, amount = ticket.query_one("#price", TextInput), ticket.query_one("#amount", TextInput)
+        await pilot.press("o")
+        price.value, amount.value = "62500.00", "1"
+        await pilot.pause()
+        post_keys(app, "end", "ctrl+u", *"64000", "tab", "end", "ctrl+u", *"0.001")
+        await wait_for(pilot, lambda: amount.value == "0.001", what="the amount")
+        await pilot.pause()
+        assert (price.value, amount.value) == ("64000", "0.001")
+        assert app.focused is amount
