@@ -140,6 +140,12 @@ class OrderTicket(Vertical):
         """Put the cursor in the price field."""
         self.query_one("#price", Input).focus()
 
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Plain keys (letters, digits, ``?``) typed anywhere in the ticket belong to the ticket: the screen's and
+        the app's bindings for them (``s`` cancel session, ``q`` quit, ``h`` history...) are left out of the binding
+        chain while focus is here. Ctrl keys (the price keys) and Escape still reach the screen."""
+        return character is not None and character.isprintable()
+
     # -- events -------------------------------------------------------------------------------------------------
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
