@@ -176,15 +176,15 @@ class ConfirmQuit(ModalScreen[bool]):
         """What quitting does to the working orders, in one or two sentences."""
         count = len(self.orders)
         if not self.cancel_on_exit:
-            text = (f"Cancel-on-exit is off: {_orders(count)} stay working on the exchange after you quit.")
+            text = f"Cancel-on-exit is off: {_stay(count)} working on the exchange after you quit."
             if self.heartbeat:
-                text += (" With a Require-Heartbeat key the exchange cancels them 30 s after the last heartbeat.")
+                text += " With a Require-Heartbeat key the exchange cancels them 30 s after the last heartbeat."
             return text
         others = count - self.session_orders
         text = (f"Cancel-on-exit is on: quitting cancels this session's {_orders(self.session_orders)} "
                 f"(/v1/order/cancel/session).")
         if others:
-            text += f" The other {_orders(others)} (web UI, other API sessions) stay working on the exchange."
+            text += f" The other {_stay(others)} working on the exchange (web UI, other API sessions)."
         return text
 
     def compose(self) -> ComposeResult:
@@ -205,3 +205,7 @@ class ConfirmQuit(ModalScreen[bool]):
 
 def _orders(count: int) -> str:
     return f"{count} order" if count == 1 else f"{count} orders"
+
+
+def _stay(count: int) -> str:
+    return "1 order stays" if count == 1 else f"{count} orders stay"
