@@ -111,3 +111,25 @@ async def test_the_ticket_burst_leaves_price_and_amount_as_typed(console_app):
         await pilot.pause()
         assert (price.value, amount.value) == ("64000", "0.001")
         assert app.focused is amount
+
+
+def test_no_console_widget_or_screen_handles_keys_on_the_way_up():
+    """KeysInOrderApp runs a field's key straight through the binding chain, skipping key handlers of the field's
+    containers and screen: that is only what Textual does if none of them has one (a key_ method or on_key)."""
+    import inspect
+    import pkgutil
+
+    import console.tui
+
+    handlers = []
+    for info in pkgutil.walk_packages(console.tui.__path__, "console.tui."):
+        module = __import__(info.name, fromlist=["_"])
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != info.name or cls is Dropdown:  # Dropdown's _on_key is for apps without routing
+                continue
+            for name, member in cls.__dict__.items():
+                decorated = getattr(member, "_textual_on", [])
+                if (name in ("on_key", "_on_key") or name.startswith(("key_", "_key_"))
+                        or any(issubclass(message, events.Key) for message, _ in decorated)):
+                    handlers.append(f"{cls.__qualname__}.{name}")
+    assert handlers == []

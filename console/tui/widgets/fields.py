@@ -23,7 +23,7 @@ This is the one module that reaches into Textual internals for key routing, all 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -31,6 +31,7 @@ from textual._dispatch_key import dispatch_key
 from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Select
 from textual.widgets.input import Selection
 
@@ -57,7 +58,8 @@ class KeysInOrderApp(App):
         if not isinstance(event, (events.Key, events.Paste)) or event.is_forwarded:
             await super().on_event(event)
             return
-        self._keys_in_order = taken = []
+        taken: list[tuple[_InOrder, events.Event]] = []
+        self._keys_in_order = taken
         try:
             await super().on_event(event)
         finally:
@@ -66,23 +68,30 @@ class KeysInOrderApp(App):
             await field._apply_in_order(forwarded)
 
 
-class _InOrder:
+if TYPE_CHECKING:
+    _MixinBase = Widget
+else:
+    # Not a Widget at run time: Textual inherits CSS and component classes along the first DOMNode base only.
+    _MixinBase = object
+
+
+class _InOrder(_MixinBase):
     """Mixin for a focusable widget whose whole key handling :class:`KeysInOrderApp` runs in order."""
 
     #: Events the app applies in order to this widget (others go to its queue as usual).
     IN_ORDER: ClassVar[tuple[type[events.Event], ...]] = (events.Key,)
 
     def _forward_event(self, event: events.Event) -> None:
-        slot = getattr(self.app, "_keys_in_order", None)  # type: ignore[attr-defined]
+        slot = getattr(self.app, "_keys_in_order", None)
         if slot is not None and isinstance(event, self.IN_ORDER):
             event._set_forwarded()
             slot.append((self, event))
             return
-        super()._forward_event(event)  # type: ignore[misc]
+        super()._forward_event(event)
 
     async def _apply_in_order(self, event: events.Event) -> None:
         """What Textual does with a key forwarded to this widget, without leaving the app's message handler."""
-        with self._context():  # type: ignore[attr-defined]  # as in the widget's own queue
+        with self._context():  # as in the widget's own queue
             if isinstance(event, events.Paste):
                 self._paste(event)
                 return
@@ -92,7 +101,7 @@ class _InOrder:
         # The key was not the widget's: Textual would bubble it to the app, which runs the non-priority bindings
         # from the focused widget up (this widget's, its containers', the screen's, the app's), then key_ methods.
         # No console container between the field and the app handles keys itself.
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
         if not await app._check_bindings(event.key):
             await dispatch_key(app, event)
 
@@ -135,7 +144,7 @@ def _plain(label: object) -> str:
     return label.plain if isinstance(label, Text) else str(label)
 
 
-class Dropdown(_InOrder, Select):  # type: ignore[type-arg]
+class Dropdown(_InOrder, Select[Any]):
     """A dropdown where a letter picks the option: the first whose label starts with it, the next one on a repeat.
 
     A printable key on a closed dropdown always stays in it (an unmatched letter does nothing), so a screen's
@@ -148,7 +157,7 @@ class Dropdown(_InOrder, Select):  # type: ignore[type-arg]
         super().__init__(options, **kwargs)
         self._choices = options
 
-    def set_options(self, options: Iterable[tuple[Any, Any]]) -> None:  # type: ignore[override]
+    def set_options(self, options: Iterable[tuple[Any, Any]]) -> None:
         options = list(options)
         self._choices = options
         super().set_options(options)
