@@ -32,8 +32,3 @@ def post_keys(app: App, *keys: str | events.Event) -> None:
         event = key_event(key) if isinstance(key, str) else key
         event.set_sender(app)
         app.post_message(event)
-
-
-def burst(text: str) -> list[str]:
-    """The keys that type ``text``, one per character."""
-    return list(text)

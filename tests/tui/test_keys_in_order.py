@@ -133,3 +133,20 @@ def test_no_console_widget_or_screen_handles_keys_on_the_way_up():
                         or any(issubclass(message, events.Key) for message, _ in decorated)):
                     handlers.append(f"{cls.__qualname__}.{name}")
     assert handlers == []
+
+
+async def test_focus_from_code_still_selects_the_value_and_select_on_focus_false_does_not():
+    app = FieldsApp()
+    async with app.run_test() as pilot:
+        second = app.query_one("#second", TextInput)
+        second.value = "1"
+        second.focus()
+        await pilot.press("5")
+        assert second.value == "5"
+        first = app.query_one("#first", TextInput)
+        first.select_all_on_focus = False
+        first.value = "1"
+        first.cursor_position = 1
+        first.focus()
+        await pilot.press("5")
+        assert first.value == "15"
