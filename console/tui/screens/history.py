@@ -44,9 +44,10 @@ class HistoryScreen(AccountView):
         with Horizontal(id="history-filters"):
             yield TextInput(placeholder="symbol", id="filter-symbol", compact=True)
             yield Dropdown([("any side", _ALL), ("buy", "buy"), ("sell", "sell")], value=_ALL, allow_blank=False,
-                         id="filter-side", compact=True)
+                           id="filter-side", compact=True)
             yield Dropdown([("any status", _ALL)] + [(s.value, s.value) for s in HistoryStatus if s is not
-                          HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status", compact=True)
+                            HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status",
+                           compact=True)
             yield TextInput(placeholder="date YYYY-MM-DD", id="filter-date", compact=True)
         table = DataTable(id="history-orders", cursor_type="row", zebra_stripes=True)
         table.add_columns("time (UTC)", "symbol", "side", "price", "amount", "filled", "avg", "status", "reason",

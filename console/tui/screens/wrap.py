@@ -41,7 +41,7 @@ class WrapScreen(AccountView):
         with Horizontal(classes="form-row"):
             yield Label("side", classes="form-label")
             yield Dropdown([("wrap (buy: quote → base)", "buy"), ("unwrap (sell: base → quote)", "sell")],
-                         value="buy", allow_blank=False, id="wrap-side", compact=True)
+                           value="buy", allow_blank=False, id="wrap-side", compact=True)
         with Horizontal(classes="form-row"):
             yield Label("amount", classes="form-label")
             yield TextInput(placeholder="e.g. 100.00", id="wrap-amount", compact=True)
