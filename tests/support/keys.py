@@ -7,6 +7,7 @@ applied. :func:`post_keys` builds the same ``events.Key`` objects Pilot builds (
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 
 from textual import events
@@ -32,3 +33,12 @@ def post_keys(app: App, *keys: str | events.Event) -> None:
         event = key_event(key) if isinstance(key, str) else key
         event.set_sender(app)
         app.post_message(event)
+
+
+async def settle_keys(pilot, timeout: float = 10.0) -> None:
+    """Wait until the app has handled every message queued before this call (e.g. the keys of :func:`post_keys`),
+    then until it is idle."""
+    done = asyncio.Event()
+    pilot.app.call_later(done.set)
+    await asyncio.wait_for(done.wait(), timeout)
+    await pilot.pause()

@@ -7,16 +7,20 @@ them (tests/support/keys.py); Pilot's ``press`` would hide the bug by waiting af
 
 from __future__ import annotations
 
+import inspect
+import pkgutil
+
 import pytest
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button
 
+import console.tui
 from console.tui.widgets.fields import Dropdown, KeysInOrderApp, TextInput
 from console.tui.widgets.ticket import OrderTicket
-from tests.support.console_app import wait_for, wait_until_ready
-from tests.support.keys import post_keys
+from tests.support.console_app import wait_until_ready
+from tests.support.keys import post_keys, settle_keys
 
 
 class FieldsApp(KeysInOrderApp):
@@ -32,12 +36,6 @@ class FieldsApp(KeysInOrderApp):
 
     def on_mount(self) -> None:
         self.query_one("#first", TextInput).focus()
-
-
-async def settle(pilot, app: FieldsApp, field: str, expected: str) -> None:
-    await wait_for(pilot, lambda: app.query_one(f"#{field}", TextInput).value == expected,
-                   what=f"{field} == {expected!r}")
-    await pilot.pause()
 
 
 @pytest.mark.parametrize(
@@ -60,8 +58,7 @@ async def test_keys_in_a_burst_apply_in_order(start, keys, expected):
         field.cursor_position = len(start)
         await pilot.pause()
         post_keys(app, *keys)
-        await pilot.pause()
-        await pilot.pause()
+        await settle_keys(pilot)
         assert field.value == expected
 
 
@@ -72,8 +69,7 @@ async def test_tab_in_a_burst_moves_the_rest_of_the_burst_to_the_next_field():
         await pilot.pause()
         second.value = "1"  # the next field already holds something: Tab selects it, typing replaces it
         post_keys(app, *"64000", "tab", *"0.001")
-        await pilot.pause()
-        await pilot.pause()
+        await settle_keys(pilot)
         assert (first.value, second.value) == ("64000", "0.001")
         assert app.focused is second
 
@@ -84,15 +80,13 @@ async def test_letters_after_tab_onto_a_dropdown_pick_its_option_and_stay_there(
         symbol = app.query_one("#symbol", Dropdown)
         await pilot.pause()
         post_keys(app, "tab", "tab", "e", "b", "b", "q", "tab")
-        await pilot.pause()
-        await pilot.pause()
+        await settle_keys(pilot)
         assert symbol.value == "bchusd"  # e: ETHUSD; b: the first B after it, BTCUSD; b again: BCHUSD; q: none
         assert isinstance(app.focused, Button)
         app.query_one("#second", TextInput).focus()
         await pilot.pause()
         post_keys(app, "tab", *"eb", "shift+tab", "9")
-        await pilot.pause()
-        await pilot.pause()
+        await settle_keys(pilot)
         assert symbol.value == "btcusd" and app.query_one("#second", TextInput).value == "9"
 
 
@@ -107,8 +101,7 @@ async def test_the_ticket_burst_leaves_price_and_amount_as_typed(console_app):
         price.value, amount.value = "62500.00", "1"
         await pilot.pause()
         post_keys(app, "end", "ctrl+u", *"64000", "tab", "end", "ctrl+u", *"0.001")
-        await wait_for(pilot, lambda: amount.value == "0.001", what="the amount")
-        await pilot.pause()
+        await settle_keys(pilot)
         assert (price.value, amount.value) == ("64000", "0.001")
         assert app.focused is amount
 
@@ -116,11 +109,6 @@ async def test_the_ticket_burst_leaves_price_and_amount_as_typed(console_app):
 def test_no_console_widget_or_screen_handles_keys_on_the_way_up():
     """KeysInOrderApp runs a field's key straight through the binding chain, skipping key handlers of the field's
     containers and screen: that is only what Textual does if none of them has one (a key_ method or on_key)."""
-    import inspect
-    import pkgutil
-
-    import console.tui
-
     handlers = []
     for info in pkgutil.walk_packages(console.tui.__path__, "console.tui."):
         module = __import__(info.name, fromlist=["_"])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from console.deadman import DeadManSwitch
+from console.orders.model import Order, OrderState, OrderType, Side
 from console.tui.screens.confirm import ConfirmQuit
 from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import wait_for, wait_until_ready
@@ -72,10 +75,6 @@ async def test_quit_with_cancel_on_exit_says_the_session_orders_are_cancelled(co
 
 
 def test_the_dialog_counts_other_sessions_orders_as_staying():
-    from decimal import Decimal
-
-    from console.orders.model import Order, OrderState, OrderType, Side
-
     def order(n: int, api_session: str) -> Order:
         return Order(order_id=str(n), client_order_id=f"c-{n}", symbol="btcusd", side=Side.BUY,
                      order_type=OrderType.LIMIT, price=Decimal("60000"), amount=Decimal("0.01"),
