@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Iterable
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
@@ -35,9 +34,10 @@ from console.tui.messages import (
     StatusReported,
     TradesUpdated,
 )
-from console.tui.screens.confirm import ConfirmProduction
+from console.tui.screens.confirm import ConfirmProduction, ConfirmQuit
 from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
+from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
@@ -53,7 +53,7 @@ RETRY_INITIAL_S = 2.0
 RETRY_CAP_S = 30.0
 
 
-class TradingConsoleApp(App):
+class TradingConsoleApp(KeysInOrderApp):
     """A trading console for one venue account.
 
     Args:
@@ -241,6 +241,20 @@ class TradingConsoleApp(App):
         if self.exit_reason == "exit":
             self.exit_reason = "terminal gone"
         self.exit(return_code=129)
+
+    async def action_quit(self) -> None:
+        """Quit (``q``, Ctrl+Q); with orders working, a dialog first says how many and what happens to them."""
+        working = self.session.blotter.open_orders()
+        if not working:
+            self.exit()
+        elif not isinstance(self.screen, ConfirmQuit):
+            deadman = self.deadman
+            self.push_screen(
+                ConfirmQuit(orders=working, api_key=self.session.api_key,
+                            cancel_on_exit=bool(deadman and deadman.cancel_on_exit),
+                            heartbeat=bool(deadman and deadman.heartbeat)),
+                lambda yes: self.exit() if yes else None,
+            )
 
     def action_help(self) -> None:
         """Show every key (generated from the bindings)."""

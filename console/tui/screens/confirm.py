@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from console.orders.model import Order
+from console.tui.widgets.fields import TextInput
 
 #: The ``api_session`` Gemini gives orders placed from its web UI.
 WEB_UI_SESSION = "UI"
@@ -133,7 +134,7 @@ class ConfirmProduction(ModalScreen[bool]):
             yield Static("PRODUCTION: real orders, real money", id="title")
             yield Static(f"Exchange {self.rest_url}\nAPI key {self.masked_key}\n\n"
                          f"Type {self.WORD} and press enter to continue; escape quits.", id="body")
-            yield Input(placeholder=self.WORD, id="word")
+            yield TextInput(placeholder=self.WORD, id="word")
             yield Static("", id="error")
 
     def on_mount(self) -> None:
@@ -144,3 +145,67 @@ class ConfirmProduction(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#error", Static).update(f"That is not {self.WORD}: type it exactly, or escape to quit.")
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Before quitting with orders working: how many, and what happens to them once the console is gone.
+
+    ``y`` quits; ``n``, escape or the focused Stay button keep the console running. Dismisses with True to quit.
+
+    Args:
+        orders: the blotter's open orders (working, or possibly working: pending, unknown, pending cancel).
+        api_key: this session's API key (cancel-on-exit reaches only the orders of this session).
+        cancel_on_exit: the dead-man switch cancels this session's orders on quit.
+        heartbeat: the console sends heartbeats (a Require-Heartbeat key's orders are cancelled by the exchange
+            30 s after the last one).
+    """
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Quit", id="confirm.quit.yes"),
+        Binding("n,escape", "dismiss(False)", "Stay", id="confirm.quit.no"),
+    ]
+
+    def __init__(self, *, orders: Iterable[Order], api_key: str, cancel_on_exit: bool, heartbeat: bool) -> None:
+        super().__init__()
+        self.orders = list(orders)
+        self.session_orders = sum(1 for o in self.orders if o.api_session in (api_key, None))
+        self.cancel_on_exit = cancel_on_exit
+        self.heartbeat = heartbeat
+
+    def outcome(self) -> str:
+        """What quitting does to the working orders, in one or two sentences."""
+        count = len(self.orders)
+        if not self.cancel_on_exit:
+            text = f"Cancel-on-exit is off: {_stay(count)} working on the exchange after you quit."
+            if self.heartbeat:
+                text += " With a Require-Heartbeat key the exchange cancels them 30 s after the last heartbeat."
+            return text
+        others = count - self.session_orders
+        text = (f"Cancel-on-exit is on: quitting cancels this session's {_orders(self.session_orders)} "
+                f"(/v1/order/cancel/session).")
+        if others:
+            text += f" The other {_stay(others)} working on the exchange (web UI, other API sessions)."
+        return text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(f"Quit with {_orders(len(self.orders))} working?", id="title")
+            yield Static(self.outcome(), id="body")
+            yield Static("y: quit.  n / escape: stay.", id="hint")
+            with Horizontal(id="buttons"):
+                yield Button("Stay (n)", id="no", compact=True)
+                yield Button("Quit (y)", id="yes", variant="warning", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+def _orders(count: int) -> str:
+    return f"{count} order" if count == 1 else f"{count} orders"
+
+
+def _stay(count: int) -> str:
+    return "1 order stays" if count == 1 else f"{count} orders stay"

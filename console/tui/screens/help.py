@@ -37,7 +37,7 @@ def binding_sources() -> list[tuple[str, type]]:
     """Every class of the console that declares bindings, with the scope name the help screen shows."""
     from console.tui.app import TradingConsoleApp
     from console.tui.screens.account_view import AccountView
-    from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction
+    from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction, ConfirmQuit
     from console.tui.screens.guard_confirm import GuardConfirm
     from console.tui.screens.history import HistoryScreen
     from console.tui.screens.main import MainScreen
@@ -51,6 +51,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Guard confirmation", GuardConfirm),
         ("Cancel preview", ConfirmCancelAll),
         ("Production start", ConfirmProduction),
+        ("Quit with working orders", ConfirmQuit),
         ("Account views (history, fills, balances, fees, detail, wrap)", AccountView),
         ("Order history", HistoryScreen),
         ("Sub-account switcher", SubAccountScreen),

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Select
 from console.account import HistoryStatus, OrderRecord
 from console.orders.model import Side
 from console.tui.screens.account_view import AccountView, money, utc_date, utc_time
+from console.tui.widgets.fields import Dropdown, TextInput
 
 PAGE_SIZE = 50
 _ALL = "all"
@@ -41,12 +42,13 @@ class HistoryScreen(AccountView):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
-            yield Input(placeholder="symbol", id="filter-symbol", compact=True)
-            yield Select([("any side", _ALL), ("buy", "buy"), ("sell", "sell")], value=_ALL, allow_blank=False,
-                         id="filter-side", compact=True)
-            yield Select([("any status", _ALL)] + [(s.value, s.value) for s in HistoryStatus if s is not
-                          HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status", compact=True)
-            yield Input(placeholder="date YYYY-MM-DD", id="filter-date", compact=True)
+            yield TextInput(placeholder="symbol", id="filter-symbol", compact=True)
+            yield Dropdown([("any side", _ALL), ("buy", "buy"), ("sell", "sell")], value=_ALL, allow_blank=False,
+                           id="filter-side", compact=True)
+            yield Dropdown([("any status", _ALL)] + [(s.value, s.value) for s in HistoryStatus if s is not
+                            HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status",
+                           compact=True)
+            yield TextInput(placeholder="date YYYY-MM-DD", id="filter-date", compact=True)
         table = DataTable(id="history-orders", cursor_type="row", zebra_stripes=True)
         table.add_columns("time (UTC)", "symbol", "side", "price", "amount", "filled", "avg", "status", "reason",
                           "order id", "client order id")

@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from console.gemini.errors import GeminiError
 from console.orders.model import Side
 from console.tui.screens.account_view import AccountView, error_text, money
+from console.tui.widgets.fields import Dropdown, TextInput
 
 #: Pairs offered to the wrap form besides the ticket's symbols; only those whose details say wrap_enabled show.
 WRAP_CANDIDATES = ("gusdusd",)
@@ -36,14 +37,14 @@ class WrapScreen(AccountView):
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield Label("symbol", classes="form-label")
-            yield Select([], id="wrap-symbol", prompt="loading…", compact=True)
+            yield Dropdown([], id="wrap-symbol", prompt="loading…", compact=True)
         with Horizontal(classes="form-row"):
             yield Label("side", classes="form-label")
-            yield Select([("wrap (buy: quote → base)", "buy"), ("unwrap (sell: base → quote)", "sell")],
-                         value="buy", allow_blank=False, id="wrap-side", compact=True)
+            yield Dropdown([("wrap (buy: quote → base)", "buy"), ("unwrap (sell: base → quote)", "sell")],
+                           value="buy", allow_blank=False, id="wrap-side", compact=True)
         with Horizontal(classes="form-row"):
             yield Label("amount", classes="form-label")
-            yield Input(placeholder="e.g. 100.00", id="wrap-amount", compact=True)
+            yield TextInput(placeholder="e.g. 100.00", id="wrap-amount", compact=True)
         yield Button("Wrap (Enter)", id="wrap-send", compact=True, disabled=self.read_only)
         yield Static("", id="wrap-receipt")
 

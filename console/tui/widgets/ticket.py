@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from console.orders.model import ExecOption, OrderType, Side, SymbolRules
 from console.orders.ticket import TicketInput
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
+from console.tui.widgets.fields import Dropdown, TextInput
 
 _NO_OPTION = "none"
 _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
@@ -46,18 +47,18 @@ class OrderTicket(Vertical):
         symbol_options = [(s.upper(), s) for s in self._symbols]
         yield Static("bid —  ask —", id="quote-touch", classes="quote -stale")
         yield Static("last —  spread —", id="quote-last", classes="quote -stale")
-        yield from self._row("Symbol", Select(symbol_options, value=self._symbols[0], allow_blank=False,
+        yield from self._row("Symbol", Dropdown(symbol_options, value=self._symbols[0], allow_blank=False,
                                               compact=True, id="symbol"))
-        yield from self._row("Side", Select([("BUY", Side.BUY.value), ("SELL", Side.SELL.value)],
+        yield from self._row("Side", Dropdown([("BUY", Side.BUY.value), ("SELL", Side.SELL.value)],
                                             value=Side.BUY.value, allow_blank=False, compact=True, id="side"))
-        yield from self._row("Type", Select([("limit", OrderType.LIMIT.value),
+        yield from self._row("Type", Dropdown([("limit", OrderType.LIMIT.value),
                                              ("stop-limit", OrderType.STOP_LIMIT.value)],
                                             value=OrderType.LIMIT.value, allow_blank=False, compact=True, id="type"))
-        yield from self._row("Price", Input(placeholder="limit price", compact=True, id="price"))
-        yield from self._row("Stop", Input(placeholder="stop price (stop-limit)", compact=True, id="stop_price",
+        yield from self._row("Price", TextInput(placeholder="limit price", compact=True, id="price"))
+        yield from self._row("Stop", TextInput(placeholder="stop price (stop-limit)", compact=True, id="stop_price",
                                            disabled=True))
-        yield from self._row("Amount", Input(placeholder="amount", compact=True, id="amount"))
-        yield from self._row("Option", Select(_OPTIONS, value=_NO_OPTION, allow_blank=False, compact=True,
+        yield from self._row("Amount", TextInput(placeholder="amount", compact=True, id="amount"))
+        yield from self._row("Option", Dropdown(_OPTIONS, value=_NO_OPTION, allow_blank=False, compact=True,
                                               id="option"))
         yield Static("", id="rules-hint")
         yield Button("Place order ⏎", id="place", compact=True, variant="primary")
@@ -138,6 +139,12 @@ class OrderTicket(Vertical):
     def focus_first(self) -> None:
         """Put the cursor in the price field."""
         self.query_one("#price", Input).focus()
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Plain keys (letters, digits, ``?``) typed anywhere in the ticket belong to the ticket: the screen's and
+        the app's bindings for them (``s`` cancel session, ``q`` quit, ``h`` history...) are left out of the binding
+        chain while focus is here. Ctrl keys (the price keys) and Escape still reach the screen."""
+        return character is not None and character.isprintable()
 
     # -- events -------------------------------------------------------------------------------------------------
     @on(Select.Changed, "#type")
