@@ -88,8 +88,12 @@ def _run_console(tmp_path: Path, info, *settings: str):
 
 
 def _quit(proc: subprocess.Popen, master: int) -> tuple[int, str]:
-    """Press q; the exit status and what the console printed after leaving the screen."""
+    """Press q, answer the quit confirmation (an order is working) with y; the exit status and what the console
+    printed after leaving the screen."""
     os.write(master, b"q")
+    dialog = _read(master, b"Quit (y)", timeout_s=15)
+    assert b"Quit (y)" in dialog, dialog[-2000:]
+    os.write(master, b"y")
     out = _read(master, None, timeout_s=30)
     code = proc.wait(timeout=20)
     return code, out.decode("utf-8", errors="replace")
