@@ -76,10 +76,14 @@ Each choice names the constant that carries it, when there is one, so it is easy
 18. Memory: each account keeps its last CLOSED_ORDERS_KEPT closed orders and TRADES_KEPT executions; each symbol
     keeps its last TRADES_KEPT public trades. Older ones are forgotten (order_status then answers 404).
 19. /v1/orders/history: closed orders (filled or cancelled) only, newest submit time first (ties: higher id
-    first), each with its `trades` (the /v1/mytrades objects, oldest first). `timestamp` (s or ms) is an
-    EXCLUSIVE UPPER bound on the submit time, so the docs' backward-paging recipe "next timestamp = the last
-    (oldest) order's timestampms + 1" re-includes the orders of that same millisecond: a walker must drop the
-    ids it has seen. limit_orders defaults to 50 and is capped at MAX_LIMIT_ORDERS (500).
+    first), each with its `trades` (the /v1/mytrades objects, oldest first). limit_orders defaults to 50 and is
+    capped at MAX_LIMIT_ORDERS (500). Documented (https://developer.gemini.com/trading/rest-api/orders/list-past-orders,
+    "How to retrieve your order history"): the list is sorted by timestamp descending; the full history is read
+    by a first request with `timestamp: 0, limit_orders: 500`, then `timestamp` = the page's highest timestamp + 1,
+    until an empty list. Not documented: what `timestamp` bounds. Chosen: an INCLUSIVE LOWER bound on the submit
+    time (s, or ms when >= 1e12), the one reading under which that recipe works; with it the page holds the
+    OLDEST `limit_orders` orders at or after it (still newest first); without it, the newest. The same reading
+    as /v1/mytrades (CHOICES 20), whose reference calls `timestamp` "on or after". See docs/local-exchange.md.
 20. /v1/mytrades with `timestamp`: the OLDEST `limit_trades` trades at or after it, newest first within the
     page; without `timestamp`, the newest `limit_trades`. Only this reading lets a client walk its whole history
     with the one documented lower bound: next timestamp = the page's newest timestampms (inclusive, so
@@ -1029,7 +1033,8 @@ class MatchingEngine:
             account_id: the account.
             symbol: only this symbol (any case); None for all.
             limit_orders: at most this many (default 50, capped at 500).
-            timestamp: only orders submitted strictly before this time, seconds, or ms when >= 1e12.
+            timestamp: only orders submitted at or after this time, seconds, or ms when >= 1e12; with it, the
+                page holds the OLDEST ``limit_orders`` such orders (CHOICES 19), still newest first.
 
         Returns:
             Order objects with ``trades`` (``[]`` for an order that never traded).
@@ -1039,18 +1044,20 @@ class MatchingEngine:
         """
         account = self._accounts[account_id]
         wanted = self._market(symbol).symbol if symbol is not None else None
-        before_ms = None if timestamp is None else _ms(timestamp)
+        since_ms = None if timestamp is None else _ms(timestamp)
         limit = max(0, min(limit_orders, MAX_LIMIT_ORDERS))
         orders = [
             order
             for order in (self._orders.get(oid) for oid in account.closed_ids)
             if order is not None
             and (wanted is None or order.symbol == wanted)
-            and (before_ms is None or order.timestamp_ms < before_ms)
+            and (since_ms is None or order.timestamp_ms >= since_ms)
         ]
         orders.sort(key=lambda o: (o.timestamp_ms, o.id), reverse=True)
+        # With a lower bound the page is the oldest `limit` from it (the docs' forward recipe); without, the newest.
+        page = orders[:limit] if since_ms is None else orders[max(0, len(orders) - limit):]
         out = []
-        for order in orders[:limit]:
+        for order in page:
             wire = self._order_wire(order)
             wire["trades"] = [self._execution_wire(t, aggressor) for t, aggressor in order.executions()]
             out.append(wire)

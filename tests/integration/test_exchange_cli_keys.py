@@ -1,4 +1,4 @@
-"""`trading-console exchange` with a key of its own: only that key is accepted, the banner masks keys, exposure warns."""
+"""`trading-console exchange` with a key of its own: only it is accepted, the banner masks keys, exposure warns."""
 
 from __future__ import annotations
 
