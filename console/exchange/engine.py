@@ -102,6 +102,12 @@ Each choice names the constant that carries it, when there is one, so it is easy
 23. Broken trades: break_trade(tid, "manual" | "full") is an operator action (no API). It marks both sides'
     /v1/mytrades objects with `break` and the public trade with `broken: true`; balances, fees, volumes and the
     orders' executed amounts stay as they were (how Gemini settles a break is not documented).
+24. Opening trades: open_markets() gives every market without a trade one opening trade at its seeded mid
+    (SymbolSpec.initial_price) for its min_order_size, taker side "buy", so `last` is a price from the first
+    second (Gemini's pubticker always has one; a fresh local market had null). It shows where public trades
+    show (/v1/trades, the market data trades, both tickers, the 24 h volume) and belongs to no account: no
+    /v1/mytrades entry, balance change, fee or account volume. Its tid comes from just below first_order_id
+    (one per market, in symbol order) so the ids of orders and later trades do not move.
 """
 
 __all__ = [
@@ -418,6 +424,19 @@ class _Trade:
         self.maker_previous = maker.last_trade
         self.maker_broken: str | None = None
 
+    @classmethod
+    def opening(cls, tid: int, symbol: str, price: Decimal, amount: Decimal, ts_ms: int, fee_currency: str) -> _Trade:
+        """A market's opening trade (CHOICES 24): no order and no account on either side (order ids 0, no fees)."""
+        trade = cls.__new__(cls)
+        trade.tid, trade.symbol, trade.price, trade.amount, trade.timestamp_ms = tid, symbol, price, amount, ts_ms
+        trade.taker_is_buy, trade.fee_currency = True, fee_currency
+        trade.taker_order_id = trade.maker_order_id = 0
+        trade.taker_client_order_id = trade.maker_client_order_id = None
+        trade.taker_fee = trade.maker_fee = _ZERO
+        trade.taker_previous = trade.maker_previous = None
+        trade.taker_broken = trade.maker_broken = None
+        return trade
+
 
 class _Level:
     __slots__ = ("price", "orders", "total", "count", "dead", "updated_ms")
@@ -654,6 +673,7 @@ class MatchingEngine:
         self._hold_factor = _ONE + max(self._maker_rate, self._taker_rate)
         self._band = Decimal(price_band)
         self._next_id = first_order_id
+        self._first_id = first_order_id  # opening trades take the ids just below it (CHOICES 24)
         self._markets: dict[str, _Market] = {}
         for spec in symbols.values():
             self._markets[spec.symbol.lower()] = _Market(spec)
@@ -1346,6 +1366,33 @@ class MatchingEngine:
             for order in sorted(orders, key=lambda o: o.id):
                 self._cancel(order, "TradingClosed")
             self._flush()
+
+    @_exact
+    def open_markets(self) -> list[dict[str, Any]]:
+        """Give every market that has no trade yet its opening trade at its seeded mid (CHOICES 24).
+
+        Returns:
+            The opening trades made, in the ``GET /v1/trades`` shape (``[]`` when every market had traded).
+        """
+        self._now = self._clock_ms()
+        made = []
+        for index, market in enumerate(self._markets.values()):
+            if market.trades or market.last_price is not None:
+                continue
+            spec = market.spec
+            tid = self._first_id - len(self._markets) + index
+            trade = _Trade.opening(tid, market.symbol, spec.initial_price, spec.min_order_size, self._now,
+                                   spec.quote_currency)
+            market.trades.append(trade)
+            market.last_price = trade.price
+            market.volume.append((self._now, trade.amount, trade.price * trade.amount))
+            market.volume_base += trade.amount
+            market.volume_quote += trade.price * trade.amount
+            if self._market_listeners:
+                self._new_trades.setdefault(market.symbol, []).append(trade)
+            made.append(self._public_trade_wire(trade))
+        self._flush()
+        return made
 
     def last_price(self, symbol: str) -> Decimal | None:
         """Price of the symbol's last trade, or None."""
