@@ -67,9 +67,10 @@ Each choice names the constant that carries it, when there is one, so it is easy
     when both are given; `trades` (include_trades) lists the /v1/mytrades objects of that order, oldest first.
 15. avg_execution_price: "0.00"-style zero at the symbol's price decimals before any fill; afterwards the exact
     average rounded to 8 decimals past the price increment, trailing zeros trimmed down to the price decimals.
-16. Ticker bid / ask / last are null (None) when the book side is empty or nothing traded yet; volume is the
-    rolling last 24 hours. limit_trades is capped at MAX_LIMIT_TRADES (500, the documented maximum);
-    since/timestamp filters are inclusive (trades at or after the given time).
+16. Ticker bid / ask / last are null (None) when the book side is empty or nothing traded yet (a market opens
+    with a trade, CHOICES 24, unless the server is told not to); volume is the rolling last 24 hours.
+    limit_trades is capped at MAX_LIMIT_TRADES (500, the documented maximum); since/timestamp filters are
+    inclusive (trades at or after the given time).
 17. Input leniency: side and order type are matched case-insensitively ("BUY", "Exchange Limit"); symbols in
     any case; amounts and prices may be strings, ints, Decimals or JSON floats (read via their repr). A price with
     more decimals than the increment but on it ("64250.000") is echoed at the increment's decimals ("64250.00").
