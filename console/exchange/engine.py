@@ -1381,7 +1381,8 @@ class MatchingEngine:
             if market.trades or market.last_price is not None:
                 continue
             spec = market.spec
-            tid = self._first_id - len(self._markets) + index
+            below = self._first_id - len(self._markets)
+            tid = below + index if below >= 1 else self._new_id()  # ids stay positive with a small first id
             trade = _Trade.opening(tid, market.symbol, spec.initial_price, spec.min_order_size, self._now,
                                    spec.quote_currency)
             market.trades.append(trade)

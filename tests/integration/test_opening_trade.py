@@ -12,6 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES
+from console.exchange.engine import MatchingEngine
 from console.exchange.server import ExchangeServer
 from console.exchange.symbols import DEFAULT_SYMBOLS
 from tests.integration.conftest import WAIT_S, PrivateClient, Signer
@@ -57,3 +58,16 @@ async def test_the_opening_trade_belongs_to_no_account(fresh: ExchangeServer) ->
         balances = {b["currency"]: Decimal(b["amount"]) for b in await trader.ok("/v1/balances")}
         assert balances == {currency: Decimal(amount) for currency, amount in DEMO_BALANCES.items()}
     assert fresh.engine.fees_collected() == {}
+
+
+def test_opening_trades_keep_order_ids_and_open_once() -> None:
+    engine = MatchingEngine(clock_ms=lambda: 1_700_000_000_000)
+    made = engine.open_markets()
+    assert len(made) == len(DEFAULT_SYMBOLS) and all(t["tid"] < 73_000_000_000 for t in made)
+    assert engine.open_markets() == []  # every market has traded: nothing more
+    account = engine.add_account("a", {"USD": "100000"})
+    order = engine.place_order(account, "k", symbol="btcusd", side="buy", order_type="exchange limit",
+                               amount="0.01", price="64000.00")
+    assert order["order_id"] == "73000000000"  # the first order id did not move
+    small = MatchingEngine(first_order_id=1, clock_ms=lambda: 1_700_000_000_000)
+    assert all(t["tid"] >= 1 for t in small.open_markets())
