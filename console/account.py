@@ -107,19 +107,6 @@ class OrderRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryPage:
-    """One page of closed orders, newest first.
-
-    Attributes:
-        orders: the page.
-        next_before_ms: pass it as ``before_ms`` for the next (older) page; None when this is the last page.
-    """
-
-    orders: tuple[OrderRecord, ...]
-    next_before_ms: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class BalanceRow:
     """One currency's balance: ``total`` = ``available`` + ``held`` (held by open orders), decimals."""
 
@@ -310,31 +297,22 @@ class AccountService:
                 raise
         return True
 
-    async def history_page(
-        self,
-        *,
-        symbol: str | None = None,
-        page_size: int = 50,
-        before_ms: int | None = None,
-        skip_ids: frozenset[str] = frozenset(),
-    ) -> HistoryPage:
-        """One page of closed orders, newest first, with their fills (``/v1/orders/history``).
+    async def closed_orders(self, *, symbol: str | None = None) -> list[OrderRecord]:
+        """Every closed order of the account, newest first, each with its fills (``/v1/orders/history``).
 
-        Follows the documented backward paging: the next page's bound is the oldest order's ms + 1, so orders of
-        that millisecond come again; pass the ids already shown as ``skip_ids`` and they are dropped.
+        Gemini's documented paging reads the history forward from the oldest order (``timestamp`` is a lower
+        bound: :meth:`GeminiRestClient.iter_orders_history`), so the newest page is known only once the whole
+        history has been read; this walks it all, each order once, and stops on a page that brings nothing new.
 
         Args:
             symbol: one symbol (lowercase) or all.
-            page_size: orders per request, 1..500.
-            before_ms: only orders submitted before this time (ms); the newest page when None.
-            skip_ids: order ids already shown (dropped from this page).
+
+        Raises:
+            GeminiError: a request failed (nothing is returned then).
         """
-        page = await self._rest.orders_history(symbol=symbol, limit_orders=page_size, timestamp=before_ms)
-        fresh = tuple(record_from_wire(o) for o in page if o.order_id not in skip_ids)
-        if len(page) < page_size:
-            return HistoryPage(fresh, None)
-        oldest_ms = min(o.timestampms for o in page)
-        return HistoryPage(fresh, oldest_ms + 1 if fresh else oldest_ms)
+        records = [record_from_wire(o) async for o in self._rest.iter_orders_history(symbol=symbol)]
+        records.reverse()  # the walk yields oldest first
+        return records
 
     async def fills(self, *, symbol: str | None = None, limit: int = 500) -> list[FillRecord]:
         """The newest ``limit`` fills (``/v1/mytrades``), newest first, broken ones flagged."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
 import os
@@ -16,8 +17,16 @@ from typing import TextIO
 
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, TRADER
+from console.exchange.accounts import (
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    DEMO_AUDITOR_API_KEY,
+    DEMO_MASTER_API_KEY,
+    TRADER,
+    KeyStore,
+)
 from console.exchange.symbols import SIMULATED_SYMBOLS
+from console.gemini.credentials import mask_key
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_parser", "main"]
 
@@ -27,6 +36,9 @@ ENV_API_KEY = "GEMINI_API_KEY"
 ENV_API_SECRET = "GEMINI_API_SECRET"
 
 log = logging.getLogger("console.exchange")
+
+# The public strings of the built-in keys (their secrets are in console/exchange/accounts.py, i.e. public).
+_DEMO_KEY_STRINGS = frozenset({DEMO_API_KEY, DEMO_AUDITOR_API_KEY, DEMO_MASTER_API_KEY})
 
 
 def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentParser:
@@ -45,12 +57,18 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
     parser.add_argument(
         "--api-key",
         default=None,
-        help=f"API key to accept (default: ${ENV_API_KEY}, else the built-in demo key)",
+        help=f"API key to accept, then the only one (default: ${ENV_API_KEY}, else the built-in demo keys)",
     )
     parser.add_argument(
         "--api-secret",
         default=None,
         help=f"its secret (default: ${ENV_API_SECRET}, else the built-in demo secret); prefer the environment",
+    )
+    parser.add_argument(
+        "--demo-keys",
+        action="store_true",
+        help="with --api-key (or the environment's key): also accept the built-in demo keys, whose secrets are "
+        "public (in the source code); without a key of your own they are the only keys accepted anyway",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated market (default: 7)")
     parser.add_argument("--no-simulator", action="store_true", help="no market maker: an empty, quiet market")
@@ -126,30 +144,65 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     threading.Thread(target=run, name="exit-with-stdin", daemon=True).start()
 
 
-def _print_banner(out: TextIO, server: object, choice: _KeyChoice, args: argparse.Namespace) -> None:
+def _is_loopback(host: str) -> bool:
+    """True when ``host`` names only this machine (``localhost`` or a loopback address); unknown names are not."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposure_warning(host: str, keystore: KeyStore) -> str | None:
+    """The stderr warning for a server bound to a non-loopback address, or None on loopback.
+
+    The demo keys' secrets are in the source code, so with them accepted anyone who can reach the address can
+    trade the account; with only your own key, the traffic is still plain HTTP (no TLS).
+    """
+    if _is_loopback(host):
+        return None
+    public = sorted(mask_key(k.key) for k in keystore if k.key in _DEMO_KEY_STRINGS)
+    text = (
+        f"warning: listening on {host}, not loopback: other machines can reach this exchange over plain HTTP "
+        "(no TLS)"
+    )
+    if public:
+        text += (
+            f"; it accepts the built-in demo keys ({', '.join(public)}), whose secrets are public in the source "
+            "code, so anyone on the network can trade its accounts"
+        )
+    return text
+
+
+def _print_banner(
+    out: TextIO, server: object, choice: _KeyChoice, args: argparse.Namespace, keystore: KeyStore
+) -> None:
     rest_url = server.rest_url  # type: ignore[attr-defined]
     ws_url = server.ws_url  # type: ignore[attr-defined]
-    if choice.source == "demo":
-        secret_text = f"{choice.secret.get_secret_value()}   (built-in demo secret, local use only)"
-    elif choice.source == "environment":
-        secret_text = "(from your environment)"
-    else:
-        secret_text = "(from the command line; not shown)"
     market = (
         "no simulator: empty books until you place orders"
         if args.no_simulator
         else f"simulated market maker (seed {args.seed}); public REST /v1/pubticker, /v1/book, /v1/trades"
     )
+    where = "loopback only" if _is_loopback(args.host) else f"listening on {args.host}"
     lines = [
-        "Local Gemini-compatible exchange (no real money, loopback only)",
+        f"Local Gemini-compatible exchange (no real money, {where})",
         f"  REST:          {rest_url}",
         f"  Order events:  {ws_url}/v1/order/events",
         f"  Market data:   {ws_url}/v2/marketdata   (WebSocket v2, l2)",
         f"  Market data:   {market}",
-        f"  API key:       {choice.key}",
-        f"  API secret:    {secret_text}",
-        "Press Ctrl+C to stop.",
+        "  API keys accepted:",
     ]
+    for key in sorted(keystore, key=lambda k: k.key):
+        origin = "built-in demo key" if key.key in _DEMO_KEY_STRINGS else f"your key, from the {choice.source}"
+        lines.append(f"    {mask_key(key.key):<18} {', '.join(sorted(key.roles))}  ({origin})")
+    if choice.source == "demo":
+        # The demo pair is public (it is in the source); printing it lets a second program connect.
+        lines.append(f"  Demo key:      {DEMO_API_KEY}  secret {DEMO_API_SECRET}  (public: local use only)")
+    else:
+        lines.append(f"  API secret:    (from the {choice.source}; not shown)")
+    lines.append("Press Ctrl+C to stop.")
     print("\n".join(lines), file=out, flush=True)
 
 
@@ -157,8 +210,16 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
     from console.exchange.server import ExchangeServer  # deferred: keeps --help fast
 
     simulated = [s.strip() for s in args.simulate.split(",") if s.strip()] if args.simulate else None
+    # With a key of your own, only that key is accepted (plus the demo keys when asked for with --demo-keys): the
+    # demo secrets are public, so keeping them would let anyone who reaches the port trade the same account.
+    own_key_only = choice.source != "demo" and not args.demo_keys
     server = ExchangeServer(
-        host=args.host, port=args.port, simulator=not args.no_simulator, seed=args.seed, simulated_symbols=simulated
+        host=args.host,
+        port=args.port,
+        simulator=not args.no_simulator,
+        seed=args.seed,
+        simulated_symbols=simulated,
+        keystore=KeyStore() if own_key_only else None,
     )
     unknown = [s for s in simulated or () if s.lower() not in server.engine.symbols()]
     if unknown:
@@ -194,7 +255,10 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
         # With --ready-json, stdout carries only the one machine-readable line (the parent reads nothing after it,
         # so more output could fill the pipe and block us); the human text goes to stderr.
         human_out = sys.stderr if args.ready_json else sys.stdout
-        _print_banner(human_out, server, choice, args)
+        _print_banner(human_out, server, choice, args, server.keystore)
+        warning = _exposure_warning(args.host, server.keystore)
+        if warning is not None:
+            print(warning, file=sys.stderr, flush=True)
         if args.ready_json:
             ready = {"rest_url": server.rest_url, "ws_url": server.ws_url, "api_key": choice.key}
             sys.stdout.write(json.dumps(ready) + "\n")

@@ -69,19 +69,24 @@ Each choice names the constant that carries it, when there is one, so it is easy
     when both are given; `trades` (include_trades) lists the /v1/mytrades objects of that order, oldest first.
 15. avg_execution_price: "0.00"-style zero at the symbol's price decimals before any fill; afterwards the exact
     average rounded to 8 decimals past the price increment, trailing zeros trimmed down to the price decimals.
-16. Ticker bid / ask / last are null (None) when the book side is empty or nothing traded yet; volume is the
-    rolling last 24 hours. limit_trades is capped at MAX_LIMIT_TRADES (500, the documented maximum);
-    since/timestamp filters are inclusive (trades at or after the given time).
+16. Ticker bid / ask / last are null (None) when the book side is empty or nothing traded yet (a market opens
+    with a trade, CHOICES 26, unless the server is told not to); volume is the rolling last 24 hours.
+    limit_trades is capped at MAX_LIMIT_TRADES (500, the documented maximum); since/timestamp filters are
+    inclusive (trades at or after the given time).
 17. Input leniency: side and order type are matched case-insensitively ("BUY", "Exchange Limit"); symbols in
     any case; amounts and prices may be strings, ints, Decimals or JSON floats (read via their repr). A price with
     more decimals than the increment but on it ("64250.000") is echoed at the increment's decimals ("64250.00").
 18. Memory: each account keeps its last CLOSED_ORDERS_KEPT closed orders and TRADES_KEPT executions; each symbol
     keeps its last TRADES_KEPT public trades. Older ones are forgotten (order_status then answers 404).
 19. /v1/orders/history: closed orders (filled or cancelled) only, newest submit time first (ties: higher id
-    first), each with its `trades` (the /v1/mytrades objects, oldest first). `timestamp` (s or ms) is an
-    EXCLUSIVE UPPER bound on the submit time, so the docs' backward-paging recipe "next timestamp = the last
-    (oldest) order's timestampms + 1" re-includes the orders of that same millisecond: a walker must drop the
-    ids it has seen. limit_orders defaults to 50 and is capped at MAX_LIMIT_ORDERS (500).
+    first), each with its `trades` (the /v1/mytrades objects, oldest first). limit_orders defaults to 50 and is
+    capped at MAX_LIMIT_ORDERS (500). Documented (https://developer.gemini.com/trading/rest-api/orders/list-past-orders,
+    "How to retrieve your order history"): the list is sorted by timestamp descending; the full history is read
+    by a first request with `timestamp: 0, limit_orders: 500`, then `timestamp` = the page's highest timestamp + 1,
+    until an empty list. Not documented: what `timestamp` bounds. Chosen: an INCLUSIVE LOWER bound on the submit
+    time (s, or ms when >= 1e12), the one reading under which that recipe works; with it the page holds the
+    OLDEST `limit_orders` orders at or after it (still newest first); without it, the newest. The same reading
+    as /v1/mytrades (CHOICES 20), whose reference calls `timestamp` "on or after". See docs/local-exchange.md.
 20. /v1/mytrades with `timestamp`: the OLDEST `limit_trades` trades at or after it, newest first within the
     page; without `timestamp`, the newest `limit_trades`. Only this reading lets a client walk its whole history
     with the one documented lower bound: next timestamp = the page's newest timestampms (inclusive, so
@@ -106,6 +111,12 @@ Each choice names the constant that carries it, when there is one, so it is easy
 25. An amount above the symbol's maximum order size (SymbolSpec.max_amount(), undocumented on Gemini) is
     InvalidQuantity (400), checked with the other quantity rules, so before funds: Gemini's sandbox answered an
     absurd amount that way, not with InsufficientFunds.
+26. Opening trades: open_markets() gives every market without a trade one opening trade at its seeded mid
+    (SymbolSpec.initial_price) for its min_order_size, taker side "buy", so `last` is a price from the first
+    second (Gemini's pubticker always has one; a fresh local market had null). It shows where public trades
+    show (/v1/trades, the market data trades, both tickers, the 24 h volume) and belongs to no account: no
+    /v1/mytrades entry, balance change, fee or account volume. Its tid comes from just below first_order_id
+    (one per market, in symbol order) so the ids of orders and later trades do not move.
 """
 
 __all__ = [
@@ -434,6 +445,19 @@ class _Trade:
         self.maker_previous = maker.last_trade
         self.maker_broken: str | None = None
 
+    @classmethod
+    def opening(cls, tid: int, symbol: str, price: Decimal, amount: Decimal, ts_ms: int, fee_currency: str) -> _Trade:
+        """A market's opening trade (CHOICES 26): no order and no account on either side (order ids 0, no fees)."""
+        trade = cls.__new__(cls)
+        trade.tid, trade.symbol, trade.price, trade.amount, trade.timestamp_ms = tid, symbol, price, amount, ts_ms
+        trade.taker_is_buy, trade.fee_currency = True, fee_currency
+        trade.taker_order_id = trade.maker_order_id = 0
+        trade.taker_client_order_id = trade.maker_client_order_id = None
+        trade.taker_fee = trade.maker_fee = _ZERO
+        trade.taker_previous = trade.maker_previous = None
+        trade.taker_broken = trade.maker_broken = None
+        return trade
+
 
 class _Level:
     __slots__ = ("price", "orders", "total", "count", "dead", "updated_ms")
@@ -677,6 +701,7 @@ class MatchingEngine:
         self._hold_factor = _ONE + max(self._maker_rate, self._taker_rate)
         self._band = Decimal(price_band)
         self._next_id = first_order_id
+        self._first_id = first_order_id  # opening trades take the ids just below it (CHOICES 26)
         self._markets: dict[str, _Market] = {}
         for spec in symbols.values():
             self._markets[spec.symbol.lower()] = _Market(spec)
@@ -1056,7 +1081,8 @@ class MatchingEngine:
             account_id: the account.
             symbol: only this symbol (any case); None for all.
             limit_orders: at most this many (default 50, capped at 500).
-            timestamp: only orders submitted strictly before this time, seconds, or ms when >= 1e12.
+            timestamp: only orders submitted at or after this time, seconds, or ms when >= 1e12; with it, the
+                page holds the OLDEST ``limit_orders`` such orders (CHOICES 19), still newest first.
 
         Returns:
             Order objects with ``trades`` (``[]`` for an order that never traded).
@@ -1066,18 +1092,20 @@ class MatchingEngine:
         """
         account = self._accounts[account_id]
         wanted = self._market(symbol).symbol if symbol is not None else None
-        before_ms = None if timestamp is None else _ms(timestamp)
+        since_ms = None if timestamp is None else _ms(timestamp)
         limit = max(0, min(limit_orders, MAX_LIMIT_ORDERS))
         orders = [
             order
             for order in (self._orders.get(oid) for oid in account.closed_ids)
             if order is not None
             and (wanted is None or order.symbol == wanted)
-            and (before_ms is None or order.timestamp_ms < before_ms)
+            and (since_ms is None or order.timestamp_ms >= since_ms)
         ]
         orders.sort(key=lambda o: (o.timestamp_ms, o.id), reverse=True)
+        # With a lower bound the page is the oldest `limit` from it (the docs' forward recipe); without, the newest.
+        page = orders[:limit] if since_ms is None else orders[max(0, len(orders) - limit):]
         out = []
-        for order in orders[:limit]:
+        for order in page:
             wire = self._order_wire(order)
             wire["trades"] = [self._execution_wire(t, aggressor) for t, aggressor in order.executions()]
             out.append(wire)
@@ -1366,6 +1394,34 @@ class MatchingEngine:
             for order in sorted(orders, key=lambda o: o.id):
                 self._cancel(order, "TradingClosed")
             self._flush()
+
+    @_exact
+    def open_markets(self) -> list[dict[str, Any]]:
+        """Give every market that has no trade yet its opening trade at its seeded mid (CHOICES 26).
+
+        Returns:
+            The opening trades made, in the ``GET /v1/trades`` shape (``[]`` when every market had traded).
+        """
+        self._now = self._clock_ms()
+        made = []
+        for index, market in enumerate(self._markets.values()):
+            if market.trades or market.last_price is not None:
+                continue
+            spec = market.spec
+            below = self._first_id - len(self._markets)
+            tid = below + index if below >= 1 else self._new_id()  # ids stay positive with a small first id
+            trade = _Trade.opening(tid, market.symbol, spec.initial_price, spec.min_order_size, self._now,
+                                   spec.quote_currency)
+            market.trades.append(trade)
+            market.last_price = trade.price
+            market.volume.append((self._now, trade.amount, trade.price * trade.amount))
+            market.volume_base += trade.amount
+            market.volume_quote += trade.price * trade.amount
+            if self._market_listeners:
+                self._new_trades.setdefault(market.symbol, []).append(trade)
+            made.append(self._public_trade_wire(trade))
+        self._flush()
+        return made
 
     def last_price(self, symbol: str) -> Decimal | None:
         """Price of the symbol's last trade, or None."""

@@ -363,6 +363,9 @@ class ExchangeServer:
         marketdata_heartbeat_interval_s: heartbeat period of the market data WebSocket v2, seconds.
         faults: the fault plan consulted by REST, order events and the clock (:mod:`console.exchange.faults`);
             a fresh, empty one when None. Reachable as :attr:`faults`.
+        opening_trades: give every market that has not traded an opening trade at its seeded mid at once, so
+            ``last`` is a price from the first second (engine CHOICES 26); False leaves ``last`` null until the
+            first trade (tests whose prices sit far from the seeded mids).
     """
 
     def __init__(
@@ -384,6 +387,7 @@ class ExchangeServer:
         session_check_interval_s: float = SESSION_CHECK_INTERVAL_S,
         marketdata_heartbeat_interval_s: float = 5.0,
         faults: FaultPlan | None = None,
+        opening_trades: bool = True,
     ) -> None:
         self._host = host
         self._port = port
@@ -400,6 +404,8 @@ class ExchangeServer:
             self._demo_account_id: DEMO_ACCOUNT_NAME,
             self._secondary_account_id: DEMO_SECONDARY_ACCOUNT_NAME,
         }
+        if opening_trades:
+            engine.open_markets()
         if keystore is None:
             master = demo_master_key(
                 {DEMO_ACCOUNT_NAME: self._demo_account_id, DEMO_SECONDARY_ACCOUNT_NAME: self._secondary_account_id}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -105,6 +105,62 @@ def _order_id_int(order_id: str | int) -> int:
     if value < 0:
         raise ValueError("order_id must not be negative")
     return value
+
+
+_H = TypeVar("_H")
+
+
+async def walk_history(
+    fetch: Callable[[int], Awaitable[list[_H]]],
+    *,
+    ident: Callable[[_H], Hashable],
+    time_ms: Callable[[_H], int],
+    page_size: int,
+    since_ms: int = 0,
+) -> AsyncIterator[_H]:
+    """Walk a history endpoint with a ``timestamp`` lower bound forward: every item once, oldest first.
+
+    Gemini's recipe for ``/v1/orders/history`` and ``/v1/mytrades``
+    (https://developer.gemini.com/trading/rest-api/orders/list-past-orders and
+    https://developer.gemini.com/trading/rest-api/orders/list-past-trades, "How to retrieve your ... history"):
+    first ``timestamp: 0`` with a limit of 500, then ``timestamp`` = the page's highest timestamp + 1, until an
+    empty list. Taken literally, ``+ 1`` would skip the items of the page's newest millisecond that did not fit
+    in the page, so this asks again from that millisecond itself and drops the ids it has seen; once a page
+    brings nothing new, it steps past the millisecond (ms + 1). It stops:
+
+    - on a page shorter than ``page_size`` (nothing more at or after the bound), or an empty one;
+    - when the next bound would not move forward: a page with nothing new after the step past its newest
+      millisecond, or a page older than the bound. A venue that ignores ``timestamp`` or answers the same page
+      forever therefore costs at most three requests, never a loop.
+
+    Items of one millisecond beyond ``page_size`` cannot be reached through such an API; the walk steps past them.
+
+    Args:
+        fetch: one request: the page for a ``timestamp`` (ms), as the venue sends it (newest first).
+        ident: the item's id (``order_id``, ``tid``).
+        time_ms: the item's time in ms (``timestampms``).
+        page_size: the limit sent with each request (a shorter page is the last one).
+        since_ms: the first ``timestamp`` (ms); 0 for the whole history.
+
+    Raises:
+        Whatever ``fetch`` raises; items already yielded stay yielded.
+    """
+    seen: set[Hashable] = set()
+    bound = since_ms
+    while True:
+        page = await fetch(bound)
+        # The venue sends newest first: reversed and stably sorted by time, same-ms items keep ascending ids.
+        fresh = sorted((item for item in reversed(page) if ident(item) not in seen), key=time_ms)
+        for item in fresh:
+            seen.add(ident(item))
+            yield item
+        if len(page) < page_size or not page:
+            return
+        newest_ms = max(time_ms(item) for item in page)
+        next_bound = newest_ms if fresh and newest_ms > bound else newest_ms + 1
+        if next_bound <= bound:
+            return
+        bound = next_bound
 
 
 class GeminiRestClient:
@@ -448,13 +504,14 @@ class GeminiRestClient:
     ) -> list[OrderStatus]:
         """Closed orders, newest first, each with ``trades``: ``POST /v1/orders/history``.
 
-        https://docs.gemini.com/rest/orders#get-past-orders (gemini-api.md §3.6)
+        https://developer.gemini.com/trading/rest-api/orders/list-past-orders
 
         Args:
             symbol: e.g. ``"btcusd"``; all symbols when None.
             limit_orders: at most this many, 1..500 (Gemini's default 50).
-            timestamp: page bound in seconds or ms; page backwards with the last (oldest) order's
-                ``timestampms + 1`` (see :meth:`iter_orders_history`, which does it for you).
+            timestamp: only orders submitted at or after this time, seconds or ms; the venue then answers the
+                OLDEST ``limit_orders`` from it (newest first), so the history is walked forward from 0 (see
+                :meth:`iter_orders_history`, which does it for you). Without it, the newest orders.
 
         Raises:
             ValueError: ``limit_orders`` outside 1..500 (nothing is sent).
@@ -469,66 +526,55 @@ class GeminiRestClient:
         return await self._private("/v1/orders/history", fields, list[OrderStatus])
 
     async def iter_orders_history(
-        self, *, symbol: str | None = None, page_size: int = MAX_PAGE, before_ms: int | None = None
+        self, *, symbol: str | None = None, page_size: int = MAX_PAGE, since_ms: int = 0
     ) -> AsyncIterator[OrderStatus]:
-        """Walk the whole closed-order history backwards, newest first, each order once.
+        """Walk every closed order submitted at or after ``since_ms``, oldest first, each ``order_id`` once.
 
-        Pages with the documented recipe: the next ``timestamp`` is the page's oldest ``timestampms + 1``, so the
-        orders of that millisecond come again and are dropped by ``order_id``. Stops after a short page, or when
-        a page brings nothing new (then it steps strictly before that millisecond, so it never loops).
+        Follows Gemini's recipe for the full order history (see :func:`walk_history`): ``timestamp`` is a lower
+        bound, the first page holds the oldest orders from it, and the walk moves forward. It stops on a short
+        page or a page that brings nothing new, so it never loops whatever the venue answers.
 
         Args:
             symbol: one symbol or all.
             page_size: ``limit_orders`` per request (1..500).
-            before_ms: start below this time (ms); from the newest order when None.
+            since_ms: the walk's first ``timestamp`` (ms); 0 for the whole history.
 
         Raises:
+            ValueError: ``page_size`` outside 1..500 (nothing is sent).
             GeminiError: as :meth:`orders_history`; orders already yielded stay yielded.
         """
         _limit(page_size, "page_size")
-        seen: set[str] = set()
-        bound = before_ms
-        while True:
-            page = await self.orders_history(symbol=symbol, limit_orders=page_size, timestamp=bound)
-            fresh = [order for order in page if order.order_id not in seen]
-            for order in fresh:
-                seen.add(order.order_id)
-                yield order
-            if len(page) < page_size:
-                return
-            oldest_ms = min(order.timestampms for order in page)
-            # Nothing new: a full page of one millisecond. Step strictly before it (orders of that ms beyond a
-            # page cannot be reached through this API).
-            bound = oldest_ms + 1 if fresh else oldest_ms
-            if not fresh and bound <= 0:
-                return
+
+        async def fetch(bound: int) -> list[OrderStatus]:
+            return await self.orders_history(symbol=symbol, limit_orders=page_size, timestamp=bound)
+
+        async for order in walk_history(
+            fetch, ident=lambda o: o.order_id, time_ms=lambda o: o.timestampms, page_size=page_size, since_ms=since_ms
+        ):
+            yield order
 
     async def iter_my_trades(
         self, *, symbol: str | None = None, page_size: int = MAX_PAGE, since_ms: int = 0
     ) -> AsyncIterator[MyTrade]:
         """Walk every trade of the account from ``since_ms`` on, oldest first, each ``tid`` once.
 
-        ``/v1/mytrades`` only has a lower bound (``timestamp``: trades at or after it). The page for a
-        ``timestamp`` holds the oldest ``limit_trades`` trades from it (the local exchange's CHOICES 20), so the
-        walk moves forward: the next ``timestamp`` is the page's newest ``timestampms`` (inclusive; trades of that
-        millisecond come again and are dropped by ``tid``). Stops after a short page or a page with nothing new.
+        ``/v1/mytrades`` only has a lower bound (``timestamp``: trades "on or after" it); the walk follows the
+        documented recipe forward (see :func:`walk_history`) and stops on a short page or a page that brings
+        nothing new.
 
         Raises:
-            GeminiError: as :meth:`my_trades`.
+            ValueError: ``page_size`` outside 1..500 (nothing is sent).
+            GeminiError: as :meth:`my_trades`; trades already yielded stay yielded.
         """
         _limit(page_size, "page_size")
-        seen: set[int] = set()
-        bound = since_ms
-        while True:
-            page = await self.my_trades(symbol=symbol, limit_trades=page_size, timestamp=bound)
-            fresh = sorted((t for t in page if t.tid not in seen), key=lambda t: (t.timestampms, t.tid))
-            for trade in fresh:
-                seen.add(trade.tid)
-                yield trade
-            if len(page) < page_size or not page:
-                return
-            newest_ms = max(t.timestampms for t in page)
-            bound = newest_ms if fresh else newest_ms + 1
+
+        async def fetch(bound: int) -> list[MyTrade]:
+            return await self.my_trades(symbol=symbol, limit_trades=page_size, timestamp=bound)
+
+        async for trade in walk_history(
+            fetch, ident=lambda t: t.tid, time_ms=lambda t: t.timestampms, page_size=page_size, since_ms=since_ms
+        ):
+            yield trade
 
     async def trade_volume(self) -> list[list[TradeVolumeDay]]:
         """Traded volume per symbol and day: ``POST /v1/tradevolume`` (an array of arrays).

@@ -103,11 +103,14 @@ def clock() -> Iterator[list[int]]:
 
 @pytest.fixture
 async def exchange(clock: list[int]) -> AsyncIterator[ExchangeServer]:
-    """A started local exchange: simulator off, seed 7, heartbeats every 0.2 s, the settable ``clock``.
+    """A started local exchange: simulator off, no opening trades, seed 7, heartbeats every 0.2 s, the ``clock``.
 
     Besides the demo account it has a "maker" account (key :data:`MAKER_API_KEY`) to trade against.
     """
-    server = ExchangeServer(port=0, simulator=False, seed=7, heartbeat_interval_s=0.2, clock_ms=lambda: clock[0])
+    # No opening trades: these tests trade far from the seeded mids, and an opening trade would be the reference of
+    # the price band (engine CHOICES 9, 24). tests/integration/test_opening_trade.py covers them.
+    server = ExchangeServer(port=0, simulator=False, seed=7, heartbeat_interval_s=0.2, clock_ms=lambda: clock[0],
+                            opening_trades=False)
     maker_id = server.engine.add_account("maker", MAKER_BALANCES)
     server.add_api_key(MAKER_API_KEY, MAKER_API_SECRET, account_id=maker_id)
     await server.start()

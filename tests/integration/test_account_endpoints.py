@@ -86,7 +86,7 @@ async def test_order_status_by_either_id_with_trades(rest: GeminiRestClient, mak
 # -- orders history ------------------------------------------------------------------------------------------------
 
 
-async def test_orders_history_pages_backwards_without_duplicates(
+async def test_orders_history_walks_forward_without_duplicates(
     exchange: ExchangeServer, rest: GeminiRestClient, clock: list[int]
 ) -> None:
     start = clock[0]
@@ -99,16 +99,17 @@ async def test_orders_history_pages_backwards_without_duplicates(
         placed.append(order.order_id)
     await rest.new_order(symbol="btcusd", side=Side.BUY, amount=Decimal("0.01"), price=Decimal("1000.00"))  # live
 
-    first_page = await rest.orders_history(limit_orders=3)
+    first_page = await rest.orders_history(limit_orders=3)  # no timestamp: the newest
     assert [o.order_id for o in first_page] == placed[::-1][:3]
     assert all(o.is_cancelled and o.trades == [] for o in first_page)
 
     walked = [o.order_id async for o in rest.iter_orders_history(page_size=2)]
-    assert walked == placed[::-1]  # newest first, each once, the live order never
+    assert walked == placed  # oldest first, each once, the live order never
     btc_only = [o.order_id async for o in rest.iter_orders_history(symbol="btcusd", page_size=2)]
-    assert btc_only == [oid for i, oid in enumerate(placed) if i % 3][::-1]
-    older = await rest.orders_history(timestamp=start + 2000)  # strictly before that ms
-    assert [o.order_id for o in older] == placed[:4][::-1]
+    assert btc_only == [oid for i, oid in enumerate(placed) if i % 3]
+    newer = await rest.orders_history(timestamp=start + 2000)  # at or after that ms
+    assert [o.order_id for o in newer] == placed[4:][::-1]
+    assert [o.order_id for o in await rest.orders_history(timestamp=start + 2000, limit_orders=1)] == [placed[4]]
     with pytest.raises(ValueError):
         await rest.orders_history(limit_orders=501)
 

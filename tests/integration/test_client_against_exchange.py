@@ -469,7 +469,8 @@ async def test_pubticker(venue: Venue, trader: KeySession) -> None:
     ticker = await trader.rest.pubticker("btcusd")
     assert (ticker.bid, ticker.ask, ticker.last) == (Decimal("63900"), Decimal("64100"), Decimal("64050"))
     assert isinstance(ticker.last, Decimal)
-    assert ticker.volume["BTC"] == Decimal("0.1") and ticker.volume["USD"] == Decimal("6405")
+    # The opening trade (0.00001 at the seeded mid 64250.00, engine CHOICES 24) counts in the 24 h volume too.
+    assert ticker.volume["BTC"] == Decimal("0.10001") and ticker.volume["USD"] == Decimal("6405.6425")
 
 
 async def test_book_levels_are_decimals_bids_descending(venue: Venue, trader: KeySession) -> None:
@@ -496,7 +497,8 @@ async def test_book_levels_are_decimals_bids_descending(venue: Venue, trader: Ke
 
 
 async def test_public_trades_newest_first(venue: Venue, trader: KeySession) -> None:
-    assert await trader.rest.public_trades("btcusd") == []
+    [opening] = await trader.rest.public_trades("btcusd")  # the market's opening trade at its seeded mid
+    assert (opening.type, opening.price, opening.amount) == ("buy", Decimal("64250.00"), Decimal("0.00001"))
     venue.seed("sell", "0.1", "64000.00")
     venue.seed("buy", "0.2", "63990.00")
     await buy(trader, "0.1", "64000")
@@ -505,8 +507,9 @@ async def test_public_trades_newest_first(venue: Venue, trader: KeySession) -> N
     assert [(t.type, t.price, t.amount) for t in trades] == [
         ("sell", Decimal("63990"), Decimal("0.2")),
         ("buy", Decimal("64000"), Decimal("0.1")),
+        ("buy", Decimal("64250"), Decimal("0.00001")),
     ]
-    assert trades[0].tid > trades[1].tid and all(isinstance(t.price, Decimal) for t in trades)
+    assert trades[0].tid > trades[1].tid > trades[2].tid and all(isinstance(t.price, Decimal) for t in trades)
     assert len(await trader.rest.public_trades("btcusd", limit_trades=1)) == 1
 
 

@@ -149,7 +149,9 @@ def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: 
 async def rig(*, start_stream: bool = True, session_kwargs: dict | None = None,
               server_kwargs: dict | None = None) -> AsyncIterator[Rig]:
     """A started exchange (simulator off) with a maker account, and a session whose stream is running."""
-    server_kwargs = {"heartbeat_interval_s": HEARTBEAT_S, **(server_kwargs or {})}
+    # No opening trades: the scenarios trade far from the seeded mids, where an opening trade would be the price
+    # band's reference (engine CHOICES 9, 24).
+    server_kwargs = {"heartbeat_interval_s": HEARTBEAT_S, "opening_trades": False, **(server_kwargs or {})}
     server = ExchangeServer(port=0, simulator=False, **server_kwargs)
     maker = server.engine.add_account("maker", MAKER_BALANCES)
     server.add_api_key(MAKER_KEY, MAKER_SECRET, account_id=maker)

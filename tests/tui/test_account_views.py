@@ -63,7 +63,7 @@ async def test_history_pages_filters_and_shows_fills(account_exchange) -> None:
         assert app.screen is app.main_screen
 
 
-async def test_history_pages_backwards(account_exchange) -> None:
+async def test_history_pages_newest_first(account_exchange) -> None:
     app = scenarios.app_for(account_exchange)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until_ready(pilot)

@@ -20,8 +20,9 @@ _ALL = "all"
 class HistoryScreen(AccountView):
     """Closed orders from ``/v1/orders/history``, newest first; ``n`` older page, ``p`` newer page.
 
-    The symbol filter asks the venue (paging restarts); side, status and date filter the page shown.
-    Highlighting an order lists its fills below.
+    Gemini's paging reads the history forward from the oldest order, so the view reads it whole (each order once)
+    and pages it here, newest page first. The symbol filter asks the venue again (paging restarts); side, status
+    and date filter the page shown. Highlighting an order lists its fills below.
     """
 
     VIEW_TITLE = "Order history"
@@ -36,9 +37,8 @@ class HistoryScreen(AccountView):
         self.page_size = page_size
         self.page: tuple[OrderRecord, ...] = ()
         self.shown: list[OrderRecord] = []
-        self._bounds: list[int | None] = [None]  # before_ms of each page visited; last = current page
-        self._next: int | None = None
-        self._seen: frozenset[str] = frozenset()
+        self._orders: list[OrderRecord] = []  # the whole closed-order history, newest first
+        self._page_index = 0  # 0 = the newest page
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -63,12 +63,16 @@ class HistoryScreen(AccountView):
 
     async def fetch(self) -> None:
         symbol = self.query_one("#filter-symbol", Input).value.strip().lower() or None
-        page = await self.account.history_page(
-            symbol=symbol, page_size=self.page_size, before_ms=self._bounds[-1], skip_ids=self._seen
-        )
-        self.page = page.orders
-        self._next = page.next_before_ms
-        self._seen = self._seen | {o.order_id for o in page.orders}
+        self._orders = await self.account.closed_orders(symbol=symbol)
+        self._show_page(min(self._page_index, self._last_page()))
+
+    def _last_page(self) -> int:
+        return max(0, (len(self._orders) - 1) // self.page_size)
+
+    def _show_page(self, index: int) -> None:
+        self._page_index = index
+        start = index * self.page_size
+        self.page = tuple(self._orders[start:start + self.page_size])
         self.render_page()
 
     def render_page(self) -> None:
@@ -88,8 +92,11 @@ class HistoryScreen(AccountView):
             table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, money(o.price), money(o.amount),
                           money(o.filled), money(o.avg_price), o.status.value, o.reason, o.order_id,
                           o.client_order_id, key=o.order_id)
-        more = "n: older page" if self._next is not None else "oldest page"
-        self.set_status(f"Page {len(self._bounds)} · {len(self.shown)} of {len(self.page)} orders shown · {more}")
+        more = "n: older page" if self._page_index < self._last_page() else "oldest page"
+        self.set_status(
+            f"Page {self._page_index + 1} of {self._last_page() + 1} · {len(self.shown)} of {len(self.page)} orders"
+            f" shown · {more}"
+        )
         self.show_fills(self.shown[0] if self.shown else None)
 
     def show_fills(self, order: OrderRecord | None) -> None:
@@ -120,27 +127,20 @@ class HistoryScreen(AccountView):
         self.query_one("#history-orders", DataTable).focus()
 
     def _restart(self) -> None:
-        self._bounds = [None]
-        self._seen = frozenset()
+        self._page_index = 0
         self.load()
 
     def action_older(self) -> None:
-        """Load the next older page."""
-        if self._next is not None:
-            self._bounds.append(self._next)
-            self.load()
+        """Show the next older page."""
+        if self._page_index < self._last_page():
+            self._show_page(self._page_index + 1)
 
     def action_newer(self) -> None:
         """Go back to the previous (newer) page."""
-        if len(self._bounds) > 1:
-            self._bounds.pop()
-            self._seen = frozenset()  # re-fetch from that page's bound: nothing to skip
-            self.load()
+        if self._page_index > 0:
+            self._show_page(self._page_index - 1)
 
     def action_focus_filters(self) -> None:
         """Put the cursor in the symbol filter."""
         self.query_one("#filter-symbol", Input).focus()
 
-    def action_reload(self) -> None:
-        self._seen = frozenset()
-        self.load()
