@@ -11,7 +11,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from console.gemini.errors import GeminiError
 from console.orders.model import Side
-from console.tui.screens.account_view import AccountView, error_text, money
+from console.orders.fmt import fmt_money
+from console.tui.screens.account_view import AccountView, error_text
 
 #: Pairs offered to the wrap form besides the ticket's symbols; only those whose details say wrap_enabled show.
 WRAP_CANDIDATES = ("gusdusd",)
@@ -90,8 +91,8 @@ class WrapScreen(AccountView):
             self.set_status(error_text(exc), error=True)
             return
         self.receipt_text = (
-            f"Wrap {r.order_id}: {r.side.value} {money(r.quantity)} {r.quantity_currency} for "
-            f"{money(r.total_spend)} {r.spend_currency}, fee {money(r.fee)} {r.fee_currency}"
+            f"Wrap {r.order_id}: {r.side.value} {fmt_money(r.quantity, r.quantity_currency)} for "
+            f"{fmt_money(r.total_spend, r.spend_currency)}, fee {fmt_money(r.fee, r.fee_currency)}"
         )
         self.query_one("#wrap-receipt", Static).update(self.receipt_text)
         self.set_status("Done.")
