@@ -127,7 +127,8 @@ def describe(order: Order) -> str:
     """
     stop = f" stop {fmt_price(order.stop_price)}" if order.stop_price is not None else ""
     ident = order.client_order_id or f"#{order.order_id}"
-    return f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} @ {fmt_price(order.price)}{stop} {ident}"
+    price = fmt_price(order.price)
+    return f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} @ {price}{stop} {ident}"
 
 
 @dataclass
