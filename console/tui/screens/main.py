@@ -20,7 +20,7 @@ from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
 from console.orders.model import Order
-from console.session import StatusEntry, TradingSession
+from console.session import StatusEntry, TradingBlocked, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
     BookUpdated,
@@ -37,7 +37,7 @@ from console.tui.screens.balances import BalancesScreen
 from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
 from console.tui.screens.fees import FeesScreen
 from console.tui.screens.fills import FillsScreen
-from console.tui.screens.guard_confirm import GuardConfirm
+from console.tui.screens.guard_confirm import GuardConfirm, order_line
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
 from console.tui.screens.sub_account import SubAccountScreen
@@ -269,8 +269,23 @@ class MainScreen(Screen):
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
             self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
             return
+        # Trust may have been lost while the dialog was open: the session refuses then, and the trader is told.
+        block = self.session.order_entry_block()
+        if block is not None:
+            self._not_sent(order, block)
+            return
         self.guards.record_sent(order, self.guard_clock_ms())
-        await self.session.submit(order)
+        try:
+            await self.session.submit(order)
+        except TradingBlocked as exc:
+            self._not_sent(order, str(exc))
+
+    def _not_sent(self, order: NewOrder, block: str) -> None:
+        """Say in the ticket and in the status pane why a confirmed order was not sent (trading is blocked)."""
+        self.query_one(OrderTicket).show_errors({"symbol": "Not sent: " + block})
+        self._blocked = True  # cleared when the stream is trusted again
+        self.show_status([StatusEntry(self.clock_ms(), Severity.ERROR, order_line(order), "NotSent",
+                                      "Not sent: " + block)])
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
