@@ -61,8 +61,10 @@ class MainScreen(Screen):
 
     BINDINGS = [
         Binding("o", "focus_ticket", "New order", id="main.focus_ticket"),
-        Binding("m", "toggle_market", "Book", id="main.toggle_market"),
-        Binding("escape", "focus_orders", "Orders", id="main.focus_orders"),
+        # Footer priorities: the footer shows what fits at 80 columns first and everything shown at 120 (the table's
+        # cancel key, order entry, the cancels, the account views, help); the rest is in help (?) and the palette.
+        Binding("m", "toggle_market", "Book", show=False, id="main.toggle_market"),
+        Binding("escape", "focus_orders", "Orders", show=False, id="main.focus_orders"),
         Binding("s", "cancel_session", "Cancel session", id="main.cancel_session"),
         Binding("a", "cancel_all", "Cancel all…", id="main.cancel_all"),
         Binding("l", "focus_status", "Status log", show=False, id="main.focus_status"),
@@ -72,14 +74,14 @@ class MainScreen(Screen):
         Binding("ctrl+g", "price('mid')", "Price=mid", show=False, id="main.price_mid"),
         Binding("ctrl+y", "price('join')", "Price=join", show=False, id="main.price_join"),
         Binding("ctrl+t", "price('improve')", "Price=improve", show=False, id="main.price_improve"),
-        Binding("q", "app.quit", "Quit", id="main.quit"),
+        Binding("q", "app.quit", "Quit", show=False, id="main.quit"),
         Binding("h", "history", "History", id="main.history"),
         Binding("f", "fills", "Fills", id="main.fills"),
         Binding("b", "balances", "Balances", id="main.balances"),
         Binding("v", "fees", "Fees", id="main.fees"),
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
-        Binding("u", "sub_account", "Sub-account", id="main.sub_account"),
+        Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
     TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
@@ -123,7 +125,7 @@ class MainScreen(Screen):
                 yield TradesPanel(id="trades")
             yield OrderTicket(self.settings.ticket_symbols, id="ticket")
         yield StatusPane(id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p is listed in help (?): its room goes to the desk's keys
 
     def on_mount(self) -> None:
         self.add_class(f"-{self.settings.environment.value.lower()}")
@@ -324,12 +326,9 @@ class MainScreen(Screen):
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide trading keys on a read-only (Auditor) key and the sub-account key on an account-level key."""
+        """Hide trading keys on a read-only (Auditor) key."""
         if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
             return False
-        if action == "sub_account":
-            account = getattr(self.app, "account", None)
-            return bool(account and account.is_master_key and account.sub_accounts)
         return True
 
     def action_history(self) -> None:
@@ -358,6 +357,14 @@ class MainScreen(Screen):
 
     def action_sub_account(self) -> None:
         account = self.app.account
+        if not account.is_master_key:
+            self.notify("This API key is not a master key: it acts on one account and cannot switch sub-accounts.",
+                        title="Sub-account", severity="warning")
+            return
+        if not account.sub_accounts:
+            self.notify("No sub-accounts to switch to: start the console with --accounts primary,secondary.",
+                        title="Sub-account", severity="warning")
+            return
 
         def picked(name: str | None) -> None:
             if name and name != account.account:
