@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from textual import on, work
@@ -54,6 +55,12 @@ NARROW_WIDTH = 110
 
 #: Longest delay before the ladder shows a change in the trader's own resting orders, seconds.
 MARKS_REFRESH_S = 1.0
+
+#: Fill and error toasts on screen at once, at most: a burst of fills shows the newest few (the status pane keeps
+#: every one), and the stack stays in the top right corner, clear of the status pane.
+MAX_TOASTS = 3
+#: How long a toast stays, seconds.
+TOAST_TIMEOUT_S = 5.0
 
 
 class MainScreen(Screen):
@@ -109,6 +116,7 @@ class MainScreen(Screen):
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
         self._blocked = False  # the ticket shows "new orders blocked"
+        self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -176,10 +184,22 @@ class MainScreen(Screen):
             pane.add_entry(entry)
             if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
                 if self.settings.desk.get("toasts"):
-                    self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
-                                severity="information" if entry.code == "Fill" else "error")
+                    self._toast(entry)
                 if self.settings.desk.get("bell"):
                     self.app.bell()
+
+    def _toast(self, entry: StatusEntry) -> None:
+        """Toast a fill or an error; at :data:`MAX_TOASTS` the older toasts go (the status pane keeps them)."""
+        now_s = time.monotonic()
+        while self._toast_expiry_s and self._toast_expiry_s[0] <= now_s:
+            self._toast_expiry_s.popleft()
+        if len(self._toast_expiry_s) >= MAX_TOASTS:
+            # notify() posts a message to the app: the clear must queue behind the toasts posted before it.
+            self.app.call_later(self.app.clear_notifications)
+            self._toast_expiry_s.clear()
+        self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
+                    severity="information" if entry.code == "Fill" else "error", timeout=TOAST_TIMEOUT_S)
+        self._toast_expiry_s.append(now_s + TOAST_TIMEOUT_S)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail,
