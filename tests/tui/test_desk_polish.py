@@ -1,10 +1,10 @@
-"""The main screen's footer and toasts: keys by priority at 120 and 80 columns; `u` says why it cannot switch;
-toasts keep off the status pane."""
+"""Desk polish on the main screen: footer keys by priority at 120 and 80 columns; `u` says why it cannot switch;
+toasts keep off the status pane; an open dropdown hides the ticket's hint line."""
 
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Footer
+from textual.widgets import Footer, Select
 from textual.widgets._footer import FooterKey  # textual 8.2.8: the footer's key widgets, to read what is shown
 from textual.widgets._toast import Toast  # textual 8.2.8: the toast widgets, to read where they are drawn
 
@@ -72,3 +72,22 @@ async def test_stacked_fill_toasts_never_cover_the_status_pane(exchange):
         assert shown and not any(region.overlaps(pane) for region in shown), (pane, shown)
         newest = app.screen.find_widget(app.screen.query(Toast).last())
         assert newest.visible_region == newest.region  # the newest toast is the one in full view
+
+
+async def test_an_open_option_dropdown_covers_the_rules_hint_entirely(console_app):
+    """Issue 13: the open Option dropdown left ``tick 0.`` of the rules hint showing beside it."""
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        hint = app.screen.query_one("#rules-hint")
+        await wait_for(pilot, lambda: "tick" in str(hint.render()), what="the rules hint")
+        option = app.screen.query_one("#option", Select)
+        option.focus()
+        option.expanded = True
+        overlay = option.query_one("SelectOverlay")
+        await wait_for(pilot, lambda: overlay.display and overlay.region.area > 0, what="the open dropdown")
+        await pilot.pause()
+        text = hint.content_region
+        below = overlay.region
+        assert below.y <= text.y < below.bottom  # the list opens over the hint...
+        assert below.x <= text.x and text.right <= below.right, (below, text)  # ...and hides every column of it
