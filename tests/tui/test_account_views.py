@@ -168,6 +168,15 @@ async def test_wrap_form_sends_and_refuses_bad_amounts(account_exchange) -> None
         balances = {b["currency"]: b["amount"]
                     for b in engine_call(account_exchange, "balances", account_exchange.server.demo_account_id)}
         assert balances["GUSD"] == "25250"
+        # Issue 13: the symbol dropdown kept a stale "loading…" line after the symbols had loaded.
+        select = app.screen.query_one("#wrap-symbol")
+        select.expanded = True
+        await pilot.pause()
+        overlay = select.query_one("SelectOverlay")
+        lines = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+        assert "GUSDUSD" in lines and not any("loading" in line for line in lines), lines
+        select.expanded = False
+        await pilot.pause()
         app.screen.query_one("#wrap-amount").value = "-3"
         app.screen.query_one("#wrap-amount").focus()
         await pilot.press("enter")

@@ -49,9 +49,16 @@ class WrapScreen(AccountView):
         yield Static("", id="wrap-receipt")
 
     async def fetch(self) -> None:
-        symbols = await self.account.wrap_symbols(self.candidates)
         select = self.query_one("#wrap-symbol", Select)
+        select.prompt = "loading…"
+        try:
+            symbols = await self.account.wrap_symbols(self.candidates)
+        except GeminiError:
+            select.prompt = "not loaded (r reloads)"  # the status line says why
+            raise
         select.set_options([(s.upper(), s) for s in symbols])
+        # The prompt is also the dropdown's blank first line: it must stop saying "loading…" once loaded.
+        select.prompt = "pick a symbol" if symbols else "no wrap-enabled symbol"
         if symbols:
             select.value = symbols[0]
             self.set_status("Read-only key: wrapping is disabled." if self.read_only
