@@ -105,7 +105,8 @@ class Breach:
     Attributes:
         kind: which guard.
         hard: True when it cannot be overridden from the screen.
-        text: one sentence with the numbers, e.g. ``"Limit price 70,000.00 is 8.95% above the mid 64,250.00 (band 5%)."``.
+        text: one sentence with the numbers (formatted by :mod:`console.orders.fmt`), e.g.
+            ``"Limit price 70,000.00 is 8.95% above the mid 64,250.00 (band 5%)."``.
     """
 
     kind: GuardKind

@@ -85,8 +85,8 @@ class HistoryScreen(AccountView):
         table.clear()
         for o in self.shown:
             table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, self.price(o.symbol, o.price),
-                          fmt_qty(o.amount), fmt_qty(o.filled), self.price(o.symbol, o.avg_price, blank_zero=True), o.status.value, o.reason, o.order_id,
-                          o.client_order_id, key=o.order_id)
+                          fmt_qty(o.amount), fmt_qty(o.filled), self.price(o.symbol, o.avg_price, blank_zero=True),
+                          o.status.value, o.reason, o.order_id, o.client_order_id, key=o.order_id)
         more = "n: older page" if self._next is not None else "oldest page"
         self.set_status(f"Page {len(self._bounds)} · {len(self.shown)} of {len(self.page)} orders shown · {more}")
         self.show_fills(self.shown[0] if self.shown else None)
@@ -98,8 +98,8 @@ class HistoryScreen(AccountView):
         if order is None:
             return
         for f in order.fills:
-            fills.add_row(utc_time(f.time_ms), self.price(order.symbol, f.price), fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency),
-                          f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.time_ms), self.price(order.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
         fills.border_title = f"Fills of {order.order_id} ({len(order.fills)})"
 
     @on(DataTable.RowHighlighted, "#history-orders")

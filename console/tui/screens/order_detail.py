@@ -61,8 +61,8 @@ class OrderDetailScreen(AccountView):
         fills = self.query_one("#detail-fills", DataTable)
         fills.clear()
         for f in o.fills:
-            fills.add_row(utc_time(f.time_ms), self.price(o.symbol, f.price), fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency),
-                          f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.time_ms), self.price(o.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
         fills.border_title = f"Trades ({len(o.fills)})"
         self.set_status(f"/v1/order/status {o.order_id}: {len(o.fills)} trade{'s' if len(o.fills) != 1 else ''}")
 
