@@ -44,8 +44,8 @@ class FillsScreen(AccountView):
             if f.is_clearing:
                 flags.append("clearing")
             table.add_row(utc_time(f.time_ms), f.symbol.upper(), f.side.value, self.price(f.symbol, f.price),
-                          fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency), f.liquidity, f.order_id, f.client_order_id,
-                          str(f.trade_id), " ".join(flags), key=str(f.trade_id))
+                          fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency), f.liquidity, f.order_id,
+                          f.client_order_id, str(f.trade_id), " ".join(flags), key=str(f.trade_id))
         broken = sum(1 for f in self.fills if f.broken)
         self.set_status(f"{len(self.fills)} fills" + (f" · {broken} broken" if broken else ""), error=bool(broken))
 
