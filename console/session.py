@@ -38,6 +38,7 @@ from console.gemini.order_events import (
 )
 from console.gemini.rest import GeminiRestClient
 from console.orders.blotter import Blotter
+from console.orders.fmt import fmt_money, fmt_price, fmt_qty
 from console.orders.model import EventKind, Order, OrderEvent, OrderState, SymbolRules
 from console.orders.reasons import CANCEL_REASONS, REJECT_REASONS, Severity, explain
 from console.orders.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
@@ -124,9 +125,10 @@ def describe(order: Order) -> str:
     The client order id is known from the moment the console sends the order, so the label is the same
     whichever answer (REST or stream) arrives first.
     """
-    stop = f" stop {order.stop_price}" if order.stop_price is not None else ""
+    stop = f" stop {fmt_price(order.stop_price)}" if order.stop_price is not None else ""
     ident = order.client_order_id or f"#{order.order_id}"
-    return f"{order.side.upper()} {order.amount} {order.symbol.upper()} @ {order.price}{stop} {ident}"
+    price = fmt_price(order.price)
+    return f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} @ {price}{stop} {ident}"
 
 
 @dataclass
@@ -712,8 +714,8 @@ class TradingSession:
         elif event.kind is EventKind.FILL and event.fill is not None:
             f = event.fill
             self._emit(Severity.INFO, describe(order), "Fill",
-                       f"Filled {f.amount} @ {f.price} ({f.liquidity}, fee {f.fee} {f.fee_currency}); "
-                       f"{order.filled} of {order.amount} done.")
+                       f"Filled {fmt_qty(f.amount)} @ {fmt_price(f.price)} ({f.liquidity}, fee "
+                       f"{fmt_money(f.fee, f.fee_currency)}); {fmt_qty(order.filled)} of {fmt_qty(order.amount)} done.")
 
     # -- status helpers --------------------------------------------------------------------------------------------
     @staticmethod

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from console.orders.fmt import fmt_money, fmt_price
 from console.orders.ticket import NewOrder
 
 HUNDRED = Decimal(100)
@@ -104,7 +105,8 @@ class Breach:
     Attributes:
         kind: which guard.
         hard: True when it cannot be overridden from the screen.
-        text: one sentence with the numbers, e.g. ``"Limit price 70000.00 is 8.95% above the mid 64250.00 (band 5%)."``.
+        text: one sentence with the numbers (formatted by :mod:`console.orders.fmt`), e.g.
+            ``"Limit price 70,000.00 is 8.95% above the mid 64,250.00 (band 5%)."``.
     """
 
     kind: GuardKind
@@ -142,12 +144,12 @@ def _band_breach(label: str, price: Decimal, reference: Decimal, ref_label: str,
     direction = "above" if price > reference else "below"
     if limits.hard_price_band_pct is not None and distance_pct > limits.hard_price_band_pct:
         return Breach(GuardKind.PRICE_BAND, True,
-                      f"{label} {price} is {_pct(distance_pct)} {direction} the {ref_label} {reference} "
-                      f"(hard limit {limits.hard_price_band_pct}%).")
+                      f"{label} {fmt_price(price)} is {_pct(distance_pct)} {direction} the {ref_label} "
+                      f"{fmt_price(reference)} (hard limit {limits.hard_price_band_pct}%).")
     if distance_pct > limits.price_band_pct:
         return Breach(GuardKind.PRICE_BAND, False,
-                      f"{label} {price} is {_pct(distance_pct)} {direction} the {ref_label} {reference} "
-                      f"(band {limits.price_band_pct}%).")
+                      f"{label} {fmt_price(price)} is {_pct(distance_pct)} {direction} the {ref_label} "
+                      f"{fmt_price(reference)} (band {limits.price_band_pct}%).")
     return None
 
 
@@ -191,10 +193,12 @@ class PreTradeGuards:
         quote = order.symbol[-3:].upper()
         if limits.hard_max_notional is not None and notional > limits.hard_max_notional:
             breaches.append(Breach(GuardKind.NOTIONAL, True,
-                                   f"Notional {notional} {quote} is above the hard limit {limits.hard_max_notional}."))
+                                   f"Notional {fmt_money(notional, quote)} is above the hard limit "
+                                   f"{fmt_money(limits.hard_max_notional, quote)}."))
         elif limits.max_notional is not None and notional > limits.max_notional:
             breaches.append(Breach(GuardKind.NOTIONAL, False,
-                                   f"Notional {notional} {quote} is above the maximum {limits.max_notional}."))
+                                   f"Notional {fmt_money(notional, quote)} is above the maximum "
+                                   f"{fmt_money(limits.max_notional, quote)}."))
         if limits.duplicate_window_ms:
             last_ms = self._recent_ms.get(_ticket_key(order))
             if last_ms is not None and 0 <= now_ms - last_ms < limits.duplicate_window_ms:

@@ -121,6 +121,8 @@ def parse_decimal(text: str, label: str) -> Decimal:
     stripped = text.strip()
     if not stripped:
         raise ValueError(f"{label} is required.")
+    if stripped[0] == "-" and _DECIMAL_RE.match(stripped[1:].strip()):
+        raise ValueError(f"{label} must be positive.")  # a sign is no typo of the number: say what is wrong
     if not _DECIMAL_RE.match(stripped):
         raise ValueError(f"{label} must be a plain decimal number, e.g. 1.25.")
     try:
@@ -128,7 +130,7 @@ def parse_decimal(text: str, label: str) -> Decimal:
     except InvalidOperation:  # pragma: no cover - the regex already rules this out
         raise ValueError(f"{label} must be a plain decimal number, e.g. 1.25.") from None
     if value <= 0:
-        raise ValueError(f"{label} must be greater than zero.")
+        raise ValueError(f"{label} must be positive.")
     return value
 
 

@@ -38,6 +38,7 @@ from console.tui.screens.confirm import ConfirmProduction, ConfirmQuit
 from console.tui.screens.help import HelpScreen, key_help
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.fields import KeysInOrderApp
+from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
@@ -292,6 +293,7 @@ class TradingConsoleApp(KeysInOrderApp):
             self.enter_read_only()
         rules = await self.session.load_symbols()
         self.main_screen.query_one(OrderTicket).set_rules(rules)
+        self.main_screen.query_one(OrdersTable).set_rules(rules)
         self.run_order_events()
 
     @work(exclusive=True, group="order-events", exit_on_error=False)

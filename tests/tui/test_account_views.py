@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from console.exchange.accounts import AUDITOR, DEMO_API_KEY, DEMO_API_SECRET, ApiKey
+from console.tui.screens.order_detail import OrderDetailScreen
 from tests.support import account_scenarios as scenarios
 from tests.support.console_app import FIXED_NOW_MS, wait_for, wait_until_ready
 
@@ -90,7 +91,9 @@ async def test_fills_flag_broken_trades_and_reload_on_fill(account_exchange) -> 
         assert len(rows) == 4
         assert [r[10] for r in rows if r[10]] == ["BROKEN (manual)"]
         assert {r[6] for r in rows} == {"Maker", "Taker"}
-        assert cells(app.screen.query_one("#fills-table"))[0][3] == "63500"  # newest first
+        assert cells(app.screen.query_one("#fills-table"))[0][3] == "63,500.00"  # newest first, at the tick size
+        # Issue 13: fees showed every decimal the venue sent (0.25 BTC at 64,250.00, 35 bps = 56.21875 USD).
+        assert "56.22 USD" in [r[5] for r in rows] and all(len(r[5].split()[0].split(".")[1]) == 2 for r in rows)
         assert "desk-btc-1" in [r[8] for r in rows] and all(r[5].endswith(" USD") for r in rows)
         # A new fill on the account reaches the view through the session's fill event.
         engine_call(account_exchange, "place_order", account_exchange.ids["counterparty"], "UI",
@@ -134,19 +137,46 @@ async def test_order_detail_of_the_selected_order(account_exchange) -> None:
         record = app.screen.record
         assert record.order_id == account_exchange.ids["resting"] and record.client_order_id == "desk-btc-3"
         values = dict((r[0], r[1]) for r in cells(app.screen.query_one("#detail-fields")))
-        assert values["status"] == "live" and values["price"] == "63500" and values["remaining"] == "0.03"
+        assert values["status"] == "live" and values["price"] == "63,500.00" and values["remaining"] == "0.03"
         assert [f.amount for f in record.fills] == [Decimal("0.02")] and record.fills[0].is_maker
         assert app.screen.query_one("#detail-fills").row_count == 1
+
+
+async def test_an_unfilled_order_shows_no_average_price(account_exchange) -> None:
+    """Issue 13: the average price of an order without a fill read ``0`` in history and detail (``—`` in the
+    blotter)."""
+    app = scenarios.app_for(account_exchange)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scenarios.history_view(pilot)
+        rows = {row[9]: row for row in cells(app.screen.query_one("#history-orders"))}
+        cancelled, filled = rows[account_exchange.ids["cancelled"]], rows[account_exchange.ids["filled"]]
+        assert (cancelled[5], cancelled[6]) == ("0", "—")
+        assert (filled[3], filled[4], filled[6]) == ("64,250.00", "0.25", "64,250.00")
+        await pilot.press("escape")
+        app.push_screen(OrderDetailScreen(app.account, app.clock_ms, order_id=account_exchange.ids["cancelled"]))
+        await wait_for(pilot, lambda: getattr(app.screen, "record", None) is not None, what="the order's detail")
+        await pilot.pause()
+        values = dict((r[0], r[1]) for r in cells(app.screen.query_one("#detail-fields")))
+        assert (values["avg price"], values["filled"], values["price"]) == ("—", "0", "60,000.00")
 
 
 async def test_wrap_form_sends_and_refuses_bad_amounts(account_exchange) -> None:
     app = scenarios.app_for(account_exchange)
     async with app.run_test(size=(80, 24)) as pilot:
         await scenarios.wrap_view(pilot)
-        assert "buy 250 GUSD for 250 USD" in app.screen.receipt_text
+        assert "buy 250.00 GUSD for 250.00 USD" in app.screen.receipt_text
         balances = {b["currency"]: b["amount"]
                     for b in engine_call(account_exchange, "balances", account_exchange.server.demo_account_id)}
         assert balances["GUSD"] == "25250"
+        # Issue 13: the symbol dropdown kept a stale "loading…" line after the symbols had loaded.
+        select = app.screen.query_one("#wrap-symbol")
+        select.expanded = True
+        await pilot.pause()
+        overlay = select.query_one("SelectOverlay")
+        lines = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+        assert "GUSDUSD" in lines and not any("loading" in line for line in lines), lines
+        select.expanded = False
+        await pilot.pause()
         app.screen.query_one("#wrap-amount").value = "-3"
         app.screen.query_one("#wrap-amount").focus()
         await pilot.press("enter")

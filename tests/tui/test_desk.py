@@ -36,7 +36,7 @@ async def test_soft_breach_asks_then_sends_only_on_y(console_app, exchange):
         await type_ticket(pilot, "70000.00", "0.01")
         await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
         text = " ".join(str(s.content) for s in app.screen.query(".breach"))
-        assert "Limit price 70000.00" in text and "above the mid" in text and "(band 5%)" in text
+        assert "Limit price 70,000.00" in text and "above the mid" in text and "(band 5%)" in text
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, GuardConfirm) and len(app.session.blotter) == 0 and active(exchange) == []

@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from textual.widgets import Input, Select
 
 from console.market import FeedState
+from console.orders.fmt import fmt_price
 from console.orders.model import Side
 from console.tui.widgets.depth_ladder import OWN_MARK, DepthLadder
 from console.tui.widgets.ticket import OrderTicket
@@ -52,7 +53,7 @@ async def test_price_keys_fill_the_ticket_from_the_book(console_app, exchange):
         assert await key("ctrl+t") == format(ask - TICK, "f")
         assert await key("ctrl+l") == format(bid, "f")
         # the quote line of the ticket shows the same book
-        assert ticket.query_one("#quote-touch").render().plain == f"bid {bid}  ask {ask}"
+        assert ticket.query_one("#quote-touch").render().plain == f"bid {fmt_price(bid)}  ask {fmt_price(ask)}"
 
 
 async def test_switching_symbol_switches_the_book_and_own_orders_are_marked(console_app, exchange):
@@ -69,14 +70,14 @@ async def test_switching_symbol_switches_the_book_and_own_orders_are_marked(cons
         await pilot.pause()
         assert (app.market.book.best_bid, app.market.book.best_ask) == (eth_bid, eth_ask)
         assert ladder.border_title == "Book ETHUSD"
-        assert any(row.strip().startswith(str(eth_bid)) for row in ladder.visible_rows())
+        assert any(row.strip().startswith(fmt_price(eth_bid)) for row in ladder.visible_rows())
 
         # join the best bid from the ticket: the resting order is marked at that level of the ladder
         await pilot.press("o", "ctrl+y", "tab", *"0.5", "enter")
         await wait_for(pilot, lambda: any(row.startswith(OWN_MARK) for row in ladder.visible_rows()),
                        what="the own-order mark")
         marked = [row for row in ladder.visible_rows() if row.startswith(OWN_MARK)]
-        assert len(marked) == 1 and marked[0][1:].split()[0] == str(eth_bid)
+        assert len(marked) == 1 and marked[0][1:].split()[0] == fmt_price(eth_bid)
 
 
 async def test_a_stalled_stream_is_shown_stale_and_price_keys_refuse():

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from textual.app import App, ComposeResult
 
-from console.orders.model import Order, OrderState, OrderType, Side
+from console.orders.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.paths import styles_dir
 from console.tui.messages import CancelRequested
-from console.tui.widgets.orders_table import OrdersTable
+from console.tui.widgets.orders_table import COLUMNS, OrdersTable
 from tests.support.console_app import FIXED_NOW_MS
 
 
@@ -104,7 +105,36 @@ async def test_c_cycles_the_sort_column_and_r_reverses_it():
         assert "sort Price ▼" in str(table.border_subtitle)
         lines = painted_lines(table, 2)
         assert "Price ▼" in lines[0]
-        assert "65000.00" in lines[1]  # the top row is on screen after the re-sort
+        assert "65,000.00" in lines[1]  # the top row is on screen after the re-sort
+
+
+async def test_the_sort_marker_never_truncates_a_column_name():
+    """Issue 13: sorted by side, the header read ``Sid…``; every name must keep every letter."""
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(OrdersTable)
+        for key, label, _ in COLUMNS:
+            for descending in (False, True):
+                table.view.set_sort(key, descending=descending)
+                header = table._header_strip().text
+                arrow = "▼" if descending else "▲"
+                assert "…" not in header, header
+                assert re.search(rf"{re.escape(label)} ?{arrow}", header), (label, header)
+        await pilot.pause()
+
+
+async def test_rows_show_prices_at_the_tick_size_and_amounts_grouped():
+    """Issue 13: one number convention in the blotter too (thousands grouped, the tick's decimals)."""
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(OrdersTable)
+        table.set_rules({"btcusd": SymbolRules("btcusd", "BTC", "USD", Decimal("1E-8"), Decimal("0.01"),
+                                               Decimal("0.00001"))})
+        table.apply_changes([_order(9, "btcusd", Side.BUY, "63000").evolve(amount=Decimal("1250.50"))])
+        await pilot.pause()
+        index = table.view.index_of("t-9")
+        row = table._format_row(table.view.order_at(index), index, "1m").text
+        assert "63,000.00" in row and "1,250.5 " in row and "—" in row  # no average price without a fill
 
 
 async def test_filter_keys_narrow_the_table_and_0_clears():

@@ -9,6 +9,7 @@ from console.session import StatusEntry
 from console.paths import styles_dir
 from console.tui.widgets import status_pane
 from console.tui.widgets.status_pane import StatusPane
+from tests.support.console_app import wait_for
 
 
 class PaneApp(App):
@@ -64,3 +65,30 @@ async def test_scrolled_up_the_pane_stays_put_and_old_entries_leave_past_the_lim
         assert len(texts) == 50 and "#10 " in texts[0] and "#59 " in texts[-1]
         assert pane.scroll_offset.y == 0 and pane.max_scroll_y > 0
         assert "#10 " in screen_text(app)[0]
+
+
+async def test_after_a_terminal_resize_the_pane_still_follows_the_newest():
+    """Issue 14: after a resize the newest entry stayed off screen (for 40 s, until the trader scrolled)."""
+    app = PaneApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane = app.query_one(StatusPane)
+        newest = [0]
+
+        async def add(start: int, stop: int) -> None:
+            for n in range(start, stop):
+                pane.add_entry(entry(n))
+            newest[0] = stop - 1
+            await wait_for(pilot, lambda: len(pane.entries_text()) == stop, what="the entries on screen")
+            await pilot.pause()
+
+        def newest_on_screen() -> bool:
+            return any(f"#{newest[0]} " in line for line in screen_text(app))
+
+        await add(0, 40)
+        assert newest_on_screen()
+        for size in ((60, 10), (90, 10), (40, 30), (40, 6), (120, 12)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await add(newest[0] + 1, newest[0] + 6)
+            assert newest_on_screen(), (size, screen_text(app))
+            assert pane.scroll_offset.y == pane.max_scroll_y

@@ -25,13 +25,13 @@ def test_limit_beyond_the_band_is_a_soft_breach_stating_the_numbers():
     assert [b.kind for b in verdict.breaches] == [GuardKind.PRICE_BAND]
     assert not verdict.blocked
     text = verdict.breaches[0].text
-    assert "70000.00" in text and "8.95%" in text and "above" in text and "64250.00" in text and "5%" in text
+    assert "70,000.00" in text and "8.95%" in text and "above" in text and "64,250.00" in text and "5%" in text
 
 
 def test_stop_limit_orders_are_banded_on_limit_and_stop():
     o = order("64000.00", stop="58000.00", order_type=OrderType.STOP_LIMIT)
     verdict = PreTradeGuards().check(o, reference=D("64250.00"), now_ms=0)
-    assert len(verdict.breaches) == 1 and "Stop price 58000.00" in verdict.breaches[0].text
+    assert len(verdict.breaches) == 1 and "Stop price 58,000.00" in verdict.breaches[0].text
     assert "below" in verdict.breaches[0].text
 
 
@@ -44,9 +44,16 @@ def test_notional_soft_and_hard():
     limits = GuardLimits(max_notional=D("1000"), hard_max_notional=D("5000"))
     soft = PreTradeGuards(limits).check(order(amount="0.02"), reference=D("64250.00"), now_ms=0)
     assert [b.kind for b in soft.breaches] == [GuardKind.NOTIONAL] and not soft.blocked
-    assert "1285.0000 USD" in soft.breaches[0].text and "1000" in soft.breaches[0].text
+    assert "1,285.00 USD" in soft.breaches[0].text and "maximum 1,000.00 USD" in soft.breaches[0].text
     hard = PreTradeGuards(limits).check(order(amount="0.1"), reference=D("64250.00"), now_ms=0)
-    assert hard.blocked and "hard limit 5000" in hard.breaches[0].text
+    assert hard.blocked and "hard limit 5,000.00 USD" in hard.breaches[0].text
+
+
+def test_notional_text_groups_thousands_at_the_quote_currency_precision():
+    """Issue 13: ``Notional 64600000 USD is above the maximum 100000`` hid how many zeros there were."""
+    verdict = PreTradeGuards().check(order("64600.00", amount="1000"), reference=D("64600.00"), now_ms=0)
+    (breach,) = verdict.breaches
+    assert breach.text == "Notional 64,600,000.00 USD is above the maximum 100,000.00 USD."
 
 
 def test_same_ticket_twice_within_the_window_asks():

@@ -119,3 +119,14 @@ def test_client_order_ids_are_unique_and_valid():
     assert len(seen) == 1000
     assert all(CLIENT_ORDER_ID_RE.match(cid) for cid in seen)
     assert ClientOrderIds().session_tag != ids.session_tag
+
+
+@pytest.mark.parametrize("text", ["-5", "- 5", "-0.5", "0", "0.000"])
+def test_negative_or_zero_numbers_say_must_be_positive(text):
+    """Issue 13: ``-5`` read "must be a plain decimal number", which hides what is wrong."""
+    with pytest.raises(ValueError, match=r"^Price must be positive\.$"):
+        parse_decimal(text, "Price")
+    ticket = TicketInput("btcusd", Side.BUY, OrderType.LIMIT, price="64250.00", amount=text)
+    with pytest.raises(TicketErrors) as info:
+        validate_ticket(ticket, RULES["btcusd"], "c1")
+    assert info.value.errors == {"amount": "Amount must be positive."}

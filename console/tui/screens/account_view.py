@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from console.account import AccountService
 from console.gemini.errors import ApiError, GeminiError
+from console.orders.fmt import fmt_price
 from console.tui.messages import AccountChanged
 
 
@@ -25,12 +25,6 @@ def utc_time(time_ms: int) -> str:
 def utc_date(time_ms: int) -> str:
     """``"2026-11-22"``: the UTC date of a time in ms."""
     return time.strftime("%Y-%m-%d", time.gmtime(time_ms // 1000))
-
-
-def money(value: Decimal) -> str:
-    """A decimal as plain text without exponent or trailing zeros past the decimal point (``"0.5"``, ``"25000"``)."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def error_text(exc: BaseException) -> str:
@@ -89,6 +83,16 @@ class AccountView(Screen):
 
     async def fetch(self) -> None:
         """Fetch and show the view's data (subclasses)."""
+
+    def price(self, symbol: str, value: Decimal | None, *, blank_zero: bool = False) -> str:
+        """A price of ``symbol`` at its tick size's precision (see :mod:`console.orders.fmt`), e.g. ``"63,500.00"``.
+
+        The tick size comes from the session's symbol rules when they are loaded; without them the price keeps
+        the decimals the venue sent. ``blank_zero`` shows zero as ``—`` (the average price of an unfilled order).
+        """
+        session = getattr(self.app, "session", None)
+        rules = session.rules.get(symbol.lower()) if session is not None else None
+        return fmt_price(value, rules.price_increment if rules is not None else None, blank_zero=blank_zero)
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         """Show ``text`` on the status line (red when ``error``)."""

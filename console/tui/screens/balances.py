@@ -7,7 +7,8 @@ from textual.widgets import DataTable
 
 from console.account import BalanceRow
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, money
+from console.orders.fmt import fmt_money
+from console.tui.screens.account_view import AccountView
 
 
 class BalancesScreen(AccountView):
@@ -33,7 +34,9 @@ class BalancesScreen(AccountView):
         table = self.query_one(DataTable)
         table.clear()
         for row in self.rows:
-            table.add_row(row.currency, money(row.total), money(row.available), money(row.held), key=row.currency)
+            total, available, held = (fmt_money(v, row.currency, unit=False) for v in (row.total, row.available,
+                                                                                          row.held))
+            table.add_row(row.currency, total, available, held, key=row.currency)
         self.set_status(f"{len(self.rows)} currencies · updated after each fill")
 
     def on_account_changed(self, message: AccountChanged) -> None:

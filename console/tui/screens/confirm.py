@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from console.orders.fmt import fmt_price, fmt_qty
 from console.orders.model import Order
 from console.tui.widgets.fields import TextInput
 
@@ -55,8 +56,9 @@ def group_by_origin(orders: Iterable[Order], api_key: str) -> dict[Origin, list[
 
 
 def _line(order: Order) -> str:
-    stop = f" stop {order.stop_price}" if order.stop_price is not None else ""
-    return f"  {order.side.upper():4} {order.open_amount} {order.symbol.upper()} @ {order.price}{stop}  #{order.order_id}"
+    stop = f" stop {fmt_price(order.stop_price)}" if order.stop_price is not None else ""
+    return (f"  {order.side.upper():4} {fmt_qty(order.open_amount)} {order.symbol.upper()} @ {fmt_price(order.price)}"
+            f"{stop}  #{order.order_id}")
 
 
 class ConfirmCancelAll(ModalScreen[CancelScope | None]):

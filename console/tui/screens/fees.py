@@ -7,7 +7,8 @@ from textual.widgets import DataTable, Static
 
 from console.account import FeeSummary
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, money
+from console.orders.fmt import fmt_count, fmt_money, fmt_qty
+from console.tui.screens.account_view import AccountView
 
 
 class FeesScreen(AccountView):
@@ -32,15 +33,15 @@ class FeesScreen(AccountView):
     async def fetch(self) -> None:
         summary = self.summary = await self.account.fees()
         self.query_one("#fees-rates", Static).update(
-            f"Maker {money(summary.maker_bps)} bps ({money(summary.maker_bps / 100)}%)   "
-            f"Taker {money(summary.taker_bps)} bps ({money(summary.taker_bps / 100)}%)   "
-            f"30-day notional {summary.notional_30d:,.2f} USD"
+            f"Maker {fmt_count(summary.maker_bps)} bps ({fmt_count(summary.maker_bps / 100)}%)   "
+            f"Taker {fmt_count(summary.taker_bps)} bps ({fmt_count(summary.taker_bps / 100)}%)   "
+            f"30-day notional {fmt_money(summary.notional_30d, 'USD')}"
         )
         table = self.query_one(DataTable)
         table.clear()
         for v in summary.volumes:
-            table.add_row(v.symbol.upper(), f"{money(v.base_volume)} {v.base_currency}",
-                          f"{v.notional:,.2f} {v.quote_currency}", str(v.maker_count), str(v.taker_count),
+            table.add_row(v.symbol.upper(), f"{fmt_qty(v.base_volume)} {v.base_currency}",
+                          fmt_money(v.notional, v.quote_currency), str(v.maker_count), str(v.taker_count),
                           key=v.symbol)
         self.set_status(f"{len(summary.volumes)} symbols traded")
 

@@ -7,7 +7,8 @@ from textual.widgets import DataTable
 
 from console.account import FillRecord
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, money, utc_time
+from console.orders.fmt import fmt_money, fmt_qty
+from console.tui.screens.account_view import AccountView, utc_time
 
 
 class FillsScreen(AccountView):
@@ -42,9 +43,9 @@ class FillsScreen(AccountView):
                 flags.append("auction")
             if f.is_clearing:
                 flags.append("clearing")
-            table.add_row(utc_time(f.time_ms), f.symbol.upper(), f.side.value, money(f.price), money(f.amount),
-                          f"{money(f.fee)} {f.fee_currency}", f.liquidity, f.order_id, f.client_order_id,
-                          str(f.trade_id), " ".join(flags), key=str(f.trade_id))
+            table.add_row(utc_time(f.time_ms), f.symbol.upper(), f.side.value, self.price(f.symbol, f.price),
+                          fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency), f.liquidity, f.order_id,
+                          f.client_order_id, str(f.trade_id), " ".join(flags), key=str(f.trade_id))
         broken = sum(1 for f in self.fills if f.broken)
         self.set_status(f"{len(self.fills)} fills" + (f" · {broken} broken" if broken else ""), error=bool(broken))
 

@@ -8,15 +8,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from console.orders.fmt import fmt_money, fmt_price, fmt_qty
 from console.orders.guards import GuardVerdict
 from console.orders.ticket import NewOrder
 
 
 def order_line(order: NewOrder) -> str:
-    """``BUY 0.5 BTCUSD limit @ 70000.00 (stop 69000) = 35000.000 USD``: the order as the trader will send it."""
-    stop = f" (stop {order.stop_price})" if order.stop_price is not None else ""
-    return (f"{order.side.upper()} {order.amount} {order.symbol.upper()} {order.order_type.value} @ {order.price}"
-            f"{stop} = {order.notional} {order.symbol[-3:].upper()}")
+    """``BUY 0.5 BTCUSD limit @ 70,000.00 (stop 69,000) = 35,000.00 USD``: the order as the trader will send it."""
+    stop = f" (stop {fmt_price(order.stop_price)})" if order.stop_price is not None else ""
+    return (f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} {order.order_type.value} @ "
+            f"{fmt_price(order.price)}{stop} = {fmt_money(order.notional, order.symbol[-3:])}")
 
 
 class GuardConfirm(ModalScreen[bool]):

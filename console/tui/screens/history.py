@@ -10,7 +10,8 @@ from textual.widgets import DataTable, Input, Select
 
 from console.account import HistoryStatus, OrderRecord
 from console.orders.model import Side
-from console.tui.screens.account_view import AccountView, money, utc_date, utc_time
+from console.orders.fmt import fmt_money, fmt_qty
+from console.tui.screens.account_view import AccountView, utc_date, utc_time
 from console.tui.widgets.fields import Dropdown, TextInput
 
 PAGE_SIZE = 50
@@ -89,9 +90,9 @@ class HistoryScreen(AccountView):
         table = self.query_one("#history-orders", DataTable)
         table.clear()
         for o in self.shown:
-            table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, money(o.price), money(o.amount),
-                          money(o.filled), money(o.avg_price), o.status.value, o.reason, o.order_id,
-                          o.client_order_id, key=o.order_id)
+            table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, self.price(o.symbol, o.price),
+                          fmt_qty(o.amount), fmt_qty(o.filled), self.price(o.symbol, o.avg_price, blank_zero=True),
+                          o.status.value, o.reason, o.order_id, o.client_order_id, key=o.order_id)
         more = "n: older page" if self._page_index < self._last_page() else "oldest page"
         self.set_status(
             f"Page {self._page_index + 1} of {self._last_page() + 1} · {len(self.shown)} of {len(self.page)} orders"
@@ -106,8 +107,8 @@ class HistoryScreen(AccountView):
         if order is None:
             return
         for f in order.fills:
-            fills.add_row(utc_time(f.time_ms), money(f.price), money(f.amount), f"{money(f.fee)} {f.fee_currency}",
-                          f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.time_ms), self.price(order.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
         fills.border_title = f"Fills of {order.order_id} ({len(order.fills)})"
 
     @on(DataTable.RowHighlighted, "#history-orders")

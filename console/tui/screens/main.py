@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from textual import on, work
@@ -20,7 +21,7 @@ from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
 from console.orders.model import Order
-from console.session import ConnectionState, StatusEntry, TradingSession
+from console.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
     BookUpdated,
@@ -37,7 +38,7 @@ from console.tui.screens.balances import BalancesScreen
 from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
 from console.tui.screens.fees import FeesScreen
 from console.tui.screens.fills import FillsScreen
-from console.tui.screens.guard_confirm import GuardConfirm
+from console.tui.screens.guard_confirm import GuardConfirm, order_line
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
 from console.tui.screens.sub_account import SubAccountScreen
@@ -55,14 +56,22 @@ NARROW_WIDTH = 110
 #: Longest delay before the ladder shows a change in the trader's own resting orders, seconds.
 MARKS_REFRESH_S = 1.0
 
+#: Fill and error toasts on screen at once, at most: a burst of fills shows the newest few (the status pane keeps
+#: every one), and the stack stays in the top right corner, clear of the status pane.
+MAX_TOASTS = 3
+#: How long a toast stays, seconds.
+TOAST_TIMEOUT_S = 5.0
+
 
 class MainScreen(Screen):
     """Orders on the left, the ticket on the right, the status pane below; every action on a plain key."""
 
     BINDINGS = [
         Binding("o", "focus_ticket", "New order", id="main.focus_ticket"),
-        Binding("m", "toggle_market", "Book", id="main.toggle_market"),
-        Binding("escape", "focus_orders", "Orders", id="main.focus_orders"),
+        # Footer priorities: the footer shows what fits at 80 columns first and everything shown at 120 (the table's
+        # cancel key, order entry, the cancels, the account views, help); the rest is in help (?) and the palette.
+        Binding("m", "toggle_market", "Book", show=False, id="main.toggle_market"),
+        Binding("escape", "focus_orders", "Orders", show=False, id="main.focus_orders"),
         Binding("s", "cancel_session", "Cancel session", id="main.cancel_session"),
         Binding("a", "cancel_all", "Cancel all…", id="main.cancel_all"),
         Binding("l", "focus_status", "Status log", show=False, id="main.focus_status"),
@@ -72,7 +81,7 @@ class MainScreen(Screen):
         Binding("ctrl+g", "price('mid')", "Price=mid", show=False, id="main.price_mid"),
         Binding("ctrl+y", "price('join')", "Price=join", show=False, id="main.price_join"),
         Binding("ctrl+t", "price('improve')", "Price=improve", show=False, id="main.price_improve"),
-        Binding("q", "app.quit", "Quit", id="main.quit"),
+        Binding("q", "app.quit", "Quit", show=False, id="main.quit"),
         # Not a letter: shown while halted or connecting, when the trader may well be typing in the ticket.
         Binding("ctrl+r", "retry", "Retry", id="main.retry"),
         Binding("h", "history", "History", id="main.history"),
@@ -81,7 +90,7 @@ class MainScreen(Screen):
         Binding("v", "fees", "Fees", id="main.fees"),
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
-        Binding("u", "sub_account", "Sub-account", id="main.sub_account"),
+        Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
     TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
@@ -109,6 +118,7 @@ class MainScreen(Screen):
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
         self._blocked = False  # the ticket shows "new orders blocked"
+        self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -125,7 +135,7 @@ class MainScreen(Screen):
                 yield TradesPanel(id="trades")
             yield OrderTicket(self.settings.ticket_symbols, id="ticket")
         yield StatusPane(id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p is listed in help (?): its room goes to the desk's keys
 
     def on_mount(self) -> None:
         self.add_class(f"-{self.settings.environment.value.lower()}")
@@ -176,10 +186,22 @@ class MainScreen(Screen):
             pane.add_entry(entry)
             if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
                 if self.settings.desk.get("toasts"):
-                    self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
-                                severity="information" if entry.code == "Fill" else "error")
+                    self._toast(entry)
                 if self.settings.desk.get("bell"):
                     self.app.bell()
+
+    def _toast(self, entry: StatusEntry) -> None:
+        """Toast a fill or an error; at :data:`MAX_TOASTS` the older toasts go (the status pane keeps them)."""
+        now_s = time.monotonic()
+        while self._toast_expiry_s and self._toast_expiry_s[0] <= now_s:
+            self._toast_expiry_s.popleft()
+        if len(self._toast_expiry_s) >= MAX_TOASTS:
+            # notify() posts a message to the app: the clear must queue behind the toasts posted before it.
+            self.app.call_later(self.app.clear_notifications)
+            self._toast_expiry_s.clear()
+        self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
+                    severity="information" if entry.code == "Fill" else "error", timeout=TOAST_TIMEOUT_S)
+        self._toast_expiry_s.append(now_s + TOAST_TIMEOUT_S)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(SessionHeader).set_connection(message.state, message.detail,
@@ -283,8 +305,23 @@ class MainScreen(Screen):
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
             self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
             return
+        # Trust may have been lost while the dialog was open: the session refuses then, and the trader is told.
+        block = self.session.order_entry_block()
+        if block is not None:
+            self._not_sent(order, block)
+            return
         self.guards.record_sent(order, self.guard_clock_ms())
-        await self.session.submit(order)
+        try:
+            await self.session.submit(order)
+        except TradingBlocked as exc:
+            self._not_sent(order, str(exc))
+
+    def _not_sent(self, order: NewOrder, block: str) -> None:
+        """Say in the ticket and in the status pane why a confirmed order was not sent (trading is blocked)."""
+        self.query_one(OrderTicket).show_errors({"symbol": "Not sent: " + block})
+        self._blocked = True  # cleared when the stream is trusted again
+        self.show_status([StatusEntry(self.clock_ms(), Severity.ERROR, order_line(order), "NotSent",
+                                      "Not sent: " + block)])
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
@@ -327,14 +364,11 @@ class MainScreen(Screen):
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide trading keys on a read-only (Auditor) key and the sub-account key on an account-level key."""
+        """Hide trading keys on a read-only (Auditor) key."""
         if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
             return False
         if action == "retry":
             return self.session.connection in (ConnectionState.HALTED, ConnectionState.CONNECTING)
-        if action == "sub_account":
-            account = getattr(self.app, "account", None)
-            return bool(account and account.is_master_key and account.sub_accounts)
         return True
 
     def action_history(self) -> None:
@@ -363,6 +397,14 @@ class MainScreen(Screen):
 
     def action_sub_account(self) -> None:
         account = self.app.account
+        if not account.is_master_key:
+            self.notify("This API key is not a master key: it acts on one account and cannot switch sub-accounts.",
+                        title="Sub-account", severity="warning")
+            return
+        if not account.sub_accounts:
+            self.notify("No sub-accounts to switch to: start the console with --accounts primary,secondary.",
+                        title="Sub-account", severity="warning")
+            return
 
         def picked(name: str | None) -> None:
             if name and name != account.account:

@@ -7,7 +7,8 @@ from textual.widgets import DataTable
 
 from console.account import OrderRecord
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, money, utc_time
+from console.orders.fmt import fmt_money, fmt_qty
+from console.tui.screens.account_view import AccountView, utc_time
 
 
 class OrderDetailScreen(AccountView):
@@ -41,12 +42,12 @@ class OrderDetailScreen(AccountView):
             ("side", o.side.value),
             ("type", o.order_type),
             ("options", ", ".join(o.options) or "none"),
-            ("price", money(o.price)),
-            ("stop price", money(o.stop_price) if o.stop_price is not None else "—"),
-            ("amount", money(o.amount)),
-            ("filled", money(o.filled)),
-            ("remaining", money(o.remaining)),
-            ("avg price", money(o.avg_price)),
+            ("price", self.price(o.symbol, o.price)),
+            ("stop price", self.price(o.symbol, o.stop_price)),
+            ("amount", fmt_qty(o.amount)),
+            ("filled", fmt_qty(o.filled)),
+            ("remaining", fmt_qty(o.remaining)),
+            ("avg price", self.price(o.symbol, o.avg_price, blank_zero=True)),
             ("status", o.status.value),
             ("reason", o.reason or "—"),
             ("live / cancelled", f"{'yes' if o.is_live else 'no'} / {'yes' if o.is_cancelled else 'no'}"),
@@ -60,8 +61,8 @@ class OrderDetailScreen(AccountView):
         fills = self.query_one("#detail-fills", DataTable)
         fills.clear()
         for f in o.fills:
-            fills.add_row(utc_time(f.time_ms), money(f.price), money(f.amount), f"{money(f.fee)} {f.fee_currency}",
-                          f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.time_ms), self.price(o.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
         fills.border_title = f"Trades ({len(o.fills)})"
         self.set_status(f"/v1/order/status {o.order_id}: {len(o.fills)} trade{'s' if len(o.fills) != 1 else ''}")
 

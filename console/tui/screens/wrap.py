@@ -11,7 +11,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from console.gemini.errors import GeminiError
 from console.orders.model import Side
-from console.tui.screens.account_view import AccountView, error_text, money
+from console.orders.fmt import fmt_money
+from console.tui.screens.account_view import AccountView, error_text
 from console.tui.widgets.fields import Dropdown, TextInput
 
 #: Pairs offered to the wrap form besides the ticket's symbols; only those whose details say wrap_enabled show.
@@ -49,9 +50,16 @@ class WrapScreen(AccountView):
         yield Static("", id="wrap-receipt")
 
     async def fetch(self) -> None:
-        symbols = await self.account.wrap_symbols(self.candidates)
         select = self.query_one("#wrap-symbol", Select)
+        select.prompt = "loading…"
+        try:
+            symbols = await self.account.wrap_symbols(self.candidates)
+        except GeminiError:
+            select.prompt = "not loaded (r reloads)"  # the status line says why
+            raise
         select.set_options([(s.upper(), s) for s in symbols])
+        # The prompt is also the dropdown's blank first line: it must stop saying "loading…" once loaded.
+        select.prompt = "pick a symbol" if symbols else "no wrap-enabled symbol"
         if symbols:
             select.value = symbols[0]
             self.set_status("Read-only key: wrapping is disabled." if self.read_only
@@ -91,8 +99,8 @@ class WrapScreen(AccountView):
             self.set_status(error_text(exc), error=True)
             return
         self.receipt_text = (
-            f"Wrap {r.order_id}: {r.side.value} {money(r.quantity)} {r.quantity_currency} for "
-            f"{money(r.total_spend)} {r.spend_currency}, fee {money(r.fee)} {r.fee_currency}"
+            f"Wrap {r.order_id}: {r.side.value} {fmt_money(r.quantity, r.quantity_currency)} for "
+            f"{fmt_money(r.total_spend, r.spend_currency)}, fee {fmt_money(r.fee, r.fee_currency)}"
         )
         self.query_one("#wrap-receipt", Static).update(self.receipt_text)
         self.set_status("Done.")

@@ -10,6 +10,7 @@ from textual.widget import Widget
 
 from console.market import FeedState
 from console.orders.book import BookLevel, OrderBook, own_levels
+from console.orders.fmt import fmt_price, fmt_qty
 from console.orders.model import Side
 
 __all__ = ["OWN_MARK", "DepthLadder", "own_levels"]
@@ -96,7 +97,7 @@ class DepthLadder(Widget, can_focus=False):
         for level in reversed(asks):
             lines.append(self._row(level, Side.SELL, level.price == best_ask, price_w, size_w))
         spread = book.spread
-        spread_text = "spread —" if spread is None else f"spread {format(spread, 'f')}"
+        spread_text = f"spread {fmt_price(spread)}"
         lines.append(Text(spread_text.center(width)[:width], style=self.get_component_rich_style("depth-ladder--spread")))
         for level in bids:
             lines.append(self._row(level, Side.BUY, level.price == best_bid, price_w, size_w))
@@ -108,7 +109,7 @@ class DepthLadder(Widget, can_focus=False):
         mine = (side, level.price) in self._own
         row = Text()
         row.append(OWN_MARK if mine else " ", style=self.get_component_rich_style("depth-ladder--own") if mine else "")
-        row.append(format(level.price, "f").rjust(price_w)[-price_w:], style=style)
+        row.append(fmt_price(level.price).rjust(price_w)[-price_w:], style=style)
         row.append(" ")
-        row.append(format(level.amount.normalize(), "f").rjust(size_w)[:size_w], style=style)
+        row.append(fmt_qty(level.amount).rjust(size_w)[:size_w], style=style)
         return row

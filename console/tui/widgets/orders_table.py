@@ -9,7 +9,7 @@ with the number of open orders.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from rich.segment import Segment
@@ -20,7 +20,8 @@ from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.orders.model import Order, OrderState, OrderType, Side
+from console.orders.fmt import fmt_price, fmt_qty
+from console.orders.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
 from console.tui.widgets.painting import paint_now
@@ -89,12 +90,6 @@ def format_age(age_ms: int) -> str:
     return f"{days}d{hours:02d}h"
 
 
-def _num(value: Decimal | None, *, blank_zero: bool = False) -> str:
-    if value is None or (blank_zero and value == 0):
-        return "—"
-    return format(value, "f")
-
-
 def _fit(text: str, width: int, right: bool) -> str:
     if len(text) > width:
         return text[: width - 1] + "…"
@@ -149,6 +144,7 @@ class OrdersTable(ScrollView, can_focus=True):
         self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
         self._indicator = ""
         self._last_flush_s = 0.0
+        self._ticks: dict[str, Decimal] = {}  # symbol -> price increment, for prices at the tick's precision
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -171,6 +167,12 @@ class OrdersTable(ScrollView, can_focus=True):
                 self.set_timer(wait_s, self._flush, name="orders-flush")
             else:
                 self.call_later(self._flush)
+
+    def set_rules(self, rules: Mapping[str, SymbolRules]) -> None:
+        """Give the table the symbols' tick sizes, so prices show at their tick's precision (``63,500.00``)."""
+        self._ticks = {symbol: r.price_increment for symbol, r in rules.items()}
+        self._row_cache.clear()
+        self.refresh()
 
     def refresh_ages(self) -> None:
         """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
@@ -324,11 +326,17 @@ class OrdersTable(ScrollView, can_focus=True):
     def _header_strip(self) -> Strip:
         base = self._style("header")
         sorted_style = base + self._style("header-sorted", partial=True)
-        arrow = " ▼" if self.view.descending else " ▲"
+        arrow = "▼" if self.view.descending else "▲"
         segments = []
         for key, label, width in COLUMNS:
             if key == self.view.column:
-                segments.append(Segment(" " + _fit(label + arrow, width, key in _NUMERIC) + " ", sorted_style))
+                # The marker goes after the name when both fit, else into the cell's right padding: the name
+                # always keeps every letter (``Side▲``, never ``Sid…``).
+                if len(label) + 2 <= width:
+                    text = " " + _fit(f"{label} {arrow}", width, key in _NUMERIC) + " "
+                else:
+                    text = " " + _fit(label, width, key in _NUMERIC) + arrow
+                segments.append(Segment(text, sorted_style))
             else:
                 segments.append(Segment(" " + _fit(label, width, key in _NUMERIC) + " ", base))
         return Strip(segments, _TABLE_WIDTH)
@@ -361,17 +369,19 @@ class OrdersTable(ScrollView, can_focus=True):
             order_type = "stop-limit"
         else:
             order_type = _TYPE_LABELS.get(order.options[0].value, "limit") if order.options else "limit"
+        # console/orders/fmt caches the formatted numbers, and a row is formatted only when its order changed.
+        tick = self._ticks.get(order.symbol)
         values = (
             order.symbol.upper(),
             order.side.upper(),
-            _num(order.price),
-            _num(order.amount),
+            fmt_price(order.price, tick),
+            fmt_qty(order.amount),
             STATUS_LABELS[order.state],
-            _num(order.filled),
+            fmt_qty(order.filled),
             order_type,
-            _num(order.stop_price),
-            _num(order.open_amount),
-            _num(order.avg_price, blank_zero=True),
+            fmt_price(order.stop_price, tick),
+            fmt_qty(order.open_amount),
+            fmt_price(order.avg_price, tick, blank_zero=True),
             age,
             order.order_id or "—",
             order.client_order_id or "—",

@@ -65,6 +65,9 @@ class StatusPane(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}  # id(line) -> painted strip; cleared on a restyle or a rewrap
         self._styles: dict[str, Style] = {}
         self._window: tuple[int, int] | None = None  # (scroll y, width) during a paint
+        #: Where the pane last put itself to show the newest line: still there means the trader did not scroll
+        #: away, even when a resize made the end move further down (a shorter pane has more lines above it).
+        self._end_y = 0
 
     def add_entry(self, entry: StatusEntry) -> None:
         """Append an entry (shown within 1 / :data:`FLUSHES_PER_S` s; a burst is shown at once)."""
@@ -108,11 +111,12 @@ class StatusPane(ScrollView, can_focus=True):
         self._rewrap()
 
     def on_resize(self) -> None:
+        # Any resize, not only a new width: a shorter pane moves the end down while the scroll offset stays.
+        following = self._at_end()
         if self.scrollable_content_region.width != self._wrap_width:
-            at_end = self._at_end()
             self._rewrap()
-            if at_end:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if following:
+            self._scroll_to_end()
 
     # -- internals ------------------------------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
@@ -144,7 +148,13 @@ class StatusPane(ScrollView, can_focus=True):
         self._update_size()
 
     def _at_end(self) -> bool:
-        return self.scroll_offset.y >= self.max_scroll_y
+        """True while the pane follows the newest entry: at the end, or where it last put itself for it."""
+        y = self.scroll_offset.y
+        return y >= self.max_scroll_y or y == self._end_y
+
+    def _scroll_to_end(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._end_y = self.max_scroll_y
 
     def _flush(self) -> None:
         self._last_flush_s = time.monotonic()
@@ -166,7 +176,7 @@ class StatusPane(ScrollView, can_focus=True):
             self._line_counts.append(len(lines))
         self._update_size()
         if at_end:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._scroll_to_end()
         self.refresh()
 
     def _update_size(self) -> None:

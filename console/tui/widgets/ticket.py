@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.orders.fmt import fmt_price
 from console.orders.model import ExecOption, OrderType, Side, SymbolRules
 from console.orders.ticket import TicketInput
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
@@ -25,7 +26,7 @@ def _fmt(value) -> str:
 
 
 def _text(value: Decimal | None) -> str:
-    return "—" if value is None else format(value, "f")
+    return fmt_price(value)
 
 
 class OrderTicket(Vertical):

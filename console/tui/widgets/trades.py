@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.orders.book import Trade
+from console.orders.fmt import fmt_price, fmt_qty
 from console.orders.model import Side
 
 
@@ -40,7 +41,7 @@ class TradesPanel(Widget, can_focus=False):
         width = max(12, self.size.width)
         rows = self._trades[: max(1, self.size.height)]
         time_style = self.get_component_rich_style("trades-panel--time")
-        price_w = max(len(format(t.price, "f")) for t in rows)
+        price_w = max(len(fmt_price(t.price)) for t in rows)
         show_time = width - price_w - 1 - 9 >= 4  # "HH:MM:SS " only when the amounts keep 4 columns
         size_w = max(4, width - price_w - 1 - (9 if show_time else 0))
         lines = []
@@ -51,8 +52,8 @@ class TradesPanel(Widget, can_focus=False):
             line = Text()
             if show_time:
                 line.append(_clock(trade.time_ms) + " ", style=time_style)
-            line.append(format(trade.price, "f").rjust(price_w)[-price_w:], style=style)
+            line.append(fmt_price(trade.price).rjust(price_w)[-price_w:], style=style)
             line.append(" ")
-            line.append(format(trade.amount.normalize(), "f").rjust(size_w)[:size_w], style=style)
+            line.append(fmt_qty(trade.amount).rjust(size_w)[:size_w], style=style)
             lines.append(line)
         return Text("\n").join(lines)

@@ -1,0 +1,145 @@
+"""How numbers are shown to the trader: money by its currency's precision, prices and quantities by their step.
+
+One convention everywhere (status texts, guards, the account views, the orders table, the ladder):
+
+- **Money** (fees, balances, notionals, volumes) is rounded half-up to its currency's precision: 2 decimals for
+  fiat and dollar-backed tokens (``11.22279025 USD`` → ``11.22 USD``), 8 for other crypto currencies
+  (``0.00012 BTC`` → ``0.00012000 BTC``).
+- **Prices and quantities** are never rounded (a rounded price or amount would misstate an order). They show at
+  least the decimals of their step (tick size or quantity increment) when it is known, more only when the value
+  carries more. Without a step, a quantity drops trailing zeros (``3.0`` → ``3``) and a price keeps the decimals
+  it was given (``70000.00`` → ``70,000.00``).
+- Thousands are grouped with commas (``64,600,000.00``); negative values keep their sign; ``None`` (and, where
+  asked, zero) shows as an em dash ``—``.
+
+Everything is ``Decimal``; no value passes through ``float``. Plain Python, imports no console package.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+__all__ = [
+    "BLANK",
+    "FIAT_DECIMALS",
+    "CRYPTO_DECIMALS",
+    "currency_decimals",
+    "fmt_money",
+    "fmt_price",
+    "fmt_qty",
+    "fmt_count",
+    "step_places",
+]
+
+#: What a missing number shows as.
+BLANK = "—"
+
+#: Decimals of fiat currencies and fiat-backed tokens as the trader reads them (cents).
+FIAT_DECIMALS = 2
+#: Decimals of a crypto currency (satoshi precision); used for every currency that is not fiat.
+CRYPTO_DECIMALS = 8
+
+#: Currencies shown with :data:`FIAT_DECIMALS` (Gemini's fiat currencies and its dollar token GUSD).
+_FIAT = frozenset({"USD", "EUR", "GBP", "SGD", "AUD", "CAD", "CHF", "HKD", "GUSD", "USDC", "USDT"})
+
+
+def currency_decimals(currency: str) -> int:
+    """How many decimals money in ``currency`` is shown with: 2 for fiat (``"USD"``), 8 otherwise (``"BTC"``)."""
+    return FIAT_DECIMALS if currency.upper() in _FIAT else CRYPTO_DECIMALS
+
+
+def step_places(step: Decimal | None) -> int:
+    """Decimals of a tick size or quantity increment: ``0.01`` → 2, ``1E-8`` → 8, ``1`` → 0, None → 0."""
+    if step is None or not step.is_finite() or step <= 0:
+        return 0
+    exponent = step.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite values have an integer exponent
+    return max(0, -exponent)
+
+
+def _value_places(value: Decimal) -> int:
+    """Decimals ``value`` needs to be shown exactly (trailing zeros dropped)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    """``value`` with ``places`` decimals and grouped thousands; zero never shows a sign (``-0.00`` → ``0.00``)."""
+    # Equal decimals share a cache entry (Decimal("-0") == Decimal("0")), so the sign of zero is dropped first.
+    return _cached_grouped(value if value else _ZERO, places)
+
+
+_ZERO = Decimal(0)
+
+
+@lru_cache(maxsize=4096)
+def _cached_grouped(value: Decimal, places: int) -> str:
+    # Decimal's own formatting: exact, no float. Cached because the orders table formats the same prices again
+    # and again (a repaint formats a screenful of rows).
+    return format(value, f",.{places}f")
+
+
+def fmt_money(amount: Decimal | None, currency: str, *, unit: bool = True) -> str:
+    """Money rounded half-up to its currency's precision, thousands grouped, with the currency code.
+
+    Args:
+        amount: the amount, e.g. ``Decimal("11.22279025")``; None shows as ``—``.
+        currency: the currency code, any case, e.g. ``"usd"`` or ``"BTC"``.
+        unit: False leaves the currency code off (a column whose header names the currency).
+
+    Returns:
+        e.g. ``"11.22 USD"``, ``"64,600,000.00 USD"``, ``"0.00012000 BTC"``.
+    """
+    if amount is None:
+        return BLANK
+    places = currency_decimals(currency)
+    text = _grouped(amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
+    return f"{text} {currency.upper()}" if unit else text
+
+
+def _exact(value: Decimal | None, step: Decimal | None, blank_zero: bool, *, trim: bool) -> str:
+    if value is None or (blank_zero and value == 0):
+        return BLANK
+    if step is None and not trim:
+        exponent = value.as_tuple().exponent
+        places = max(0, -exponent) if isinstance(exponent, int) else 0
+    else:
+        places = max(step_places(step), _value_places(value))
+    return _grouped(value, places)
+
+
+def fmt_price(price: Decimal | None, tick: Decimal | None = None, *, blank_zero: bool = False) -> str:
+    """A price, exact, with at least its tick size's decimals, thousands grouped.
+
+    Args:
+        price: the price; None shows as ``—``.
+        tick: the symbol's price increment (``quote_increment``), e.g. ``Decimal("0.01")``; None: the price's own
+            decimals as given (``Decimal("70000.00")`` → ``"70,000.00"``).
+        blank_zero: show zero as ``—`` (an average fill price of an order with no fill).
+
+    Returns:
+        e.g. ``"64,250.00"`` (tick 0.01), ``"0.015145"`` (more decimals than the tick).
+    """
+    return _exact(price, tick, blank_zero, trim=False)
+
+
+def fmt_qty(amount: Decimal | None, step: Decimal | None = None, *, blank_zero: bool = False) -> str:
+    """A quantity (order amount, filled, remaining), exact, with at least its step's decimals, thousands grouped.
+
+    Args:
+        amount: the quantity in base currency; None shows as ``—``.
+        step: the symbol's quantity increment (``tick_size``); None: trailing zeros are dropped (``3.0`` → ``3``).
+        blank_zero: show zero as ``—``.
+
+    Returns:
+        e.g. ``"3"``, ``"0.5"``, ``"1,250.5"``, ``"0.01000000"`` (step 1E-8).
+    """
+    return _exact(amount, step, blank_zero, trim=True)
+
+
+def fmt_count(value: Decimal | int) -> str:
+    """A plain number (a count, basis points) exact, trailing zeros dropped, grouped: ``12500`` → ``"12,500"``."""
+    decimal = Decimal(value)
+    return _grouped(decimal, _value_places(decimal))

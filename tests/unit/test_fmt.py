@@ -1,0 +1,94 @@
+"""The one number-formatting convention: money by currency precision, prices and quantities exact, grouped."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from console.orders.fmt import currency_decimals, fmt_count, fmt_money, fmt_price, fmt_qty, step_places
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("11.22279025", "USD", "11.22 USD"),
+        ("64600000", "USD", "64,600,000.00 USD"),
+        ("100000", "usd", "100,000.00 USD"),
+        ("0.005", "USD", "0.01 USD"),  # half-up, as a desk reads cents
+        ("-0.001", "USD", "0.00 USD"),  # no "-0.00"
+        ("-1234.5", "GUSD", "-1,234.50 GUSD"),
+        ("0.00012", "BTC", "0.00012000 BTC"),
+        ("0.0182421816968335", "btc", "0.01824218 BTC"),
+        ("1000.5", "ETH", "1,000.50000000 ETH"),
+    ],
+)
+def test_money_is_rounded_to_its_currency_precision_and_grouped(amount, currency, shown):
+    assert fmt_money(D(amount), currency) == shown
+
+
+def test_money_without_unit_and_missing_money():
+    assert fmt_money(D("15000"), "USD", unit=False) == "15,000.00"
+    assert fmt_money(None, "USD") == "—"
+    assert (currency_decimals("usd"), currency_decimals("BTC"), currency_decimals("NEWCOIN")) == (2, 8, 8)
+
+
+@pytest.mark.parametrize(
+    ("amount", "step", "shown"),
+    [
+        ("3.0", None, "3"),
+        ("3", None, "3"),
+        ("1E+2", None, "100"),
+        ("1250.50", None, "1,250.5"),
+        ("0.01", "1E-8", "0.01000000"),
+        ("0.000000015", "1E-8", "0.000000015"),  # more decimals than the step: never rounded away
+        ("5", "1", "5"),
+    ],
+)
+def test_quantities_keep_their_step_and_drop_trailing_zeros_without_one(amount, step, shown):
+    assert fmt_qty(D(amount), D(step) if step else None) == shown
+
+
+@pytest.mark.parametrize(
+    ("price", "tick", "shown"),
+    [
+        ("64250", "0.01", "64,250.00"),
+        ("70000.00", None, "70,000.00"),  # no tick: the decimals it was given
+        ("0.015145", "0.00001", "0.015145"),
+        ("1234567.5", "0.01", "1,234,567.50"),
+    ],
+)
+def test_prices_keep_their_tick_precision_and_are_grouped(price, tick, shown):
+    assert fmt_price(D(price), D(tick) if tick else None) == shown
+
+
+def test_missing_and_zero_average_prices_show_a_dash():
+    assert fmt_price(None) == "—" and fmt_qty(None) == "—"
+    assert fmt_price(D("0"), blank_zero=True) == "—" and fmt_price(D("0")) == "0"
+    assert fmt_qty(D("0.000"), blank_zero=True) == "—"
+
+
+def test_step_places_and_counts():
+    assert [step_places(D(s)) for s in ("0.01", "1E-8", "1", "10", "0.50")] == [2, 8, 0, 0, 1]
+    assert step_places(None) == 0
+    assert fmt_count(12500) == "12,500" and fmt_count(D("35.0")) == "35" and fmt_count(D("2.5")) == "2.5"
+
+
+decimals = st.decimals(min_value=D("-1E12"), max_value=D("1E12"), allow_nan=False, allow_infinity=False, places=10)
+
+
+@given(decimals)
+def test_prices_and_quantities_are_exact(value):
+    """Strip the grouping and the text is the same number: nothing went through float or was rounded."""
+    assert D(fmt_qty(value).replace(",", "")) == value
+    assert D(fmt_price(value, D("0.01")).replace(",", "")) == value
+
+
+@given(decimals)
+def test_money_is_within_half_a_cent(value):
+    shown = D(fmt_money(value, "USD", unit=False).replace(",", ""))
+    assert abs(shown - value) <= D("0.005") and shown.as_tuple().exponent == -2
