@@ -9,14 +9,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from console.orders.guards import GuardVerdict
-from console.orders.ticket import NewOrder
+from console.orders.ticket import OPTION_SHORT, NewOrder
 
 
 def order_line(order: NewOrder) -> str:
-    """``BUY 0.5 BTCUSD limit @ 70000.00 (stop 69000) = 35000.000 USD``: the order as the trader will send it."""
+    """``BUY 0.5 BTCUSD limit IOC @ 70000.00 (stop 69000) = 35000.000 USD``: the order as the trader will send it,
+    its execution option (IOC, FOK, MOC) included."""
     stop = f" (stop {order.stop_price})" if order.stop_price is not None else ""
-    return (f"{order.side.upper()} {order.amount} {order.symbol.upper()} {order.order_type.value} @ {order.price}"
-            f"{stop} = {order.notional} {order.symbol[-3:].upper()}")
+    options = "".join(f" {OPTION_SHORT[option]}" for option in order.options)
+    return (f"{order.side.upper()} {order.amount} {order.symbol.upper()} {order.order_type.value}{options} "
+            f"@ {order.price}{stop} = {order.notional} {order.symbol[-3:].upper()}")
 
 
 class GuardConfirm(ModalScreen[bool]):
@@ -41,7 +43,7 @@ class GuardConfirm(ModalScreen[bool]):
         with Vertical(id="dialog", classes="-blocked" if blocked else "-soft"):
             yield Static("Order BLOCKED by a hard limit" if blocked else "Check this order before it is sent",
                          id="title")
-            yield Static(order_line(self.order), id="order")
+            yield Static(order_line(self.order), id="order", classes=f"-{self.order.side.value}", markup=False)
             for breach in self.verdict.breaches:
                 yield Static(("HARD  " if breach.hard else "CHECK ") + breach.text,
                              classes="breach " + ("-hard" if breach.hard else "-soft"), markup=False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,16 +15,18 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from console.gemini.errors import GeminiError
 from console.market import MarketSession
-from console.market_reference import PriceSource, live_book_source, pubticker_source
+from console.market_reference import LastPriceSource, PriceSource, last_price_source, live_book_source, pubticker_source
 from console.orders.book import price_for
 from console.orders.guards import PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
-from console.orders.model import Order
+from console.orders.model import Order, OrderType
 from console.session import StatusEntry, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
+    AccountChanged,
     BookUpdated,
     CancelRequested,
     ConnectionChanged,
@@ -48,6 +52,8 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
+
+log = logging.getLogger(__name__)
 
 #: Below this many columns the market column (ladder + trades) is hidden until the trader toggles it with `m`.
 NARROW_WIDTH = 110
@@ -102,6 +108,8 @@ class MainScreen(Screen):
         self.price_source: PriceSource = pubticker_source(session.rest)
         if market is not None:
             self.price_source = live_book_source(market, self.price_source)
+        #: The last trade price, for a stop price already through the market (the live book's, else the ticker's).
+        self.last_price: LastPriceSource = last_price_source(session.rest, market)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
         self._marks_scheduled = False
@@ -130,6 +138,7 @@ class MainScreen(Screen):
         self.query_one(OrdersTable).focus()
         self.set_class(self.market is None, "-no-market")
         self._show_market()
+        self.refresh_balances()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
@@ -200,6 +209,7 @@ class MainScreen(Screen):
 
     @on(TicketSymbolChanged)
     def switch_book(self, message: TicketSymbolChanged) -> None:
+        self.refresh_balances()
         if self.market is not None:
             self.market.select(message.symbol)
             self._show_market()
@@ -265,12 +275,39 @@ class MainScreen(Screen):
     async def guard_and_send(self, order: NewOrder) -> None:
         """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
         reference, label = await self.price_source(order.symbol)
-        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms())
+        last = await self.last_price(order.symbol) if order.order_type is OrderType.STOP_LIMIT else None
+        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms(),
+                                    last=last)
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
             self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
             return
         self.guards.record_sent(order, self.guard_clock_ms())
-        await self.session.submit(order)
+        try:
+            await self.session.submit(order)
+        finally:
+            self.refresh_balances()  # the order holds funds now (or a fill moved them)
+
+    def on_account_changed(self, message: AccountChanged) -> None:
+        self.refresh_balances()  # a fill, or another sub-account
+
+    @work(exclusive=True, group="balances", exit_on_error=False)
+    async def refresh_balances(self) -> None:
+        """Read the available balances (``/v1/balances``) for the ticket's balance line."""
+        account = getattr(self.app, "account", None)
+        if account is None:
+            return
+        try:
+            rows = await account.balances()
+        except GeminiError as exc:
+            log.warning("balances for the ticket: %r", exc)
+            available: dict[str, Decimal] | None = None
+        else:
+            available = {row.currency.upper(): row.available for row in rows}
+        try:
+            ticket = self.query_one(OrderTicket)
+        except NoMatches:  # the console is quitting
+            return
+        ticket.set_balances(available)
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
