@@ -61,6 +61,10 @@ NARROW_WIDTH = 110
 #: Longest delay before the ladder shows a change in the trader's own resting orders, seconds.
 MARKS_REFRESH_S = 1.0
 
+#: After an order changes (placed, filled, cancelled), the ticket's available balance is read again this much later,
+#: once for a whole burst of changes, seconds.
+BALANCES_REFRESH_S = 0.5
+
 
 class MainScreen(Screen):
     """Orders on the left, the ticket on the right, the status pane below; every action on a plain key."""
@@ -114,6 +118,7 @@ class MainScreen(Screen):
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
+        self._balances_scheduled = False
         self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
@@ -154,6 +159,9 @@ class MainScreen(Screen):
         except NoMatches:  # the console is quitting (the session still reports its cancels): nothing to show
             return
         table.apply_changes(orders)
+        if not self._balances_scheduled:  # holds and balances move with orders: read them again, once a burst
+            self._balances_scheduled = True
+            self.set_timer(BALANCES_REFRESH_S, self._balances_due)
         if not self._marks_scheduled:
             # The ladder's own-order marks scan every open order: at most once a second (the first change shows
             # at once).
@@ -289,6 +297,10 @@ class MainScreen(Screen):
 
     def on_account_changed(self, message: AccountChanged) -> None:
         self.refresh_balances()  # a fill, or another sub-account
+
+    def _balances_due(self) -> None:
+        self._balances_scheduled = False
+        self.refresh_balances()
 
     @work(exclusive=True, group="balances", exit_on_error=False)
     async def refresh_balances(self) -> None:

@@ -210,6 +210,11 @@ class OrderTicket(Vertical):
         return str(self.query_one("#stop-warning", Static).content)
 
     @property
+    def available(self) -> Mapping[str, Decimal] | None:
+        """The available balances last given by :meth:`set_balances` (None before, or when they could not be read)."""
+        return self._available
+
+    @property
     def available_text(self) -> str:
         """The available balance on the bottom border, e.g. ``"avail 98,000.00 USD"`` (buy) or ``"avail 10 BTC"``
         (sell)."""
