@@ -337,6 +337,8 @@ class OrderTicket(Vertical):
         if str(warning.content) != text:
             warning.update(text)
         warning.set_class(bool(text), "-visible")
+        # The warning takes the rules hint's place, so the ticket still fits 80x24 with it.
+        self.set_class(bool(text), "-stop-warning")
 
     def _show_available(self) -> None:
         """The balance the order would spend, on the bottom border: the quote currency for a buy, the base
