@@ -74,10 +74,11 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, 
 
 
 async def settle_balances(pilot, timeout: float = 10.0) -> None:
-    """Wait until the ticket's available balances equal the exchange's (REST), so a picture never catches a
-    balance read in flight."""
+    """Have the ticket read the balances once more and wait until they equal the exchange's (REST), so a picture
+    never catches a balance read in flight (orders ended by the venue alone do not make the console read them)."""
     app = pilot.app
     ticket = app.main_screen.query_one("#ticket")
+    app.main_screen.refresh_balances()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:

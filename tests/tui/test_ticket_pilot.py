@@ -150,6 +150,9 @@ async def test_quantity_above_the_symbols_maximum_asks_and_above_the_hard_limit_
         assert "above the hard limit 1 BTC" in " ".join(str(s.content) for s in app.screen.query(".breach"))
         await pilot.press("y")  # refused: a hard limit is never overridden here
         await pilot.press("n")
+        error = _ticket(app).query_one("#error-amount")
+        await wait_for(pilot, lambda: error.has_class("-visible"), what="the reason under the amount")
+        assert str(error.content).startswith("Not sent: Amount 2 BTC is above the hard limit")
         assert len(_active(exchange)) == 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from textual import on, work
@@ -13,13 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from console.gemini.errors import GeminiError
 from console.market import MarketSession
 from console.market_reference import LastPriceSource, PriceSource, last_price_source, live_book_source, pubticker_source
 from console.orders.book import price_for
-from console.orders.guards import PreTradeGuards
+from console.orders.guards import GuardKind, PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
 from console.orders.model import Order, OrderType
@@ -61,9 +62,8 @@ NARROW_WIDTH = 110
 #: Longest delay before the ladder shows a change in the trader's own resting orders, seconds.
 MARKS_REFRESH_S = 1.0
 
-#: After an order changes (placed, filled, cancelled), the ticket's available balance is read again this much later,
-#: once for a whole burst of changes, seconds.
-BALANCES_REFRESH_S = 0.5
+#: Fills within this many seconds make the ticket read its balances once, seconds.
+BALANCES_AFTER_FILLS_S = 1.0
 
 
 class MainScreen(Screen):
@@ -118,7 +118,7 @@ class MainScreen(Screen):
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
-        self._balances_scheduled = False
+        self._balances_timer: Timer | None = None
         self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
@@ -159,9 +159,6 @@ class MainScreen(Screen):
         except NoMatches:  # the console is quitting (the session still reports its cancels): nothing to show
             return
         table.apply_changes(orders)
-        if not self._balances_scheduled:  # holds and balances move with orders: read them again, once a burst
-            self._balances_scheduled = True
-            self.set_timer(BALANCES_REFRESH_S, self._balances_due)
         if not self._marks_scheduled:
             # The ladder's own-order marks scan every open order: at most once a second (the first change shows
             # at once).
@@ -287,7 +284,9 @@ class MainScreen(Screen):
         verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms(),
                                     last=last)
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
-            self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
+            first = verdict.breaches[0]
+            field = {GuardKind.QUANTITY: "amount", GuardKind.STOP_TRIGGERS: "stop_price"}.get(first.kind, "price")
+            self.query_one(OrderTicket).show_errors({field: "Not sent: " + first.text})
             return
         self.guards.record_sent(order, self.guard_clock_ms())
         try:
@@ -295,16 +294,29 @@ class MainScreen(Screen):
         finally:
             self.refresh_balances()  # the order holds funds now (or a fill moved them)
 
+    async def _then_balances(self, work: Awaitable[object]) -> None:
+        try:
+            await work
+        finally:
+            self.refresh_balances()
+
     def on_account_changed(self, message: AccountChanged) -> None:
-        self.refresh_balances()  # a fill, or another sub-account
+        # A fill, or another sub-account: read the balances once for a whole burst of fills.
+        if self._balances_timer is None:
+            self._balances_timer = self.set_timer(BALANCES_AFTER_FILLS_S, self._balances_due)
 
     def _balances_due(self) -> None:
-        self._balances_scheduled = False
+        self._balances_timer = None
         self.refresh_balances()
 
     @work(exclusive=True, group="balances", exit_on_error=False)
     async def refresh_balances(self) -> None:
-        """Read the available balances (``/v1/balances``) for the ticket's balance line."""
+        """Read the available balances (``/v1/balances``) for the ticket's balance line.
+
+        Called on mount, on a symbol change, after each order and cancel the console sends, and on fills; not on
+        every order event: a private REST call holds the key's nonce lock for its round trip, so an order sent
+        meanwhile waits for it.
+        """
         account = getattr(self.app, "account", None)
         if account is None:
             return
@@ -329,7 +341,10 @@ class MainScreen(Screen):
 
     @work(group="orders", exit_on_error=False)
     async def send_cancel(self, order_id: str) -> None:
-        await self.session.cancel(order_id)
+        try:
+            await self.session.cancel(order_id)
+        finally:
+            self.refresh_balances()  # the cancelled order's hold is free again
 
     # -- actions --------------------------------------------------------------------------------------------------
     def action_focus_ticket(self) -> None:
@@ -343,14 +358,18 @@ class MainScreen(Screen):
 
     @work(group="orders", exit_on_error=False)
     async def action_cancel_session(self) -> None:
-        await self.session.cancel_session()
+        try:
+            await self.session.cancel_session()
+        finally:
+            self.refresh_balances()
 
     def action_cancel_all(self) -> None:
         def chosen(scope: CancelScope | None) -> None:
             if scope is CancelScope.SESSION:
-                self.run_worker(self.session.cancel_session(), group="orders", exit_on_error=False)
+                self.run_worker(self._then_balances(self.session.cancel_session()), group="orders",
+                                exit_on_error=False)
             elif scope is CancelScope.ACCOUNT:
-                self.run_worker(self.session.cancel_all(), group="orders", exit_on_error=False)
+                self.run_worker(self._then_balances(self.session.cancel_all()), group="orders", exit_on_error=False)
 
         self.app.push_screen(
             ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen
