@@ -265,6 +265,7 @@ class TradingConsoleApp(App):
             self.enter_read_only()
         rules = await self.session.load_symbols()
         self.main_screen.query_one(OrderTicket).set_rules(rules)
+        self.main_screen.start_balances()  # the ticket's available balance
         self.run_order_events()
 
     @work(exclusive=True, group="order-events", exit_on_error=False)

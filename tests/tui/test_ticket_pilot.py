@@ -10,6 +10,8 @@ from textual.widgets import Button, Input, Select
 
 from console.config import load_config
 from console.orders.model import ExecOption, OrderType, Side
+from console.settings import Environment
+from console.tui.screens.confirm import ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.side_toggle import SideToggle
 from console.tui.widgets.ticket import OrderTicket
@@ -219,3 +221,24 @@ async def test_stop_already_through_the_market_is_warned_in_the_ticket_and_asked
         assert f"Stop price {stop} is at or below the last trade" in text and "triggers at once" in text
         await pilot.press("n")
         assert _active(exchange) == []
+
+
+async def test_production_start_reads_no_balances_before_it_is_confirmed(exchange):
+    """The ticket's balance read is a private call: like every other, it waits for the PRODUCTION confirmation."""
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url, environment=Environment.PRODUCTION)
+    calls = []
+    read = app.account.balances
+
+    async def counted():
+        calls.append("balances")
+        return await read()
+
+    app.account.balances = counted
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmProduction), what="the production dialog")
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert calls == []
+        await pilot.press("escape")
+        await pilot.pause()
+    assert calls == [] and app.return_code == 3

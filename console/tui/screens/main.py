@@ -119,6 +119,7 @@ class MainScreen(Screen):
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
         self._balances_timer: Timer | None = None
+        self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
 
     def compose(self) -> ComposeResult:
@@ -143,7 +144,6 @@ class MainScreen(Screen):
         self.query_one(OrdersTable).focus()
         self.set_class(self.market is None, "-no-market")
         self._show_market()
-        self.refresh_balances()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
@@ -309,16 +309,22 @@ class MainScreen(Screen):
         self._balances_timer = None
         self.refresh_balances()
 
+    def start_balances(self) -> None:
+        """Trading has started: read the balances for the ticket now and from now on (attributes down: the app)."""
+        self._balances_on = True
+        self.refresh_balances()
+
     @work(exclusive=True, group="balances", exit_on_error=False)
     async def refresh_balances(self) -> None:
         """Read the available balances (``/v1/balances``) for the ticket's balance line.
 
-        Called on mount, on a symbol change, after each order and cancel the console sends, and on fills; not on
+        Does nothing before :meth:`start_balances` (never before a PRODUCTION start is confirmed). Called on a
+        symbol change, after each order and cancel the console sends, and on fills; not on
         every order event: a private REST call holds the key's nonce lock for its round trip, so an order sent
         meanwhile waits for it.
         """
         account = getattr(self.app, "account", None)
-        if account is None:
+        if account is None or not self._balances_on:
             return
         try:
             rows = await account.balances()
