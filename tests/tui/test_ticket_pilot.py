@@ -242,3 +242,16 @@ async def test_production_start_reads_no_balances_before_it_is_confirmed(exchang
         await pilot.press("escape")
         await pilot.pause()
     assert calls == [] and app.return_code == 3
+
+
+async def test_a_click_chooses_the_side_clicked(console_app, exchange):
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        ticket = _ticket(app)
+        await pilot.click("#side", offset=(8, 0))
+        assert ticket.side is Side.SELL
+        await pilot.click("#side", offset=(8, 0))  # the same place again: still SELL, never a toggle
+        assert ticket.side is Side.SELL
+        await pilot.click("#side", offset=(1, 0))
+        assert ticket.side is Side.BUY

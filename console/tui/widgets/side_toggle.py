@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from console.orders.model import Side
+
+
+_BUY = " BUY "
+_SELL = " SELL "
 
 
 class SideToggle(Widget, can_focus=True):
@@ -69,12 +74,16 @@ class SideToggle(Widget, can_focus=True):
     def action_flip(self) -> None:
         self.flip()
 
+    def on_click(self, event: events.Click) -> None:
+        """A click on ``BUY`` chooses BUY, anywhere right of it SELL."""
+        self.value = Side.BUY if event.x < len(_BUY) else Side.SELL
+
     def render(self) -> Text:
         off = self.get_component_rich_style("side-toggle--off")
         buy = self.get_component_rich_style("side-toggle--buy") if self.value is Side.BUY else off
         sell = self.get_component_rich_style("side-toggle--sell") if self.value is Side.SELL else off
         text = Text()
-        text.append(" BUY ", style=buy)
+        text.append(_BUY, style=buy)
         text.append(" ")
-        text.append(" SELL ", style=sell)
+        text.append(_SELL, style=sell)
         return text
