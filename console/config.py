@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from console.orders.guards import GuardLimits
+from console.orders.guards import PER_SYMBOL, GuardLimits
 
 CONFIG_ENV = "TRADING_CONSOLE_CONFIG"
 ENV_PREFIX = "TRADING_CONSOLE_"
@@ -92,6 +92,12 @@ GUARD_DOCS = {
     "require_reference": "ask first when no market price can be fetched for the band check (default true)",
 }
 
+#: Per-symbol guard tables (``[guards.max_quantity]``: symbol = amount); a symbol named replaces its default.
+PER_SYMBOL_GUARD_DOCS = {
+    "max_quantity": "soft maximum amount per symbol, base currency; asks with the numbers (false: none)",
+    "hard_max_quantity": "hard maximum amount per symbol, base currency; cannot be overridden on screen",
+}
+
 
 @dataclass(frozen=True)
 class DeskConfig:
@@ -143,7 +149,16 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     by_env = {ENV_PREFIX + name.replace(".", "_").upper(): name for name in SCHEMA}
     by_env.update({ENV_PREFIX + "GUARDS_" + name.upper(): f"guards.{name}" for name in GUARD_DOCS})
-    return {by_env[k]: v for k, v in environ.items() if k in by_env}
+    found = {by_env[k]: v for k, v in environ.items() if k in by_env}
+    # TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD=5 → guards.max_quantity.btcusd (the hard_ prefix is longer, so
+    # it is tried first).
+    for key, value in environ.items():
+        for table in sorted(PER_SYMBOL_GUARD_DOCS, key=len, reverse=True):
+            prefix = f"{ENV_PREFIX}GUARDS_{table.upper()}_"
+            if key.startswith(prefix) and key[len(prefix):]:
+                found[f"guards.{table}.{key[len(prefix):].lower()}"] = value
+                break
+    return found
 
 
 def parse_set_flags(items: list[str] | None) -> dict[str, str]:
@@ -202,7 +217,9 @@ def load_config(
             if name.startswith("keymap."):
                 keymap[name[len("keymap."):]] = _checked(origin, name, _str, raw)
             elif name.startswith("guards."):
-                if name[len("guards."):] not in GUARD_DOCS:
+                guard = name[len("guards."):]
+                table, dot, symbol = guard.partition(".")
+                if guard not in GUARD_DOCS and not (table in PER_SYMBOL_GUARD_DOCS and dot and symbol):
                     raise ConfigError(f"{origin}: unknown setting {name!r}")
                 guards[name[len("guards."):]] = raw
             elif name in SCHEMA:
@@ -240,6 +257,9 @@ def sample_config() -> str:
     for name, doc in GUARD_DOCS.items():
         lines.append(f"# {doc}")
         lines.append(f"# {name} = {_toml(getattr(GuardLimits(), name))}")
+    for table, doc in PER_SYMBOL_GUARD_DOCS.items():
+        lines += ["", f"[guards.{table}]  # {doc}"]
+        lines += [f"# {symbol} = {_toml(amount)}" for symbol, amount in PER_SYMBOL[table].items()]
     lines += ["", "[keymap]", "# binding id = key(s); `?` in the console lists every id and key",
               '# "main.cancel_all" = "ctrl+k"']
     return "\n".join(lines) + "\n"

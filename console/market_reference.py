@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 #: ``async (symbol) -> (price or None, "mid" | "last" | "")``: what the guards compare a limit price with.
 PriceSource = Callable[[str], Awaitable[tuple[Decimal | None, str]]]
 
+#: ``async (symbol) -> last trade price or None``: what a stop price is compared with.
+LastPriceSource = Callable[[str], Awaitable[Decimal | None]]
+
 
 def pubticker_source(rest: GeminiRestClient) -> PriceSource:
     """A REST price source: the mid of the top of ``GET /v1/book/{symbol}`` (one level each side), else the
@@ -52,5 +55,24 @@ def live_book_source(market: MarketSession, fallback: PriceSource) -> PriceSourc
             if price is not None:
                 return price, label
         return await fallback(symbol)
+
+    return source
+
+
+def last_price_source(rest: GeminiRestClient, market: MarketSession | None) -> LastPriceSource:
+    """The last trade price: the live book's when the market session is live on ``symbol`` and has seen a trade,
+    else ``last`` of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data); None when neither
+    answers (the stop check is then skipped: the price band still applies).
+    """
+
+    async def source(symbol: str) -> Decimal | None:
+        if market is not None and market.live and market.symbol == symbol.lower() and market.book.last:
+            return market.book.last
+        try:
+            ticker = await rest.pubticker(symbol)
+        except GeminiError as exc:
+            log.warning("no last price for %s: %r", symbol, exc)
+            return None
+        return ticker.last if ticker.last and ticker.last > 0 else None
 
     return source

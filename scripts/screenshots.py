@@ -24,6 +24,7 @@ SHOTS = [
     ("status-pane-reasons.svg", (120, 36), False, scenarios.status_reasons),
     ("ticket-and-ladder.svg", (120, 36), True, scenarios.ticket_and_ladder, [scenarios.seed_trades]),
     ("guard-confirmation.svg", (120, 36), False, scenarios.guard_confirmation),
+    ("ticket-sell-stop.svg", (120, 36), False, scenarios.ticket_sell_stop, [scenarios.seed_trades]),
     ("help-screen-80x24.svg", (80, 24), False, scenarios.help_screen),
 ]
 

@@ -5,7 +5,8 @@ clock. A *soft* breach can be sent anyway after an explicit second confirmation 
 breach cannot be overridden from the screen (change the configuration instead).
 
 The price band applies to the limit price of every order type, stop-limit included (Gemini's own price controls
-skip stop-limit orders), and to the stop price of a stop-limit order.
+skip stop-limit orders), and to the stop price of a stop-limit order. The amount has a per-symbol maximum (base
+currency), and a stop price already through the last trade (the order would trigger on arrival) asks first.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 
-from console.orders.fmt import fmt_money, fmt_price
-from console.orders.ticket import NewOrder
+from console.orders.fmt import fmt_money, fmt_price, fmt_qty
+from console.orders.model import Side
+from console.orders.ticket import NewOrder, stop_triggers_at_once
 
 HUNDRED = Decimal(100)
 
@@ -28,6 +31,21 @@ class GuardKind(enum.StrEnum):
     NOTIONAL = "notional"
     DUPLICATE = "duplicate"
     NO_REFERENCE = "no_reference"
+    QUANTITY = "quantity"
+    STOP_TRIGGERS = "stop_triggers"
+
+
+#: Soft maximum amount per symbol, base currency: each about 100,000 USD at the local exchange's starting prices.
+DEFAULT_MAX_QUANTITY: Mapping[str, Decimal] = MappingProxyType(
+    {"btcusd": Decimal("2"), "ethusd": Decimal("30"), "solusd": Decimal("500")})
+
+#: Hard maximum amount per symbol, base currency: ten times the soft maximum.
+DEFAULT_HARD_MAX_QUANTITY: Mapping[str, Decimal] = MappingProxyType(
+    {"btcusd": Decimal("20"), "ethusd": Decimal("300"), "solusd": Decimal("5000")})
+
+#: The per-symbol settings (``max_quantity.<symbol>`` in the config) and their defaults.
+PER_SYMBOL: Mapping[str, Mapping[str, Decimal]] = MappingProxyType(
+    {"max_quantity": DEFAULT_MAX_QUANTITY, "hard_max_quantity": DEFAULT_HARD_MAX_QUANTITY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,8 @@ class GuardLimits:
         hard_max_notional: hard maximum of ``price × amount`` (None: no hard limit).
         duplicate_window_ms: the same ticket again within this many ms asks first (0 turns it off).
         require_reference: when true, an order whose reference price cannot be fetched asks first.
+        max_quantity: soft maximum amount per lowercase symbol, base currency (a symbol not listed: no limit).
+        hard_max_quantity: hard maximum amount per lowercase symbol, base currency.
     """
 
     price_band_pct: Decimal = Decimal("5")
@@ -49,10 +69,14 @@ class GuardLimits:
     hard_max_notional: Decimal | None = None
     duplicate_window_ms: int = 2000
     require_reference: bool = True
+    max_quantity: Mapping[str, Decimal] = field(default_factory=lambda: DEFAULT_MAX_QUANTITY)
+    hard_max_quantity: Mapping[str, Decimal] = field(default_factory=lambda: DEFAULT_HARD_MAX_QUANTITY)
 
     def __post_init__(self) -> None:
-        for name in ("price_band_pct", "hard_price_band_pct", "max_notional", "hard_max_notional"):
-            value = getattr(self, name)
+        checked = [(name, getattr(self, name)) for name in
+                   ("price_band_pct", "hard_price_band_pct", "max_notional", "hard_max_notional")]
+        checked += [(f"{name}.{symbol}", value) for name in PER_SYMBOL for symbol, value in getattr(self, name).items()]
+        for name, value in checked:
             if value is not None and (not isinstance(value, Decimal) or not value.is_finite() or value <= 0):
                 raise ValueError(f"guards.{name} must be a positive decimal, got {value!r}")
         if self.duplicate_window_ms < 0:
@@ -62,16 +86,37 @@ class GuardLimits:
     def from_mapping(cls, data: Mapping[str, object]) -> GuardLimits:
         """Build limits from a ``[guards]`` table: numbers as strings or TOML numbers; ``false`` turns a limit off.
 
+        Per-symbol limits come as a sub-table (``{"max_quantity": {"btcusd": "5"}}``) or dotted keys
+        (``{"max_quantity.btcusd": "5"}``); each symbol named replaces that symbol's default, the others keep theirs.
+
         Raises:
             ValueError: an unknown key or a value that is not a positive number.
         """
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
+        flat: dict[str, object] = {}
+        for name, raw in data.items():
+            if name in PER_SYMBOL and isinstance(raw, Mapping):
+                flat.update({f"{name}.{symbol}": value for symbol, value in raw.items()})
+            else:
+                flat[name] = raw
+        known = set(cls.__dataclass_fields__) - set(PER_SYMBOL)
+        unknown = {name for name in flat if name not in known and name.partition(".")[0] not in PER_SYMBOL}
         if unknown:
             raise ValueError(f"unknown guard setting(s): {', '.join(sorted(unknown))}")
         values: dict[str, object] = {}
-        for name, raw in data.items():
-            if name == "duplicate_window_ms":
+        per_symbol: dict[str, dict[str, Decimal]] = {name: dict(default) for name, default in PER_SYMBOL.items()}
+        for name, raw in flat.items():
+            table, _, symbol = name.partition(".")
+            if table in PER_SYMBOL:
+                if not symbol.strip():
+                    raise ValueError(f"guards.{name}: name a symbol, e.g. {table}.btcusd")
+                if raw is False or raw is None or str(raw).strip().lower() in ("", "off", "none", "false"):
+                    per_symbol[table].pop(symbol.strip().lower(), None)
+                    continue
+                try:
+                    per_symbol[table][symbol.strip().lower()] = Decimal(str(raw))
+                except ArithmeticError:
+                    raise ValueError(f"guards.{name} must be a decimal number, got {raw!r}") from None
+            elif name == "duplicate_window_ms":
                 values[name] = int(str(raw))
             elif name == "require_reference":
                 values[name] = _boolean(raw, f"guards.{name}")
@@ -84,6 +129,7 @@ class GuardLimits:
                     values[name] = Decimal(str(raw))
                 except ArithmeticError:
                     raise ValueError(f"guards.{name} must be a decimal number, got {raw!r}") from None
+        values.update({name: MappingProxyType(table) for name, table in per_symbol.items()})
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -165,7 +211,7 @@ class PreTradeGuards:
     _recent_ms: dict[tuple, int] = field(default_factory=dict)
 
     def check(self, order: NewOrder, *, reference: Decimal | None, reference_label: str = "mid",
-              now_ms: int) -> GuardVerdict:
+              now_ms: int, last: Decimal | None = None) -> GuardVerdict:
         """Check one validated order.
 
         Args:
@@ -173,6 +219,8 @@ class PreTradeGuards:
             reference: the reference price (quote currency), or None when it could not be fetched.
             reference_label: what the reference is (``"mid"`` or ``"last"``), for the message.
             now_ms: the console clock, ms since the epoch.
+            last: the last trade price (quote currency), for a stop price already through the market; None when
+                unknown (no check).
 
         Returns:
             The breaches, hard ones first; empty when the order may go at once.
@@ -199,6 +247,23 @@ class PreTradeGuards:
             breaches.append(Breach(GuardKind.NOTIONAL, False,
                                    f"Notional {fmt_money(notional, quote)} is above the maximum "
                                    f"{fmt_money(limits.max_notional, quote)}."))
+        base = order.symbol[:-3].upper()
+        hard_qty = limits.hard_max_quantity.get(order.symbol)
+        soft_qty = limits.max_quantity.get(order.symbol)
+        if hard_qty is not None and order.amount > hard_qty:
+            breaches.append(Breach(GuardKind.QUANTITY, True,
+                                   f"Amount {fmt_qty(order.amount)} {base} is above the hard limit {fmt_qty(hard_qty)} {base} "
+                                   f"for {order.symbol.upper()}."))
+        elif soft_qty is not None and order.amount > soft_qty:
+            breaches.append(Breach(GuardKind.QUANTITY, False,
+                                   f"Amount {fmt_qty(order.amount)} {base} is above the maximum {fmt_qty(soft_qty)} {base} "
+                                   f"for {order.symbol.upper()}."))
+        if order.stop_price is not None and last is not None and last > 0 and stop_triggers_at_once(
+                order.side, order.stop_price, last):
+            relation = "at or below" if order.side is Side.BUY else "at or above"
+            breaches.append(Breach(GuardKind.STOP_TRIGGERS, False,
+                                   f"Stop price {fmt_price(order.stop_price)} is {relation} the last trade {fmt_price(last)}: "
+                                   f"the stop triggers at once."))
         if limits.duplicate_window_ms:
             last_ms = self._recent_ms.get(_ticket_key(order))
             if last_ms is not None and 0 <= now_ms - last_ms < limits.duplicate_window_ms:

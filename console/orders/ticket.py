@@ -24,6 +24,13 @@ CLIENT_ORDER_ID_RE = re.compile(r"^[:\-_.#a-zA-Z0-9]{1,36}$")
 #: Stop-limit: the limit price must be within this fraction of the stop price (Gemini's InvalidStopPriceRatio).
 STOP_PRICE_RATIO = Decimal("0.5")
 
+#: Short names of the execution options, as traders say them (the ticket's button, the guard dialog).
+OPTION_SHORT = {
+    ExecOption.MAKER_OR_CANCEL: "MOC",
+    ExecOption.IMMEDIATE_OR_CANCEL: "IOC",
+    ExecOption.FILL_OR_KILL: "FOK",
+}
+
 #: Symbol statuses that accept no new orders.
 _NO_NEW_ORDERS = {"closed", "cancel_only"}
 
@@ -221,3 +228,17 @@ def validate_ticket(ticket: TicketInput, rules: SymbolRules | None, client_order
         options=(ticket.option,) if ticket.option is not None else (),
         client_order_id=client_order_id,
     )
+
+
+def stop_triggers_at_once(side: Side, stop_price: Decimal, last: Decimal) -> bool:
+    """True when a stop-limit order's stop price is already through the market, so it would trigger on arrival.
+
+    A buy stop triggers when the market trades at or above its stop price, a sell stop at or below it
+    (https://docs.gemini.com/fix/order-entry/workflow/submitting-a-stop-limit-order): a buy stop at or below the
+    last trade price, or a sell stop at or above it, goes live at once instead of waiting.
+
+    Args:
+        side: the order's side.
+        stop_price / last: the stop price and the last trade price, quote currency.
+    """
+    return stop_price <= last if side is Side.BUY else stop_price >= last

@@ -294,6 +294,7 @@ class TradingConsoleApp(KeysInOrderApp):
         rules = await self.session.load_symbols()
         self.main_screen.query_one(OrderTicket).set_rules(rules)
         self.main_screen.query_one(OrdersTable).set_rules(rules)
+        self.main_screen.start_balances()  # the ticket's available balance
         self.run_order_events()
 
     @work(exclusive=True, group="order-events", exit_on_error=False)

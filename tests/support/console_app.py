@@ -73,10 +73,28 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, 
         await pilot.pause(0.02)
 
 
+async def settle_balances(pilot, timeout: float = 10.0) -> None:
+    """Have the ticket read the balances once more and wait until they equal the exchange's (REST), so a picture
+    never catches a balance read in flight (orders ended by the venue alone do not make the console read them)."""
+    app = pilot.app
+    ticket = app.main_screen.query_one("#ticket")
+    app.main_screen.refresh_balances()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        rows = await app.account.balances()
+        if ticket.available == {row.currency.upper(): row.available for row in rows}:
+            break
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the ticket's balances to match the exchange")
+        await pilot.pause(0.02)
+
+
 async def settle_market(pilot, timeout: float = 10.0) -> None:
     """Wait until the console's book and last trade equal the exchange's (REST), so a picture never catches a
-    market data message in flight."""
+    market data message in flight; and the ticket's balances too."""
     app = pilot.app
+    await settle_balances(pilot, timeout)
     if app.market is None:
         return
     loop = asyncio.get_running_loop()

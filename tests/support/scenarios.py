@@ -135,6 +135,23 @@ async def ticket_and_ladder(pilot) -> None:
     await pilot.pause()
 
 
+async def ticket_sell_stop(pilot) -> None:
+    """A sell stop-limit whose stop is above the last trade: red from the side control to the button, the button
+    saying what it sends, the warning that the stop triggers at once, the available BTC on the border."""
+    await wait_until_ready(pilot)
+    app = pilot.app
+    await wait_for(pilot, lambda: app.market.book.last is not None, what="the seeded trades")
+    ticket = app.screen.query_one("#ticket")
+    ticket.query_one("#type").value = OrderType.STOP_LIMIT.value
+    await pilot.pause()
+    await pilot.press("o", "ctrl+s")
+    for field, text in (("#price", "64350.00"), ("#stop_price", "64400.00"), ("#amount", "0.25")):
+        ticket.query_one(field).value = text
+    ticket.query_one("#side").focus()
+    await settle_market(pilot)
+    await pilot.pause()
+
+
 async def guard_confirmation(pilot) -> None:
     """A buy limit far above the market and above the notional maximum: the guard asks, stating the numbers."""
     await wait_until_ready(pilot)

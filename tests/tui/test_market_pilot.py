@@ -46,8 +46,8 @@ async def test_price_keys_fill_the_ticket_from_the_book(console_app, exchange):
         assert await key("ctrl+y") == format(bid, "f")  # join: a buy joins the best bid
         assert await key("ctrl+t") == format(bid + TICK, "f")  # improve: one tick above it
 
-        ticket.query_one("#side", Select).value = Side.SELL.value
-        await pilot.pause()
+        await pilot.press("ctrl+s")  # flip to SELL while typing in the price field
+        assert ticket.side is Side.SELL
         assert await key("ctrl+g") == format((mid / TICK).to_integral_value(ROUND_CEILING) * TICK, "f")
         assert await key("ctrl+y") == format(ask, "f")
         assert await key("ctrl+t") == format(ask - TICK, "f")

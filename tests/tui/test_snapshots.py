@@ -46,6 +46,14 @@ def test_ticket_beside_the_ladder(snap_compare, snapshot_exchange):
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_and_ladder)
 
 
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["120x36", "80x24"])
+def test_ticket_sell_stop_through_the_market(snap_compare, snapshot_exchange, size):
+    """Side in colour across the ticket, the button saying what it sends, the stop warning; it fits 80x24."""
+    scenarios.seed_trades(snapshot_exchange)
+    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    assert snap_compare(app, terminal_size=size, run_before=scenarios.ticket_sell_stop)
+
+
 def test_guard_confirmation(snap_compare, app):
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.guard_confirmation)
 

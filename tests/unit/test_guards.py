@@ -90,3 +90,56 @@ def test_limits_from_a_config_table():
         GuardLimits.from_mapping({"max_notional": "-5"})
     with pytest.raises(ValueError, match="cannot be turned off"):
         GuardLimits.from_mapping({"price_band_pct": False})
+
+
+def test_amount_above_the_symbols_maximum_asks_and_above_the_hard_maximum_blocks():
+    limits = GuardLimits(max_quantity={"btcusd": D("0.5")}, hard_max_quantity={"btcusd": D("1")})
+    guards = PreTradeGuards(limits)
+    assert guards.check(order(amount="0.5"), reference=D("64250.00"), now_ms=0).ok  # at the maximum is fine
+    soft = guards.check(order(amount="0.75"), reference=D("64250.00"), now_ms=0)
+    assert [b.kind for b in soft.breaches] == [GuardKind.QUANTITY] and not soft.blocked
+    assert soft.breaches[0].text == "Amount 0.75 BTC is above the maximum 0.5 BTC for BTCUSD."
+    hard = guards.check(order(amount="1.5"), reference=D("64250.00"), now_ms=0)
+    assert hard.blocked and [b.kind for b in hard.breaches] == [GuardKind.QUANTITY]
+    assert "hard limit 1 BTC" in hard.breaches[0].text
+    # Another symbol's maximum never applies: the limits are per symbol.
+    eth = NewOrder("ethusd", Side.BUY, OrderType.LIMIT, D("3150.00"), D("5"), "c2")
+    assert PreTradeGuards(limits).check(eth, reference=D("3150.00"), now_ms=0).ok
+
+
+def test_default_maximum_quantities_exist_for_the_default_symbols():
+    limits = GuardLimits()
+    for symbol in ("btcusd", "ethusd", "solusd"):
+        assert D(0) < limits.max_quantity[symbol] < limits.hard_max_quantity[symbol]
+    verdict = PreTradeGuards().check(order(price="64250.00", amount="25"), reference=D("64250.00"), now_ms=0)
+    assert verdict.blocked and GuardKind.QUANTITY in [b.kind for b in verdict.breaches]
+
+
+def test_stop_already_through_the_last_trade_asks():
+    buy_stop = order("64100.00", stop="64000.00", order_type=OrderType.STOP_LIMIT)
+    verdict = PreTradeGuards().check(buy_stop, reference=D("64290.00"), now_ms=0, last=D("64290.00"))
+    assert [b.kind for b in verdict.breaches] == [GuardKind.STOP_TRIGGERS] and not verdict.blocked
+    assert verdict.breaches[0].text == ("Stop price 64000.00 is at or below the last trade 64290.00: "
+                                        "the stop triggers at once.")
+    # A buy stop above the last trade waits for the market; without a last price nothing is claimed.
+    assert PreTradeGuards().check(buy_stop, reference=D("63900.00"), now_ms=0, last=D("63900.00")).ok
+    assert PreTradeGuards().check(buy_stop, reference=D("64290.00"), now_ms=0).ok
+    sell_stop = NewOrder("btcusd", Side.SELL, OrderType.STOP_LIMIT, D("64400.00"), D("0.1"), "c3", D("64500.00"))
+    verdict = PreTradeGuards().check(sell_stop, reference=D("64290.00"), now_ms=0, last=D("64290.00"))
+    assert [b.kind for b in verdict.breaches] == [GuardKind.STOP_TRIGGERS] and "at or above" in verdict.breaches[0].text
+    at_last = NewOrder("btcusd", Side.SELL, OrderType.STOP_LIMIT, D("64190.00"), D("0.1"), "c4", D("64290.00"))
+    assert not PreTradeGuards().check(at_last, reference=D("64290.00"), now_ms=0, last=D("64290.00")).ok
+
+
+def test_per_symbol_limits_from_a_config_table():
+    limits = GuardLimits.from_mapping({"max_quantity": {"btcusd": "5", "ETHUSD": 40},
+                                       "hard_max_quantity.solusd": False})
+    assert limits.max_quantity["btcusd"] == D("5") and limits.max_quantity["ethusd"] == D("40")
+    assert limits.max_quantity["solusd"] == D("500")  # the default of a symbol not named stays
+    assert "solusd" not in limits.hard_max_quantity and limits.hard_max_quantity["btcusd"] == D("20")
+    with pytest.raises(ValueError, match="positive"):
+        GuardLimits.from_mapping({"max_quantity.btcusd": "0"})
+    with pytest.raises(ValueError, match="decimal"):
+        GuardLimits.from_mapping({"max_quantity.btcusd": "lots"})
+    with pytest.raises(ValueError, match="unknown"):
+        GuardLimits.from_mapping({"max_qty.btcusd": "1"})

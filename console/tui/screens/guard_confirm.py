@@ -10,14 +10,16 @@ from textual.widgets import Button, Static
 
 from console.orders.fmt import fmt_money, fmt_price, fmt_qty
 from console.orders.guards import GuardVerdict
-from console.orders.ticket import NewOrder
+from console.orders.ticket import OPTION_SHORT, NewOrder
 
 
 def order_line(order: NewOrder) -> str:
-    """``BUY 0.5 BTCUSD limit @ 70,000.00 (stop 69,000) = 35,000.00 USD``: the order as the trader will send it."""
+    """``BUY 0.5 BTCUSD limit IOC @ 70,000.00 (stop 69,000) = 35,000.00 USD``: the order as the trader will send
+    it, its execution option (IOC, FOK, MOC) included."""
     stop = f" (stop {fmt_price(order.stop_price)})" if order.stop_price is not None else ""
-    return (f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} {order.order_type.value} @ "
-            f"{fmt_price(order.price)}{stop} = {fmt_money(order.notional, order.symbol[-3:])}")
+    options = "".join(f" {OPTION_SHORT[option]}" for option in order.options)
+    return (f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} {order.order_type.value}{options} "
+            f"@ {fmt_price(order.price)}{stop} = {fmt_money(order.notional, order.symbol[-3:])}")
 
 
 class GuardConfirm(ModalScreen[bool]):
@@ -42,7 +44,7 @@ class GuardConfirm(ModalScreen[bool]):
         with Vertical(id="dialog", classes="-blocked" if blocked else "-soft"):
             yield Static("Order BLOCKED by a hard limit" if blocked else "Check this order before it is sent",
                          id="title")
-            yield Static(order_line(self.order), id="order")
+            yield Static(order_line(self.order), id="order", classes=f"-{self.order.side.value}", markup=False)
             for breach in self.verdict.breaches:
                 yield Static(("HARD  " if breach.hard else "CHECK ") + breach.text,
                              classes="breach " + ("-hard" if breach.hard else "-soft"), markup=False)

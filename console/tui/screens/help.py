@@ -43,11 +43,15 @@ def binding_sources() -> list[tuple[str, type]]:
     from console.tui.screens.main import MainScreen
     from console.tui.screens.sub_account import SubAccountScreen
     from console.tui.widgets.orders_table import OrdersTable
+    from console.tui.widgets.side_toggle import SideToggle
+    from console.tui.widgets.ticket import OrderTicket
 
     return [
         ("Anywhere", TradingConsoleApp),
         ("Main screen", MainScreen),
         ("Orders table", OrdersTable),
+        ("Order ticket", OrderTicket),
+        ("Ticket side control", SideToggle),
         ("Guard confirmation", GuardConfirm),
         ("Cancel preview", ConfirmCancelAll),
         ("Production start", ConfirmProduction),

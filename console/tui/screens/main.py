@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,18 +14,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
+from console.gemini.errors import GeminiError
 from console.market import MarketSession
-from console.market_reference import PriceSource, live_book_source, pubticker_source
+from console.market_reference import LastPriceSource, PriceSource, last_price_source, live_book_source, pubticker_source
 from console.orders.book import price_for
-from console.orders.guards import PreTradeGuards
+from console.orders.guards import GuardKind, PreTradeGuards
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
-from console.orders.model import Order
+from console.orders.model import Order, OrderType
 from console.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.settings import Settings
 from console.tui.messages import (
+    AccountChanged,
     BookUpdated,
     CancelRequested,
     ConnectionChanged,
@@ -50,6 +55,8 @@ from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
 
+log = logging.getLogger(__name__)
+
 #: Below this many columns the market column (ladder + trades) is hidden until the trader toggles it with `m`.
 NARROW_WIDTH = 110
 
@@ -61,6 +68,8 @@ MARKS_REFRESH_S = 1.0
 MAX_TOASTS = 3
 #: How long a toast stays, seconds.
 TOAST_TIMEOUT_S = 5.0
+#: Fills within this many seconds make the ticket read its balances once, seconds.
+BALANCES_AFTER_FILLS_S = 1.0
 
 
 class MainScreen(Screen):
@@ -113,10 +122,14 @@ class MainScreen(Screen):
         self.price_source: PriceSource = pubticker_source(session.rest)
         if market is not None:
             self.price_source = live_book_source(market, self.price_source)
+        #: The last trade price, for a stop price already through the market (the live book's, else the ticker's).
+        self.last_price: LastPriceSource = last_price_source(session.rest, market)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
+        self._balances_timer: Timer | None = None
+        self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
 
@@ -236,6 +249,7 @@ class MainScreen(Screen):
 
     @on(TicketSymbolChanged)
     def switch_book(self, message: TicketSymbolChanged) -> None:
+        self.refresh_balances()
         if self.market is not None:
             self.market.select(message.symbol)
             self._show_market()
@@ -301,9 +315,13 @@ class MainScreen(Screen):
     async def guard_and_send(self, order: NewOrder) -> None:
         """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
         reference, label = await self.price_source(order.symbol)
-        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms())
+        last = await self.last_price(order.symbol) if order.order_type is OrderType.STOP_LIMIT else None
+        verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms(),
+                                    last=last)
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
-            self.query_one(OrderTicket).show_errors({"price": "Not sent: " + verdict.breaches[0].text})
+            first = verdict.breaches[0]
+            field = {GuardKind.QUANTITY: "amount", GuardKind.STOP_TRIGGERS: "stop_price"}.get(first.kind, "price")
+            self.query_one(OrderTicket).show_errors({field: "Not sent: " + first.text})
             return
         # Trust may have been lost while the dialog was open: the session refuses then, and the trader is told.
         block = self.session.order_entry_block()
@@ -315,6 +333,8 @@ class MainScreen(Screen):
             await self.session.submit(order)
         except TradingBlocked as exc:
             self._not_sent(order, str(exc))
+        finally:
+            self.refresh_balances()  # the order holds funds now (or a fill moved them)
 
     def _not_sent(self, order: NewOrder, block: str) -> None:
         """Say in the ticket and in the status pane why a confirmed order was not sent (trading is blocked)."""
@@ -322,6 +342,51 @@ class MainScreen(Screen):
         self._blocked = True  # cleared when the stream is trusted again
         self.show_status([StatusEntry(self.clock_ms(), Severity.ERROR, order_line(order), "NotSent",
                                       "Not sent: " + block)])
+
+    async def _then_balances(self, work: Awaitable[object]) -> None:
+        try:
+            await work
+        finally:
+            self.refresh_balances()
+
+    def on_account_changed(self, message: AccountChanged) -> None:
+        # A fill, or another sub-account: read the balances once for a whole burst of fills.
+        if self._balances_timer is None:
+            self._balances_timer = self.set_timer(BALANCES_AFTER_FILLS_S, self._balances_due)
+
+    def _balances_due(self) -> None:
+        self._balances_timer = None
+        self.refresh_balances()
+
+    def start_balances(self) -> None:
+        """Trading has started: read the balances for the ticket now and from now on (attributes down: the app)."""
+        self._balances_on = True
+        self.refresh_balances()
+
+    @work(exclusive=True, group="balances", exit_on_error=False)
+    async def refresh_balances(self) -> None:
+        """Read the available balances (``/v1/balances``) for the ticket's balance line.
+
+        Does nothing before :meth:`start_balances` (never before a PRODUCTION start is confirmed). Called on a
+        symbol change, after each order and cancel the console sends, and on fills; not on
+        every order event: a private REST call holds the key's nonce lock for its round trip, so an order sent
+        meanwhile waits for it.
+        """
+        account = getattr(self.app, "account", None)
+        if account is None or not self._balances_on:
+            return
+        try:
+            rows = await account.balances()
+        except GeminiError as exc:
+            log.warning("balances for the ticket: %r", exc)
+            available: dict[str, Decimal] | None = None
+        else:
+            available = {row.currency.upper(): row.available for row in rows}
+        try:
+            ticket = self.query_one(OrderTicket)
+        except NoMatches:  # the console is quitting
+            return
+        ticket.set_balances(available)
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
@@ -331,7 +396,10 @@ class MainScreen(Screen):
 
     @work(group="orders", exit_on_error=False)
     async def send_cancel(self, order_id: str) -> None:
-        await self.session.cancel(order_id)
+        try:
+            await self.session.cancel(order_id)
+        finally:
+            self.refresh_balances()  # the cancelled order's hold is free again
 
     # -- actions --------------------------------------------------------------------------------------------------
     def action_retry(self) -> None:
@@ -349,14 +417,18 @@ class MainScreen(Screen):
 
     @work(group="orders", exit_on_error=False)
     async def action_cancel_session(self) -> None:
-        await self.session.cancel_session()
+        try:
+            await self.session.cancel_session()
+        finally:
+            self.refresh_balances()
 
     def action_cancel_all(self) -> None:
         def chosen(scope: CancelScope | None) -> None:
             if scope is CancelScope.SESSION:
-                self.run_worker(self.session.cancel_session(), group="orders", exit_on_error=False)
+                self.run_worker(self._then_balances(self.session.cancel_session()), group="orders",
+                                exit_on_error=False)
             elif scope is CancelScope.ACCOUNT:
-                self.run_worker(self.session.cancel_all(), group="orders", exit_on_error=False)
+                self.run_worker(self._then_balances(self.session.cancel_all()), group="orders", exit_on_error=False)
 
         self.app.push_screen(
             ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.orders.fmt import fmt_price
 from console.orders.model import ExecOption, OrderType, Side, SymbolRules
-from console.orders.ticket import TicketInput
+from console.orders.ticket import OPTION_SHORT, TicketInput, parse_decimal, stop_triggers_at_once
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
 from console.tui.widgets.fields import Dropdown, TextInput
+from console.tui.widgets.side_toggle import SideToggle
 
 _NO_OPTION = "none"
 _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
 _ERROR_FIELDS = ("symbol", "type", "price", "stop_price", "amount", "option")
+
+#: Currencies shown to the cent. A local stand-in until the console has one formatting module.
+_CENT_CURRENCIES = frozenset({"USD", "EUR", "GBP", "SGD", "GUSD"})
 
 
 def _fmt(value) -> str:
@@ -29,19 +34,53 @@ def _text(value: Decimal | None) -> str:
     return fmt_price(value)
 
 
+def group(value: Decimal) -> str:
+    """``Decimal("1575.5")`` → ``"1,575.5"``: thousands grouped, the digits as given (no exponent)."""
+    return format(value, ",f")
+
+
+def money(value: Decimal, currency: str) -> str:
+    """An amount of ``currency`` for the eye: cents for fiat (``1,575.00``), the digits as given otherwise."""
+    if currency.upper() in _CENT_CURRENCIES:
+        return group(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+    return group(value.normalize())
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return parse_decimal(text, "value")
+    except ValueError:
+        return None
+
+
 class OrderTicket(Vertical):
     """A limit / stop-limit order ticket.
+
+    The side is a two-state control (:class:`SideToggle`); its colour runs through the ticket (``-buy`` /
+    ``-sell`` classes) and the Place button says what it will send, e.g. ``BUY 0.5 ETHUSD ≈ 1,575.00 USD``.
+    ``ctrl+s`` flips the side from any field (Textual's Input does not use it). Changing the symbol clears the
+    price and stop price and brings back that symbol's last amount.
 
     Messages up: :class:`TicketSubmitted` when the trader presses Enter in a field or the Place button;
     :class:`TicketSymbolChanged` when the trader picks another symbol.
     Attributes down: the screen calls :meth:`set_rules`, :meth:`show_errors`, :meth:`clear_errors`,
-    :meth:`set_quote` (best bid / ask / last / spread of the ticket's symbol) and :meth:`set_price` (price keys).
+    :meth:`set_quote` (best bid / ask / last / spread of the ticket's symbol), :meth:`set_price` (price keys) and
+    :meth:`set_balances` (available balance per currency).
     """
+
+    BINDINGS = [
+        Binding("ctrl+s", "flip_side", "Flip side", show=False, id="ticket.flip_side"),
+    ]
 
     def __init__(self, symbols: list[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._symbols = symbols
         self._rules: Mapping[str, SymbolRules] = {}
+        self._available: Mapping[str, Decimal] | None = None
+        self._last: Decimal | None = None
+        #: The amount last typed per symbol: a symbol change brings back its own, never the previous symbol's.
+        self._amounts: dict[str, str] = {}
+        self._shown_symbol = symbols[0]
         self.border_title = "Order ticket"
 
     def compose(self) -> ComposeResult:
@@ -50,33 +89,47 @@ class OrderTicket(Vertical):
         yield Static("last —  spread —", id="quote-last", classes="quote -stale")
         yield from self._row("Symbol", Dropdown(symbol_options, value=self._symbols[0], allow_blank=False,
                                               compact=True, id="symbol"))
-        yield from self._row("Side", Dropdown([("BUY", Side.BUY.value), ("SELL", Side.SELL.value)],
-                                            value=Side.BUY.value, allow_blank=False, compact=True, id="side"))
+        yield from self._row("Side", SideToggle(Side.BUY, id="side"))
         yield from self._row("Type", Dropdown([("limit", OrderType.LIMIT.value),
                                              ("stop-limit", OrderType.STOP_LIMIT.value)],
                                             value=OrderType.LIMIT.value, allow_blank=False, compact=True, id="type"))
         yield from self._row("Price", TextInput(placeholder="limit price", compact=True, id="price"))
         yield from self._row("Stop", TextInput(placeholder="stop price (stop-limit)", compact=True, id="stop_price",
                                            disabled=True))
+        yield Static("", id="stop-warning")
         yield from self._row("Amount", TextInput(placeholder="amount", compact=True, id="amount"))
         yield from self._row("Option", Dropdown(_OPTIONS, value=_NO_OPTION, allow_blank=False, compact=True,
                                               id="option"))
         yield Static("", id="rules-hint")
-        yield Button("Place order ⏎", id="place", compact=True, variant="primary")
+        yield Button("BUY", id="place", compact=True, variant="success")
 
     @staticmethod
-    def _row(label: str, field: Input | Select) -> ComposeResult:
+    def _row(label: str, field: Input | Select | SideToggle) -> ComposeResult:
         """A labelled field and, right under it, the line its error appears on."""
-        with Horizontal(classes="ticket-row"):
+        with Horizontal(classes="ticket-row", id=f"row-{field.id}"):
             yield Label(label)
             yield field
         yield Static("", id=f"error-{field.id}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self._show_side()
 
     # -- attributes down ------------------------------------------------------------------------------------
     def set_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         """Give the ticket the symbols' trading rules (tick size, minimum) to show as a hint."""
         self._rules = rules
         self._show_rules_hint()
+        self._show_summary()
+
+    def set_balances(self, available: Mapping[str, Decimal] | None) -> None:
+        """Show the available balance (not held by open orders) of the symbol's currencies.
+
+        Args:
+            available: upper-case currency → available amount, e.g. ``{"USD": Decimal("98000.00")}``; None when
+                the balances could not be read (the line shows a dash).
+        """
+        self._available = available
+        self._show_available()
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         """Show one message beside each field in error; clear the others."""
@@ -97,7 +150,7 @@ class OrderTicket(Vertical):
         option = self.query_one("#option", Select).value
         return TicketInput(
             symbol=str(self.query_one("#symbol", Select).value),
-            side=Side(self.query_one("#side", Select).value),
+            side=self.side,
             order_type=OrderType(self.query_one("#type", Select).value),
             price=self.query_one("#price", Input).value,
             amount=self.query_one("#amount", Input).value,
@@ -113,7 +166,11 @@ class OrderTicket(Vertical):
     @property
     def side(self) -> Side:
         """The selected side."""
-        return Side(self.query_one("#side", Select).value)
+        return self.query_one("#side", SideToggle).value
+
+    @side.setter
+    def side(self, side: Side) -> None:
+        self.query_one("#side", SideToggle).value = side
 
     def set_quote(
         self, bid: Decimal | None, ask: Decimal | None, last: Decimal | None, spread: Decimal | None, *, live: bool
@@ -127,6 +184,9 @@ class OrderTicket(Vertical):
             if str(widget.content) != text:
                 widget.update(text, layout=False)
             widget.set_class(not live, "-stale")
+        if last != self._last:
+            self._last = last
+            self._show_stop_warning()
 
     def set_price(self, price: Decimal) -> None:
         """Put ``price`` in the price field (plain decimal text, e.g. ``"64250.00"``) and clear its error."""
@@ -147,7 +207,41 @@ class OrderTicket(Vertical):
         chain while focus is here. Ctrl keys (the price keys) and Escape still reach the screen."""
         return character is not None and character.isprintable()
 
+    @property
+    def place_label(self) -> str:
+        """What the Place button says on one line, e.g. ``"BUY 0.5 ETHUSD ≈ 1,575.00 USD"``."""
+        return str(self.query_one("#place", Button).label).replace("\n", " ")
+
+    @property
+    def stop_warning(self) -> str:
+        """The warning under the stop price ("" when none), e.g. that the stop triggers at once."""
+        return str(self.query_one("#stop-warning", Static).content)
+
+    @property
+    def available(self) -> Mapping[str, Decimal] | None:
+        """The available balances last given by :meth:`set_balances` (None before, or when they could not be read)."""
+        return self._available
+
+    @property
+    def available_text(self) -> str:
+        """The available balance on the bottom border, e.g. ``"avail 98,000.00 USD"`` (buy) or ``"avail 10 BTC"``
+        (sell)."""
+        return str(self.border_subtitle)
+
     # -- events -------------------------------------------------------------------------------------------------
+    def action_flip_side(self) -> None:
+        """Flip BUY ↔ SELL (``ctrl+s``, from any field of the ticket)."""
+        self.query_one("#side", SideToggle).flip()
+
+    @on(SideToggle.Changed)
+    def _side_changed(self) -> None:
+        self._show_side()
+
+    @on(Input.Changed)
+    @on(Select.Changed, "#option")
+    def _field_changed(self) -> None:
+        self._show_summary()
+
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
         is_stop = event.value == OrderType.STOP_LIMIT.value
@@ -156,17 +250,119 @@ class OrderTicket(Vertical):
         if is_stop:
             option.value = _NO_OPTION
         option.disabled = is_stop
+        # Only the rows the order type uses are shown (a limit order has no stop price, a stop-limit no option).
+        self.set_class(is_stop, "-stop")
+        self._show_summary()
 
     @on(Select.Changed, "#symbol")
     def _symbol_changed(self) -> None:
+        symbol = self.symbol
+        if symbol != self._shown_symbol:
+            # A price typed for one symbol is never right for another (a BTC price on an ETH ticket), and the
+            # amount is the new symbol's own last amount, never the previous symbol's.
+            amount = self.query_one("#amount", Input)
+            self._amounts[self._shown_symbol] = amount.value
+            self._shown_symbol = symbol
+            self.query_one("#price", Input).value = ""
+            self.query_one("#stop_price", Input).value = ""
+            amount.value = self._amounts.get(symbol, "")
+            self._last = None
+            self.clear_errors()
         self._show_rules_hint()
-        self.post_message(TicketSymbolChanged(self.symbol))
+        self._show_summary()
+        self.post_message(TicketSymbolChanged(symbol))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#place")
     def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
+        self._amounts[self.symbol] = self.query_one("#amount", Input).value
         self.post_message(TicketSubmitted(self.read()))
+
+    # -- what the ticket shows ----------------------------------------------------------------------------------
+    def _currencies(self) -> tuple[str, str]:
+        """(base, quote) of the ticket's symbol, e.g. ``("BTC", "USD")``."""
+        rules = self._rules.get(self.symbol)
+        if rules is not None:
+            return rules.base_currency.upper(), rules.quote_currency.upper()
+        return self.symbol[:-3].upper(), self.symbol[-3:].upper()
+
+    def _show_side(self) -> None:
+        side = self.side
+        self.set_class(side is Side.BUY, "-buy")
+        self.set_class(side is Side.SELL, "-sell")
+        self.query_one("#place", Button).variant = "success" if side is Side.BUY else "error"
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        """The Place button's label and the stop warning, from the fields as they are now."""
+        button = self.query_one("#place", Button)
+        text = self._place_text()
+        if str(button.label) != text:
+            lines_before = str(button.label).count("\n")
+            button.label = text
+            if text.count("\n") != lines_before:
+                button.refresh(layout=True)  # Button's label does not re-layout: its height follows the lines here
+        self._show_stop_warning()
+        self._show_available()
+
+    def _place_text(self) -> str:
+        """``BUY 0.5 ETHUSD ≈ 1,575.00 USD`` (``stop 64,000.00`` for a stop-limit, the option's short name), in as
+        few lines as the button's width allows, never breaking inside a part."""
+        ticket = self.read()
+        _, quote = self._currencies()
+        amount = _number(ticket.amount)
+        price = _number(ticket.price)
+        parts = [f"{ticket.side.value.upper()} {group(amount) if amount is not None else '?'} {ticket.symbol.upper()}"]
+        if ticket.order_type is OrderType.STOP_LIMIT:
+            stop = _number(ticket.stop_price)
+            parts.append(f"stop {group(stop) if stop is not None else '?'}")
+        if price is not None and amount is not None:
+            parts.append(f"≈ {money(price * amount, quote)} {quote}")
+        if ticket.option is not None:
+            parts.append(OPTION_SHORT[ticket.option])
+        button = self.query_one("#place", Button)
+        width = button.size.width - 2 * button.styles.line_pad if button.size.width else 1_000
+        lines = [parts[0]]
+        for part in parts[1:]:
+            if len(lines[-1]) + 1 + len(part) <= width:
+                lines[-1] += " " + part
+            else:
+                lines.append(part)
+        return "\n".join(lines)
+
+    def on_resize(self) -> None:
+        self._show_summary()  # the label's lines follow the button's width
+
+    def _show_stop_warning(self) -> None:
+        ticket = self.read()
+        warning = self.query_one("#stop-warning", Static)
+        text = ""
+        if ticket.order_type is OrderType.STOP_LIMIT and self._last is not None:
+            stop = _number(ticket.stop_price)
+            if stop is not None and stop_triggers_at_once(ticket.side, stop, self._last):
+                text = f"⚠ Triggers at once: last {group(self._last)}"
+        if str(warning.content) != text:
+            warning.update(text)
+        warning.set_class(bool(text), "-visible")
+        # The warning takes the rules hint's place, so the ticket still fits 80x24 with it.
+        self.set_class(bool(text), "-stop-warning")
+
+    def _show_available(self) -> None:
+        """The balance the order would spend, on the bottom border: the quote currency for a buy, the base
+        currency for a sell; ``-short`` when the order needs more than that."""
+        base, quote = self._currencies()
+        currency = quote if self.side is Side.BUY else base
+        if self._available is None:
+            self.border_subtitle = f"avail — {currency}"
+            self.remove_class("-short")
+            return
+        available = self._available.get(currency, Decimal(0))
+        ticket = self.read()
+        amount, price = _number(ticket.amount), _number(ticket.price)
+        need = amount if self.side is Side.SELL else (amount * price if amount and price else None)
+        self.border_subtitle = f"avail {money(available, currency)} {currency}"
+        self.set_class(need is not None and need > available, "-short")
 
     def _show_rules_hint(self) -> None:
         symbol = str(self.query_one("#symbol", Select).value)
