@@ -100,7 +100,7 @@ async def test_place_button_says_what_it_sends_and_the_guard_names_the_option(co
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
         line = str(app.screen.query_one("#order").content)
-        assert line.startswith("SELL 0.5 ETHUSD limit IOC @ 2800") and app.screen.query_one("#order").has_class("-sell")
+        assert line.startswith("SELL 0.5 ETHUSD limit IOC @ 2,800") and app.screen.query_one("#order").has_class("-sell")
         await pilot.press("n")
 
 
@@ -218,7 +218,7 @@ async def test_stop_already_through_the_market_is_warned_in_the_ticket_and_asked
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
         text = " ".join(str(s.content) for s in app.screen.query(".breach"))
-        assert f"Stop price {stop} is at or below the last trade" in text and "triggers at once" in text
+        assert f"Stop price {stop:,} is at or below the last trade" in text and "triggers at once" in text
         await pilot.press("n")
         assert _active(exchange) == []
 

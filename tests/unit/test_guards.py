@@ -52,7 +52,7 @@ def test_notional_soft_and_hard():
 def test_notional_text_groups_thousands_at_the_quote_currency_precision():
     """Issue 13: ``Notional 64600000 USD is above the maximum 100000`` hid how many zeros there were."""
     verdict = PreTradeGuards().check(order("64600.00", amount="1000"), reference=D("64600.00"), now_ms=0)
-    (breach,) = verdict.breaches
+    (breach,) = [b for b in verdict.breaches if b.kind is GuardKind.NOTIONAL]
     assert breach.text == "Notional 64,600,000.00 USD is above the maximum 100,000.00 USD."
 
 
@@ -119,7 +119,7 @@ def test_stop_already_through_the_last_trade_asks():
     buy_stop = order("64100.00", stop="64000.00", order_type=OrderType.STOP_LIMIT)
     verdict = PreTradeGuards().check(buy_stop, reference=D("64290.00"), now_ms=0, last=D("64290.00"))
     assert [b.kind for b in verdict.breaches] == [GuardKind.STOP_TRIGGERS] and not verdict.blocked
-    assert verdict.breaches[0].text == ("Stop price 64000.00 is at or below the last trade 64290.00: "
+    assert verdict.breaches[0].text == ("Stop price 64,000.00 is at or below the last trade 64,290.00: "
                                         "the stop triggers at once.")
     # A buy stop above the last trade waits for the market; without a last price nothing is claimed.
     assert PreTradeGuards().check(buy_stop, reference=D("63900.00"), now_ms=0, last=D("63900.00")).ok
