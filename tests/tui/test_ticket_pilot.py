@@ -9,6 +9,7 @@ from decimal import Decimal
 from textual.widgets import Button, Input, Select
 
 from console.config import load_config
+from console.orders.fmt import fmt_money
 from console.orders.model import ExecOption, OrderType, Side
 from console.settings import Environment
 from console.tui.screens.confirm import ConfirmProduction
@@ -167,7 +168,7 @@ async def test_ticket_shows_the_available_balance_of_the_side_it_spends(console_
         await wait_for(pilot, lambda: ticket.available_text == f"avail {usd:,.2f} USD", what="the USD balance")
         await pilot.press("o", "ctrl+s")
         btc = _available(exchange, "BTC")
-        assert ticket.available_text == f"avail {btc.normalize():,f} BTC"
+        assert ticket.available_text == f"avail {fmt_money(btc, 'BTC')}"  # money at its currency's precision
         await pilot.press("ctrl+s", *"62000.00", "tab", *"1")
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(_active(exchange)) == 1, what="the order")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from console.orders.fmt import fmt_price
+from console.orders.fmt import fmt_money, fmt_price, fmt_qty
 from console.orders.model import ExecOption, OrderType, Side, SymbolRules
 from console.orders.ticket import OPTION_SHORT, TicketInput, parse_decimal, stop_triggers_at_once
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
@@ -23,7 +23,6 @@ _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
 _ERROR_FIELDS = ("symbol", "type", "price", "stop_price", "amount", "option")
 
 #: Currencies shown to the cent. A local stand-in until the console has one formatting module.
-_CENT_CURRENCIES = frozenset({"USD", "EUR", "GBP", "SGD", "GUSD"})
 
 
 def _fmt(value) -> str:
@@ -32,18 +31,6 @@ def _fmt(value) -> str:
 
 def _text(value: Decimal | None) -> str:
     return fmt_price(value)
-
-
-def group(value: Decimal) -> str:
-    """``Decimal("1575.5")`` → ``"1,575.5"``: thousands grouped, the digits as given (no exponent)."""
-    return format(value, ",f")
-
-
-def money(value: Decimal, currency: str) -> str:
-    """An amount of ``currency`` for the eye: cents for fiat (``1,575.00``), the digits as given otherwise."""
-    if currency.upper() in _CENT_CURRENCIES:
-        return group(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
-    return group(value.normalize())
 
 
 def _number(text: str) -> Decimal | None:
@@ -313,12 +300,12 @@ class OrderTicket(Vertical):
         _, quote = self._currencies()
         amount = _number(ticket.amount)
         price = _number(ticket.price)
-        parts = [f"{ticket.side.value.upper()} {group(amount) if amount is not None else '?'} {ticket.symbol.upper()}"]
+        parts = [f"{ticket.side.value.upper()} {fmt_qty(amount) if amount is not None else '?'} {ticket.symbol.upper()}"]
         if ticket.order_type is OrderType.STOP_LIMIT:
             stop = _number(ticket.stop_price)
-            parts.append(f"stop {group(stop) if stop is not None else '?'}")
+            parts.append(f"stop {fmt_price(stop) if stop is not None else '?'}")
         if price is not None and amount is not None:
-            parts.append(f"≈ {money(price * amount, quote)} {quote}")
+            parts.append(f"≈ {fmt_money(price * amount, quote)}")
         if ticket.option is not None:
             parts.append(OPTION_SHORT[ticket.option])
         button = self.query_one("#place", Button)
@@ -341,7 +328,7 @@ class OrderTicket(Vertical):
         if ticket.order_type is OrderType.STOP_LIMIT and self._last is not None:
             stop = _number(ticket.stop_price)
             if stop is not None and stop_triggers_at_once(ticket.side, stop, self._last):
-                text = f"⚠ Triggers at once: last {group(self._last)}"
+                text = f"⚠ Triggers at once: last {fmt_price(self._last)}"
         if str(warning.content) != text:
             warning.update(text)
         warning.set_class(bool(text), "-visible")
@@ -361,7 +348,7 @@ class OrderTicket(Vertical):
         ticket = self.read()
         amount, price = _number(ticket.amount), _number(ticket.price)
         need = amount if self.side is Side.SELL else (amount * price if amount and price else None)
-        self.border_subtitle = f"avail {money(available, currency)} {currency}"
+        self.border_subtitle = f"avail {fmt_money(available, currency)}"
         self.set_class(need is not None and need > available, "-short")
 
     def _show_rules_hint(self) -> None:
