@@ -18,6 +18,7 @@ from textual.widgets import Button
 
 import console.tui
 from console.tui.widgets.fields import Dropdown, KeysInOrderApp, TextInput
+from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.ticket import OrderTicket
 from tests.support.console_app import wait_until_ready
 from tests.support.keys import post_keys, settle_keys
@@ -104,6 +105,25 @@ async def test_the_ticket_burst_leaves_price_and_amount_as_typed(console_app):
         await settle_keys(pilot)
         assert (price.value, amount.value) == ("64000", "0.001")
         assert app.focused is amount
+
+
+async def test_keys_typed_right_after_o_go_to_the_price_field_and_after_esc_to_the_table(console_app):
+    """``o 64000 Tab 0.001`` typed as one burst from the orders table: ``o`` moves focus before the digits are routed
+    (they went to the table, where ``0`` clears its filters); ``Esc 2`` from the ticket filters the table by side."""
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        table = app.main_screen.query_one(OrdersTable)
+        ticket = app.main_screen.query_one(OrderTicket)
+        price, amount = ticket.query_one("#price", TextInput), ticket.query_one("#amount", TextInput)
+        assert app.focused is table
+        post_keys(app, "o", *"64000", "tab", *"0.001")
+        await settle_keys(pilot)
+        assert (price.value, amount.value) == ("64000", "0.001") and app.focused is amount
+        post_keys(app, "escape", "2")
+        await settle_keys(pilot)
+        assert app.focused is table and amount.value == "0.001"
+        assert table.view.filter.side is not None  # the 2 reached the table: filtered by side
 
 
 def test_no_console_widget_or_screen_handles_keys_on_the_way_up():

@@ -409,11 +409,13 @@ class MainScreen(Screen):
     def action_focus_ticket(self) -> None:
         self.query_one(OrderTicket).focus_first()
 
+    # Focus moves at once (Screen.set_focus), not through Widget.focus, which waits for the app's queue: the keys
+    # typed right after Esc or l must reach the newly focused widget (console/tui/widgets/fields.py).
     def action_focus_orders(self) -> None:
-        self.query_one(OrdersTable).focus()
+        self.set_focus(self.query_one(OrdersTable))
 
     def action_focus_status(self) -> None:
-        self.query_one(StatusPane).focus()
+        self.set_focus(self.query_one(StatusPane))
 
     @work(group="orders", exit_on_error=False)
     async def action_cancel_session(self) -> None:

@@ -35,7 +35,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Select
 from textual.widgets.input import Selection
 
-__all__ = ["Dropdown", "KeysInOrderApp", "TextInput", "binds_key"]
+__all__ = ["Dropdown", "InOrderKeys", "KeysInOrderApp", "TextInput", "binds_key"]
 
 
 def binds_key(node: DOMNode, key: str) -> bool:
@@ -106,11 +106,19 @@ class _InOrder(_MixinBase):
             await dispatch_key(app, event)
 
     async def _own_key(self, event: events.Key) -> bool:
-        """Apply ``event`` as the widget itself would; True if it consumed it."""
-        return False
+        """Apply ``event`` as the widget itself would (Textual's ``Widget._on_key``: its ``key_`` methods); True if it
+        consumed it."""
+        return await dispatch_key(self, event)
 
     def _paste(self, event: events.Paste) -> None:
         """Apply a paste as the widget itself would."""
+
+
+#: The mixin for any other focusable console widget whose keys can move focus or act (the orders table, the status
+#: pane, the side control): with it, ``o 64000`` typed fast from the orders table moves focus to the price field
+#: *before* ``64000`` is routed, instead of queueing the digits at the table behind the ``o``. Put it first among
+#: the bases: ``class OrdersTable(InOrderKeys, ScrollView)``.
+InOrderKeys = _InOrder
 
 
 class TextInput(_InOrder, Input):

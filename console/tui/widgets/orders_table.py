@@ -24,6 +24,7 @@ from console.orders.fmt import fmt_price, fmt_qty
 from console.orders.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
+from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.painting import paint_now
 from console.tui.widgets.scrolling import set_virtual_size
 
@@ -96,7 +97,7 @@ def _fit(text: str, width: int, right: bool) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-class OrdersTable(ScrollView, can_focus=True):
+class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     """Active orders, one row each, sorted and filtered; rows appear, change and leave as the blotter changes.
 
     Attributes down: the screen calls :meth:`apply_changes` with changed orders. Messages up: a cancel key posts

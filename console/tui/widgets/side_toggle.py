@@ -10,13 +10,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from console.orders.model import Side
+from console.tui.widgets.fields import InOrderKeys
 
 
 _BUY = " BUY "
 _SELL = " SELL "
 
 
-class SideToggle(Widget, can_focus=True):
+class SideToggle(InOrderKeys, Widget, can_focus=True):
     """Shows ``BUY  SELL`` with the chosen side lit in its colour (``$success`` buy, ``$error`` sell).
 
     A dropdown wrapped round (``Up`` on BUY gave SELL), so a stray arrow key changed the side unseen. Here no arrow

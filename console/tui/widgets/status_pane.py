@@ -15,6 +15,7 @@ from textual.style import Style
 
 from console.orders.reasons import Severity
 from console.session import StatusEntry
+from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.scrolling import set_virtual_size
 
 #: Entries kept in the pane; older ones scroll away for good (the journal keeps everything).
@@ -36,7 +37,7 @@ def format_entry(entry: StatusEntry, time_style: Style | str = "", code_style: S
     )
 
 
-class StatusPane(ScrollView, can_focus=True):
+class StatusPane(InOrderKeys, ScrollView, can_focus=True):
     """Newest entry at the bottom; the pane follows it unless the trader scrolled up.
 
     A Line API widget: entries are kept as text, wrapped to the pane's width, and only the lines on screen are

@@ -185,8 +185,9 @@ class OrderTicket(Vertical):
         field.remove_class("-invalid")
 
     def focus_first(self) -> None:
-        """Put the cursor in the price field."""
-        self.query_one("#price", Input).focus()
+        """Put the cursor in the price field, at once: ``Widget.focus`` would wait for the app's queue, behind the
+        keys typed right after ``o`` (console/tui/widgets/fields.py applies those in order)."""
+        self.screen.set_focus(self.query_one("#price", Input))
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         """Plain keys (letters, digits, ``?``) typed anywhere in the ticket belong to the ticket: the screen's and
