@@ -25,6 +25,7 @@ from typing import Any
 
 from console.gemini.convert import order_from_status
 from console.gemini.errors import ApiError, GeminiError, TransportError, network_cause
+from console.orders.fmt import fmt_price, fmt_qty
 from console.orders.model import Order
 from console.session import TradingSession
 
@@ -56,8 +57,8 @@ class OrderLine:
         """Describe ``order``; orders of another API key or the web UI say so (cancel-session leaves them)."""
         whose = "" if order.api_session in (None, api_key) else (
             " (web UI)" if order.api_session == "UI" else " (another API key)")
-        return cls(order.order_id, f"{order.order_id} {order.side.upper()} {order.open_amount} "
-                                   f"{order.symbol.upper()} @ {order.price}{whose}")
+        return cls(order.order_id, f"{order.order_id} {order.side.upper()} {fmt_qty(order.open_amount)} "
+                                   f"{order.symbol.upper()} @ {fmt_price(order.price)}{whose}")
 
 
 @dataclass(slots=True)

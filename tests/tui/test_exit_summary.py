@@ -141,7 +141,7 @@ def test_quit_with_cancel_on_exit_prints_what_was_cancelled(tmp_path, venue, cle
     assert b"Stream live" in screen, screen[-2000:]
     code, printed = _quit(proc, master)
     assert code == 0, printed[-2000:]
-    assert f"Cancel-on-exit: 1 order cancelled: {order_id} BUY 0.01 BTCUSD @ 1000.00." in printed, printed[-2000:]
+    assert f"Cancel-on-exit: 1 order cancelled: {order_id} BUY 0.01 BTCUSD @ 1,000.00." in printed, printed[-2000:]
     assert "No orders left working (per the exchange)." in printed
     record = _journal_exit(tmp_path)
     assert record["cancelled"] == [order_id] and record["cancel_failed"] is False and record["reason"] == "exit"
@@ -157,7 +157,7 @@ def test_quit_without_cancel_on_exit_names_the_orders_left_working(tmp_path, ven
     assert code == 0, printed[-2000:]
     assert "Cancel-on-exit is off: orders were left as they were." in printed, printed[-2000:]
     assert "1 order left working (per the exchange):" in printed
-    assert f"  {order_id} BUY 0.01 BTCUSD @ 1000.00" in printed
+    assert f"  {order_id} BUY 0.01 BTCUSD @ 1,000.00" in printed
 
 
 def test_a_failed_cancel_on_exit_is_loud_and_exits_non_zero(tmp_path, venue, cleanup):
@@ -172,7 +172,7 @@ def test_a_failed_cancel_on_exit_is_loud_and_exits_non_zero(tmp_path, venue, cle
     assert "!!! CANCEL-ON-EXIT FAILED: the exchange could not be reached" in printed, printed[-2000:]
     assert "reached: ConnectError: Connection refused" in printed
     assert "!!! 1 order left working (per the console's last view, not confirmed):" in printed
-    assert f"!!!   {order_id} BUY 0.01 BTCUSD @ 1000.00" in printed
+    assert f"!!!   {order_id} BUY 0.01 BTCUSD @ 1,000.00" in printed
     assert "!!! Orders may still be working" in printed
     record = _journal_exit(tmp_path)
     assert record["cancel_failed"] is True and "ConnectError" in record["cancel_error"]
