@@ -126,6 +126,21 @@ async def test_keys_typed_right_after_o_go_to_the_price_field_and_after_esc_to_t
         assert table.view.filter.side is not None  # the 2 reached the table: filtered by side
 
 
+async def test_esc_then_a_key_in_one_packet_is_esc_then_the_key(console_app):
+    """Over a lagging SSH link ``Esc o`` arrives as one read, which the terminal parser reads as Alt+O: the console
+    binds no Alt key, so it applies Esc (back to the orders table) then ``o`` (the price field), typing nothing."""
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        ticket = app.main_screen.query_one(OrderTicket)
+        price, amount = ticket.query_one("#price", TextInput), ticket.query_one("#amount", TextInput)
+        await pilot.press("o", "tab", *"0.001")
+        assert app.focused is amount
+        post_keys(app, events.Key("alt+o", "o"))
+        await settle_keys(pilot)
+        assert amount.value == "0.001" and app.focused is price
+
+
 def test_no_console_widget_or_screen_handles_keys_on_the_way_up():
     """KeysInOrderApp runs a field's key straight through the binding chain, skipping key handlers of the field's
     containers and screen: that is only what Textual does if none of them has one (a key_ method or on_key)."""

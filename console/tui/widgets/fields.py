@@ -58,6 +58,16 @@ class KeysInOrderApp(App):
         if not isinstance(event, (events.Key, events.Paste)) or event.is_forwarded:
             await super().on_event(event)
             return
+        if isinstance(event, events.Key) and event.key.startswith("alt+") and event.character is not None \
+                and len(event.character) == 1 and event.character.isprintable():
+            # A terminal sends Alt+O as ESC then "o", so ESC followed at once by a key arrives as one Alt key:
+            # Esc then o typed over a lagging SSH link (the two bytes in one packet) would type "o" into a field.
+            # The console binds no Alt key, so such a key is what it was typed as: Esc, then the key.
+            for key, character in (("escape", "\x1b"), (event.key[len("alt+"):], event.character)):
+                split = events.Key(key, character)
+                split.set_sender(self)
+                await self.on_event(split)
+            return
         taken: list[tuple[_InOrder, events.Event]] = []
         self._keys_in_order = taken
         try:
