@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -13,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from console.gemini.auth import NonceSource, nonce_quoted_in, private_headers
+from console.gemini.auth import NonceSource, hold_until_sent, nonce_quoted_in, private_headers
 from console.gemini.credentials import Credentials
 from console.gemini.errors import (
     AuthenticationError,
@@ -58,6 +59,12 @@ WIRE_ORDER_TYPES: dict[OrderType, str] = {
 #: After an ``InvalidNonce``, how far past the refused nonce the source jumps before each new attempt (ms): the
 #: venue's high-water mark is unknown (its message quotes our nonce), so the second retry leaps a minute ahead.
 _NONCE_RETRY_JUMPS_MS = (0, 60_000)
+
+#: The cancel endpoints: they go out at once on their own connection pool (see ``GeminiRestClient``).
+CANCEL_PATHS = frozenset({"/v1/order/cancel", "/v1/order/cancel/session", "/v1/order/cancel/all"})
+
+#: httpcore trace events meaning "the request's last byte is written to the socket" (HTTP/1.1 and HTTP/2).
+_SENT_EVENTS = frozenset({"http11.send_request_body.complete", "http2.send_request_body.complete"})
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
@@ -131,14 +138,26 @@ class GeminiRestClient:
         limiter: the client-side rate limiter (Gemini's documented 600/min private, 120/min public, burst 5).
         on_rate_limited: called with ``(path, pause_s)`` when the venue answers 429, so the UI can show it.
 
-    Ordering and recovery (gemini-api.md §1.3, §2):
-        Private calls take the key's ``NonceSource.ordered()`` lock around nonce, signature, send and answer, so
-        concurrent calls reach the venue in nonce order and never cause ``InvalidNonce``. If the venue still
-        answers ``InvalidNonce`` (another program used the key, or a clock far ahead before a restart), the
-        request was refused unexecuted: the source is advanced past the nonce quoted in the message (or the
-        clock) and the request is signed again with a fresh nonce, once. ``InvalidSignature`` / ``MissingRole``
-        are never retried. A 429 pauses the limiter (1 s, doubling, capped at 30 s) and raises ``RateLimited``:
-        the request is not retried here.
+    Ordering and recovery (a nonce must increase per key,
+    https://docs.gemini.com/websocket/overview/requests/private-api):
+        Private calls take the key's ``NonceSource.ordered()`` lock around nonce, signature and hand-off, and
+        release it once the request is written to its socket (httpcore's ``trace`` events) or after
+        ``auth.HANDOFF_BOUND_S``, never while the answer is awaited: a hung ``order/new`` or a slow status call
+        holds no one else back. So concurrent calls normally reach the venue in nonce order. When one is overtaken
+        anyway (a slow connect, a cancel, another program on the key, a clock far ahead before a restart) the venue
+        answers ``InvalidNonce``: the request was refused *unexecuted* (the nonce is checked before anything else),
+        so it is signed again with a fresh nonce and re-sent at once, even a new order (this is no blind re-send
+        of an order whose outcome is unknown). The source is advanced past the nonce quoted in the message first;
+        a second refusal jumps a minute ahead. ``InvalidSignature`` / ``MissingRole`` are never retried. A 429
+        pauses the limiter (1 s, doubling, capped at 30 s) and raises ``RateLimited``: the request is not retried.
+
+    Cancels (``/v1/order/cancel``, ``cancel/session``, ``cancel/all``) must leave the console at once whatever
+    else is in flight, so they skip every queue: they take no ordering lock (a cancel overtaking an earlier nonce
+    costs that request one re-sign; a cancel overtaken is re-signed itself, safe since cancelling is
+    idempotent), do not wait for a rate-limit token or a 429 pause (``TokenBucket.take_priority``), and use a
+    connection pool of their own, so they never wait for a pool slot held by hung requests and keep a warm
+    keep-alive connection of their own. (A second API key for cancels would need a second secret from every
+    user, and cancel/session would then cancel the wrong session; one key with re-signing needs neither.)
     """
 
     def __init__(
@@ -160,6 +179,14 @@ class GeminiRestClient:
         self._nonce = nonce if nonce is not None else NonceSource()
         self._account = account
         self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": "trading-console"},
+        )
+        # The cancel lane's own pool (class docstring). A test transport is shared: it is the seam, not a pool.
+        self._cancel_http = httpx.AsyncClient(
             base_url=self._base_url,
             timeout=timeout,
             transport=transport,
@@ -208,8 +235,9 @@ class GeminiRestClient:
         return self._credentials is not None
 
     async def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pools."""
         await self._http.aclose()
+        await self._cancel_http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -221,9 +249,9 @@ class GeminiRestClient:
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: httpx.Request, http: httpx.AsyncClient | None = None) -> httpx.Response:
         try:
-            return await self._http.send(request)
+            return await (http or self._http).send(request)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{request.method} {request.url.path}: timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -268,16 +296,25 @@ class GeminiRestClient:
     async def _private(self, path: str, fields: Mapping[str, Any], tp: Any) -> Any:
         if self._credentials is None:
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
+        cancel = path in CANCEL_PATHS
         attempts = len(_NONCE_RETRY_JUMPS_MS) + 1
         for attempt in range(1, attempts + 1):
-            await self._limiter.private.acquire()
-            async with self._nonce.ordered():
-                payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
-                if self._account is not None:
-                    payload["account"] = self._account
-                headers = private_headers(self._credentials, payload)
-                request = self._http.build_request("POST", path, content=b"", headers=headers)
-                response = await self._send(request)
+            if cancel:
+                self._limiter.private.take_priority()
+                payload, request = self._signed(path, fields, self._cancel_http, None)
+                response = await self._send(request, self._cancel_http)
+            else:
+                await self._limiter.private.acquire()
+                sent = asyncio.Event()
+                async with self._nonce.ordered():
+                    payload, request = self._signed(path, fields, self._http, sent)
+                    task = asyncio.ensure_future(self._send(request))
+                    await hold_until_sent(task, sent)
+                try:
+                    response = await task
+                except BaseException:
+                    task.cancel()
+                    raise
             try:
                 return self._parse(response, tp)
             except NonceError as exc:
@@ -288,6 +325,23 @@ class GeminiRestClient:
                 self._nonce.advance_to(max(quoted or 0, payload["nonce"]) + _NONCE_RETRY_JUMPS_MS[attempt - 1])
                 logger.warning("%s: InvalidNonce; nonce source advanced, request signed again", path)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _signed(self, path: str, fields: Mapping[str, Any], http: httpx.AsyncClient, sent: asyncio.Event | None
+                ) -> tuple[dict[str, Any], httpx.Request]:
+        """Take a nonce and build the signed request; ``sent`` is set once its last byte is written."""
+        assert self._credentials is not None
+        payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
+        if self._account is not None:
+            payload["account"] = self._account
+        headers = private_headers(self._credentials, payload)
+        extensions: dict[str, Any] = {}
+        if sent is not None:
+            async def trace(event: str, info: Mapping[str, Any]) -> None:
+                if event in _SENT_EVENTS or event.endswith(".failed"):
+                    sent.set()
+
+            extensions["trace"] = trace
+        return payload, http.build_request("POST", path, content=b"", headers=headers, extensions=extensions)
 
     async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
