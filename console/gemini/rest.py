@@ -155,9 +155,9 @@ class GeminiRestClient:
     else is in flight, so they skip every queue: they take no ordering lock (a cancel overtaking an earlier nonce
     costs that request one re-sign; a cancel overtaken is re-signed itself, safe since cancelling is
     idempotent), do not wait for a rate-limit token or a 429 pause (``TokenBucket.take_priority``), and use a
-    connection pool of their own, so they never wait for a pool slot held by hung requests and keep a warm
-    keep-alive connection of their own. (A second API key for cancels would need a second secret from every
-    user, and cancel/session would then cancel the wrong session; one key with re-signing needs neither.)
+    connection pool of their own, so they never wait for a pool slot held by hung requests. (A second API key
+    for cancels would need a second key and secret from every user, and its cancel/session would cancel the
+    other key's session; one key with re-signing needs neither.)
     """
 
     def __init__(
@@ -329,7 +329,8 @@ class GeminiRestClient:
     def _signed(self, path: str, fields: Mapping[str, Any], http: httpx.AsyncClient, sent: asyncio.Event | None
                 ) -> tuple[dict[str, Any], httpx.Request]:
         """Take a nonce and build the signed request; ``sent`` is set once its last byte is written."""
-        assert self._credentials is not None
+        if self._credentials is None:  # checked by _private before; kept for the type checker
+            raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
         payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
         if self._account is not None:
             payload["account"] = self._account

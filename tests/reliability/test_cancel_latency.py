@@ -12,8 +12,12 @@ import pytest
 
 from console.exchange.faults import FaultKind
 from console.gemini.auth import NonceSource
-from console.orders.model import OrderState, Side
+from console.orders.model import OrderState, OrderType, Side
+from console.orders.ticket import TicketInput
 from console.session import ConnectionState
+from console.tui.widgets.orders_table import OrdersTable
+from tests.support.console_app import make_app, wait_for, wait_until_ready
+from tests.support.exchange_thread import ExchangeThread
 from tests.support.reliability import Rig, rig, wait_until
 
 #: The requirement: from the console's cancel request to the exchange receiving it (seconds).
@@ -24,7 +28,12 @@ HUNG_S = 20.0
 
 def _arrived(r: Rig, path: str, after_s: float) -> float | None:
     """When the exchange received the first request for ``path`` at or after ``after_s`` (time.monotonic)."""
-    return next((t for p, t in list(r.server.faults.arrivals) if p == path and t >= after_s), None)
+    return _arrived_at(r.server, path, after_s)
+
+
+def _arrived_at(server, path: str, after_s: float) -> float | None:
+    """When ``server`` received the first request for ``path`` at or after ``after_s`` (time.monotonic, any thread)."""
+    return next((t for p, t in list(server.faults.arrivals) if p == path and t >= after_s), None)
 
 
 def _fired(r: Rig, kind: FaultKind) -> int:
@@ -128,3 +137,42 @@ async def test_a_refused_handshake_nonce_is_signed_again_at_once():
         conn = await r.session.order_events.connect()  # refused once for its nonce, then accepted
         await conn.close()
         assert sum(1 for p, _ in r.server.faults.arrivals if p == "/v1/order/events") - before == 2
+
+
+async def test_key_x_puts_the_cancel_on_the_wire_at_once_behind_a_hung_order_and_a_black_holed_stream():
+    """The whole path, in the console as users run it (default timeouts: a 10 s REST timeout and open timeout)."""
+    with ExchangeThread(port=0, simulator=True, seed=7, heartbeat_interval_s=0.05) as running:
+        server = running.server
+        app = make_app(server.rest_url, server.ws_url)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_until_ready(pilot)
+            session = app.session
+            live = await session.submit(session.prepare(TicketInput(
+                symbol="btcusd", side=Side.BUY, order_type=OrderType.LIMIT, price="30000.00", amount="0.01")))
+            await wait_for(pilot, lambda: session.blotter.get(live.order_id).state is OrderState.LIVE)
+            fired = lambda: server.faults.fired.get("hang", 0)  # noqa: E731
+            running.call(server.faults.arm, FaultKind.HANG, path="/v1/order/new", delay_s=HUNG_S)
+            hung = asyncio.create_task(session.submit(session.prepare(TicketInput(
+                symbol="btcusd", side=Side.BUY, order_type=OrderType.LIMIT, price="30001.00", amount="0.01"))))
+            await wait_for(pilot, lambda: fired() >= 1, what="the order/new to be held")
+            running.call(server.faults.arm, FaultKind.HANG, path="/v1/order/events", delay_s=HUNG_S, count=None)
+            running.run(server.faults.close_streams(abrupt=True))
+            await wait_for(pilot, lambda: fired() >= 2, what="a reconnect to be held in the black hole")
+            table = app.screen.query_one(OrdersTable)
+            table.focus()
+            for _ in range(len(session.blotter.orders())):
+                if table.selected_order is not None and table.selected_order.order_id == live.order_id:
+                    break
+                await pilot.press("down")
+            assert table.selected_order.order_id == live.order_id
+            start = time.monotonic()
+            await pilot.press("x")
+            await wait_for(pilot, lambda: _arrived_at(server, "/v1/order/cancel", start) is not None,
+                           what="the cancel at the exchange")
+            latency = _arrived_at(server, "/v1/order/cancel", start) - start  # type: ignore[operator]
+            assert latency <= CANCEL_BUDGET_S, f"key x → cancel at the exchange: {latency * 1000:.0f} ms"
+            await wait_for(pilot, lambda: session.blotter.get(live.order_id).state is OrderState.CANCELLED)
+            assert session.connection is not ConnectionState.LIVE  # the stream was still in the black hole
+            running.call(server.faults.clear)
+            await asyncio.wait_for(hung, 15)
+            await wait_for(pilot, lambda: session.connection is ConnectionState.LIVE, what="live again")

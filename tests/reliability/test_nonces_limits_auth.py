@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
 from console.exchange.faults import FaultKind
-from console.gemini.auth import NONCE_LEASE_MS, NonceSource, nonce_state_path
+from console.gemini.auth import HANDOFF_BOUND_S, NONCE_LEASE_MS, NonceSource, nonce_state_path
 from console.gemini.credentials import Credentials
 from console.gemini.rest import GeminiRestClient
 from console.gemini.ratelimit import BURST, RateLimiter, TokenBucket
@@ -99,6 +99,20 @@ async def test_invalid_nonce_is_recovered_by_signing_again_past_the_venue_mark()
         async with GeminiRestClient(r.server.rest_url, credentials, nonce=nonce) as rest:
             assert isinstance(await rest.balances(), list)
         assert nonce.last > ahead
+
+
+async def test_a_slow_answer_holds_no_later_request_of_the_key_behind_it():
+    """The ordering lock is released once the request is written (httpcore's trace), not after a fixed bound."""
+    async with rig(start_stream=False, session_kwargs={"rest_timeout_s": 30.0}) as r:
+        r.server.faults.arm(FaultKind.HANG, path="/v1/balances", delay_s=20.0)
+        slow = asyncio.create_task(r.session.rest.balances())
+        await wait_until(lambda: any(p == "/v1/balances" for p, _ in r.server.faults.arrivals), what="arrival")
+        start = time.monotonic()
+        await r.session.rest.active_orders()
+        assert time.monotonic() - start < HANDOFF_BOUND_S / 2
+        r.server.faults.clear()
+        # Held, it reached the venue after the later nonce: refused unexecuted, signed again, answered.
+        assert isinstance(await asyncio.wait_for(slow, 5), list)
 
 
 # -- rate limits ------------------------------------------------------------------------------------------------
