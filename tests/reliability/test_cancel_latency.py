@@ -141,7 +141,7 @@ async def test_a_refused_handshake_nonce_is_signed_again_at_once():
 
 async def test_key_x_puts_the_cancel_on_the_wire_at_once_behind_a_hung_order_and_a_black_holed_stream():
     """The whole path, in the console as users run it (default timeouts: a 10 s REST timeout and open timeout)."""
-    with ExchangeThread(port=0, simulator=True, seed=7, heartbeat_interval_s=0.05) as running:
+    with ExchangeThread(port=0, simulator=False, heartbeat_interval_s=0.05) as running:
         server = running.server
         app = make_app(server.rest_url, server.ws_url)
         async with app.run_test(size=(120, 36)) as pilot:

@@ -194,3 +194,18 @@ async def test_exchange_clock_skew_does_not_break_ordering_or_state():
 
 def test_rest_client_timeout_is_explicit():
     assert isinstance(GeminiRestClient("http://127.0.0.1:1")._http.timeout, httpx.Timeout)
+
+
+async def test_a_cancel_takes_its_token_at_once_yet_is_counted():
+    clock = Clock(0.0)
+    limiter = RateLimiter(clock_s=clock, sleep=clock.sleep)
+    for _ in range(BURST):
+        await limiter.private.acquire()
+    limiter.private.take_priority()  # the bucket is empty: a cancel still goes at once
+    assert clock.now == 0.0
+    await limiter.private.acquire()  # the next ordinary request waits for its own token and the cancel's
+    assert clock.now == pytest.approx(2 / 10.0)
+    limiter.private.rate_limited()  # a 429: ordinary requests pause 1 s ...
+    limiter.private.take_priority()  # ... a cancel does not
+    assert clock.now == pytest.approx(2 / 10.0)
+    assert limiter.private.paused_for_s() == pytest.approx(1.0)
