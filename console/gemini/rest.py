@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -67,6 +68,91 @@ CANCEL_PATHS = frozenset({"/v1/order/cancel", "/v1/order/cancel/session", "/v1/o
 _SENT_EVENTS = frozenset({"http11.send_request_body.complete", "http2.send_request_body.complete"})
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+class _CancelLane:
+    """Sends cancels from a thread with an event loop of its own, on a connection pool of its own.
+
+    On the console's event loop a cancel's bytes leave only when the loop gets to them: after whatever runs first
+    (the screen repainting after a modal closes, a burst of stream events), which can take longer than the whole
+    budget of a cancel. Here the request is handed to another thread at once and written there; Python switches
+    threads at least every few milliseconds (``sys.getswitchinterval``), so the console's work cannot hold it.
+    The answer comes back to the caller's loop as an ordinary awaitable. The thread is started by the client's
+    first private call (:meth:`start`; building an ``httpx.AsyncClient`` takes a while, which a cancel must not
+    wait for) and stops with :meth:`close`.
+
+    Args:
+        make_client: builds the lane's ``httpx.AsyncClient`` (called on the lane's thread).
+    """
+
+    def __init__(self, make_client: Callable[[], httpx.AsyncClient]) -> None:
+        self._make_client = make_client
+        self._start_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def start(self) -> threading.Event:
+        """Start the lane's thread unless it runs already; returns the event set once it can send."""
+        with self._start_lock:
+            if self._thread is None:
+                self._ready = threading.Event()
+                loop = asyncio.new_event_loop()
+                ready = self._ready
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    client = self._make_client()
+                    self._client, self._loop = client, loop
+                    ready.set()
+                    loop.create_task(self._warm_up(client))
+                    loop.run_forever()
+
+                self._thread = threading.Thread(target=run, name="cancel-lane", daemon=True)
+                self._thread.start()
+            return self._ready
+
+    @staticmethod
+    async def _warm_up(client: httpx.AsyncClient) -> None:
+        """One public request (``GET /v1/symbols``) through the lane when it starts.
+
+        The first request of a new event loop pays one-time costs (its resolver thread, the socket layer's first
+        use, a connection), which would otherwise fall on the first cancel; the connection it leaves may also
+        still be open when that cancel comes. Its answer is not used, and a failure is only logged.
+        """
+        try:
+            await client.get("/v1/symbols")
+        except httpx.HTTPError as exc:
+            logger.debug("cancel lane warm-up failed: %s", type(exc).__name__)
+
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]:
+        self.start().wait()
+        if self._loop is None or self._client is None:
+            raise RuntimeError("the cancel lane is closed")
+        return self._loop, self._client
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` from the lane's thread and return its (fully read) response; raises what httpx raises."""
+        loop, client = self._started()
+        future = asyncio.run_coroutine_threadsafe(client.send(request), loop)
+        return await asyncio.wrap_future(future)  # cancelling the caller cancels the send on the lane too
+
+    async def close(self) -> None:
+        """Close the lane's pool and stop its thread (nothing to do if no cancel was ever sent)."""
+        with self._start_lock:
+            thread = self._thread
+            if thread is not None:
+                self._ready.wait()
+            loop, client = self._loop, self._client
+            self._loop = self._thread = self._client = None
+        if loop is None or thread is None or client is None:
+            return
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(client.aclose(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.to_thread(thread.join, 5.0)
+        if not thread.is_alive():
+            loop.close()
 
 
 def _adapter(tp: Any) -> TypeAdapter[Any]:
@@ -154,8 +240,10 @@ class GeminiRestClient:
     Cancels (``/v1/order/cancel``, ``cancel/session``, ``cancel/all``) must leave the console at once whatever
     else is in flight, so they skip every queue: they take no ordering lock (a cancel overtaking an earlier nonce
     costs that request one re-sign; a cancel overtaken is re-signed itself, safe since cancelling is
-    idempotent), do not wait for a rate-limit token or a 429 pause (``TokenBucket.take_priority``), and use a
-    connection pool of their own, so they never wait for a pool slot held by hung requests. (A second API key
+    idempotent), do not wait for a rate-limit token or a 429 pause (``TokenBucket.take_priority``), and are sent
+    from a thread of their own on a connection pool of their own (``_CancelLane``), so neither a pool slot held by
+    hung requests nor work on the console's event loop (a repaint) delays their bytes; with a test ``transport``
+    they use a second pool on the caller's loop instead (the seam cannot be shared between loops). (A second API key
     for cancels would need a second key and secret from every user, and its cancel/session would cancel the
     other key's session; one key with re-signing needs neither.)
     """
@@ -185,14 +273,14 @@ class GeminiRestClient:
             follow_redirects=False,
             headers={"User-Agent": "trading-console"},
         )
-        # The cancel lane's own pool (class docstring). A test transport is shared: it is the seam, not a pool.
-        self._cancel_http = httpx.AsyncClient(
-            base_url=self._base_url,
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-            headers={"User-Agent": "trading-console"},
-        )
+        # The cancel lane (class docstring). A test transport is the seam, bound to the caller's loop: then the
+        # lane is a second pool on that loop.
+        def cancel_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=self._base_url, timeout=timeout, transport=transport,
+                                     follow_redirects=False, headers={"User-Agent": "trading-console"})
+
+        self._cancel_http: httpx.AsyncClient | None = cancel_client() if transport is not None else None
+        self._cancel_lane: _CancelLane | None = _CancelLane(cancel_client) if transport is None else None
 
     def __repr__(self) -> str:
         key = self._credentials.masked_key if self._credentials else None
@@ -237,7 +325,10 @@ class GeminiRestClient:
     async def close(self) -> None:
         """Close the HTTP connection pools."""
         await self._http.aclose()
-        await self._cancel_http.aclose()
+        if self._cancel_http is not None:
+            await self._cancel_http.aclose()
+        if self._cancel_lane is not None:
+            await self._cancel_lane.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -249,9 +340,13 @@ class GeminiRestClient:
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
-    async def _send(self, request: httpx.Request, http: httpx.AsyncClient | None = None) -> httpx.Response:
+    async def _send(self, request: httpx.Request, *, cancel: bool = False) -> httpx.Response:
         try:
-            return await (http or self._http).send(request)
+            if cancel and self._cancel_lane is not None:
+                return await self._cancel_lane.send(request)
+            if cancel and self._cancel_http is not None:
+                return await self._cancel_http.send(request)
+            return await self._http.send(request)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{request.method} {request.url.path}: timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -297,17 +392,19 @@ class GeminiRestClient:
         if self._credentials is None:
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
         cancel = path in CANCEL_PATHS
+        if self._cancel_lane is not None:
+            self._cancel_lane.start()  # ready before the first cancel (see _CancelLane)
         attempts = len(_NONCE_RETRY_JUMPS_MS) + 1
         for attempt in range(1, attempts + 1):
             if cancel:
                 self._limiter.private.take_priority()
-                payload, request = self._signed(path, fields, self._cancel_http, None)
-                response = await self._send(request, self._cancel_http)
+                payload, request = self._signed(path, fields, None)
+                response = await self._send(request, cancel=True)
             else:
                 await self._limiter.private.acquire()
                 sent = asyncio.Event()
                 async with self._nonce.ordered():
-                    payload, request = self._signed(path, fields, self._http, sent)
+                    payload, request = self._signed(path, fields, sent)
                     task = asyncio.ensure_future(self._send(request))
                     await hold_until_sent(task, sent)
                 try:
@@ -326,7 +423,7 @@ class GeminiRestClient:
                 logger.warning("%s: InvalidNonce; nonce source advanced, request signed again", path)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _signed(self, path: str, fields: Mapping[str, Any], http: httpx.AsyncClient, sent: asyncio.Event | None
+    def _signed(self, path: str, fields: Mapping[str, Any], sent: asyncio.Event | None
                 ) -> tuple[dict[str, Any], httpx.Request]:
         """Take a nonce and build the signed request; ``sent`` is set once its last byte is written."""
         if self._credentials is None:  # checked by _private before; kept for the type checker
@@ -342,7 +439,7 @@ class GeminiRestClient:
                     sent.set()
 
             extensions["trace"] = trace
-        return payload, http.build_request("POST", path, content=b"", headers=headers, extensions=extensions)
+        return payload, self._http.build_request("POST", path, content=b"", headers=headers, extensions=extensions)
 
     async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
         clean = {k: v for k, v in (params or {}).items() if v is not None}

@@ -139,7 +139,13 @@ async def test_a_refused_handshake_nonce_is_signed_again_at_once():
         assert sum(1 for p, _ in r.server.faults.arrivals if p == "/v1/order/events") - before == 2
 
 
-async def test_key_x_puts_the_cancel_on_the_wire_at_once_behind_a_hung_order_and_a_black_holed_stream():
+@pytest.mark.parametrize(("first", "key", "path"), [
+    ((), "x", "/v1/order/cancel"),
+    ((), "s", "/v1/order/cancel/session"),
+    (("a",), "exclamation_mark", "/v1/order/cancel/all"),  # `a` opens the preview, `!` cancels everything
+], ids=["x-cancel", "s-cancel-session", "a-then-bang-cancel-all"])
+async def test_a_cancel_key_puts_the_cancel_on_the_wire_at_once_behind_a_hung_order_and_a_black_holed_stream(
+        first, key, path):
     """The whole path, in the console as users run it (default timeouts: a 10 s REST timeout and open timeout)."""
     with ExchangeThread(port=0, simulator=False, heartbeat_interval_s=0.05) as running:
         server = running.server
@@ -165,14 +171,17 @@ async def test_key_x_puts_the_cancel_on_the_wire_at_once_behind_a_hung_order_and
                     break
                 await pilot.press("down")
             assert table.selected_order.order_id == live.order_id
+            if first:
+                await pilot.press(*first)
             start = time.monotonic()
-            await pilot.press("x")
-            await wait_for(pilot, lambda: _arrived_at(server, "/v1/order/cancel", start) is not None,
-                           what="the cancel at the exchange")
-            latency = _arrived_at(server, "/v1/order/cancel", start) - start  # type: ignore[operator]
-            assert latency <= CANCEL_BUDGET_S, f"key x → cancel at the exchange: {latency * 1000:.0f} ms"
-            await wait_for(pilot, lambda: session.blotter.get(live.order_id).state is OrderState.CANCELLED)
+            await pilot.press(key)
+            await wait_for(pilot, lambda: _arrived_at(server, path, start) is not None, what=f"{path} at the exchange")
+            latency = _arrived_at(server, path, start) - start  # type: ignore[operator]
+            assert latency <= CANCEL_BUDGET_S, f"key {key} → {path} at the exchange: {latency * 1000:.0f} ms"
+            venue = running.call(server.engine.order_status, server.demo_account_id, order_id=int(live.order_id))
+            assert venue["is_cancelled"]
             assert session.connection is not ConnectionState.LIVE  # the stream was still in the black hole
             running.call(server.faults.clear)
             await asyncio.wait_for(hung, 15)
             await wait_for(pilot, lambda: session.connection is ConnectionState.LIVE, what="live again")
+            await wait_for(pilot, lambda: session.blotter.get(live.order_id).state is OrderState.CANCELLED)
