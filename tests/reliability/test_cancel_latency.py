@@ -185,3 +185,15 @@ async def test_a_cancel_key_puts_the_cancel_on_the_wire_at_once_behind_a_hung_or
             await asyncio.wait_for(hung, 15)
             await wait_for(pilot, lambda: session.connection is ConnectionState.LIVE, what="live again")
             await wait_for(pilot, lambda: session.blotter.get(live.order_id).state is OrderState.CANCELLED)
+
+async def test_the_cancel_lane_starts_with_the_first_private_call_and_stops_with_the_client():
+    async with rig(start_stream=False) as r:
+        rest = r.session.rest
+        lane = rest._cancel_lane
+        assert lane is not None and lane._thread is None  # no thread before any private call
+        await rest.balances()
+        assert lane.start().wait(5)
+        thread = lane._thread
+        assert thread is not None and thread.is_alive() and thread.name == "cancel-lane"
+        await rest.close()
+        assert not thread.is_alive()
