@@ -98,11 +98,11 @@ class FaultKind(enum.StrEnum):
 
 HTTP_KINDS = frozenset({FaultKind.HTTP_ERROR, FaultKind.HTTP_429, FaultKind.DELAY, FaultKind.HANG,
                         FaultKind.DROP_RESPONSE, FaultKind.DROP_REQUEST})
+SEQUENCE_KINDS = frozenset({FaultKind.SEQ_SKIP, FaultKind.SEQ_REPEAT, FaultKind.SEQ_RESET})
+ACTIONS = frozenset({FaultKind.CLOSE_CLEAN, FaultKind.CLOSE_ABRUPT})
 
 #: How many request arrivals ``FaultPlan.arrivals`` keeps (the oldest are dropped).
 ARRIVALS_KEPT = 10_000
-SEQUENCE_KINDS = frozenset({FaultKind.SEQ_SKIP, FaultKind.SEQ_REPEAT, FaultKind.SEQ_RESET})
-ACTIONS = frozenset({FaultKind.CLOSE_CLEAN, FaultKind.CLOSE_ABRUPT})
 
 _HTTP_ERROR_REASONS = {500: "System", 502: "System", 503: "Maintenance", 504: "System"}
 

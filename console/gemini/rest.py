@@ -89,13 +89,20 @@ class _CancelLane:
         self._make_client = make_client
         self._start_lock = threading.Lock()
         self._ready = threading.Event()
+        self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client: httpx.AsyncClient | None = None
 
     def start(self) -> threading.Event:
-        """Start the lane's thread unless it runs already; returns the event set once it can send."""
+        """Start the lane's thread unless it runs already; returns the event set once it can send.
+
+        Raises:
+            RuntimeError: the lane was closed (as httpx does for a closed client).
+        """
         with self._start_lock:
+            if self._closed:
+                raise RuntimeError("Cannot send a request, as the cancel lane has been closed.")
             if self._thread is None:
                 self._ready = threading.Event()
                 loop = asyncio.new_event_loop()
@@ -139,8 +146,9 @@ class _CancelLane:
         return await asyncio.wrap_future(future)  # cancelling the caller cancels the send on the lane too
 
     async def close(self) -> None:
-        """Close the lane's pool and stop its thread (nothing to do if no cancel was ever sent)."""
+        """Close the lane's pool and stop its thread (nothing to do if it never started); it cannot start again."""
         with self._start_lock:
+            self._closed = True
             thread = self._thread
             if thread is not None:
                 self._ready.wait()
@@ -148,7 +156,13 @@ class _CancelLane:
             self._loop = self._thread = self._client = None
         if loop is None or thread is None or client is None:
             return
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(client.aclose(), loop))
+        async def shutdown() -> None:  # on the lane: nothing left pending (a warm-up into a black hole)
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+            await client.aclose()
+
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
         loop.call_soon_threadsafe(loop.stop)
         await asyncio.to_thread(thread.join, 5.0)
         if not thread.is_alive():
