@@ -122,15 +122,14 @@ class _CancelLane:
 
     @staticmethod
     async def _warm_up(client: httpx.AsyncClient) -> None:
-        """One public request (``GET /v1/symbols``) through the lane when it starts.
+        """Pay the lane's one-time costs when it starts, not on the first cancel: its loop's resolver thread.
 
-        The first request of a new event loop pays one-time costs (its resolver thread, the socket layer's first
-        use, a connection), which would otherwise fall on the first cancel; the connection it leaves may also
-        still be open when that cancel comes. Its answer is not used, and a failure is only logged.
+        Resolves the venue's host (as the first connection would). No request is sent. A failure is only logged.
         """
+        url = client.base_url
         try:
-            await client.get("/v1/symbols")
-        except httpx.HTTPError as exc:
+            await asyncio.get_running_loop().getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except OSError as exc:
             logger.debug("cancel lane warm-up failed: %s", type(exc).__name__)
 
     def _started(self) -> tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]:
@@ -157,9 +156,10 @@ class _CancelLane:
         if loop is None or thread is None or client is None:
             return
         async def shutdown() -> None:  # on the lane: nothing left pending (a warm-up into a black hole)
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             await client.aclose()
 
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
