@@ -383,6 +383,14 @@ class TradingSession:
             status = await self.rest.cancel_order(order_id)
         except GeminiError as exc:
             if _ambiguous(exc):
+                current = self.blotter.get(order_id)
+                if current is None or current.state is not OrderState.PENDING_CANCEL:
+                    # Settled meanwhile (the stream said cancelled or filled, or refused the cancel): a late lost
+                    # answer changes nothing, and saying "pending, retried" now would be false.
+                    log.info("cancel of %s: no answer (%s), but the order is already %s", order_id,
+                             exc.__class__.__name__, current.state.value if current else "gone")
+                    return True
+                # True as written: with retry the task below re-sends it, without it the caller's retry loop does.
                 self._emit(Severity.WARNING, describe(order), "PendingCancel",
                            f"Cancel not confirmed ({getattr(exc, 'reason', None) or exc.__class__.__name__}); the "
                            "order stays pending-cancel (it may still fill) and the cancel is retried.")
@@ -528,7 +536,10 @@ class TradingSession:
                     connection.abort()
                     return f"no message for {self.stale_after_s:g} s"
                 except StreamClosed as exc:
-                    return f"closed by the exchange (code {exc.code})"
+                    if exc.code == 1006:  # websockets' code for "no close frame": the network dropped it
+                        return "connection lost without a close frame"
+                    detail = f": {exc.close_reason}" if exc.close_reason else ""
+                    return f"closed by the exchange (code {exc.code}{detail})"
                 self.last_message_ms = self.clock_ms()
                 if isinstance(message, SubscriptionAck):
                     await self._reconcile_after_connect()
@@ -654,8 +665,15 @@ class TradingSession:
         return order.client_order_id or order.order_id
 
     def _gap_summary(self, before: dict, after: list[Order], new_fills: int) -> str:
-        since = self._gap_started_ms if self._gap_started_ms is not None else self.stale_since_ms
-        down_s = ((self.clock_ms() - since) / 1000) if since is not None else 0.0
+        """The Reconciled line: what changed, how long the stream was down and how long since its last message.
+
+        Two durations, not one: the stream is down from the moment trust was lost (a close, a gap, the
+        watchdog), while the last message may be older (heartbeats come every few seconds), so a short blip
+        would read as a long outage if counted from the last message.
+        """
+        now = self.clock_ms()
+        down_s = (now - self.stale_since_ms) / 1000 if self.stale_since_ms is not None else 0.0
+        quiet_s = (now - self._gap_started_ms) / 1000 if self._gap_started_ms is not None else down_s
         appeared = sum(1 for o in after if self._key(o) not in before)
         changed: dict[str, int] = {}
         for order in after:
@@ -668,7 +686,7 @@ class TradingSession:
         if new_fills:
             parts.append(f"{new_fills} fill{'s' if new_fills != 1 else ''} recorded")
         what = ", ".join(parts) if parts else "nothing changed"
-        return f"Reconciled after {down_s:.0f} s without a trusted stream: {what}."
+        return f"Reconciled after the stream was down {down_s:.1f} s (last message {quiet_s:.1f} s ago): {what}."
 
     def _apply_batch(self, batch: OrderEventBatch) -> None:
         events: list[OrderEvent] = []

@@ -11,6 +11,10 @@ Faults (``FaultKind``):
 ``http-error``         answer ``status`` (default 500; 502/503/504 too) with Gemini's error body, without processing
 ``http-429``           answer 429 ``RateLimit`` without processing
 ``delay``              process the request, then wait ``delay_s`` before answering
+``hang``               hold the request unprocessed for ``delay_s`` (or until the faults are cleared), then process
+                       it: a request the network delivers late. With ``path="/v1/order/events"`` it black-holes
+                       the order-events upgrade instead: no answer, the client waits out its open timeout, and the
+                       held upgrade is dropped when released (arm it, then ``close_streams(abrupt=True)``)
 ``drop-response``      process the request (an order *is* placed), then drop the connection without an answer
 ``drop-request``       drop the connection without processing the request
 ``stall-heartbeats``   send no heartbeats while armed (the socket stays open)
@@ -25,6 +29,9 @@ Faults (``FaultKind``):
 ``close-abrupt``       (action) drop every order-events TCP connection without a close frame
 ``clock-skew``         shift the server clock by ``skew_ms`` (time-based nonces, heartbeats, timestamps)
 =====================  ==============================================================================================
+
+Every request that reaches the server (REST and upgrades, not the admin route) is logged in ``arrivals`` as
+``(path, time.monotonic())`` before any fault applies: when the exchange received it, for latency tests.
 
 REST faults match a request path (``path``, e.g. ``"/v1/order/new"``; None = every private or public route) and
 fire ``count`` times (None = until cleared). Control:
@@ -49,6 +56,8 @@ import contextlib
 import enum
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,6 +81,7 @@ class FaultKind(enum.StrEnum):
     HTTP_ERROR = "http-error"
     HTTP_429 = "http-429"
     DELAY = "delay"
+    HANG = "hang"
     DROP_RESPONSE = "drop-response"
     DROP_REQUEST = "drop-request"
     STALL_HEARTBEATS = "stall-heartbeats"
@@ -86,10 +96,13 @@ class FaultKind(enum.StrEnum):
     CLOCK_SKEW = "clock-skew"
 
 
-HTTP_KINDS = frozenset({FaultKind.HTTP_ERROR, FaultKind.HTTP_429, FaultKind.DELAY, FaultKind.DROP_RESPONSE,
-                        FaultKind.DROP_REQUEST})
+HTTP_KINDS = frozenset({FaultKind.HTTP_ERROR, FaultKind.HTTP_429, FaultKind.DELAY, FaultKind.HANG,
+                        FaultKind.DROP_RESPONSE, FaultKind.DROP_REQUEST})
 SEQUENCE_KINDS = frozenset({FaultKind.SEQ_SKIP, FaultKind.SEQ_REPEAT, FaultKind.SEQ_RESET})
 ACTIONS = frozenset({FaultKind.CLOSE_CLEAN, FaultKind.CLOSE_ABRUPT})
+
+#: How many request arrivals ``FaultPlan.arrivals`` keeps (the oldest are dropped).
+ARRIVALS_KEPT = 10_000
 
 _HTTP_ERROR_REASONS = {500: "System", 502: "System", 503: "Maintenance", 504: "System"}
 
@@ -103,7 +116,7 @@ class Fault:
         count: how many more times it fires (None = until cleared).
         path: REST path it applies to (None = all); REST faults only.
         status: HTTP status of ``http-error`` (500, 502, 503, 504).
-        delay_s: seconds of ``delay``.
+        delay_s: seconds of ``delay`` and ``hang``.
         raw: the text of ``bad-frame``.
         skew_ms: the shift of ``clock-skew`` (ms, may be negative).
     """
@@ -127,10 +140,13 @@ class FaultPlan:
 
     Attributes:
         fired: how many times each kind fired, e.g. ``{"drop-response": 1}``.
+        arrivals: the latest requests received, ``(path, time.monotonic() seconds)``, oldest first.
     """
 
     faults: list[Fault] = field(default_factory=list)
     fired: dict[str, int] = field(default_factory=dict)
+    arrivals: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
+    _released: asyncio.Event | None = None
     _server: ExchangeServer | None = None
     _held: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -162,6 +178,9 @@ class FaultPlan:
             self.faults.clear()
         else:
             self.faults = [f for f in self.faults if f.kind is not FaultKind(kind)]
+        if self._released is not None and (kind is None or FaultKind(kind) is FaultKind.HANG):  # release the held
+            self._released.set()
+            self._released = None
         log.warning("faults cleared: %s", kind or "all")
 
     def armed(self, kind: FaultKind) -> bool:
@@ -261,8 +280,19 @@ class FaultPlan:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         """aiohttp middleware in front of every route: applies the armed REST faults."""
-        if request.path == ADMIN_PATH or request.path.startswith("/v1/order/events"):
+        if request.path == ADMIN_PATH:
             return await handler(request)
+        self.arrivals.append((request.path, time.monotonic()))
+        if request.path.startswith("/v1/order/events"):
+            # Only a hang aimed at the stream itself applies to the upgrade (a REST fault with no path does not).
+            hang = next((f for f in self.faults if f.kind is FaultKind.HANG and f.path == request.path), None)
+            if hang is None:
+                return await handler(request)
+            self._take({FaultKind.HANG}, request.path)
+            log.warning("fault hang on the order-events upgrade: no answer")
+            await self._hold(hang.delay_s)
+            _abort(request)  # a black-holed upgrade never reaches the venue
+            return web.Response(status=500)
         fault = self._take(HTTP_KINDS, request.path)
         if fault is None:
             return await handler(request)
@@ -275,12 +305,23 @@ class FaultPlan:
         if fault.kind is FaultKind.DROP_REQUEST:
             _abort(request)
             return web.Response(status=500)
+        if fault.kind is FaultKind.HANG:
+            await self._hold(fault.delay_s)
+            return await handler(request)
         response = await handler(request)
         if fault.kind is FaultKind.DELAY:
             await asyncio.sleep(fault.delay_s)
             return response
         _abort(request)  # DROP_RESPONSE: processed, answer lost
         return response
+
+    async def _hold(self, delay_s: float) -> None:
+        """Wait ``delay_s`` seconds, or less if the hang faults are cleared meanwhile."""
+        if self._released is None:
+            self._released = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay_s):
+                await self._released.wait()
 
     def add_routes(self, app: web.Application) -> None:
         """Add the admin route (``GET``/``POST``/``DELETE`` :data:`ADMIN_PATH`)."""

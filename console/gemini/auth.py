@@ -15,11 +15,20 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from console.gemini.credentials import Credentials
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The longest the nonce-ordering lock waits for a request to be written before letting the next request go (s).
+#: A request on a warm connection is written within a millisecond; one whose connection is still being opened
+#: (TCP + TLS, a black-holed route) may take its whole connect timeout. Holding every other request of the key for
+#: that long is what made cancels wait seconds; letting the next one overtake costs at worst one ``InvalidNonce``
+#: refusal of the slow request, which is signed again and re-sent at once (the venue executed nothing).
+HANDOFF_BOUND_S = 0.25
 
 #: How far ahead of the last nonce issued the persisted high-water mark is reserved (ms). The file is written once
 #: per lease, not on every call; a restart starts above the reservation, so a crash can never reuse a nonce.
@@ -132,7 +141,13 @@ class NonceSource:
 
     Signing in order is not enough: two requests signed 1 ms apart can still *arrive* out of order over two pooled
     connections, and Gemini then refuses the later nonce. Clients therefore take :meth:`ordered` (an asyncio lock)
-    around "take a nonce, sign, send, wait for the answer", so requests reach the venue in nonce order.
+    around "take a nonce, sign, hand the request to its connection" and release it as soon as the request is
+    written (see :func:`hold_until_sent`), never for the answer: a request the venue is slow to answer (a hung
+    ``order/new``, a WebSocket handshake into a black hole) must not hold every later request of the key behind it.
+    Once the lock is released a later request may still overtake one that is slow on the network; the venue then
+    refuses the earlier nonce with ``InvalidNonce`` *without executing the request*, and the client signs it again
+    with a fresh nonce and sends it at once. Cancels do not take the lock at all (they must leave at once whatever
+    is in flight) and rely on that re-sign alone.
 
     With ``path`` the high-water mark survives restarts: the first nonce is above the value stored there, and the
     file is rewritten (atomically) with a reservation ``NONCE_LEASE_MS`` ahead whenever a nonce crosses the last
@@ -194,7 +209,10 @@ class NonceSource:
             return self._last
 
     def ordered(self) -> asyncio.Lock:
-        """The asyncio lock held around take-nonce/sign/send/answer so requests reach the venue in nonce order."""
+        """The asyncio lock held around take-nonce/sign/hand-off so requests normally reach the venue in nonce order.
+
+        Held only until the request is written (:func:`hold_until_sent`), never while its answer is awaited.
+        """
         if self._ordered is None:
             self._ordered = asyncio.Lock()
         return self._ordered
@@ -215,3 +233,32 @@ class NonceSource:
         with self._lock:
             self._last = max(self._last, int(floor))
             self._persist(self._last)
+
+
+async def hold_until_sent(
+    task: asyncio.Future[T], sent: asyncio.Event | None, bound_s: float = HANDOFF_BOUND_S
+) -> None:
+    """Wait, under the nonce-ordering lock, until a signed request has left (what the lock is held for).
+
+    Returns as soon as ``sent`` is set (the request's last byte was written to its socket), ``task`` (the send)
+    finished in any way, or ``bound_s`` seconds passed, whichever comes first. The caller then releases the lock
+    and awaits ``task`` for the answer. If this wait is cancelled, ``task`` is cancelled with it.
+
+    Args:
+        task: the running send (an HTTP request or a WebSocket handshake).
+        sent: set when the request is written; None when the transport cannot tell (then ``task`` or the bound).
+        bound_s: upper bound of the wait in seconds (see :data:`HANDOFF_BOUND_S`).
+    """
+    waits: set[asyncio.Future[Any]] = {task}
+    sent_wait: asyncio.Task[Any] | None = None
+    if sent is not None:
+        sent_wait = asyncio.ensure_future(sent.wait())
+        waits.add(sent_wait)
+    try:
+        await asyncio.wait(waits, timeout=bound_s, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        raise
+    finally:
+        if sent_wait is not None:
+            sent_wait.cancel()

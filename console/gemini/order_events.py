@@ -33,6 +33,7 @@ both paths yield the same items.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import deque
@@ -48,9 +49,9 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus, WebSocketException
 
-from console.gemini.auth import NonceSource, private_headers
+from console.gemini.auth import NonceSource, hold_until_sent, nonce_quoted_in, private_headers
 from console.gemini.credentials import Credentials
-from console.gemini.errors import RequestTimeout, StreamClosed, TransportError, error_from_response
+from console.gemini.errors import NonceError, RequestTimeout, StreamClosed, TransportError, error_from_response
 from console.gemini.models import (
     ORDER_EVENT_TYPES,
     HeartbeatMessage,
@@ -81,6 +82,8 @@ LOG_FRAME_CHARS = 200
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 #: Seconds allowed for the closing handshake before the TCP connection is dropped.
 CLOSE_TIMEOUT_S = 2.0
+#: Handshakes signed again at once after an ``InvalidNonce`` refusal (a REST call with a later nonce got there first).
+NONCE_RESIGNS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,20 +435,42 @@ class OrderEventsClient:
         return _Connecting(self)
 
     async def _open(self) -> OrderEventsConnection:
+        for resign in range(NONCE_RESIGNS + 1):
+            try:
+                return await self._open_once()
+            except NonceError as exc:
+                if resign == NONCE_RESIGNS or exc.reason != "InvalidNonce":
+                    raise
+                # The upgrade was refused unexecuted: a request with a later nonce reached the venue first (the
+                # handshake does not hold the ordering lock while it waits, see _open_once). Sign again at once.
+                self._nonce.advance_to(nonce_quoted_in(exc.message) or 0)
+                logger.warning("order events: InvalidNonce on the upgrade; signed again with a fresh nonce")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _open_once(self) -> OrderEventsConnection:
         url = self.url
         try:
-            # A fresh nonce per handshake, taken under the key's ordering lock so that REST calls signed around the
-            # same time reach the venue in nonce order too.
+            # A fresh nonce per handshake, signed under the key's ordering lock, which is released as soon as the
+            # upgrade has left (or after auth.HANDOFF_BOUND_S), never for the whole handshake: a handshake into a
+            # black hole waits out its open timeout, and every REST call of the key, cancels above all, would wait
+            # with it. If a later REST nonce overtakes this one, the venue refuses the upgrade with InvalidNonce
+            # and _open signs it again.
             async with self._nonce.ordered():
                 payload = {"request": ORDER_EVENTS_PATH, "nonce": self._nonce.next()}
                 headers = private_headers(self._credentials, payload)
-                websocket = await ws_connect(
+                task = asyncio.ensure_future(ws_connect(
                     url,
                     additional_headers=headers,
                     open_timeout=self._open_timeout,
                     close_timeout=CLOSE_TIMEOUT_S,
                     max_size=MAX_FRAME_BYTES,
-                )
+                ))
+                await hold_until_sent(task, None)
+            try:
+                websocket = await task
+            except BaseException:
+                task.cancel()
+                raise
         except InvalidStatus as exc:
             response = exc.response
             raise error_from_response(response.status_code, response.body or b"") from exc

@@ -77,6 +77,18 @@ class TokenBucket:
                 waited += delay
                 await self.sleep(delay)
 
+    def take_priority(self) -> None:
+        """Take a token for a cancel at once: never waits, not even through a 429 pause.
+
+        A cancel takes risk off the book, so it is never queued behind the requests waiting for a token (nor behind
+        the pause after a 429): the venue queues a burst above the rate, and at worst it answers 429, which leaves
+        the cancel unconfirmed and retried. The token is still counted (the balance may go negative), so the
+        requests that do wait are held back by as much and the console's average rate stays the documented one.
+        """
+        now = self.clock_s()
+        self._refill(now)
+        self.tokens = max(-self.capacity, self.tokens - 1)
+
     def rate_limited(self) -> float:
         """The venue answered 429: pause this class; return the pause in seconds (1, 2, 4 … capped at 30)."""
         self.rate_limited_count += 1

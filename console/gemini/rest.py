@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -13,7 +15,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from console.gemini.auth import NonceSource, nonce_quoted_in, private_headers
+from console.gemini.auth import NonceSource, hold_until_sent, nonce_quoted_in, private_headers
 from console.gemini.credentials import Credentials
 from console.gemini.errors import (
     AuthenticationError,
@@ -59,7 +61,112 @@ WIRE_ORDER_TYPES: dict[OrderType, str] = {
 #: venue's high-water mark is unknown (its message quotes our nonce), so the second retry leaps a minute ahead.
 _NONCE_RETRY_JUMPS_MS = (0, 60_000)
 
+#: The cancel endpoints: they go out at once on their own connection pool (see ``GeminiRestClient``).
+CANCEL_PATHS = frozenset({"/v1/order/cancel", "/v1/order/cancel/session", "/v1/order/cancel/all"})
+
+#: httpcore trace events meaning "the request's last byte is written to the socket" (HTTP/1.1 and HTTP/2).
+_SENT_EVENTS = frozenset({"http11.send_request_body.complete", "http2.send_request_body.complete"})
+
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+class _CancelLane:
+    """Sends cancels from a thread with an event loop of its own, on a connection pool of its own.
+
+    On the console's event loop a cancel's bytes leave only when the loop gets to them: after whatever runs first
+    (the screen repainting after a modal closes, a burst of stream events), which can take longer than the whole
+    budget of a cancel. Here the request is handed to another thread at once and written there; Python switches
+    threads at least every few milliseconds (``sys.getswitchinterval``), so the console's work cannot hold it.
+    The answer comes back to the caller's loop as an ordinary awaitable. The thread is started by the client's
+    first private call (:meth:`start`; building an ``httpx.AsyncClient`` takes a while, which a cancel must not
+    wait for) and stops with :meth:`close`.
+
+    Args:
+        make_client: builds the lane's ``httpx.AsyncClient`` (called on the lane's thread).
+    """
+
+    def __init__(self, make_client: Callable[[], httpx.AsyncClient]) -> None:
+        self._make_client = make_client
+        self._start_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def start(self) -> threading.Event:
+        """Start the lane's thread unless it runs already; returns the event set once it can send.
+
+        Raises:
+            RuntimeError: the lane was closed (as httpx does for a closed client).
+        """
+        with self._start_lock:
+            if self._closed:
+                raise RuntimeError("Cannot send a request, as the cancel lane has been closed.")
+            if self._thread is None:
+                self._ready = threading.Event()
+                loop = asyncio.new_event_loop()
+                ready = self._ready
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    client = self._make_client()
+                    self._client, self._loop = client, loop
+                    ready.set()
+                    loop.create_task(self._warm_up(client))
+                    loop.run_forever()
+
+                self._thread = threading.Thread(target=run, name="cancel-lane", daemon=True)
+                self._thread.start()
+            return self._ready
+
+    @staticmethod
+    async def _warm_up(client: httpx.AsyncClient) -> None:
+        """Pay the lane's one-time costs when it starts, not on the first cancel: its loop's resolver thread.
+
+        Resolves the venue's host (as the first connection would). No request is sent. A failure is only logged.
+        """
+        url = client.base_url
+        try:
+            await asyncio.get_running_loop().getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except OSError as exc:
+            logger.debug("cancel lane warm-up failed: %s", type(exc).__name__)
+
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]:
+        self.start().wait()
+        if self._loop is None or self._client is None:
+            raise RuntimeError("the cancel lane is closed")
+        return self._loop, self._client
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` from the lane's thread and return its (fully read) response; raises what httpx raises."""
+        loop, client = self._started()
+        future = asyncio.run_coroutine_threadsafe(client.send(request), loop)
+        return await asyncio.wrap_future(future)  # cancelling the caller cancels the send on the lane too
+
+    async def close(self) -> None:
+        """Close the lane's pool and stop its thread (nothing to do if it never started); it cannot start again."""
+        with self._start_lock:
+            self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._ready.wait()
+            loop, client = self._loop, self._client
+            self._loop = self._thread = self._client = None
+        if loop is None or thread is None or client is None:
+            return
+        async def shutdown() -> None:  # on the lane: nothing left pending (a warm-up into a black hole)
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await client.aclose()
+
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.to_thread(thread.join, 5.0)
+        if not thread.is_alive():
+            loop.close()
 
 
 def _adapter(tp: Any) -> TypeAdapter[Any]:
@@ -187,14 +294,28 @@ class GeminiRestClient:
         limiter: the client-side rate limiter (Gemini's documented 600/min private, 120/min public, burst 5).
         on_rate_limited: called with ``(path, pause_s)`` when the venue answers 429, so the UI can show it.
 
-    Ordering and recovery (gemini-api.md §1.3, §2):
-        Private calls take the key's ``NonceSource.ordered()`` lock around nonce, signature, send and answer, so
-        concurrent calls reach the venue in nonce order and never cause ``InvalidNonce``. If the venue still
-        answers ``InvalidNonce`` (another program used the key, or a clock far ahead before a restart), the
-        request was refused unexecuted: the source is advanced past the nonce quoted in the message (or the
-        clock) and the request is signed again with a fresh nonce, once. ``InvalidSignature`` / ``MissingRole``
-        are never retried. A 429 pauses the limiter (1 s, doubling, capped at 30 s) and raises ``RateLimited``:
-        the request is not retried here.
+    Ordering and recovery (a nonce must increase per key,
+    https://docs.gemini.com/websocket/overview/requests/private-api):
+        Private calls take the key's ``NonceSource.ordered()`` lock around nonce, signature and hand-off, and
+        release it once the request is written to its socket (httpcore's ``trace`` events) or after
+        ``auth.HANDOFF_BOUND_S``, never while the answer is awaited: a hung ``order/new`` or a slow status call
+        holds no one else back. So concurrent calls normally reach the venue in nonce order. When one is overtaken
+        anyway (a slow connect, a cancel, another program on the key, a clock far ahead before a restart) the venue
+        answers ``InvalidNonce``: the request was refused *unexecuted* (the nonce is checked before anything else),
+        so it is signed again with a fresh nonce and re-sent at once, even a new order (this is no blind re-send
+        of an order whose outcome is unknown). The source is advanced past the nonce quoted in the message first;
+        a second refusal jumps a minute ahead. ``InvalidSignature`` / ``MissingRole`` are never retried. A 429
+        pauses the limiter (1 s, doubling, capped at 30 s) and raises ``RateLimited``: the request is not retried.
+
+    Cancels (``/v1/order/cancel``, ``cancel/session``, ``cancel/all``) must leave the console at once whatever
+    else is in flight, so they skip every queue: they take no ordering lock (a cancel overtaking an earlier nonce
+    costs that request one re-sign; a cancel overtaken is re-signed itself, safe since cancelling is
+    idempotent), do not wait for a rate-limit token or a 429 pause (``TokenBucket.take_priority``), and are sent
+    from a thread of their own on a connection pool of their own (``_CancelLane``), so neither a pool slot held by
+    hung requests nor work on the console's event loop (a repaint) delays their bytes; with a test ``transport``
+    they use a second pool on the caller's loop instead (the seam cannot be shared between loops). (A second API key
+    for cancels would need a second key and secret from every user, and its cancel/session would cancel the
+    other key's session; one key with re-signing needs neither.)
     """
 
     def __init__(
@@ -222,6 +343,14 @@ class GeminiRestClient:
             follow_redirects=False,
             headers={"User-Agent": "trading-console"},
         )
+        # The cancel lane (class docstring). A test transport is the seam, bound to the caller's loop: then the
+        # lane is a second pool on that loop.
+        def cancel_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=self._base_url, timeout=timeout, transport=transport,
+                                     follow_redirects=False, headers={"User-Agent": "trading-console"})
+
+        self._cancel_http: httpx.AsyncClient | None = cancel_client() if transport is not None else None
+        self._cancel_lane: _CancelLane | None = _CancelLane(cancel_client) if transport is None else None
 
     def __repr__(self) -> str:
         key = self._credentials.masked_key if self._credentials else None
@@ -264,8 +393,12 @@ class GeminiRestClient:
         return self._credentials is not None
 
     async def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pools."""
         await self._http.aclose()
+        if self._cancel_http is not None:
+            await self._cancel_http.aclose()
+        if self._cancel_lane is not None:
+            await self._cancel_lane.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -277,8 +410,12 @@ class GeminiRestClient:
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: httpx.Request, *, cancel: bool = False) -> httpx.Response:
         try:
+            if cancel and self._cancel_lane is not None:
+                return await self._cancel_lane.send(request)
+            if cancel and self._cancel_http is not None:
+                return await self._cancel_http.send(request)
             return await self._http.send(request)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{request.method} {request.url.path}: timed out ({type(exc).__name__})") from exc
@@ -324,16 +461,27 @@ class GeminiRestClient:
     async def _private(self, path: str, fields: Mapping[str, Any], tp: Any) -> Any:
         if self._credentials is None:
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
+        cancel = path in CANCEL_PATHS
+        if self._cancel_lane is not None:
+            self._cancel_lane.start()  # ready before the first cancel (see _CancelLane)
         attempts = len(_NONCE_RETRY_JUMPS_MS) + 1
         for attempt in range(1, attempts + 1):
-            await self._limiter.private.acquire()
-            async with self._nonce.ordered():
-                payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
-                if self._account is not None:
-                    payload["account"] = self._account
-                headers = private_headers(self._credentials, payload)
-                request = self._http.build_request("POST", path, content=b"", headers=headers)
-                response = await self._send(request)
+            if cancel:
+                self._limiter.private.take_priority()
+                payload, request = self._signed(path, fields, None)
+                response = await self._send(request, cancel=True)
+            else:
+                await self._limiter.private.acquire()
+                sent = asyncio.Event()
+                async with self._nonce.ordered():
+                    payload, request = self._signed(path, fields, sent)
+                    task = asyncio.ensure_future(self._send(request))
+                    await hold_until_sent(task, sent)
+                try:
+                    response = await task
+                except BaseException:
+                    task.cancel()
+                    raise
             try:
                 return self._parse(response, tp)
             except NonceError as exc:
@@ -344,6 +492,24 @@ class GeminiRestClient:
                 self._nonce.advance_to(max(quoted or 0, payload["nonce"]) + _NONCE_RETRY_JUMPS_MS[attempt - 1])
                 logger.warning("%s: InvalidNonce; nonce source advanced, request signed again", path)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _signed(self, path: str, fields: Mapping[str, Any], sent: asyncio.Event | None
+                ) -> tuple[dict[str, Any], httpx.Request]:
+        """Take a nonce and build the signed request; ``sent`` is set once its last byte is written."""
+        if self._credentials is None:  # checked by _private before; kept for the type checker
+            raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
+        payload: dict[str, Any] = {"request": path, "nonce": self._nonce.next(), **fields}
+        if self._account is not None:
+            payload["account"] = self._account
+        headers = private_headers(self._credentials, payload)
+        extensions: dict[str, Any] = {}
+        if sent is not None:
+            async def trace(event: str, info: Mapping[str, Any]) -> None:
+                if event in _SENT_EVENTS or event.endswith(".failed"):
+                    sent.set()
+
+            extensions["trace"] = trace
+        return payload, self._http.build_request("POST", path, content=b"", headers=headers, extensions=extensions)
 
     async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
         clean = {k: v for k, v in (params or {}).items() if v is not None}

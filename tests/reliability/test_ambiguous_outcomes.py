@@ -112,3 +112,30 @@ async def test_pending_cancel_order_can_still_fill():
         await wait_until(lambda: r.session.blotter.get(order.order_id).state is OrderState.FILLED)
         r.server.faults.clear()
         await r.settled()
+
+
+async def test_a_cancel_settled_by_the_stream_is_never_reported_pending_when_its_answer_times_out():
+    async with rig() as r:
+        order = await r.place(Side.BUY, "50000.00")
+        await r.settled()
+        # The venue cancels at once (the stream says so) but its REST answer comes after the console's timeout.
+        r.server.faults.arm(FaultKind.DELAY, delay_s=REST_TIMEOUT_S * 3, path="/v1/order/cancel")
+        await r.session.cancel(order.order_id)
+        await wait_until(lambda: r.session.blotter.get(order.order_id).state is OrderState.CANCELLED)
+        await r.settled()
+        codes = [s.code for s in r.statuses]
+        assert "PendingCancel" not in codes[codes.index("Requested"):]  # nothing after "Cancelled at your request"
+        assert sum(1 for path, _ in r.server.faults.arrivals if path == "/v1/order/cancel") == 1  # no needless retry
+
+
+async def test_a_cancel_reported_as_retried_is_actually_retried():
+    async with rig() as r:
+        order = await r.place(Side.BUY, "50000.00")
+        await r.settled()
+        r.server.faults.arm(FaultKind.DROP_REQUEST, path="/v1/order/cancel")
+        await r.session.cancel(order.order_id)
+        pending = [s for s in r.statuses if s.code == "PendingCancel"]
+        assert len(pending) == 1 and "the cancel is retried" in pending[0].text
+        await wait_until(lambda: r.session.blotter.get(order.order_id).state is OrderState.CANCELLED)
+        assert sum(1 for path, _ in r.server.faults.arrivals if path == "/v1/order/cancel") == 2
+        await r.settled()

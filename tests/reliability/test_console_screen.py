@@ -63,7 +63,8 @@ async def test_stale_banner_blocks_new_orders_then_reconciled_summary(fast_excha
         await wait_for(pilot, lambda: any("Reconciled after" in t for t in pane.entries_text()), what="summary")
         assert not header.has_class("-untrusted")
         assert str(app.screen.query_one("#error-symbol").content) == ""  # the block message is gone
-        assert any("Reconciled after 12 s" in t for t in pane.entries_text())
+        assert any("Reconciled after the stream was down 12.0 s (last message 12.0 s ago)" in t
+                   for t in pane.entries_text())
 
 
 async def test_known_secret_never_appears_in_logs_state_screen_or_errors(fast_exchange, tmp_path):

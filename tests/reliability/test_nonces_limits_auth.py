@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
 from console.exchange.faults import FaultKind
-from console.gemini.auth import NONCE_LEASE_MS, NonceSource, nonce_state_path
+from console.gemini.auth import HANDOFF_BOUND_S, NONCE_LEASE_MS, NonceSource, nonce_state_path
 from console.gemini.credentials import Credentials
 from console.gemini.rest import GeminiRestClient
 from console.gemini.ratelimit import BURST, RateLimiter, TokenBucket
@@ -101,6 +101,20 @@ async def test_invalid_nonce_is_recovered_by_signing_again_past_the_venue_mark()
         assert nonce.last > ahead
 
 
+async def test_a_slow_answer_holds_no_later_request_of_the_key_behind_it():
+    """The ordering lock is released once the request is written (httpcore's trace), not after a fixed bound."""
+    async with rig(start_stream=False, session_kwargs={"rest_timeout_s": 30.0}) as r:
+        r.server.faults.arm(FaultKind.HANG, path="/v1/balances", delay_s=20.0)
+        slow = asyncio.create_task(r.session.rest.balances())
+        await wait_until(lambda: any(p == "/v1/balances" for p, _ in r.server.faults.arrivals), what="arrival")
+        start = time.monotonic()
+        await r.session.rest.active_orders()
+        assert time.monotonic() - start < HANDOFF_BOUND_S / 2
+        r.server.faults.clear()
+        # Held, it reached the venue after the later nonce: refused unexecuted, signed again, answered.
+        assert isinstance(await asyncio.wait_for(slow, 5), list)
+
+
 # -- rate limits ------------------------------------------------------------------------------------------------
 async def test_limiter_spreads_a_burst_at_the_documented_private_rate():
     clock = Clock(0.0)
@@ -180,3 +194,18 @@ async def test_exchange_clock_skew_does_not_break_ordering_or_state():
 
 def test_rest_client_timeout_is_explicit():
     assert isinstance(GeminiRestClient("http://127.0.0.1:1")._http.timeout, httpx.Timeout)
+
+
+async def test_a_cancel_takes_its_token_at_once_yet_is_counted():
+    clock = Clock(0.0)
+    limiter = RateLimiter(clock_s=clock, sleep=clock.sleep)
+    for _ in range(BURST):
+        await limiter.private.acquire()
+    limiter.private.take_priority()  # the bucket is empty: a cancel still goes at once
+    assert clock.now == 0.0
+    await limiter.private.acquire()  # the next ordinary request waits for its own token and the cancel's
+    assert clock.now == pytest.approx(2 / 10.0)
+    limiter.private.rate_limited()  # a 429: ordinary requests pause 1 s ...
+    limiter.private.take_priority()  # ... a cancel does not
+    assert clock.now == pytest.approx(2 / 10.0)
+    assert limiter.private.paused_for_s() == pytest.approx(1.0)

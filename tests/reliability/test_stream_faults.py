@@ -175,3 +175,36 @@ async def test_every_handshake_takes_a_fresh_nonce():
         # The venue refuses a reused nonce: the reconnect only worked because its handshake nonce was greater.
         assert keystore.last_nonce(r.session.api_key) > before
         assert r.session.order_events._nonce is r.session.rest.nonce  # one source per key, shared
+
+
+@pytest.mark.parametrize(("abrupt", "said", "not_said"), [
+    (True, "connection lost without a close frame", "closed by the exchange"),
+    (False, "closed by the exchange (code 1000", "connection lost"),
+], ids=["network-reset", "clean-close"])
+async def test_a_lost_connection_is_not_reported_as_closed_by_the_exchange(abrupt, said, not_said):
+    async with rig() as r:
+        before = r.session.reconcile_count
+        await r.server.faults.close_streams(abrupt=abrupt)
+        await wait_until(_reconnected(r, before))
+        stale = [s.text for s in r.statuses if s.code == "Stale"]
+        assert len(stale) == 1 and said in stale[0] and not_said not in stale[0]
+
+
+async def test_reconciled_says_how_long_the_stream_was_down_and_since_the_last_message_separately():
+    async with rig(session_kwargs={"stale_after_s": 30.0}) as r:
+        now = [r.session.clock_ms()]
+        r.session.clock_ms = lambda: now[0]  # the console's clock, moved by hand from here on
+        stalls = r.server.faults.fired.get("stall-heartbeats", 0)
+        r.server.faults.arm(FaultKind.STALL_HEARTBEATS, count=None)
+        await wait_until(lambda: r.server.faults.fired.get("stall-heartbeats", 0) >= stalls + 2,
+                         what="two heartbeats withheld")
+        before = r.session.reconcile_count
+        now[0] += 4_000  # the last message (a heartbeat) is 4 s old when the connection drops
+        r.server.faults.arm(FaultKind.HTTP_ERROR, status=503, path="/v1/orders", count=None)
+        await r.server.faults.close_streams(abrupt=True)
+        await wait_until(lambda: r.session.connection is not ConnectionState.LIVE, what="trust lost")
+        now[0] += 200  # a 0.2 s blip
+        r.server.faults.clear()
+        await wait_until(_reconnected(r, before), what="reconnect + reconcile")
+        summary = [s.text for s in r.statuses if s.code == "Reconciled"][-1]
+        assert summary.startswith("Reconciled after the stream was down 0.2 s (last message 4.2 s ago)"), summary
