@@ -22,7 +22,6 @@ _NO_OPTION = "none"
 _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
 _ERROR_FIELDS = ("symbol", "type", "price", "stop_price", "amount", "option")
 
-#: Currencies shown to the cent. A local stand-in until the console has one formatting module.
 
 
 def _fmt(value) -> str:
