@@ -39,6 +39,20 @@ async def test_footer_shows_the_key_bindings_first(console_app, width):
                        timeout=3, what=f"{SHOWN[width]} in the footer, got {fully_shown_keys(app)}")
 
 
+@pytest.mark.parametrize("width", [120, 80])
+async def test_in_the_ticket_the_footer_shows_its_own_keys(console_app, width):
+    """In the ticket the plain keys are the ticket's, so the footer showed nothing at all: it shows how to flip the
+    side and how to get back to the orders (Esc, which it leaves out where the orders already have the focus)."""
+    app = console_app
+    async with app.run_test(size=(width, 36)) as pilot:
+        await wait_until_ready(pilot)
+        await wait_for(pilot, lambda: "x" in fully_shown_keys(app), timeout=3, what="the table's footer")
+        assert "escape" not in fully_shown_keys(app)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: {"ctrl+s", "escape"} <= set(fully_shown_keys(app)), timeout=3,
+                       what=f"ctrl+s and escape in the footer, got {fully_shown_keys(app)}")
+
+
 async def test_u_without_a_master_key_says_why(console_app):
     """Issue 13: ``u`` on an account-level key did nothing and said nothing."""
     app = console_app

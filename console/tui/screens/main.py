@@ -80,7 +80,7 @@ class MainScreen(Screen):
         # Footer priorities: the footer shows what fits at 80 columns first and everything shown at 120 (the table's
         # cancel key, order entry, the cancels, the account views, help); the rest is in help (?) and the palette.
         Binding("m", "toggle_market", "Book", show=False, id="main.toggle_market"),
-        Binding("escape", "focus_orders", "Orders", show=False, id="main.focus_orders"),
+        Binding("escape", "focus_orders", "Orders", id="main.focus_orders"),
         Binding("s", "cancel_session", "Cancel session", id="main.cancel_session"),
         Binding("a", "cancel_all", "Cancel all…", id="main.cancel_all"),
         Binding("l", "focus_status", "Status log", show=False, id="main.focus_status"),
@@ -438,9 +438,12 @@ class MainScreen(Screen):
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide trading keys on a read-only (Auditor) key."""
+        """Hide trading keys on a read-only (Auditor) key, and Esc (back to the orders) where the orders have focus:
+        in the ticket, whose plain keys are its own, the footer then shows Esc and the ticket's Ctrl keys."""
         if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
             return False
+        if action == "focus_orders":
+            return not isinstance(self.focused, OrdersTable)
         if action == "retry":
             return self.session.connection in (ConnectionState.HALTED, ConnectionState.CONNECTING)
         return True

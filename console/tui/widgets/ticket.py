@@ -55,7 +55,7 @@ class OrderTicket(Vertical):
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "flip_side", "Flip side", show=False, id="ticket.flip_side"),
+        Binding("ctrl+s", "flip_side", "Flip side", id="ticket.flip_side"),
     ]
 
     def __init__(self, symbols: list[str], *, id: str | None = None) -> None:
