@@ -55,7 +55,7 @@ def _cell(summary) -> str:
 
 
 def print_table(figures: list[Figure], runs: int, baseline_runs: int, throughput_runs: int) -> None:
-    """The issue's table as Markdown: the README's Performance section is a copy of it."""
+    """The issue's table as Markdown: docs/performance.md shows the latest; benchmarks/RESULTS.md logs each run."""
     print()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}; "
           f"{runs} runs (baseline {baseline_runs}; ingest and engine {throughput_runs}); min / median / max.")

@@ -153,7 +153,7 @@ class _Backoff:
 class TradingSession:
     """One console session against one venue account.
 
-    Guarantees (README "Reliability"): an order shown live is live; filled amounts are the venue's; an order is
+    Guarantees (docs/reliability.md): an order shown live is live; filled amounts are the venue's; an order is
     never sent twice. The order-events stream is watched (heartbeat watchdog, ``socket_sequence``); when trust is
     lost the session shows STALE, blocks new orders, reconnects with capped exponential back-off and jitter, and
     reconciles over REST (``/v1/orders``, ``/v1/order/status`` for every order that vanished or is UNKNOWN,
