@@ -29,7 +29,7 @@ __all__ = [
     "demo_master_key",
 ]
 
-# Role names as Gemini spells them in MissingRole messages (shared/gemini-api.md §1.5).
+# Role names as Gemini spells them in MissingRole messages (https://developer.gemini.com/authentication/api-key).
 TRADER = "Trader"
 FUND_MANAGER = "FundManager"
 AUDITOR = "Auditor"
@@ -44,8 +44,9 @@ DEMO_API_SECRET = "LocalDemoSecretNotForRealUse"
 DEMO_AUDITOR_API_KEY = "account-LocalDemoAuditor0001"
 DEMO_AUDITOR_API_SECRET = "LocalDemoAuditSecretNotReal1"
 
-# A master key over the demo group: sub-accounts "primary" (the demo account) and "secondary" (shared/gemini-api.md
-# §1.4). It must name the sub-account in every payload's "account" field.
+# A master key over the demo group: sub-accounts "primary" (the demo account) and "secondary"
+# (https://developer.gemini.com/authentication/api-key). It must name the sub-account in every payload's "account"
+# field.
 MASTER_KEY_PREFIX = "master-"
 DEMO_MASTER_API_KEY = "master-LocalDemoMaster000001"
 DEMO_MASTER_API_SECRET = "LocalDemoMasterSecretNotReal"
@@ -73,15 +74,16 @@ class ApiKey:
             ``api_session`` of the orders this key places (order events, ``apiSessionFilter``).
         secret: the HMAC-SHA384 secret; unwrapped only where a signature is computed.
         account_id: the engine account this key acts on.
-        roles: a subset of ``{"Trader", "FundManager", "Auditor"}`` (shared/gemini-api.md §1.5).
-        require_heartbeat: if true, 30 s without an authenticated call cancels the orders this key placed (§1.6).
-        time_based_nonce: if true, nonces are Unix seconds within ±30 s of server time instead of increasing (§1.3).
+        roles: a subset of ``{"Trader", "FundManager", "Auditor"}``
+            (https://developer.gemini.com/authentication/api-key).
+        require_heartbeat: if true, 30 s without an authenticated call cancels the orders this key placed.
+        time_based_nonce: if true, nonces are Unix seconds within ±30 s of server time instead of increasing.
         accounts: for a master key (``"master-..."``), its group's sub-accounts by nickname → engine account id;
-            ``account_id`` is then only the group's default and a payload must name its ``account`` (§1.4).
+            ``account_id`` is then only the group's default and a payload must name its ``account``.
 
     Raises:
         ValueError: unknown roles; a ``master-`` key without sub-accounts, or sub-accounts on an account key;
-            a master key with ``require_heartbeat`` (Gemini: master keys have no cancel-on-disconnect, §1.4).
+            a master key with ``require_heartbeat`` (Gemini: master keys have no cancel-on-disconnect).
     """
 
     key: str
@@ -135,7 +137,8 @@ class KeyStore:
 
     Per key it remembers the highest nonce accepted so far (a ``Decimal``: nonces arrive as int, float or numeric
     string and are compared numerically) and the time of the last authenticated call in ms (the "Require
-    Heartbeat" timer, shared/gemini-api.md §1.6). Not thread-safe: the server uses it from its event loop only.
+    Heartbeat" timer, https://developer.gemini.com/authentication/api-key). Not thread-safe: the server uses it from its
+    event loop only.
     """
 
     def __init__(self, keys: Iterable[ApiKey] = ()) -> None:

@@ -1,7 +1,7 @@
 """Authentication of private requests to the local exchange: headers, HMAC-SHA384 signature, payload, nonce, roles.
 
-Follows shared/gemini-api.md §1 and the §9 checklist, i.e. Gemini's documented private API rules
-(https://docs.gemini.com/websocket/overview/requests/private-api). Order of checks, each raising
+Follows Gemini's documented private API rules (https://docs.gemini.com/websocket/overview/requests/private-api,
+https://developer.gemini.com/authentication/api-key). Order of checks, each raising
 :class:`~console.exchange.engine.ExchangeError` with HTTP 400 unless said otherwise:
 
 1. ``X-GEMINI-APIKEY``, ``X-GEMINI-PAYLOAD``, ``X-GEMINI-SIGNATURE`` present → ``MissingApikeyHeader`` /
@@ -52,21 +52,24 @@ PAYLOAD_HEADER = "X-GEMINI-PAYLOAD"
 SIGNATURE_HEADER = "X-GEMINI-SIGNATURE"
 
 # CHOICE: an unknown API key is reported as InvalidSignature (400). Gemini's error table has no "unknown key" reason
-# (InvalidApiKey appears only in client libraries' maps, UNCONFIRMED, shared/gemini-api.md §1.7), and from the
-# server's point of view a request signed with a key it does not know has no valid signature.
+# (InvalidApiKey appears only in client libraries' maps, UNCONFIRMED; https://docs.gemini.com/rest/error-codes), and
+# from the server's point of view a request signed with a key it does not know has no valid signature.
 UNKNOWN_KEY_REASON = "InvalidSignature"
 
 # CHOICE: a payload without "request" gets EndpointNotFound ("no endpoint given" in the error table) with HTTP 400,
 # not 404: the URL did name an existing endpoint, it is the payload that is malformed.
 MISSING_REQUEST_STATUS = 400
 
-# Time-based nonces must be Unix seconds within this many seconds of server time (shared/gemini-api.md §1.3).
+# Time-based nonces must be Unix seconds within this many seconds of server time
+# (https://developer.gemini.com/authentication/api-key).
 TIME_NONCE_WINDOW_S = 30
 
-# "Require Heartbeat" sessions expire after this long without an authenticated call (shared/gemini-api.md §1.6).
+# "Require Heartbeat" sessions expire after this long without an authenticated call
+# (https://developer.gemini.com/authentication/api-key).
 HEARTBEAT_TIMEOUT_MS = 30_000
 
-# Which roles may call which endpoint (shared/gemini-api.md §1.5; order events need Trader or Auditor, §4.1).
+# Which roles may call which endpoint (https://developer.gemini.com/authentication/api-key;
+# order events need Trader or Auditor, https://docs.gemini.com/websocket/archived/order-events).
 # The first role of each tuple is the one a MissingRole message suggests first.
 ENDPOINT_ROLES: dict[str, tuple[str, ...]] = {
     "/v1/order/new": (TRADER,),
@@ -148,7 +151,8 @@ def _check_nonce(key: ApiKey, keystore: KeyStore, raw_nonce: Any, now_ms: int) -
 
     Sequence keys: the nonce must be greater than the key's previous one (the first must be > 0).
     CHOICE: time-based keys only need to fall within ±30 s of server time; they are not also required to
-    increase, since with one-second resolution that would allow one request per second (shared/gemini-api.md §1.3).
+    increase, since with one-second resolution that would allow one request per second
+    (https://developer.gemini.com/authentication/api-key).
 
     Raises:
         ExchangeError: ``InvalidNonce`` (400), with Gemini's observed message wording.
@@ -233,7 +237,8 @@ def verify_private_request(
 
 
 def require_role(key: ApiKey, endpoint: str) -> None:
-    """Check that ``key`` holds one of the roles ``endpoint`` needs (shared/gemini-api.md §1.5).
+    """Check that ``key`` holds one of the roles ``endpoint`` needs
+    (https://developer.gemini.com/authentication/api-key).
 
     Endpoints missing from :data:`ENDPOINT_ROLES` need no role. ``endpoint`` is the route template for paths
     with parameters (``"/v1/wrap/{symbol}"``).
@@ -260,7 +265,8 @@ class _SessionCanceller(Protocol):
 
 
 def expire_heartbeat_sessions(keystore: KeyStore, engine: _SessionCanceller, now_ms: int) -> dict[str, dict]:
-    """Cancel the orders of every "Require Heartbeat" key silent for 30 s or more (shared/gemini-api.md §1.6).
+    """Cancel the orders of every "Require Heartbeat" key silent for 30 s or more
+    (https://developer.gemini.com/authentication/api-key).
 
     A key's timer starts with its first authenticated call; once expired it stops until the next call, so a silent
     key is cancelled once, not on every check.

@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from console.exchange.symbols import DEFAULT_SYMBOLS, SymbolSpec, symbol_details_wire
 
-CHOICES = """Behaviour chosen where Gemini's documentation is UNCONFIRMED (shared/gemini-api.md marks these points).
+CHOICES = """Behaviour chosen where Gemini's public documentation is silent or unclear (see docs/local-exchange.md).
 
 Each choice names the constant that carries it, when there is one, so it is easy to change.
 
@@ -61,8 +61,8 @@ Each choice names the constant that carries it, when there is one, so it is easy
     unknown id is a 404 (no order to name), and a cancel of an already closed order returns its status unchanged
     without an event, because `closed` must stay an order's last event.
 13. Trading closed (set_trading_open(False)): every live order is cancelled with TradingClosed and new orders are
-    rejected with MarketNotOpen (TRADING_CLOSED_REJECT_REASON, HTTP 400 as in §1.7); symbol_details reports
-    "closed" meanwhile. Symbol status: "closed" and "cancel_only" reject new orders with MarketNotOpen
+    rejected with MarketNotOpen (TRADING_CLOSED_REJECT_REASON, HTTP 400 as in Gemini's error codes); symbol_details
+    reports "closed" meanwhile. Symbol status: "closed" and "cancel_only" reject new orders with MarketNotOpen
     (NOT_OPEN_STATUSES); only "closed" cancels resting orders (MarketClosed); "post_only" and "limit_only"
     behave like "open" (every order here is a limit order).
 14. order_status with a client_order_id that matches several orders returns the most recent one; order_id wins
@@ -235,7 +235,8 @@ class ExchangeError(Exception):
         self.status = status
 
     def to_wire(self) -> dict[str, str]:
-        """Return the error body ``{"result": "error", "reason": ..., "message": ...}`` (shared §1.7)."""
+        """Return the error body ``{"result": "error", "reason": ..., "message": ...}``
+        (https://docs.gemini.com/rest/error-codes)."""
         return {"result": "error", "reason": self.reason, "message": self.message}
 
     def __repr__(self) -> str:
@@ -797,7 +798,7 @@ class MatchingEngine:
         options: object = None,
         client_order_id: object = None,
     ) -> dict[str, Any]:
-        """Place an order (``POST /v1/order/new``, shared §3.1).
+        """Place an order (``POST /v1/order/new``, https://docs.gemini.com/rest/orders#new-order).
 
         Args:
             account_id: from ``add_account``.
@@ -811,8 +812,9 @@ class MatchingEngine:
             client_order_id: optional string under 100 characters.
 
         Returns:
-            The order object (shared §3) after the order's immediate processing, e.g. with ``is_cancelled`` true
-            and ``reason`` ``"MakerOrCancelWouldTake"`` for a maker-or-cancel order that would have taken.
+            The order object (https://docs.gemini.com/rest/orders#order-status) after the order's immediate processing,
+            e.g. with ``is_cancelled`` true and ``reason`` ``"MakerOrCancelWouldTake"`` for a maker-or-cancel order
+            that would have taken.
 
         Raises:
             ExchangeError: InvalidSymbol, InvalidSide, InvalidOrderType, OptionsMustBeArray, ConflictingOptions,
@@ -865,7 +867,8 @@ class MatchingEngine:
 
     @_exact
     def cancel_order(self, account_id: int, order_id: int | str, api_session: str) -> dict[str, Any]:
-        """Cancel one order (``POST /v1/order/cancel``, shared §3.2) with reason ``Requested``.
+        """Cancel one order (``POST /v1/order/cancel``, https://docs.gemini.com/rest/orders#cancel-order) with reason
+        ``Requested``.
 
         Args:
             account_id: the order's account.
@@ -915,7 +918,7 @@ class MatchingEngine:
         client_order_id: str | None = None,
         include_trades: bool = False,
     ) -> dict[str, Any]:
-        """One order's status (``POST /v1/order/status``, shared §3.4).
+        """One order's status (``POST /v1/order/status``, https://docs.gemini.com/rest/orders#order-status).
 
         Args:
             account_id: the order's account.
@@ -958,7 +961,8 @@ class MatchingEngine:
     # balances and trades
 
     def balances(self, account_id: int) -> list[dict[str, str]]:
-        """Balances (``POST /v1/balances``, shared §3.12), one entry per currency the account has held.
+        """Balances (``POST /v1/balances``, https://docs.gemini.com/rest/fund-management#get-available-balances), one
+        entry per currency the account has held.
 
         Returns:
             e.g. ``[{"type": "exchange", "currency": "BTC", "amount": "5", "available": "4.5",
@@ -987,7 +991,8 @@ class MatchingEngine:
     def my_trades(
         self, account_id: int, symbol: str | None = None, *, limit_trades: int = 50, timestamp: int | None = None
     ) -> list[dict[str, Any]]:
-        """The account's executions (``POST /v1/mytrades``, shared §3.7), newest first.
+        """The account's executions (``POST /v1/mytrades``, https://docs.gemini.com/rest/orders#get-past-trades), newest
+        first.
 
         Args:
             account_id: the account.
@@ -1024,7 +1029,8 @@ class MatchingEngine:
     def public_trades(
         self, symbol: str, *, limit_trades: int = 50, since_ms: int | None = None
     ) -> list[dict[str, Any]]:
-        """Public trades (``GET /v1/trades/{symbol}``, shared §6.1), newest first; ``type`` is the taker side.
+        """Public trades (``GET /v1/trades/{symbol}``, https://docs.gemini.com/rest/market-data#get-trade-history),
+        newest first; ``type`` is the taker side.
 
         Args:
             symbol: any case.
@@ -1075,7 +1081,9 @@ class MatchingEngine:
         limit_orders: int = DEFAULT_LIMIT_ORDERS,
         timestamp: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Closed orders (``POST /v1/orders/history``, shared §3.6), newest submit time first (CHOICES 19).
+        """Closed orders (``POST /v1/orders/history``), newest submit time first (CHOICES 19).
+
+        https://developer.gemini.com/trading/rest-api/orders/list-past-orders
 
         Args:
             account_id: the account.
@@ -1118,7 +1126,8 @@ class MatchingEngine:
 
     @_exact
     def notional_volume(self, account_id: int) -> dict[str, Any]:
-        """``POST /v1/notionalvolume`` shape (shared §3.9): fee bps of the account's tier and its USD volume.
+        """``POST /v1/notionalvolume`` shape (https://docs.gemini.com/rest/fund-management#get-notional-volume): fee bps
+        of the account's tier and its USD volume.
 
         Returns:
             e.g. ``{"web_maker_fee_bps": 10, "web_taker_fee_bps": 35, "web_auction_fee_bps": 10,
@@ -1150,7 +1159,8 @@ class MatchingEngine:
 
     @_exact
     def trade_volume(self, account_id: int) -> list[list[dict[str, Any]]]:
-        """``POST /v1/tradevolume`` shape (shared §3.8): one inner array per symbol, one object per UTC day.
+        """``POST /v1/tradevolume`` shape (https://docs.gemini.com/rest/fund-management#get-trade-volume): one inner
+        array per symbol, one object per UTC day.
 
         Counts the account's kept executions (maker/taker, buy/sell) with base amounts and quote notionals as JSON
         numbers, as in the docs' example. Symbols the account never traded are left out.
@@ -1197,7 +1207,9 @@ class MatchingEngine:
     def wrap(
         self, account_id: int, symbol: object, *, amount: object, side: object, client_order_id: object = None
     ) -> dict[str, Any]:
-        """Wrap or unwrap at price 1 (``POST /v1/wrap/:symbol``, shared §3.10, CHOICES 22).
+        """Wrap or unwrap at price 1 (``POST /v1/wrap/:symbol``, CHOICES 22).
+
+        https://docs.gemini.com/rest/orders#wrap-order
 
         Args:
             account_id: the account.
@@ -1256,7 +1268,8 @@ class MatchingEngine:
     # market data
 
     def book(self, symbol: str, limit_bids: int = 50, limit_asks: int = 50) -> dict[str, list[dict[str, str]]]:
-        """Aggregated order book (``GET /v1/book/{symbol}``, shared §6.1); a limit of 0 means the full side.
+        """Aggregated order book (``GET /v1/book/{symbol}``,
+        https://docs.gemini.com/rest/market-data#get-current-order-book); a limit of 0 means the full side.
 
         Returns:
             ``{"bids": [{"price": "64249.99", "amount": "0.5", "timestamp": "1700000000"}, ...], "asks": [...]}``,
@@ -1296,7 +1309,8 @@ class MatchingEngine:
             }
 
     def ticker_v2(self, symbol: str) -> dict[str, Any]:
-        """``GET /v2/ticker/{symbol}`` shape (shared §6.1) over the last 24 hours of public trades.
+        """``GET /v2/ticker/{symbol}`` shape (https://docs.gemini.com/rest/market-data#get-ticker-v2) over the last 24
+        hours of public trades.
 
         Returns:
             ``{"symbol": "BTCUSD", "open", "high", "low", "close", "changes": [24 hourly prices, newest first],

@@ -1,6 +1,6 @@
 """The local exchange's market data WebSocket v2 (``/v2/marketdata``) and the ``/v2/ticker`` endpoint.
 
-Gemini's level-2 feed (shared/gemini-api.md §6.3, https://docs.gemini.com/websocket/market-data/v2/level-2-data):
+Gemini's level-2 feed (https://docs.gemini.com/websocket/market-data/v2/level-2-data):
 the client sends ``{"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": ["BTCUSD"]}]}``; the first
 ``l2_updates`` per symbol is the full book (``changes`` holds every level) plus the last 50 trades; later
 ``l2_updates`` carry level deltas ``[side, price, new level total]`` (``"0"`` removes the level) and each public

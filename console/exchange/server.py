@@ -1,11 +1,13 @@
 """The local exchange's HTTP + WebSocket server: Gemini's REST endpoints and order events on one loopback port.
 
-Built on ``aiohttp.web`` and run in the caller's asyncio loop. It speaks the wire protocol of
-shared/gemini-api.md: private REST (§1 auth, §3 endpoints), public REST (§6.1) and the order events WebSocket
-(§4, https://docs.gemini.com/websocket/archived/order-events). All business rules live in the synchronous
+Built on ``aiohttp.web`` and run in the caller's asyncio loop. It speaks Gemini's wire protocol: private REST
+(auth: https://docs.gemini.com/websocket/overview/requests/private-api; endpoints: https://docs.gemini.com/rest/orders
+and https://docs.gemini.com/rest/fund-management), public REST (https://docs.gemini.com/rest/market-data) and the order
+events WebSocket (https://docs.gemini.com/websocket/archived/order-events). All business rules live in the synchronous
 :class:`~console.exchange.engine.MatchingEngine`; this module checks the HTTP request (auth, roles, field presence
 and JSON types), calls the engine, and turns its ``ExchangeError`` into Gemini's error body
-``{"result": "error", "reason": ..., "message": ...}`` with the error's HTTP status (§1.7).
+``{"result": "error", "reason": ..., "message": ...}`` with the error's HTTP status
+(https://docs.gemini.com/rest/error-codes).
 
 Behaviours the documentation leaves open are decided by the ``CHOICE`` comments below (one place each).
 """
@@ -51,21 +53,25 @@ log = logging.getLogger(__name__)
 ORDER_EVENTS_PATH = "/v1/order/events"
 DEMO_ACCOUNT_NAME = "primary"
 
-# CHOICE: endpoints a master key may not call even with an "account" (NotGroupApiCompatible, §1.4). Gemini says
-# master keys do not support cancel-on-disconnect via heartbeat, so /v1/heartbeat is the one such endpoint here;
+# CHOICE: endpoints a master key may not call even with an "account" (NotGroupApiCompatible,
+# https://docs.gemini.com/rest/error-codes). Gemini says master keys do not support cancel-on-disconnect via
+# heartbeat (https://developer.gemini.com/authentication/api-key), so /v1/heartbeat is the one such endpoint here;
 # every other private endpoint is a single-account endpoint that takes "account". The role is checked before the
 # account (MissingRole first), so an Auditor master key gets MissingRole there, as on any Trader-only endpoint.
 MASTER_INCOMPATIBLE_PATHS = frozenset({"/v1/heartbeat"})
 # CHOICE: a master key on the order events WebSocket without "account" streams every sub-account of its group, each
-# event carrying `account_name` (§4.1); with "account" it streams that sub-account only.
+# event carrying `account_name` (https://docs.gemini.com/websocket/archived/order-events); with "account" it streams
+# that sub-account only.
 
 # CHOICE: the order events `heartbeat` query parameter defaults to true. The archived page says false, the
-# event-types page says true (shared/gemini-api.md §4.1); the filtering page says heartbeats cannot be filtered out
+# event-types page says true (https://docs.gemini.com/websocket/order-events/event-types); the filtering page
+# (https://docs.gemini.com/websocket/order-events/filtering) says heartbeats cannot be filtered out
 # and the response page promises "heartbeats every five seconds", so true is the more consistent reading.
 HEARTBEAT_DEFAULT = True
 
 # CHOICE: when the account has no active orders (or the filters remove them all), no `initial` array is sent at
-# all, rather than an empty `[]`: order events are "one or more event objects" (§4.2), so an empty array would be
+# all, rather than an empty `[]`: order events are "one or more event objects"
+# (https://docs.gemini.com/websocket/order-events/response), so an empty array would be
 # a message the real venue never sends.
 SEND_EMPTY_INITIAL = False
 
@@ -80,7 +86,8 @@ SESSION_CHECK_INTERVAL_S = 1.0
 # Close handshake timeout for server-initiated closes (seconds).
 WS_CLOSE_TIMEOUT_S = 3.0
 
-# Gemini's public trade endpoints accept `timestamp`/`since` in seconds or milliseconds (§3, §6.1): values below
+# Gemini's public trade endpoints accept `timestamp`/`since` in seconds or milliseconds
+# (https://docs.gemini.com/websocket/overview/data-types/timestamps): values below
 # this are taken as seconds.
 _SECONDS_MS_THRESHOLD = 1_000_000_000_000  # the same cut-off as MatchingEngine.my_trades
 
@@ -100,7 +107,8 @@ def _dumps(obj: object) -> str:
 
 
 def error_body(reason: str, message: str) -> dict[str, str]:
-    """Return Gemini's error body ``{"result": "error", "reason": reason, "message": message}`` (§1.7)."""
+    """Return Gemini's error body ``{"result": "error", "reason": reason, "message": message}``
+    (https://docs.gemini.com/rest/error-codes)."""
     return {"result": "error", "reason": reason, "message": message}
 
 
@@ -224,7 +232,8 @@ def _query_bool(request: web.Request, name: str, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class _Filters:
-    """Parsed order events filters (§4.1); an empty tuple means "no filter"."""
+    """Parsed order events filters (https://docs.gemini.com/websocket/order-events/filtering); an empty tuple means "no
+    filter"."""
 
     symbols: tuple[str, ...] = ()
     api_sessions: tuple[str, ...] = ()
@@ -285,7 +294,8 @@ class _OrderEventsConnection:
             await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"client too slow: event queue overflow")
 
     async def send_events(self, events: list[dict[str, Any]]) -> None:
-        """Send one JSON array; every event of it carries this message's ``socket_sequence`` (§4.2)."""
+        """Send one JSON array; every event of it carries this message's ``socket_sequence``
+        (https://docs.gemini.com/websocket/overview/sequence-numbers)."""
         if self.faults is None:
             seq = self.socket_sequence
             self.socket_sequence += 1
@@ -611,7 +621,8 @@ class ExchangeServer:
                 log.exception("background step %s failed", getattr(step, "__qualname__", step))
 
     def expire_heartbeat_sessions(self) -> dict[str, dict]:
-        """Cancel the orders of "Require Heartbeat" keys silent for 30 s by the server clock (§1.6).
+        """Cancel the orders of "Require Heartbeat" keys silent for 30 s by the server clock
+        (https://developer.gemini.com/authentication/api-key).
 
         Runs every ``session_check_interval_s`` while serving; tests with an injected clock call it directly.
 
@@ -653,14 +664,14 @@ class ExchangeServer:
     async def _error_middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        """Turn every failure into Gemini's error body (§1.7)."""
+        """Turn every failure into Gemini's error body (https://docs.gemini.com/rest/error-codes)."""
         try:
             return await handler(request)
         except ExchangeError as exc:
             return _error_response(getattr(exc, "status", 400), exc.reason, exc.message)
         except web.HTTPException as exc:
             # CHOICE: a known path with the wrong method is answered like an unknown one (404 EndpointNotFound):
-            # §1.7 lists no 405, and for a Gemini client both mean "no such entry point".
+            # Gemini's error codes list no 405, and for a Gemini client both mean "no such entry point".
             if exc.status in (404, 405):
                 return _not_found(request.path)
             if exc.status < 400:
@@ -676,7 +687,8 @@ class ExchangeServer:
     def _authenticate(self, request: web.Request) -> tuple[ApiKey, dict[str, Any]]:
         """Authenticate a private request against its URL path and check the key's role for it.
 
-        The request body is never read: the payload header is authoritative (§1.1).
+        The request body is never read: the payload header is authoritative
+        (https://docs.gemini.com/websocket/overview/requests/private-api).
         """
         key, payload = verify_private_request(request.headers, request.path, self._keystore, self._clock_ms())
         route = request.match_info.route.resource
@@ -684,7 +696,8 @@ class ExchangeServer:
         return self._resolve_account(key, payload, request.path), payload
 
     def _resolve_account(self, key: ApiKey, payload: Mapping[str, Any], path: str) -> ApiKey:
-        """Return ``key`` acting on the account the payload names (master keys), checking ``account`` (§1.4).
+        """Return ``key`` acting on the account the payload names (master keys), checking ``account``
+        (https://developer.gemini.com/authentication/api-key).
 
         Raises:
             ExchangeError (400): ``AccountsOnGroupOnlyApi`` (``account`` from an account-level key),
@@ -726,7 +739,7 @@ class ExchangeServer:
     # -- private endpoints (each returns the JSON body of a 200 response) ----------------------------------------------
 
     def _order_new(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/order/new`` (§3.1) → the order object.
+        """``POST /v1/order/new`` (https://docs.gemini.com/rest/orders#new-order) → the order object.
 
         Only presence is checked here; the engine parses and validates every value (symbol, side, type, decimals,
         options, client order id), so its reasons and its ``rejected`` events stay in one place.
@@ -746,22 +759,25 @@ class ExchangeServer:
         )
 
     def _order_cancel(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/order/cancel`` (§3.2) → the order object."""
+        """``POST /v1/order/cancel`` (https://docs.gemini.com/rest/orders#cancel-order) → the order object."""
         order_id = _order_id_field(p)
         if order_id is None:
             raise ExchangeError("MissingOrderField", "The payload is missing the required key 'order_id'", 400)
         return self._engine.cancel_order(key.account_id, order_id, key.key)
 
     def _order_cancel_all(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/order/cancel/all`` (§3.3) → ``{"result": "ok", "details": {...}}``."""
+        """``POST /v1/order/cancel/all`` (https://docs.gemini.com/rest/orders#cancel-all-active-orders) →
+        ``{"result": "ok", "details": {...}}``."""
         return {"result": "ok", "details": self._engine.cancel_all(key.account_id)}
 
     def _order_cancel_session(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/order/cancel/session`` (§3.3) → ``{"result": "ok", "details": {...}}``."""
+        """``POST /v1/order/cancel/session`` (https://docs.gemini.com/rest/orders#cancel-all-session-orders) →
+        ``{"result": "ok", "details": {...}}``."""
         return {"result": "ok", "details": self._engine.cancel_session(key.account_id, key.key)}
 
     def _order_status(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/order/status`` (§3.4) → the order object (with ``trades`` when ``include_trades``)."""
+        """``POST /v1/order/status`` (https://docs.gemini.com/rest/orders#order-status) → the order object (with
+        ``trades`` when ``include_trades``)."""
         order_id = _order_id_field(p)
         client_order_id = p.get("client_order_id")
         if client_order_id is not None and not isinstance(client_order_id, str):
@@ -775,19 +791,22 @@ class ExchangeServer:
         )
 
     def _orders(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/orders`` (§3.5) → array of live order objects."""
+        """``POST /v1/orders`` (https://docs.gemini.com/rest/orders#get-active-orders) → array of live order objects."""
         return self._engine.active_orders(key.account_id)
 
     def _balances(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/balances`` (§3.12) → array of balance objects."""
+        """``POST /v1/balances`` (https://docs.gemini.com/rest/fund-management#get-available-balances) → array of
+        balance objects."""
         return self._engine.balances(key.account_id)
 
     def _heartbeat(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/heartbeat`` (§3.11) → ``{"result": "ok"}`` (authentication already reset the timer)."""
+        """``POST /v1/heartbeat`` (https://docs.gemini.com/rest/orders#heartbeat) → ``{"result": "ok"}`` (authentication
+        already reset the timer)."""
         return {"result": "ok"}
 
     def _mytrades(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/mytrades`` (§3.7) → array of the account's trades, newest first."""
+        """``POST /v1/mytrades`` (https://docs.gemini.com/rest/orders#get-past-trades) → array of the account's trades,
+        newest first."""
         symbol = p.get("symbol")  # the engine checks it (InvalidSymbol)
         limit_trades = _int_field(p, "limit_trades")
         timestamp = _int_field(p, "timestamp", "InvalidTimestampInPayload")
@@ -799,7 +818,10 @@ class ExchangeServer:
         return self._engine.my_trades(key.account_id, symbol, **kwargs)
 
     def _orders_history(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/orders/history`` (§3.6) → closed orders, newest first, each with ``trades`` (CHOICES 19)."""
+        """``POST /v1/orders/history`` → closed orders, newest first, each with ``trades`` (CHOICES 19).
+
+        https://developer.gemini.com/trading/rest-api/orders/list-past-orders
+        """
         limit_orders = _int_field(p, "limit_orders")
         timestamp = _int_field(p, "timestamp", "InvalidTimestampInPayload")
         kwargs: dict[str, Any] = {}
@@ -810,15 +832,18 @@ class ExchangeServer:
         return self._engine.orders_history(key.account_id, p.get("symbol"), **kwargs)
 
     def _tradevolume(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/tradevolume`` (§3.8) → one array per symbol of per-day volume objects."""
+        """``POST /v1/tradevolume`` (https://docs.gemini.com/rest/fund-management#get-trade-volume) → one array per
+        symbol of per-day volume objects."""
         return self._engine.trade_volume(key.account_id)
 
     def _notionalvolume(self, key: ApiKey, p: dict[str, Any]) -> object:
-        """``POST /v1/notionalvolume`` (§3.9) → fee bps of the account's tier and its 30-day notional volume."""
+        """``POST /v1/notionalvolume`` (https://docs.gemini.com/rest/fund-management#get-notional-volume) → fee bps of
+        the account's tier and its 30-day notional volume."""
         return self._engine.notional_volume(key.account_id)
 
     async def _wrap(self, request: web.Request) -> web.Response:
-        """``POST /v1/wrap/:symbol`` (§3.10) → the wrap receipt; only for wrap-enabled symbols (CHOICES 22).
+        """``POST /v1/wrap/:symbol`` (https://docs.gemini.com/rest/orders#wrap-order) → the wrap receipt; only for
+        wrap-enabled symbols (CHOICES 22).
 
         The payload's ``request`` names the full path (``"/v1/wrap/GUSDUSD"``); the symbol comes from the URL.
         """
@@ -837,25 +862,29 @@ class ExchangeServer:
     # -- public endpoints --------------------------------------------------------------------------------------------
 
     async def _symbols(self, request: web.Request) -> web.Response:
-        """``GET /v1/symbols`` → array of lowercase symbols (§6.1)."""
+        """``GET /v1/symbols`` → array of lowercase symbols (https://docs.gemini.com/rest/market-data#symbols)."""
         return _ok(self._engine.symbols())
 
     async def _symbol_details(self, request: web.Request) -> web.Response:
-        """``GET /v1/symbols/details/{symbol}`` → symbol details object (§6.1)."""
+        """``GET /v1/symbols/details/{symbol}`` → symbol details object
+        (https://docs.gemini.com/rest/market-data#get-symbol-details)."""
         return _ok(self._engine.symbol_details(request.match_info["symbol"]))
 
     async def _pubticker(self, request: web.Request) -> web.Response:
-        """``GET /v1/pubticker/{symbol}`` → ``{"bid", "ask", "last", "volume"}`` (§6.1)."""
+        """``GET /v1/pubticker/{symbol}`` → ``{"bid", "ask", "last", "volume"}``
+        (https://docs.gemini.com/rest/market-data#get-ticker)."""
         return _ok(self._engine.ticker(request.match_info["symbol"]))
 
     async def _book(self, request: web.Request) -> web.Response:
-        """``GET /v1/book/{symbol}?limit_bids=&limit_asks=`` → ``{"bids": [...], "asks": [...]}`` (§6.1)."""
+        """``GET /v1/book/{symbol}?limit_bids=&limit_asks=`` → ``{"bids": [...], "asks": [...]}``
+        (https://docs.gemini.com/rest/market-data#get-current-order-book)."""
         limit_bids = _query_int(request, "limit_bids", 50)
         limit_asks = _query_int(request, "limit_asks", 50)
         return _ok(self._engine.book(request.match_info["symbol"], limit_bids=limit_bids, limit_asks=limit_asks))
 
     async def _trades(self, request: web.Request) -> web.Response:
-        """``GET /v1/trades/{symbol}?limit_trades=&since=|timestamp=`` → public trades, newest first (§6.1)."""
+        """``GET /v1/trades/{symbol}?limit_trades=&since=|timestamp=`` → public trades, newest first
+        (https://docs.gemini.com/rest/market-data#get-trade-history)."""
         limit_trades = _query_int(request, "limit_trades", 50)
         since = _query_int(request, "since", None)
         if since is None:
@@ -877,7 +906,8 @@ class ExchangeServer:
                 conn.offer(kept)
 
     async def _order_events(self, request: web.Request) -> web.StreamResponse:
-        """``GET /v1/order/events``: authenticate the upgrade, then stream order events (§4).
+        """``GET /v1/order/events``: authenticate the upgrade, then stream order events
+        (https://docs.gemini.com/websocket/archived/order-events).
 
         Messages: the ``subscription_ack`` object; the ``initial`` array (unless filtered out or empty); then one
         array per engine batch (after filtering) interleaved with heartbeat objects. Authentication failures are
@@ -969,7 +999,8 @@ class ExchangeServer:
         return ws
 
     async def _write_loop(self, conn: _OrderEventsConnection) -> None:
-        """Send queued batches and heartbeats in order, numbering each message (§4.2).
+        """Send queued batches and heartbeats in order, numbering each message
+        (https://docs.gemini.com/websocket/overview/sequence-numbers).
 
         If a send fails the socket is closed (1011 unless the client is already gone), so a client never waits on a
         stream that silently stopped.

@@ -67,7 +67,8 @@ def sign(payload_b64: str, secret: str) -> str:
     """Return the ``X-GEMINI-SIGNATURE`` of a base64 payload.
 
     The HMAC-SHA384 is computed over the base64 **string** (not the JSON), keyed with the secret's UTF-8 bytes,
-    and written as lowercase hex (gemini-api.md §1.1; golden vector in §1.2).
+    and written as lowercase hex (https://docs.gemini.com/websocket/overview/requests/private-api; Gemini's worked
+    example is the golden vector of tests/unit/test_signing.py).
 
     Args:
         payload_b64: the ``X-GEMINI-PAYLOAD`` value exactly as sent.
@@ -134,10 +135,10 @@ class NonceSource:
     """Strictly increasing nonces in milliseconds since the epoch, for one API key.
 
     Gemini requires each nonce of a key (a "session") to be greater than the last one it saw from that key
-    (gemini-api.md §1.3), across REST calls and WebSocket upgrades alike: share one ``NonceSource`` between every
-    client that signs with the same key. ``next()`` returns ``max(now_ms, last + 1)``, so a clock that stalls or
-    steps back still gives increasing values. It holds a ``threading.Lock`` and never awaits, so it is safe from
-    many asyncio tasks and from threads.
+    (https://developer.gemini.com/authentication/api-key), across REST calls and WebSocket upgrades alike: share one
+    ``NonceSource`` between every client that signs with the same key. ``next()`` returns ``max(now_ms, last + 1)``,
+    so a clock that stalls or steps back still gives increasing values. It holds a ``threading.Lock`` and never
+    awaits, so it is safe from many asyncio tasks and from threads.
 
     Signing in order is not enough: two requests signed 1 ms apart can still *arrive* out of order over two pooled
     connections, and Gemini then refuses the later nonce. Clients therefore take :meth:`ordered` (an asyncio lock)

@@ -264,7 +264,8 @@ def event_from_wire(event: OrderEventWire, sequence: int | None = None, *, updat
 
 def rules_from_details(details: SymbolDetails) -> SymbolRules:
     """Convert symbol details to ``SymbolRules``: ``tick_size`` is the quantity increment, ``quote_increment``
-    the price increment (gemini-api.md §6.1); the symbol is lowercased."""
+    the price increment (https://docs.gemini.com/rest/market-data#get-symbol-details); the symbol is
+    lowercased."""
     return SymbolRules(
         symbol=details.symbol.lower(),
         base_currency=details.base_currency,

@@ -56,7 +56,8 @@ class Credentials:
 
     @property
     def is_master(self) -> bool:
-        """True for a master (group) key, which needs ``account`` in each payload (gemini-api.md §1.4)."""
+        """True for a master (group) key, which needs ``account`` in each payload
+        (https://developer.gemini.com/authentication/api-key)."""
         return self.api_key.startswith("master-")
 
     def __repr__(self) -> str:

@@ -162,7 +162,8 @@ _REJECT_REASONS = frozenset(
         "MissingPrice",
         "MissingSide",
         "MissingType",
-        # New WebSocket API reject reasons (gemini-api.md §5.4); harmless here if REST ever uses them.
+        # New WebSocket API reject reasons (https://docs.gemini.com/websocket/introduction); harmless here if REST ever
+        # uses them.
         "LimitPriceOffTick",
         "InvalidTotalSpend",
         "DuplicateOrder",

@@ -1,6 +1,6 @@
 """Client of Gemini's market data WebSocket v2: one symbol's level-2 book and trades, resynchronised on any doubt.
 
-https://docs.gemini.com/websocket/market-data/v2/level-2-data (gemini-api.md §6.3). The client connects to
+https://docs.gemini.com/websocket/market-data/v2/level-2-data. The client connects to
 ``<ws base>/v2/marketdata`` (public, no signature), sends
 ``{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`` and then reads:
 

@@ -190,7 +190,7 @@ class WireModel(BaseModel):
 
 
 class ErrorResponse(WireModel):
-    """Error body of any non-200 answer (gemini-api.md §1.7, https://docs.gemini.com/rest/error-codes).
+    """Error body of any non-200 answer (https://docs.gemini.com/rest/error-codes).
 
     Example: ``{"result":"error","reason":"MissingRole","message":"To access this endpoint, ..."}``.
     """
@@ -241,7 +241,7 @@ class MyTrade(WireModel):
 class OrderStatus(WireModel):
     """The common order object returned by order/new, order/cancel, order/status, orders and orders/history.
 
-    https://docs.gemini.com/rest/orders#order-status (gemini-api.md §3). Example::
+    https://docs.gemini.com/rest/orders#order-status. Example::
 
         {"order_id":"106817811","id":"106817811","symbol":"BTCUSD","exchange":"gemini",
          "avg_execution_price":"3632.8508430064554","side":"buy","type":"exchange limit","timestamp":"1547220404",
@@ -526,7 +526,7 @@ class PublicTrade(WireModel):
     broken: bool = False
 
 
-# --- Order events WebSocket (gemini-api.md §4, https://docs.gemini.com/websocket/archived/order-events) ---
+# --- Order events WebSocket (https://docs.gemini.com/websocket/archived/order-events) ---
 
 #: Event types that describe an order (they arrive inside JSON arrays).
 ORDER_EVENT_TYPES = frozenset(
@@ -638,7 +638,7 @@ class OrderEventWire(WireModel):
     fill: FillWire | None = None
 
 
-# --- Market data WebSocket v2 (gemini-api.md §6.3, https://docs.gemini.com/websocket/market-data/v2/level-2-data) ---
+# --- Market data WebSocket v2 (https://docs.gemini.com/websocket/market-data/v2/level-2-data) ---
 
 
 class L2Change(WireModel):

@@ -1,6 +1,6 @@
 """Client of Gemini's order events WebSocket: signed upgrade, typed messages, ``socket_sequence`` checks.
 
-https://docs.gemini.com/websocket/archived/order-events (gemini-api.md §4). After the upgrade Gemini sends a
+https://docs.gemini.com/websocket/archived/order-events. After the upgrade Gemini sends a
 ``subscription_ack`` object, then the active orders as ``initial`` events, then arrays of order events
 interspersed with ``heartbeat`` objects. Every message after the ack carries ``socket_sequence``: 0 for the first,
 then +1 per message.

@@ -1,6 +1,6 @@
 """Client-side rate limiter at Gemini's documented rates, with a back-off after the venue answers HTTP 429.
 
-Gemini (gemini-api.md §2, https://docs.gemini.com/rest/rate-limits): public endpoints 120 requests/minute, private
+Gemini (https://docs.gemini.com/rest/rate-limits): public endpoints 120 requests/minute, private
 endpoints 600 requests/minute; above the rate a burst of 5 extra requests is queued, further ones get HTTP 429.
 The limiter is a token bucket per class (refill at the documented rate, capacity = the burst of 5), so the console
 never exceeds the rate by itself: callers wait for a token instead of being refused. A 429 anyway (another

@@ -51,7 +51,7 @@ T = TypeVar("T")
 #: Default timeouts: 5 s to connect, 10 s for each read/write/pool wait.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
-#: Gemini's ``type`` value for each order type of the ticket (gemini-api.md §3.1).
+#: Gemini's ``type`` value for each order type of the ticket (https://docs.gemini.com/rest/orders#new-order).
 WIRE_ORDER_TYPES: dict[OrderType, str] = {
     OrderType.LIMIT: "exchange limit",
     OrderType.STOP_LIMIT: "exchange stop limit",
@@ -275,7 +275,8 @@ class GeminiRestClient:
 
     Private calls POST to ``base_url + path`` with an empty body and the signed headers of
     ``console.gemini.auth.private_headers``; the payload is ``{"request": path, "nonce": n, ...fields}`` plus
-    ``"account"`` when ``account`` is set (master keys, gemini-api.md §1.4). Public calls are plain GETs.
+    ``"account"`` when ``account`` is set (master keys,
+    https://developer.gemini.com/authentication/api-key). Public calls are plain GETs.
 
     Errors (see ``console.gemini.errors``):
         AuthenticationError: a private call without credentials (raised before anything is sent), or refused auth.
@@ -745,7 +746,7 @@ class GeminiRestClient:
     async def trade_volume(self) -> list[list[TradeVolumeDay]]:
         """Traded volume per symbol and day: ``POST /v1/tradevolume`` (an array of arrays).
 
-        https://docs.gemini.com/rest/fund-management#get-trade-volume (gemini-api.md §3.8)
+        https://docs.gemini.com/rest/fund-management#get-trade-volume
         """
         return await self._private("/v1/tradevolume", {}, list[list[TradeVolumeDay]])
 
@@ -754,7 +755,7 @@ class GeminiRestClient:
     ) -> WrapResponse:
         """Wrap or unwrap a wrap-enabled pair at 1: ``POST /v1/wrap/{symbol}`` (e.g. ``GUSDUSD``).
 
-        https://docs.gemini.com/rest/orders#wrap-order (gemini-api.md §3.10). Sends ``amount`` as a plain
+        https://docs.gemini.com/rest/orders#wrap-order. Sends ``amount`` as a plain
         decimal string and ``side`` (``buy``: quote → base).
 
         Raises:

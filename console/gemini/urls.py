@@ -10,7 +10,8 @@ ORDER_EVENTS_PATH = "/v1/order/events"
 
 @dataclass(frozen=True, slots=True)
 class VenueUrls:
-    """Base URLs of one Gemini environment (gemini-api.md §0).
+    """Base URLs of one Gemini environment (https://docs.gemini.com/websocket/archived/order-events,
+    https://docs.gemini.com/websocket/market-data/v2/about).
 
     Attributes:
         rest: REST base URL without a trailing slash, e.g. ``"https://api.gemini.com"``.

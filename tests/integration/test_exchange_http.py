@@ -41,7 +41,8 @@ def error(reason: str, message: str) -> dict[str, str]:
 
 
 def assert_error(response: httpx.Response, status: int, reason: str, message: str | None = None) -> None:
-    """The exact Gemini error body (§1.7): three keys, the reason, and the message when given."""
+    """The exact Gemini error body (https://docs.gemini.com/rest/error-codes): three keys, the reason, and the message
+    when given."""
     body = response.json()
     assert response.status_code == status, response.text
     assert set(body) == {"result", "reason", "message"}
@@ -615,7 +616,7 @@ async def test_account_endpoints_field_checks(trader: PrivateClient, auditor: Pr
     assert await trader.ok("/v1/tradevolume") == []
 
 
-# -- what Gemini's sandbox answered, as recorded by public test suites (gemini-api.md §11) ---------------------------
+# -- what Gemini's sandbox answered, as recorded by public test suites (docs/local-exchange.md) ----------------------
 
 
 async def test_stop_limit_order_object_says_stop_limit(trader: PrivateClient) -> None:

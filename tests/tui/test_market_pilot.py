@@ -15,7 +15,7 @@ from console.tui.widgets.ticket import OrderTicket
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
-TICK = Decimal("0.01")  # btcusd's price increment (shared/gemini-api.md §6.2)
+TICK = Decimal("0.01")  # btcusd's price increment (https://docs.gemini.com/market-data/symbols-and-minimums)
 
 
 def touch(exchange, symbol: str = "btcusd") -> tuple[Decimal, Decimal]:

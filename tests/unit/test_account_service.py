@@ -1,4 +1,5 @@
-"""AccountService's wire → record conversions, on Gemini's documented sample payloads (gemini-api.md §3)."""
+"""AccountService's wire → record conversions, on Gemini's documented sample payloads
+(https://docs.gemini.com/rest/orders, https://docs.gemini.com/rest/fund-management)."""
 
 from __future__ import annotations
 

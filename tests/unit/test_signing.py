@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from console.gemini.auth import encode_payload, private_headers, sign
 from console.gemini.credentials import Credentials
 
-# gemini-api.md §1.2: the classic docs example, exact bytes (including newlines and the blank line).
+# Gemini's classic docs example of a signed request (https://docs.gemini.com/websocket/overview/requests/private-api),
+# exact bytes (including newlines and the blank line).
 GOLDEN_PAYLOAD_TEXT = '{\n    "request": "/v1/order/status",\n    "nonce": 123456,\n\n    "order_id": 18834\n}\n'
 GOLDEN_B64 = (
     "ewogICAgInJlcXVlc3QiOiAiL3YxL29yZGVyL3N0YXR1cyIsCiAgICAibm9uY2UiOiAxMjM0NTYsCgogICAgIm9yZGVyX2lkIjogMTg4MzQKfQo="
@@ -21,7 +22,7 @@ GOLDEN_SECRET = "1234abcd"
 GOLDEN_SIGNATURE = (
     "337cc8b4ea692cfe65b4a85fcc9f042b2e3f702ac956fd098d600ab15705775017beae402be773ceee10719ff70d710f"
 )
-# gemini-api.md §1.2, second example: the order events upgrade payload.
+# Second docs example: the order events upgrade payload (https://docs.gemini.com/websocket/overview/requests/about).
 UPGRADE_B64 = "eyJyZXF1ZXN0IjoiL3YxL29yZGVyL2V2ZW50cyIsIm5vbmNlIjoxNDc3OTYzMjQwNzQxMDgzMzA3fQ=="
 
 SECRET = "s3cr3t-VALUE-never-printed"

@@ -1,4 +1,4 @@
-"""Every sample message of gemini-api.md (copied to tests/fixtures/gemini) parses with its wire model."""
+"""Every sample message of Gemini's documentation (copied to tests/fixtures/gemini) parses with its wire model."""
 
 from __future__ import annotations
 
