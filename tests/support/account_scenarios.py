@@ -13,6 +13,9 @@ from console.exchange.accounts import (
     DEMO_MASTER_API_KEY,
     DEMO_MASTER_API_SECRET,
 )
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
 from tests.support.console_app import FIXED_NOW_MS, fixed_clock, make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 from tests.support.scenarios import SNAPSHOT_PORT
@@ -74,12 +77,30 @@ def app_for(exchange: ExchangeThread, role: str = "trader"):
     return make_app(server.rest_url, server.ws_url)
 
 
+def _measured(table: DataTable) -> bool:
+    """True once every column of ``table`` is as wide as its widest cell: a DataTable measures new rows when its
+    queue next goes idle, so a picture taken before then shows every column cut to its header's width."""
+    for index, column in enumerate(table.ordered_columns):
+        widest = max((len(str(table.get_cell_at(Coordinate(row, index)))) for row in range(table.row_count)),
+                     default=0)
+        if column.content_width < widest:
+            return False
+    return True
+
+
+async def wait_tables_measured(pilot) -> None:
+    """Wait until every table of the screen has measured its rows (see :func:`_measured`)."""
+    await wait_for(pilot, lambda: all(_measured(t) for t in pilot.app.screen.query(DataTable)),
+                   what="the tables' column widths")
+
+
 async def _open(pilot, key: str, table_id: str, rows: int) -> None:
     await wait_until_ready(pilot)
     await pilot.press(key)
     await wait_for(pilot, lambda: pilot.app.screen.query(f"#{table_id}")
                    and pilot.app.screen.query_one(f"#{table_id}").row_count >= rows, what=f"{table_id} rows")
     await pilot.pause()
+    await wait_tables_measured(pilot)
 
 
 async def history_view(pilot) -> None:
@@ -87,6 +108,7 @@ async def history_view(pilot) -> None:
     await _open(pilot, "h", "history-orders", 4)
     await pilot.press("down", "down")
     await pilot.pause()
+    await wait_tables_measured(pilot)
 
 
 async def fills_view(pilot) -> None:

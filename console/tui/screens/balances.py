@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import BalanceRow
+from console.tui.widgets.tables import MeasuredTable
 from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_money
 from console.tui.screens.account_view import AccountView
@@ -21,7 +22,7 @@ class BalancesScreen(AccountView):
         self.rows: list[BalanceRow] = []
 
     def compose_body(self) -> ComposeResult:
-        table = DataTable(id="balances-table", cursor_type="row", zebra_stripes=True)
+        table = MeasuredTable(id="balances-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("currency", "total", "available", "held by orders")
         yield table
 

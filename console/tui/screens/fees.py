@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from console.account import FeeSummary
+from console.tui.widgets.tables import MeasuredTable
 from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_count, fmt_money, fmt_qty
 from console.tui.screens.account_view import AccountView
@@ -22,7 +23,7 @@ class FeesScreen(AccountView):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="fees-rates")
-        table = DataTable(id="fees-volume", cursor_type="row", zebra_stripes=True)
+        table = MeasuredTable(id="fees-volume", cursor_type="row", zebra_stripes=True)
         table.add_columns("symbol", "base volume", "notional", "maker fills", "taker fills")
         yield table
 

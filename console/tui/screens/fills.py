@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import FillRecord
+from console.tui.widgets.tables import MeasuredTable
 from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_money, fmt_qty
 from console.tui.screens.account_view import AccountView, utc_time
@@ -22,7 +23,7 @@ class FillsScreen(AccountView):
         self.fills: list[FillRecord] = []
 
     def compose_body(self) -> ComposeResult:
-        table = DataTable(id="fills-table", cursor_type="row", zebra_stripes=True)
+        table = MeasuredTable(id="fills-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("time (UTC)", "symbol", "side", "price", "amount", "fee", "liq", "order id",
                           "client order id", "trade id", "flags")
         yield table

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Select
 from console.account import HistoryStatus, OrderRecord
 from console.orders.model import Side
 from console.orders.fmt import fmt_money, fmt_qty
+from console.tui.widgets.tables import MeasuredTable
 from console.tui.screens.account_view import AccountView, utc_date, utc_time
 from console.tui.widgets.fields import Dropdown, TextInput
 
@@ -40,6 +41,9 @@ class HistoryScreen(AccountView):
         self.shown: list[OrderRecord] = []
         self._orders: list[OrderRecord] = []  # the whole closed-order history, newest first
         self._page_index = 0  # 0 = the newest page
+        #: The (side, status, date) filters the table was last drawn with: a dropdown's Changed on mount (value
+        #: unchanged) must not clear and refill a table already drawn, which left it with its header widths.
+        self._drawn_filters: tuple[object, object, str] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -50,11 +54,11 @@ class HistoryScreen(AccountView):
                             HistoryStatus.LIVE], value=_ALL, allow_blank=False, id="filter-status",
                            compact=True)
             yield TextInput(placeholder="date YYYY-MM-DD", id="filter-date", compact=True)
-        table = DataTable(id="history-orders", cursor_type="row", zebra_stripes=True)
+        table = MeasuredTable(id="history-orders", cursor_type="row", zebra_stripes=True)
         table.add_columns("time (UTC)", "symbol", "side", "price", "amount", "filled", "avg", "status", "reason",
                           "order id", "client order id")
         yield table
-        fills = DataTable(id="history-fills", cursor_type="row")
+        fills = MeasuredTable(id="history-fills", cursor_type="row")
         fills.add_columns("fill time", "price", "amount", "fee", "liq", "trade id", "broken")
         yield fills
 
@@ -78,9 +82,8 @@ class HistoryScreen(AccountView):
 
     def render_page(self) -> None:
         """Show the current page through the side, status and date filters."""
-        side = self.query_one("#filter-side", Select).value
-        status = self.query_one("#filter-status", Select).value
-        date = self.query_one("#filter-date", Input).value.strip()
+        side, status, date = self._filters()
+        self._drawn_filters = (side, status, date)
         self.shown = [
             o for o in self.page
             if (side == _ALL or o.side == Side(side))
@@ -116,10 +119,14 @@ class HistoryScreen(AccountView):
         if 0 <= event.cursor_row < len(self.shown):
             self.show_fills(self.shown[event.cursor_row])
 
+    def _filters(self) -> tuple[object, object, str]:
+        return (self.query_one("#filter-side", Select).value, self.query_one("#filter-status", Select).value,
+                self.query_one("#filter-date", Input).value.strip())
+
     @on(Select.Changed)
     @on(Input.Changed, "#filter-date")
     def _filter_changed(self) -> None:
-        if self.is_mounted and self.page:
+        if self.is_mounted and self.page and self._filters() != self._drawn_filters:
             self.render_page()
 
     @on(Input.Submitted, "#filter-symbol")

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import OrderRecord
+from console.tui.widgets.tables import MeasuredTable
 from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_money, fmt_qty
 from console.tui.screens.account_view import AccountView, utc_time
@@ -22,10 +23,10 @@ class OrderDetailScreen(AccountView):
         self.record: OrderRecord | None = None
 
     def compose_body(self) -> ComposeResult:
-        fields = DataTable(id="detail-fields", cursor_type="row", show_header=False)
+        fields = MeasuredTable(id="detail-fields", cursor_type="row", show_header=False)
         fields.add_columns("field", "value")
         yield fields
-        fills = DataTable(id="detail-fills", cursor_type="row")
+        fills = MeasuredTable(id="detail-fills", cursor_type="row")
         fills.add_columns("time (UTC)", "price", "amount", "fee", "liq", "trade id", "broken")
         yield fills
 
