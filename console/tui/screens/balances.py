@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import BalanceRow
-from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_money
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView
 
 
