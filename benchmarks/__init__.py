@@ -1,1 +1,1 @@
-"""Benchmarks of the console's real pipeline (run with ``python -m benchmarks``); they print numbers, never pass or fail."""
+"""Benchmarks of the console's real pipeline (``python -m benchmarks``); they print numbers, never pass or fail."""

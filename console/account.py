@@ -338,7 +338,8 @@ class AccountService:
         return sorted(rows, key=lambda r: r.currency)
 
     async def fees(self) -> FeeSummary:
-        """Maker/taker fee bps and 30-day notional (``/v1/notionalvolume``) with per-symbol volume (``/v1/tradevolume``)."""
+        """Maker/taker fee bps and 30-day notional (``/v1/notionalvolume``) with per-symbol volume
+        (``/v1/tradevolume``)."""
         notional = await self._rest.notional_volume()
         volumes = volumes_from_wire(await self._rest.trade_volume())
         return FeeSummary(

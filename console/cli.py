@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"comma-separated symbols the ticket offers (default: {','.join(DEFAULT_SYMBOLS)})")
     parser.add_argument("--accounts", default="",
                         help="master keys: comma-separated sub-account nicknames to switch between (first = start)")
-    parser.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/trading-console/config.toml)")
+    parser.add_argument("--config", type=Path,
+                        help="config file (default: $XDG_CONFIG_HOME/trading-console/config.toml)")
     parser.add_argument("--theme", help="Textual theme, or 'monochrome' (no colour: bold/reverse/underline)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
                         help="set any config setting, e.g. --set guards.max_notional=250000 (repeatable; flags win)")

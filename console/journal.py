@@ -301,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="records at or after TIME (UTC ISO time, e.g. 2026-11-22T14:30, or ms since the epoch)")
     parser.add_argument("--until", type=_time_arg, metavar="TIME", help="records before TIME (same forms)")
     parser.add_argument("--order", metavar="ID", help="records about one order: its order id or client order id")
-    parser.add_argument("--csv", metavar="OUT", help="export as CSV to OUT ('-' for stdout); all records unless --limit")
+    parser.add_argument("--csv", metavar="OUT",
+                        help="export as CSV to OUT ('-' for stdout); all records unless --limit")
     args = parser.parse_args(list(argv or []))
     if not args.path.exists():
         print(f"trading-console journal: no journal at {args.path}", file=sys.stderr)

@@ -5,7 +5,8 @@ Both call observers with ``(direction, path, data)``:
 - ``("request", "/v1/order/new", {"method": "POST", "api_key": "account-…ab12", "payload": {...}})``: the decoded
   ``X-GEMINI-PAYLOAD`` (request, nonce, order fields: nothing secret), the API key masked; the signature and the
   secret are never passed on.
-- ``("response", "/v1/order/new", {"status": 200, "body": "..."})`` and ``("error", path, {"error": "ConnectTimeout"})``.
+- ``("response", "/v1/order/new", {"status": 200, "body": "..."})`` and
+  ``("error", path, {"error": "ConnectTimeout"})``.
 - ``("event", "/v1/order/events", {...one order event as received...})``.
 
 An observer that raises is logged and ignored: watching must never break trading.

@@ -1,4 +1,5 @@
-"""Run the local Gemini-compatible exchange on its own (``python -m console.exchange``, ``trading-console exchange``)."""
+"""Run the local Gemini-compatible exchange on its own (``python -m console.exchange``, ``trading-console exchange``).
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -28,8 +29,6 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import SecretStr
-
-import dataclasses
 
 from console.exchange.accounts import (
     DEMO_BALANCES,
@@ -43,8 +42,8 @@ from console.exchange.accounts import (
 )
 from console.exchange.auth import expire_heartbeat_sessions, require_role, verify_private_request
 from console.exchange.engine import ExchangeError, MatchingEngine
-from console.exchange.marketdata import MARKET_DATA_PATH, TICKER_V2_PATH, MarketDataHub
 from console.exchange.faults import FaultPlan
+from console.exchange.marketdata import MARKET_DATA_PATH, TICKER_V2_PATH, MarketDataHub
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ExchangeServer", "error_body"]
 

@@ -13,8 +13,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from console.gemini.credentials import Credentials

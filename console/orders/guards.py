@@ -230,7 +230,8 @@ class PreTradeGuards:
         if reference is None or reference <= 0:
             if limits.require_reference:
                 breaches.append(Breach(GuardKind.NO_REFERENCE, False,
-                                       f"No market price for {order.symbol.upper()}: the price band cannot be checked."))
+                                       f"No market price for {order.symbol.upper()}: "
+                                       "the price band cannot be checked."))
         else:
             for label, price in (("Limit price", order.price), ("Stop price", order.stop_price)):
                 if price is not None:
@@ -252,17 +253,20 @@ class PreTradeGuards:
         soft_qty = limits.max_quantity.get(order.symbol)
         if hard_qty is not None and order.amount > hard_qty:
             breaches.append(Breach(GuardKind.QUANTITY, True,
-                                   f"Amount {fmt_qty(order.amount)} {base} is above the hard limit {fmt_qty(hard_qty)} {base} "
+                                   f"Amount {fmt_qty(order.amount)} {base} is above the hard limit "
+                                   f"{fmt_qty(hard_qty)} {base} "
                                    f"for {order.symbol.upper()}."))
         elif soft_qty is not None and order.amount > soft_qty:
             breaches.append(Breach(GuardKind.QUANTITY, False,
-                                   f"Amount {fmt_qty(order.amount)} {base} is above the maximum {fmt_qty(soft_qty)} {base} "
+                                   f"Amount {fmt_qty(order.amount)} {base} is above the maximum "
+                                   f"{fmt_qty(soft_qty)} {base} "
                                    f"for {order.symbol.upper()}."))
         if order.stop_price is not None and last is not None and last > 0 and stop_triggers_at_once(
                 order.side, order.stop_price, last):
             relation = "at or below" if order.side is Side.BUY else "at or above"
             breaches.append(Breach(GuardKind.STOP_TRIGGERS, False,
-                                   f"Stop price {fmt_price(order.stop_price)} is {relation} the last trade {fmt_price(last)}: "
+                                   f"Stop price {fmt_price(order.stop_price)} is {relation} the last trade "
+                                   f"{fmt_price(last)}: "
                                    f"the stop triggers at once."))
         if limits.duplicate_window_ms:
             last_ms = self._recent_ms.get(_ticket_key(order))

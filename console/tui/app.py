@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable, Iterable
 
 from textual import work
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.app import SystemCommand
 from textual.worker import Worker, WorkerState
 
 from console import heap

@@ -72,7 +72,8 @@ async def test_order_status_by_either_id_with_trades(rest: GeminiRestClient, mak
     assert by_id.executed_amount == Decimal("0.02") and not by_id.is_live
     assert by_id.trades is not None and len(by_id.trades) == 1
     trade = by_id.trades[0]
-    assert (trade.price, trade.amount, trade.type, trade.aggressor) == (Decimal("50000.00"), Decimal("0.02"), "Buy", True)
+    assert (trade.price, trade.amount, trade.type, trade.aggressor) == (
+        Decimal("50000.00"), Decimal("0.02"), "Buy", True)
     assert trade.fee_amount == Decimal("3.5") and trade.fee_currency == "USD"  # 35 bps taker on 1000 USD
     assert (await rest.order_status(order_id=taken.order_id)).trades is None
     with pytest.raises(ValueError):

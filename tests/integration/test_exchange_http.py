@@ -229,7 +229,8 @@ async def test_time_based_nonce_must_be_within_30_seconds(
 
 
 async def test_auditor_key_lacks_trader_role(http: httpx.AsyncClient, auditor: PrivateClient) -> None:
-    trader_only = ("/v1/order/new", "/v1/order/cancel", "/v1/order/cancel/all", "/v1/order/cancel/session", "/v1/heartbeat")
+    trader_only = ("/v1/order/new", "/v1/order/cancel", "/v1/order/cancel/all", "/v1/order/cancel/session",
+                   "/v1/heartbeat")
     for path in trader_only:
         response = await auditor.post(path, symbol="btcusd", amount="1", price="1", side="buy", type="exchange limit")
         assert response.status_code == 403, path

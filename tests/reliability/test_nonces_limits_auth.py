@@ -16,8 +16,8 @@ from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITO
 from console.exchange.faults import FaultKind
 from console.gemini.auth import HANDOFF_BOUND_S, NONCE_LEASE_MS, NonceSource, nonce_state_path
 from console.gemini.credentials import Credentials
-from console.gemini.rest import GeminiRestClient
 from console.gemini.ratelimit import BURST, RateLimiter, TokenBucket
+from console.gemini.rest import GeminiRestClient
 from console.orders.model import OrderState, Side
 from console.session import ConnectionState, TradingBlocked
 from tests.support.reliability import rig, wait_until

@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from console.exchange.faults import FaultKind
 from console.orders.model import OrderState, Side
 from console.session import TradingBlocked
-from tests.support.reliability import rig, wait_until
+from tests.support.reliability import rig
 
 #: Fast settings for the property run: heartbeats every 30 ms, the watchdog at 0.25 s, REST timeout 0.3 s.
 FAST = {

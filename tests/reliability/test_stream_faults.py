@@ -119,8 +119,8 @@ async def test_bad_frames_never_crash_and_unreadable_events_resync():
         await wait_until(lambda: r.session.blotter.get(order.order_id).filled == Decimal("0.001"))
         assert r.session.reconcile_count == before and r.session.connection is ConnectionState.LIVE
         # A broken event array (empty decimal) may have carried an order event: resync, never a guessed value.
-        r.server.faults.arm(FaultKind.BAD_FRAME, raw='[{"type":"fill","order_id":"%s","executed_amount":"",'
-                                                     '"socket_sequence":{socket_sequence}}]' % order.order_id)
+        r.server.faults.arm(FaultKind.BAD_FRAME, raw='[{"type":"fill","order_id":"' + str(order.order_id)
+                            + '","executed_amount":"","socket_sequence":{socket_sequence}}]')
         r.maker_order("sell", "50000.00", "0.002")
         await wait_until(_reconnected(r, before), what="resync after an unreadable array")
         await r.settled()

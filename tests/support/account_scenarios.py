@@ -6,6 +6,9 @@ account's fills, cancels and one broken trade through the engine, so every pictu
 
 from __future__ import annotations
 
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
 from console.exchange.accounts import (
     DEMO_API_KEY,
     DEMO_AUDITOR_API_KEY,
@@ -13,9 +16,6 @@ from console.exchange.accounts import (
     DEMO_MASTER_API_KEY,
     DEMO_MASTER_API_SECRET,
 )
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
-
 from tests.support.console_app import FIXED_NOW_MS, fixed_clock, make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 from tests.support.scenarios import SNAPSHOT_PORT

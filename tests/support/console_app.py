@@ -7,16 +7,16 @@ from collections.abc import Callable
 
 from pydantic import SecretStr
 
+from console.config import DeskConfig, load_config
 from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
 from console.gemini.auth import NonceSource
 from console.gemini.credentials import Credentials
 from console.gemini.market_data import MarketDataClient
 from console.gemini.order_events import OrderEventsClient
 from console.gemini.rest import GeminiRestClient
-from console.orders.ticket import ClientOrderIds
 from console.market import MarketSession
+from console.orders.ticket import ClientOrderIds
 from console.session import ConnectionState, TradingSession
-from console.config import DeskConfig, load_config
 from console.settings import Environment, Settings
 from console.tui.app import TradingConsoleApp
 

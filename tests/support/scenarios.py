@@ -95,7 +95,8 @@ async def status_reasons(pilot) -> None:
     for ticket in tickets:  # one status entry each; wait for it so the pane's order is deterministic
         expected = len(pane.entries_text()) + 1
         await session.submit(session.prepare(ticket))
-        await wait_for(pilot, lambda: len(pane.entries_text()) >= expected, what=f"the outcome of {ticket}")
+        await wait_for(pilot, lambda expected=expected: len(pane.entries_text()) >= expected,
+                       what=f"the outcome of {ticket}")
     resting = await session.submit(session.prepare(TicketInput("ethusd", Side.BUY, OrderType.LIMIT, "3000.00", "1")))
     expected = len(pane.entries_text()) + 1
     await session.cancel(resting.order_id)

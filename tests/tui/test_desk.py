@@ -9,14 +9,13 @@ from decimal import Decimal
 import console.tui
 from console.config import load_config
 from console.exchange.accounts import DEMO_API_KEY
-from console.session import StatusEntry
 from console.orders.reasons import Severity
+from console.session import StatusEntry
 from console.settings import Environment
 from console.tui.messages import StatusReported
 from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.help import HelpScreen, binding_sources, help_text, key_help
-from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.scenarios import seed_resting_orders
 
@@ -122,7 +121,8 @@ async def test_production_needs_the_typed_word(exchange):
         assert app.session.rules == {}  # nothing fetched before the word
         await pilot.press(*"production", "enter")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmProduction) and "not PRODUCTION" in str(app.screen.query_one("#error").content)
+        assert isinstance(app.screen, ConfirmProduction)
+        assert "not PRODUCTION" in str(app.screen.query_one("#error").content)
         app.screen.query_one("#word").value = ""
         await pilot.press(*"PRODUCTION", "enter")
         await wait_until_ready(pilot)

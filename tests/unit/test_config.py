@@ -120,11 +120,14 @@ def test_per_symbol_maximum_quantity_from_file_environment_and_flags(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[guards.max_quantity]\nbtcusd = "3"\nethusd = 45\n\n[guards.hard_max_quantity]\nbtcusd = 9\n')
     config = load_config({}, {}, path)
-    assert config.guards.max_quantity["btcusd"] == Decimal("3") and config.guards.max_quantity["ethusd"] == Decimal("45")
+    assert config.guards.max_quantity["btcusd"] == Decimal("3")
+    assert config.guards.max_quantity["ethusd"] == Decimal("45")
     assert config.guards.hard_max_quantity["btcusd"] == Decimal("9")
-    environ = {"TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD": "4", "TRADING_CONSOLE_GUARDS_HARD_MAX_QUANTITY_ETHUSD": "50"}
+    environ = {"TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD": "4",
+               "TRADING_CONSOLE_GUARDS_HARD_MAX_QUANTITY_ETHUSD": "50"}
     config = load_config(parse_set_flags(["guards.max_quantity.ethusd=46"]), environ, path)
-    assert config.guards.max_quantity["btcusd"] == Decimal("4") and config.guards.max_quantity["ethusd"] == Decimal("46")
+    assert config.guards.max_quantity["btcusd"] == Decimal("4")
+    assert config.guards.max_quantity["ethusd"] == Decimal("46")
     assert config.guards.hard_max_quantity["ethusd"] == Decimal("50")
     with pytest.raises(ConfigError, match="guards.max_quantity.btcusd must be a positive decimal"):
         load_config({"guards.max_quantity.btcusd": "-1"}, {}, path)

@@ -271,8 +271,8 @@ def test_evolve_equals_dataclasses_replace() -> None:
                                "updated_ms": 9, "fills": (), "stop_price": Decimal(1)}
     for name, value in changes.items():
         evolved = order.evolve(**{name: value})
-        assert evolved == dataclasses.replace(order, **{name: value}) and evolved.fills == getattr(
-            dataclasses.replace(order, **{name: value}), "fills")
+        replaced = dataclasses.replace(order, **{name: value})
+        assert evolved == replaced and evolved.fills == replaced.fills
     assert order.evolve(**changes) == dataclasses.replace(order, **changes)
     assert order.state is OrderState.LIVE  # the original is untouched
     with pytest.raises(TypeError, match="no field 'colour'"):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 #: Everything outside console.tui: the protocol, the domain, the local exchange and the services the TUI drives.
 NON_TUI = [
     "console.gemini", "console.orders", "console.exchange", "console.session", "console.market", "console.account",

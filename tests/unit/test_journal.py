@@ -16,7 +16,8 @@ from console.journal import Journal, main
 
 
 def test_records_are_stamped_and_secrets_removed(tmp_path):
-    journal = Journal(tmp_path / "j.sqlite3", clock_ms=lambda: 1_000, environ={"SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"})
+    journal = Journal(tmp_path / "j.sqlite3", clock_ms=lambda: 1_000,
+                      environ={"SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"})
     journal.append("request", "/v1/order/new", {"payload": {"symbol": "btcusd", "nonce": 5, "signature": "abc",
                                                             "api_secret": "s3cret"}, "api_key": "account-…1234"})
     (record,) = journal.records()
@@ -120,7 +121,8 @@ def test_an_older_journal_gets_the_new_columns_and_keeps_its_records(tmp_path):
     db.executescript("""CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,
         direction TEXT NOT NULL, path TEXT NOT NULL, data TEXT NOT NULL, user TEXT NOT NULL, ssh TEXT NOT NULL,
         pid INTEGER NOT NULL);
-        INSERT INTO journal (time_ms, direction, path, data, user, ssh, pid) VALUES (1, 'event', '/e', '{}', 'u', '', 1);""")
+        INSERT INTO journal (time_ms, direction, path, data, user, ssh, pid)
+            VALUES (1, 'event', '/e', '{}', 'u', '', 1);""")
     db.close()
     journal = Journal(path, venue="LOCAL", url="http://127.0.0.1:1")
     journal.append("event", "/v1/order/events", {"type": "fill", "order_id": "7"})

@@ -187,8 +187,8 @@ def test_symbol_details_numbers_are_exact_decimals() -> None:
 @pytest.mark.parametrize("number", ["1e-8", "1e-9", "0.000001", "0.005", "0.5", "1e-7", "0.00001"])
 def test_symbol_details_increments_from_doc_table_are_exact(number: str) -> None:
     text = (
-        '{"symbol":"X","base_currency":"B","quote_currency":"Q","tick_size":%s,"quote_increment":%s,'
-        '"min_order_size":"1","status":"open"}' % (number, number)
+        f'{{"symbol":"X","base_currency":"B","quote_currency":"Q","tick_size":{number},"quote_increment":{number},'
+        '"min_order_size":"1","status":"open"}'
     )
     details = SymbolDetails.model_validate_json(text)
     assert details.tick_size == D(number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -9,11 +9,11 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select
 
 from console.account import HistoryStatus, OrderRecord
-from console.orders.model import Side
 from console.orders.fmt import fmt_money, fmt_qty
-from console.tui.widgets.tables import MeasuredTable
+from console.orders.model import Side
 from console.tui.screens.account_view import AccountView, utc_date, utc_time
 from console.tui.widgets.fields import Dropdown, TextInput
+from console.tui.widgets.tables import MeasuredTable
 
 PAGE_SIZE = 50
 _ALL = "all"

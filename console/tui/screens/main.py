@@ -22,9 +22,9 @@ from console.market import MarketSession
 from console.market_reference import LastPriceSource, PriceSource, last_price_source, live_book_source, pubticker_source
 from console.orders.book import price_for
 from console.orders.guards import GuardKind, PreTradeGuards
+from console.orders.model import Order, OrderType
 from console.orders.reasons import Severity
 from console.orders.ticket import NewOrder, TicketErrors
-from console.orders.model import Order, OrderType
 from console.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.settings import Settings
 from console.tui.messages import (

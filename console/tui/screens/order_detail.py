@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.account import OrderRecord
-from console.tui.widgets.tables import MeasuredTable
-from console.tui.messages import AccountChanged
 from console.orders.fmt import fmt_money, fmt_qty
+from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, utc_time
+from console.tui.widgets.tables import MeasuredTable
 
 
 class OrderDetailScreen(AccountView):

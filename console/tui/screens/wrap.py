@@ -10,8 +10,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.gemini.errors import GeminiError
-from console.orders.model import Side
 from console.orders.fmt import fmt_money
+from console.orders.model import Side
 from console.tui.screens.account_view import AccountView, error_text
 from console.tui.widgets.fields import Dropdown, TextInput
 

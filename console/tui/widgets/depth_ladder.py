@@ -98,7 +98,8 @@ class DepthLadder(Widget, can_focus=False):
             lines.append(self._row(level, Side.SELL, level.price == best_ask, price_w, size_w))
         spread = book.spread
         spread_text = f"spread {fmt_price(spread)}"
-        lines.append(Text(spread_text.center(width)[:width], style=self.get_component_rich_style("depth-ladder--spread")))
+        spread_style = self.get_component_rich_style("depth-ladder--spread")
+        lines.append(Text(spread_text.center(width)[:width], style=spread_style))
         for level in bids:
             lines.append(self._row(level, Side.BUY, level.price == best_bid, price_w, size_w))
         return Text("\n").join(lines)

@@ -12,7 +12,6 @@ from textual.widget import Widget
 from console.orders.model import Side
 from console.tui.widgets.fields import InOrderKeys
 
-
 _BUY = " BUY "
 _SELL = " SELL "
 

@@ -300,7 +300,8 @@ class OrderTicket(Vertical):
         _, quote = self._currencies()
         amount = _number(ticket.amount)
         price = _number(ticket.price)
-        parts = [f"{ticket.side.value.upper()} {fmt_qty(amount) if amount is not None else '?'} {ticket.symbol.upper()}"]
+        shown_amount = fmt_qty(amount) if amount is not None else "?"
+        parts = [f"{ticket.side.value.upper()} {shown_amount} {ticket.symbol.upper()}"]
         if ticket.order_type is OrderType.STOP_LIMIT:
             stop = _number(ticket.stop_price)
             parts.append(f"stop {fmt_price(stop) if stop is not None else '?'}")
