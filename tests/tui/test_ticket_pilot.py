@@ -160,6 +160,26 @@ async def test_quantity_above_the_symbols_maximum_asks_and_above_the_hard_limit_
         assert len(_active(exchange)) == 1
 
 
+async def test_a_burst_of_orders_and_cancels_reads_the_balances_once(console_app):
+    """Each read of /v1/balances is one of the key's private requests: a burst costs one read, not one per order."""
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        reads = []
+        real = app.account.balances
+
+        async def counted():
+            reads.append(1)
+            return await real()
+
+        app.account.balances = counted
+        for _ in range(5):
+            app.main_screen._balances_soon()
+        await wait_for(pilot, lambda: reads, what="the balances read")
+        await pilot.pause(0.3)
+        assert len(reads) == 1
+
+
 async def test_ticket_shows_the_available_balance_of_the_side_it_spends(console_app, exchange):
     app = console_app
     async with app.run_test(size=(120, 36)) as pilot:

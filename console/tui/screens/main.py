@@ -68,7 +68,7 @@ MARKS_REFRESH_S = 1.0
 MAX_TOASTS = 3
 #: How long a toast stays, seconds.
 TOAST_TIMEOUT_S = 5.0
-#: Fills within this many seconds make the ticket read its balances once, seconds.
+#: Orders, cancels and fills within this many seconds make the ticket read its balances once, seconds.
 BALANCES_AFTER_FILLS_S = 1.0
 
 
@@ -334,7 +334,7 @@ class MainScreen(Screen):
         except TradingBlocked as exc:
             self._not_sent(order, str(exc))
         finally:
-            self.refresh_balances()  # the order holds funds now (or a fill moved them)
+            self._balances_soon()  # the order holds funds now (or a fill moved them)
 
     def _not_sent(self, order: NewOrder, block: str) -> None:
         """Say in the ticket and in the status pane why a confirmed order was not sent (trading is blocked)."""
@@ -347,10 +347,14 @@ class MainScreen(Screen):
         try:
             await work
         finally:
-            self.refresh_balances()
+            self._balances_soon()
 
     def on_account_changed(self, message: AccountChanged) -> None:
-        # A fill, or another sub-account: read the balances once for a whole burst of fills.
+        self._balances_soon()  # a fill, or another sub-account
+
+    def _balances_soon(self) -> None:
+        """Read the balances once within BALANCES_AFTER_FILLS_S for a whole burst of orders, cancels and fills: a
+        read per order would spend one of the key's private requests (600 a minute) on every order sent."""
         if self._balances_timer is None:
             self._balances_timer = self.set_timer(BALANCES_AFTER_FILLS_S, self._balances_due)
 
@@ -367,10 +371,9 @@ class MainScreen(Screen):
     async def refresh_balances(self) -> None:
         """Read the available balances (``/v1/balances``) for the ticket's balance line.
 
-        Does nothing before :meth:`start_balances` (never before a PRODUCTION start is confirmed). Called on a
-        symbol change, after each order and cancel the console sends, and on fills; not on
-        every order event: a private REST call holds the key's nonce lock for its round trip, so an order sent
-        meanwhile waits for it.
+        Does nothing before :meth:`start_balances` (never before a PRODUCTION start is confirmed). Called at once
+        on a symbol change; once per burst of orders, cancels and fills (:meth:`_balances_soon`), never per order
+        event: each read is one of the key's rate-limited private requests.
         """
         account = getattr(self.app, "account", None)
         if account is None or not self._balances_on:
@@ -399,7 +402,7 @@ class MainScreen(Screen):
         try:
             await self.session.cancel(order_id)
         finally:
-            self.refresh_balances()  # the cancelled order's hold is free again
+            self._balances_soon()  # the cancelled order's hold is free again
 
     # -- actions --------------------------------------------------------------------------------------------------
     def action_retry(self) -> None:
@@ -422,7 +425,7 @@ class MainScreen(Screen):
         try:
             await self.session.cancel_session()
         finally:
-            self.refresh_balances()
+            self._balances_soon()
 
     def action_cancel_all(self) -> None:
         def chosen(scope: CancelScope | None) -> None:
