@@ -28,10 +28,6 @@ def _fmt(value) -> str:
     return format(value.normalize(), "f")
 
 
-def _text(value: Decimal | None) -> str:
-    return fmt_price(value)
-
-
 def _number(text: str) -> Decimal | None:
     try:
         return parse_decimal(text, "value")
@@ -165,8 +161,8 @@ class OrderTicket(Vertical):
         touch = self.query_one("#quote-touch", Static)
         line = self.query_one("#quote-last", Static)
         # One line each at the ticket's width: a new quote repaints the line, never the screen's layout.
-        for widget, text in ((touch, f"bid {_text(bid)}  ask {_text(ask)}"),
-                             (line, f"last {_text(last)}  spread {_text(spread)}")):
+        for widget, text in ((touch, f"bid {fmt_price(bid)}  ask {fmt_price(ask)}"),
+                             (line, f"last {fmt_price(last)}  spread {fmt_price(spread)}")):
             if str(widget.content) != text:
                 widget.update(text, layout=False)
             widget.set_class(not live, "-stale")
