@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-import console.gemini.models as models
+import console.gemini.models.base as models  # the decimal parse cache the tests patch lives in models.base
 import console.gemini.order_events as order_events
 from console.gemini.convert import event_from_wire
 from console.gemini.credentials import Credentials
