@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.exchange import engine as engine_module
 from console.exchange.engine import ExchangeError, MatchingEngine
+from console.exchange.engine import model as engine_model
 from console.exchange.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 T0_MS = 1_700_000_000_123
@@ -71,7 +71,7 @@ def test_a_stop_price_text_already_seen_as_a_price_is_checked_as_a_stop() -> Non
 
 
 def test_the_caches_stay_bounded_and_keep_answering(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "PARSED_TEXTS_KEPT", 4)
+    monkeypatch.setattr(engine_model, "PARSED_TEXTS_KEPT", 4)
     engine, _, maker, _ = new_engine()
     prices = [f"{60000 + i}.00" for i in range(10)]
     for price in prices + prices:

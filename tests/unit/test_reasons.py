@@ -61,7 +61,7 @@ def test_reasons_of_gemini_sandbox_answers_are_decoded(code):
 def _reasons_the_local_exchange_answers() -> set[str]:
     """Reason codes written in the local exchange's source: errors it raises, cancels it makes, missing fields."""
     codes: set[str] = set()
-    for source in (Path(__file__).resolve().parents[2] / "console" / "exchange").glob("*.py"):
+    for source in (Path(__file__).resolve().parents[2] / "console" / "exchange").rglob("*.py"):
         text = source.read_text()
         codes |= set(re.findall(r'ExchangeError\(\s*"([A-Za-z]+)"', text))
         codes |= set(re.findall(r'_error_response\(\s*\d+,\s*"([A-Za-z]+)"', text))
