@@ -26,9 +26,9 @@ from benchmarks.exchange_proc import ExchangeProcess
 from benchmarks.harness import Figure
 from benchmarks.isolated import run_isolated_with_reference
 from benchmarks.rss import rss_in_fresh_process, soak_in_fresh_process
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
-from console.gemini.credentials import Credentials
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
 from console.tui.widgets.orders_table import OrdersTable
+from console.venues.gemini.credentials import Credentials
 
 LIVE_ORDERS = 10_000
 SMALL_ORDERS = 100

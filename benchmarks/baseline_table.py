@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from console.orders.model import Order, OrderState, OrderType, Side
+from console.domain.model import Order, OrderState, OrderType, Side
 from console.tui.messages import CancelRequested
 from console.tui.widgets.orders_table import COLUMNS, STATUS_LABELS, format_age
 

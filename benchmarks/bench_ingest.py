@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.order_events import FrameDecoder, OrderEventBatch, OrderEventsClient
-from console.session import TradingSession
+from console.trading.session import TradingSession
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.order_events import FrameDecoder, OrderEventBatch, OrderEventsClient
 
 
 async def capture_frames(exchange, ws_url: str, credentials: Credentials, *, orders: int, takers: int) -> list[str]:
@@ -45,9 +45,9 @@ async def capture_frames(exchange, ws_url: str, credentials: Credentials, *, ord
 
 
 def replay_as_console(frames: list[str], credentials: Credentials) -> tuple[int, float]:
-    """``replay`` with the console's garbage-collector policy in force (``console.heap.settle``, which the console
+    """``replay`` with the console's garbage-collector policy in force (``console.app.heap.settle``, which the console
     applies once its blotter is first reconciled, i.e. before any steady stream), in a process of its own."""
-    from console import heap
+    from console.app import heap
 
     heap.settle()
     return replay(frames, credentials)

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from benchmarks.exchange_proc import ExchangeProcess
 from benchmarks.harness import SIZE, FrameProbe, build_app, cursor_signature, percentile, rss_mb, table_class
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from console.tui.app import HEAP_SETTLE_DELAY_S
 from console.tui.messages import OrdersChanged
 from console.tui.screens.main import MainScreen
@@ -107,7 +107,7 @@ async def run_once(
             result.usable_ms = (marks.get("usable", 0) - start_ns) / 1e6 if "usable" in marks else float("nan")
             result.reconciled_ms = (marks["reconciled"] - start_ns) / 1e6 if "reconciled" in marks else float("nan")
             table = app.main_screen.query_one("#orders")
-            # The console settles its heap just after the first reconcile (console/heap.py): measure after that.
+            # The console settles its heap just after the first reconcile (console/app/heap.py): measure after that.
             await pilot.pause(HEAP_SETTLE_DELAY_S + 0.5)
             result.rss_mb = rss_mb()
             if frame_samples:

@@ -32,7 +32,7 @@ class _Child:
     """Lives in the child process: the server, the demo account's resting orders, the load generator."""
 
     def __init__(self) -> None:
-        from console.exchange.server import ExchangeServer
+        from console.exchange.server.app import ExchangeServer
 
         self.loop = asyncio.new_event_loop()
         self.server = ExchangeServer(port=0, simulator=False, heartbeat_interval_s=5.0, ws_queue_size=1_000_000)
@@ -49,7 +49,7 @@ class _Child:
             self.events += len(events)
 
     def _place(self, n: int, *, stamped: bool) -> None:
-        from console.exchange.accounts import DEMO_API_KEY
+        from console.exchange.keys import DEMO_API_KEY
 
         symbol, amount, buy_base, sell_base, step, span = _BOOK[n % len(_BOOK)]
         side = "buy" if (n // 2) % 2 == 0 else "sell"
@@ -71,7 +71,7 @@ class _Child:
         return self.engine.open_order_count(self.account)
 
     def cancel_oldest(self) -> None:
-        from console.exchange.accounts import DEMO_API_KEY
+        from console.exchange.keys import DEMO_API_KEY
 
         order_id = self.resting.popleft()
         self.engine.cancel_order(self.account, order_id, DEMO_API_KEY)

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.order_events import OrderEventsClient
-from console.gemini.rest import GeminiRestClient
-from console.session import TradingSession, wall_clock_ms
-from console.settings import Environment, Settings
+from console.app.settings import Environment, Settings
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.trading.session import TradingSession, wall_clock_ms
 from console.tui import app as app_module
 from console.tui.screens import main as main_module
 from console.tui.widgets.orders_table import OrdersTable
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.order_events import OrderEventsClient
+from console.venues.gemini.rest import GeminiRestClient
 
 #: Terminal size of every pipeline benchmark (the README's main screenshot size).
 SIZE = (120, 36)

@@ -1,7 +1,7 @@
 """Measure how many market data v2 messages per second the client parses and applies to its book.
 
 Run: ``python benchmarks/market_data.py`` (prints numbers; it does not pass or fail). It feeds
-:class:`console.gemini.market_data.L2Feed` (JSON parse, pydantic validation, Decimal conversion, book update and
+:class:`console.venues.gemini.market_data.L2Feed` (JSON parse, pydantic validation, Decimal conversion, book update and
 the crossed-book check — everything the client does per frame except the socket read) with a seeded stream:
 a 200-level-per-side snapshot, then ``l2_updates`` deltas of 1-3 level changes around the touch and ``trade``
 messages, the mix the local exchange sends while its simulator runs.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.gemini.market_data import L2Feed  # noqa: E402
-from console.orders.book import OrderBook  # noqa: E402
+from console.domain.book import OrderBook  # noqa: E402
+from console.venues.gemini.market_data import L2Feed  # noqa: E402
 
 LEVELS_PER_SIDE = 200
 MESSAGES = 60_000

@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from console.exchange.accounts import AUDITOR, FUND_MANAGER, TRADER, ApiKey, KeyStore
 from console.exchange.engine import ExchangeError
-from console.gemini.auth import sign
+from console.exchange.keys import AUDITOR, FUND_MANAGER, TRADER, ApiKey, KeyStore
+from console.venues.gemini.auth import sign
 
 __all__ = [
     "APIKEY_HEADER",

@@ -1,6 +1,6 @@
 """Fault injection for the local exchange, on the server side of real sockets (tests, soak runs and demos).
 
-A :class:`FaultPlan` belongs to one :class:`~console.exchange.server.ExchangeServer` (``server.faults``). The server
+A :class:`FaultPlan` belongs to one :class:`~console.exchange.server.app.ExchangeServer` (``server.faults``). The server
 consults it at a few points: an aiohttp middleware in front of every REST route, the order events sender (sequence
 numbers, batches, heartbeats) and its clock. The client code is never mocked: it sees exactly what a misbehaving
 venue or network would send it.
@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, web
 
 if TYPE_CHECKING:  # pragma: no cover
-    from console.exchange.server import ExchangeServer
+    from console.exchange.server.app import ExchangeServer
 
 __all__ = ["ADMIN_PATH", "Fault", "FaultKind", "FaultPlan", "parse_fault_spec"]
 

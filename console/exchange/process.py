@@ -17,7 +17,7 @@ from typing import IO
 
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_API_SECRET
+from console.exchange.keys import DEMO_API_SECRET
 
 __all__ = ["LocalExchangeInfo", "LocalExchangeProcess"]
 

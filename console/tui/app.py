@@ -13,17 +13,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from console import heap
-from console.account import AccountService
-from console.deadman import DeadManSwitch
-from console.gemini.errors import GeminiError, TransportError, network_cause
-from console.market import MarketListener, MarketSession
-from console.orders.latency import LatencyTracker
-from console.orders.model import Order
-from console.orders.reasons import Severity
-from console.paths import styles_dir
-from console.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
-from console.settings import Environment, Settings
+from console.app import heap
+from console.app.paths import styles_dir
+from console.app.settings import Environment, Settings
+from console.domain.latency import LatencyTracker
+from console.domain.model import Order
+from console.domain.reasons import Severity
+from console.trading.account import AccountService
+from console.trading.deadman import DeadManSwitch
+from console.trading.market import MarketListener, MarketSession
+from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
@@ -42,6 +41,7 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.venues.gemini.errors import GeminiError, TransportError, network_cause
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class TradingConsoleApp(KeysInOrderApp):
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
         latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
         deadman: heartbeats and cancel-on-exit, if wanted.
-        settle_heap: collect and freeze the heap once the blotter is first reconciled (``console.heap.settle``);
+        settle_heap: collect and freeze the heap once the blotter is first reconciled (``console.app.heap.settle``);
             the command line turns it on, tests leave it off (it changes the collector of the whole process).
     """
 
@@ -87,7 +87,7 @@ class TradingConsoleApp(KeysInOrderApp):
         settle_heap: bool = False,
     ) -> None:
         super().__init__()
-        #: Settle the heap once the blotter is first reconciled (console/heap.py); the console's own process only
+        #: Settle the heap once the blotter is first reconciled (console/app/heap.py); the console's own process only
         #: (it changes the collector for the whole process, so tests leave it off).
         self.settle_heap = settle_heap
         self.latency = latency
@@ -131,7 +131,7 @@ class TradingConsoleApp(KeysInOrderApp):
             self._retry_delay_s = None  # connected: the next failure starts the back-off again
         if state is ConnectionState.LIVE and self.settle_heap and not self._heap_settled:
             # The first time the blotter is reconciled: once its table has been painted, collect and freeze the
-            # session's long-lived objects so full collections stop pausing the screen (console/heap.py).
+            # session's long-lived objects so full collections stop pausing the screen (console/app/heap.py).
             self._heap_settled = True
             self.set_timer(HEAP_SETTLE_DELAY_S, heap.settle)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from console.market import FeedState
-from console.orders.model import Order
-from console.orders.ticket import TicketInput
-from console.session import ConnectionState, StatusEntry
+from console.domain.model import Order
+from console.domain.ticket import TicketInput
+from console.trading.market import FeedState
+from console.trading.session import ConnectionState, StatusEntry
 
 
 class OrdersChanged(Message):

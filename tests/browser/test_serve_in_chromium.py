@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
 from tests.support.exchange_thread import ExchangeThread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -95,7 +95,7 @@ async def test_keys_typed_in_the_browser_place_an_order(tmp_path):
         env = {**os.environ, "GEMINI_API_KEY": DEMO_API_KEY, "GEMINI_API_SECRET": DEMO_API_SECRET,
                "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
                "PYTHONPATH": str(ROOT)}
-        serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--port", str(serve_port), "--",
+        serve = subprocess.Popen([sys.executable, "-m", "console.app.cli", "serve", "--port", str(serve_port), "--",
                                   "--rest-url", exchange.server.rest_url], cwd=ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         browser = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",

@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from console.exchange.accounts import (
+from console.exchange.keys import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
     DEMO_AUDITOR_API_SECRET,
 )
-from console.exchange.server import ExchangeServer
-from console.gemini.auth import sign
+from console.exchange.server.app import ExchangeServer
+from console.venues.gemini.auth import sign
 
 # A second account that provides the other side of trades in tests (the simulator is off).
 MAKER_API_KEY = "account-TestMakerKey00000001"

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from console.exchange.accounts import (
+from console.domain.model import ExecOption, Side
+from console.exchange.keys import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
@@ -17,11 +18,10 @@ from console.exchange.accounts import (
     DEMO_MASTER_API_SECRET,
     ApiKey,
 )
-from console.exchange.server import ExchangeServer
-from console.gemini.credentials import Credentials
-from console.gemini.errors import AccountError, InsufficientFunds, OrderNotFound, OrderRejected, PermissionDenied
-from console.gemini.rest import GeminiRestClient
-from console.orders.model import ExecOption, Side
+from console.exchange.server.app import ExchangeServer
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.errors import AccountError, InsufficientFunds, OrderNotFound, OrderRejected, PermissionDenied
+from console.venues.gemini.rest import GeminiRestClient
 from tests.integration.conftest import MAKER_API_KEY, MAKER_API_SECRET
 
 

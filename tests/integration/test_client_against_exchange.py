@@ -19,19 +19,20 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from console.exchange.accounts import (
+from console.domain.model import EventKind, ExecOption, Liquidity, OrderState, OrderType, Side
+from console.exchange.keys import (
     AUDITOR,
     DEMO_API_KEY,
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
     DEMO_AUDITOR_API_SECRET,
 )
-from console.exchange.server import ExchangeServer
+from console.exchange.server.app import ExchangeServer
 from console.exchange.symbols import DEFAULT_SYMBOLS
-from console.gemini.auth import NonceSource
-from console.gemini.convert import event_from_wire, order_from_status
-from console.gemini.credentials import Credentials
-from console.gemini.errors import (
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.convert import event_from_wire, order_from_status
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.errors import (
     AuthenticationError,
     InsufficientFunds,
     NonceError,
@@ -39,7 +40,7 @@ from console.gemini.errors import (
     OrderRejected,
     PermissionDenied,
 )
-from console.gemini.order_events import (
+from console.venues.gemini.order_events import (
     BadFrame,
     HeartbeatMessage,
     OrderEventBatch,
@@ -49,8 +50,7 @@ from console.gemini.order_events import (
     StreamMessage,
     SubscriptionAck,
 )
-from console.gemini.rest import GeminiRestClient
-from console.orders.model import EventKind, ExecOption, Liquidity, OrderState, OrderType, Side
+from console.venues.gemini.rest import GeminiRestClient
 
 # Bounded waits only (seconds).
 WAIT_S = 5.0

@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from console.config import load_config
-from console.doctor import check_credentials, main
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
+from console.app.config import load_config
+from console.app.doctor import check_credentials, main
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
 from tests.support.exchange_thread import ExchangeThread
 
 

@@ -12,8 +12,8 @@ import sys
 import pytest
 from pydantic import SecretStr
 
-from console.exchange.__main__ import _exposure_warning, _is_loopback
-from console.exchange.accounts import (
+from console.exchange.cli import _exposure_warning, _is_loopback
+from console.exchange.keys import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
@@ -22,9 +22,9 @@ from console.exchange.accounts import (
     KeyStore,
     demo_keys,
 )
-from console.gemini.credentials import Credentials, mask_key
-from console.gemini.errors import AuthenticationError
-from console.gemini.rest import GeminiRestClient
+from console.venues.gemini.credentials import Credentials, mask_key
+from console.venues.gemini.errors import AuthenticationError
+from console.venues.gemini.rest import GeminiRestClient
 
 WAIT_S = 30.0
 

@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from console.exchange.accounts import (
+from console.exchange.keys import (
     DEMO_API_KEY,
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
     DEMO_AUDITOR_API_SECRET,
     FUND_MANAGER,
 )
-from console.exchange.server import ExchangeServer
+from console.exchange.server.app import ExchangeServer
 from console.exchange.symbols import DEFAULT_SYMBOLS
 from tests.integration.conftest import (
     PrivateClient,

@@ -15,9 +15,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, FUND_MANAGER
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, FUND_MANAGER
 from console.exchange.process import LocalExchangeProcess
-from console.exchange.server import ExchangeServer
+from console.exchange.server.app import ExchangeServer
 from tests.integration.conftest import WAIT_S, PrivateClient, Signer
 
 EVENTS_PATH = "/v1/order/events"
@@ -388,7 +388,7 @@ async def test_child_that_is_not_ready_in_time_is_reported_and_killed() -> None:
 
 
 async def test_master_key_streams_every_sub_account_with_account_name(exchange: ExchangeServer) -> None:
-    from console.exchange.accounts import DEMO_MASTER_API_KEY, DEMO_MASTER_API_SECRET
+    from console.exchange.keys import DEMO_MASTER_API_KEY, DEMO_MASTER_API_SECRET
 
     engine = exchange.engine
     engine.place_order(exchange.demo_account_id, "UI", symbol="btcusd", side="buy", order_type="exchange limit",

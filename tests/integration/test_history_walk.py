@@ -11,11 +11,11 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from console.account import AccountService
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
-from console.exchange.server import ExchangeServer
-from console.gemini.credentials import Credentials
-from console.gemini.rest import GeminiRestClient
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.exchange.server.app import ExchangeServer
+from console.trading.account import AccountService
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.rest import GeminiRestClient
 from tests.integration.conftest import PrivateClient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "gemini"

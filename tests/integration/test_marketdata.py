@@ -12,10 +12,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from console.domain.book import OrderBook
 from console.exchange.engine import ExchangeError
-from console.exchange.server import ExchangeServer
-from console.gemini.market_data import FeedState, MarketDataClient, MarketDataListener
-from console.orders.book import OrderBook
+from console.exchange.server.app import ExchangeServer
+from console.venues.gemini.market_data import FeedState, MarketDataClient, MarketDataListener
 from tests.integration.conftest import MAKER_BALANCES, WAIT_S
 
 D = Decimal

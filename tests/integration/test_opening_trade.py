@@ -11,9 +11,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES
 from console.exchange.engine import MatchingEngine
-from console.exchange.server import ExchangeServer
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES
+from console.exchange.server.app import ExchangeServer
 from console.exchange.symbols import DEFAULT_SYMBOLS
 from tests.integration.conftest import WAIT_S, PrivateClient, Signer
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from console.domain.model import OrderState, Side
 from console.exchange.faults import FaultKind
-from console.orders.model import OrderState, Side
-from console.session import NOT_RECEIVED
+from console.trading.session import NOT_RECEIVED
 from tests.support.reliability import REST_TIMEOUT_S, rig, wait_until
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from console.domain.model import Side
 from console.exchange.faults import FaultKind
-from console.orders.model import Side
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from tests.support.reliability import rig, wait_until
 
 SEQ = "{socket_sequence}"

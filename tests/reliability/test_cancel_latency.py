@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from console.domain.model import OrderState, OrderType, Side
+from console.domain.ticket import TicketInput
 from console.exchange.faults import FaultKind
-from console.gemini.auth import NonceSource
-from console.orders.model import OrderState, OrderType, Side
-from console.orders.ticket import TicketInput
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from console.tui.widgets.orders_table import OrdersTable
+from console.venues.gemini.auth import NonceSource
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 from tests.support.reliability import Rig, rig, wait_until

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from console.exchange.faults import FaultKind
-from console.gemini.errors import GeminiError
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from console.tui.widgets.status_pane import StatusPane
+from console.venues.gemini.errors import GeminiError
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
@@ -105,6 +105,7 @@ async def test_known_secret_never_appears_in_logs_state_screen_or_errors(fast_ex
     texts.append(log_file.read_text())
     state = Path(os.environ["XDG_STATE_HOME"])
     texts.extend(p.read_text(errors="replace") for p in state.rglob("*") if p.is_file())
-    assert "/v1/order/new" in log_file.read_text() and "console.gemini.rest" in log_file.read_text()  # it was written
+    written = log_file.read_text()
+    assert "/v1/order/new" in written and "console.venues.gemini.rest" in written  # it was written
     for text in texts:
         assert KNOWN_SECRET not in text

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
+from console.domain.model import OrderState, Side
 from console.exchange.faults import FaultKind
-from console.gemini.auth import HANDOFF_BOUND_S, NONCE_LEASE_MS, NonceSource, nonce_state_path
-from console.gemini.credentials import Credentials
-from console.gemini.ratelimit import BURST, RateLimiter, TokenBucket
-from console.gemini.rest import GeminiRestClient
-from console.orders.model import OrderState, Side
-from console.session import ConnectionState, TradingBlocked
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
+from console.trading.session import ConnectionState, TradingBlocked
+from console.venues.gemini.auth import HANDOFF_BOUND_S, NONCE_LEASE_MS, NonceSource, nonce_state_path
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.ratelimit import BURST, RateLimiter, TokenBucket
+from console.venues.gemini.rest import GeminiRestClient
 from tests.support.reliability import rig, wait_until
 
 
@@ -76,7 +76,7 @@ class JitterTransport(httpx.AsyncBaseTransport):
 
 
 async def test_concurrent_private_calls_never_cause_invalid_nonce(caplog):
-    caplog.set_level(logging.WARNING, logger="console.gemini.rest")
+    caplog.set_level(logging.WARNING, logger="console.venues.gemini.rest")
     async with rig(start_stream=False) as r:
         credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
         nonce = NonceSource(lambda: 1_800_000_000_000)  # a stalled clock: every nonce comes from the counter

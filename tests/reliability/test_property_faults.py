@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from console.domain.model import OrderState, Side
 from console.exchange.faults import FaultKind
-from console.orders.model import OrderState, Side
-from console.session import TradingBlocked
+from console.trading.session import TradingBlocked
 from tests.support.reliability import rig
 
 #: Fast settings for the property run: heartbeats every 30 ms, the watchdog at 0.25 s, REST timeout 0.3 s.

@@ -1,11 +1,11 @@
-"""Numbers in the status pane's texts follow console.orders.fmt: money at its currency's precision, grouped."""
+"""Numbers in the status pane's texts follow console.domain.fmt: money at its currency's precision, grouped."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
-from console.orders.model import OrderState, Side
+from console.domain.model import OrderState, Side
 from tests.support.reliability import rig, wait_until
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from console.domain.model import OrderState, Side
 from console.exchange.faults import FaultKind
-from console.orders.model import OrderState, Side
-from console.session import ConnectionState, TradingBlocked
+from console.trading.session import ConnectionState, TradingBlocked
 from tests.support.reliability import rig, wait_until
 
 

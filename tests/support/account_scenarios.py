@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from console.exchange.accounts import (
+from console.exchange.keys import (
     DEMO_API_KEY,
     DEMO_AUDITOR_API_KEY,
     DEMO_AUDITOR_API_SECRET,

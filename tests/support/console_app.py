@@ -7,18 +7,18 @@ from collections.abc import Callable
 
 from pydantic import SecretStr
 
-from console.config import DeskConfig, load_config
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.market_data import MarketDataClient
-from console.gemini.order_events import OrderEventsClient
-from console.gemini.rest import GeminiRestClient
-from console.market import MarketSession
-from console.orders.ticket import ClientOrderIds
-from console.session import ConnectionState, TradingSession
-from console.settings import Environment, Settings
+from console.app.config import DeskConfig, load_config
+from console.app.settings import Environment, Settings
+from console.domain.ticket import ClientOrderIds
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.trading.market import MarketSession
+from console.trading.session import ConnectionState, TradingSession
 from console.tui.app import TradingConsoleApp
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.market_data import MarketDataClient
+from console.venues.gemini.order_events import OrderEventsClient
+from console.venues.gemini.rest import GeminiRestClient
 
 #: 2026-11-22 14:30:00 UTC, the fixed "now" of every screen test.
 FIXED_NOW_MS = 1_795_444_200_000

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from console.exchange.server import ExchangeServer
+from console.exchange.server.app import ExchangeServer
 
 T = TypeVar("T")
 

@@ -15,15 +15,15 @@ from decimal import Decimal
 import httpx
 from pydantic import SecretStr
 
-from console.exchange.accounts import DEMO_API_KEY, DEMO_API_SECRET
-from console.exchange.server import ExchangeServer
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.order_events import OrderEventsClient
-from console.gemini.rest import GeminiRestClient
-from console.orders.model import Order, OrderType, Side
-from console.orders.ticket import ClientOrderIds, TicketInput
-from console.session import ConnectionState, StatusEntry, TradingSession
+from console.domain.model import Order, OrderType, Side
+from console.domain.ticket import ClientOrderIds, TicketInput
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.exchange.server.app import ExchangeServer
+from console.trading.session import ConnectionState, StatusEntry, TradingSession
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.order_events import OrderEventsClient
+from console.venues.gemini.rest import GeminiRestClient
 
 MAKER_KEY = "account-ReliabilityMaker0001"
 MAKER_SECRET = "ReliabilityMakerSecret0001"

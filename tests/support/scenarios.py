@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from console.exchange.accounts import DEMO_API_KEY
-from console.orders.model import ExecOption, OrderType, Side
-from console.orders.ticket import TicketInput
+from console.domain.model import ExecOption, OrderType, Side
+from console.domain.ticket import TicketInput
+from console.exchange.keys import DEMO_API_KEY
 from tests.support.console_app import FIXED_NOW_MS, settle_market, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from console.exchange.accounts import AUDITOR, DEMO_API_KEY, DEMO_API_SECRET, ApiKey
+from console.exchange.keys import AUDITOR, DEMO_API_KEY, DEMO_API_SECRET, ApiKey
 from console.tui.screens.order_detail import OrderDetailScreen
 from tests.support import account_scenarios as scenarios
 from tests.support.console_app import FIXED_NOW_MS, wait_for, wait_until_ready

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.orders.model import OrderState
+from console.domain.model import OrderState
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import wait_for, wait_until_ready
@@ -76,7 +76,7 @@ async def test_cancel_all_needs_confirmation(console_app, exchange):
 
 
 async def test_heap_is_settled_once_after_the_first_reconcile(console_app, exchange, monkeypatch):
-    from console import heap
+    from console.app import heap
 
     calls = []
     monkeypatch.setattr(heap, "settle", lambda: calls.append("settled") or (0, 0.0))
@@ -91,7 +91,7 @@ async def test_heap_is_settled_once_after_the_first_reconcile(console_app, excha
 
 
 async def test_heap_is_left_alone_unless_asked(console_app, exchange, monkeypatch):
-    from console import heap
+    from console.app import heap
 
     calls = []
     monkeypatch.setattr(heap, "settle", lambda: calls.append("settled") or (0, 0.0))

@@ -7,11 +7,11 @@ import pkgutil
 from decimal import Decimal
 
 import console.tui
-from console.config import load_config
-from console.exchange.accounts import DEMO_API_KEY
-from console.orders.reasons import Severity
-from console.session import StatusEntry
-from console.settings import Environment
+from console.app.config import load_config
+from console.app.settings import Environment
+from console.domain.reasons import Severity
+from console.exchange.keys import DEMO_API_KEY
+from console.trading.session import StatusEntry
 from console.tui.messages import StatusReported
 from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
@@ -206,7 +206,7 @@ async def test_monochrome_states_differ_by_text_style(exchange):
         assert app.theme == "monochrome"
         header = app.main_screen.query_one("#connection")
         styles = {}
-        from console.session import ConnectionState
+        from console.trading.session import ConnectionState
 
         for state in ConnectionState:
             app.main_screen.query_one("SessionHeader").set_connection(state, "")

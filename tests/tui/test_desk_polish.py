@@ -8,9 +8,9 @@ from textual.widgets import Footer, Select
 from textual.widgets._footer import FooterKey  # textual 8.2.8: the footer's key widgets, to read what is shown
 from textual.widgets._toast import Toast  # textual 8.2.8: the toast widgets, to read where they are drawn
 
-from console.config import load_config
-from console.orders.reasons import Severity
-from console.session import StatusEntry
+from console.app.config import load_config
+from console.domain.reasons import Severity
+from console.trading.session import StatusEntry
 from console.tui.messages import StatusReported
 from console.tui.screens.main import MAX_TOASTS
 from console.tui.widgets.status_pane import StatusPane

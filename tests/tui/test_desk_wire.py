@@ -8,12 +8,12 @@ import signal
 
 from pydantic import SecretStr
 
-from console.cli import build_app, finish_exit
-from console.config import load_config
-from console.gemini.credentials import Credentials
-from console.journal import Journal
-from console.orders.ticket import ClientOrderIds
-from console.settings import Environment, Settings
+from console.app.cli import build_app, finish_exit
+from console.app.config import load_config
+from console.app.settings import Environment, Settings
+from console.domain.ticket import ClientOrderIds
+from console.trading.journal import Journal
+from console.venues.gemini.credentials import Credentials
 from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
 from tests.support.scenarios import seed_resting_orders
 

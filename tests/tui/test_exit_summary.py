@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from console.deadman import EXIT_CANCEL_FAILED
+from console.domain.model import Side
 from console.exchange.process import LocalExchangeProcess
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.rest import GeminiRestClient
-from console.journal import Journal
-from console.orders.model import Side
+from console.trading.deadman import EXIT_CANCEL_FAILED
+from console.trading.journal import Journal
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.rest import GeminiRestClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def _rest_order(info, state_dir: Path) -> str:
 
 
 def _run_console(tmp_path: Path, info, *settings: str):
-    """Start ``python -m console.cli --rest-url …`` as the session leader of a new pseudo-terminal."""
+    """Start ``python -m console.app.cli --rest-url …`` as the session leader of a new pseudo-terminal."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, b"\x24\x00\x78\x00\x00\x00\x00\x00")  # 36 rows, 120 columns
 
@@ -78,7 +78,7 @@ def _run_console(tmp_path: Path, info, *settings: str):
     env = {**os.environ, "TERM": "xterm-256color", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "PYTHONPATH": str(ROOT),
            "GEMINI_API_KEY": info.api_key, "GEMINI_API_SECRET": info.api_secret.get_secret_value()}
-    argv = [sys.executable, "-m", "console.cli", "--rest-url", info.rest_url, "--set", "toasts=false"]
+    argv = [sys.executable, "-m", "console.app.cli", "--rest-url", info.rest_url, "--set", "toasts=false"]
     for setting in settings:
         argv += ["--set", setting]
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path,

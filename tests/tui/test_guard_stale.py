@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from console.exchange.faults import FaultKind
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import make_app, wait_for, wait_until_ready

@@ -6,7 +6,7 @@ import socket
 
 from textual.widgets import Input, Static
 
-from console.session import ConnectionState
+from console.trading.session import ConnectionState
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread

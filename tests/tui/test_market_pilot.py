@@ -7,9 +7,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from textual.widgets import Input, Select
 
-from console.market import FeedState
-from console.orders.fmt import fmt_price
-from console.orders.model import Side
+from console.domain.fmt import fmt_price
+from console.domain.model import Side
+from console.trading.market import FeedState
 from console.tui.widgets.depth_ladder import OWN_MARK, DepthLadder
 from console.tui.widgets.ticket import OrderTicket
 from tests.support.console_app import make_app, wait_for, wait_until_ready

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from textual.app import App, ComposeResult
 
-from console.orders.model import Order, OrderState, OrderType, Side, SymbolRules
-from console.paths import styles_dir
+from console.app.paths import styles_dir
+from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.tui.messages import CancelRequested
 from console.tui.widgets.orders_table import COLUMNS, OrdersTable
 from tests.support.console_app import FIXED_NOW_MS

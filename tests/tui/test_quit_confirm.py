@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.deadman import DeadManSwitch
-from console.orders.model import Order, OrderState, OrderType, Side
+from console.domain.model import Order, OrderState, OrderType, Side
+from console.trading.deadman import DeadManSwitch
 from console.tui.screens.confirm import ConfirmQuit
 from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import wait_for, wait_until_ready

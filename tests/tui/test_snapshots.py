@@ -64,7 +64,7 @@ def test_help_screen(snap_compare, app):
 
 def test_main_screen_monochrome(snap_compare, snapshot_exchange):
     """No colour at all: LIVE, the environment and each status severity still differ by bold/reverse/underline."""
-    from console.config import load_config
+    from console.app.config import load_config
 
     scenarios.seed_resting_orders(snapshot_exchange)
     desk = load_config({"theme": "monochrome", "toasts": "false", "bell": "false"}, environ={})

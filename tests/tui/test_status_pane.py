@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from console.orders.reasons import Severity
-from console.paths import styles_dir
-from console.session import StatusEntry
+from console.app.paths import styles_dir
+from console.domain.reasons import Severity
+from console.trading.session import StatusEntry
 from console.tui.widgets import status_pane
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import wait_for

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from console.journal import Journal
+from console.trading.journal import Journal
 from console.tui.terminal import HangupSafeOutput
 
 CONSOLE = Path(sys.executable).with_name("trading-console")

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from textual.widgets import Button, Input, Select
 
-from console.config import load_config
-from console.orders.fmt import fmt_money
-from console.orders.model import ExecOption, OrderType, Side
-from console.settings import Environment
+from console.app.config import load_config
+from console.app.settings import Environment
+from console.domain.fmt import fmt_money
+from console.domain.model import ExecOption, OrderType, Side
 from console.tui.screens.confirm import ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.side_toggle import SideToggle

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from console.account import HistoryStatus, fill_from_wire, record_from_wire, volumes_from_wire
-from console.gemini.models import MyTrade, OrderStatus, TradeVolumeDay
-from console.orders.model import Side
+from console.domain.model import Side
+from console.trading.account import HistoryStatus, fill_from_wire, record_from_wire, volumes_from_wire
+from console.venues.gemini.models import MyTrade, OrderStatus, TradeVolumeDay
 
 STATUS = {"order_id": "123456789012345", "id": "123456789012345", "symbol": "btcusd", "exchange": "gemini",
           "avg_execution_price": "400.00", "side": "buy", "type": "exchange limit", "timestamp": "1494870642",

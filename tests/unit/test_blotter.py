@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from console.orders.blotter import Blotter
-from console.orders.model import (
+from console.domain.blotter import Blotter
+from console.domain.model import (
     EventKind,
     Fill,
     Liquidity,
@@ -14,7 +14,7 @@ from console.orders.model import (
     Side,
     can_transition,
 )
-from console.orders.ticket import NewOrder
+from console.domain.ticket import NewOrder
 
 D = Decimal
 
@@ -206,7 +206,7 @@ def test_every_terminal_state_is_final_in_the_table():
 
 
 def test_ended_orders_beyond_the_limit_are_forgotten_open_ones_never(monkeypatch):
-    from console.orders import blotter as blotter_module
+    from console.domain import blotter as blotter_module
 
     monkeypatch.setattr(blotter_module, "MAX_ENDED_ORDERS", 3)
     b = Blotter()
@@ -227,7 +227,7 @@ def test_ended_orders_beyond_the_limit_are_forgotten_open_ones_never(monkeypatch
 
 
 def test_event_and_trade_ids_are_remembered_up_to_the_limit(monkeypatch):
-    from console.orders import blotter as blotter_module
+    from console.domain import blotter as blotter_module
 
     ids = blotter_module.RecentIds(3)
     for key in ("a", "b", "c", "b", "d"):

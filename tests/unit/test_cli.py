@@ -2,9 +2,9 @@
 
 import pytest
 
-from console.cli import UsageError, _parser, build_settings
-from console.gemini.urls import PRODUCTION, SANDBOX
-from console.settings import Environment
+from console.app.cli import UsageError, _parser, build_settings
+from console.app.settings import Environment
+from console.venues.gemini.urls import PRODUCTION, SANDBOX
 
 KEYS = {"GEMINI_API_KEY": "account-abcdefghijklmnop1234", "GEMINI_API_SECRET": "s3cret-value"}
 

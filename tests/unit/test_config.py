@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.cli import UsageError, _parser, build_config, build_settings
-from console.config import ConfigError, config_path, load_config, parse_set_flags, sample_config
+from console.app.cli import UsageError, _parser, build_config, build_settings
+from console.app.config import ConfigError, config_path, load_config, parse_set_flags, sample_config
 
 FILE = """
 theme = "monochrome"
@@ -88,7 +88,7 @@ def test_no_file_means_defaults(tmp_path):
 
 def test_sample_config_documents_every_setting_and_parses_when_uncommented(tmp_path):
     sample = sample_config()
-    from console.config import GUARD_DOCS, SCHEMA
+    from console.app.config import GUARD_DOCS, SCHEMA
 
     for name in SCHEMA:
         assert f"# {name.split('.')[-1]} = " in sample

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.gemini.convert import (
+from console.domain.model import EventKind, ExecOption, Liquidity, OrderState, OrderType, Side, SymbolRules
+from console.venues.gemini.convert import (
     derive_state,
     event_from_wire,
     fill_from_my_trade,
@@ -20,8 +21,7 @@ from console.gemini.convert import (
     order_type_from_wire,
     rules_from_details,
 )
-from console.gemini.models import MyTrade, OrderEventWire, OrderStatus, SymbolDetails
-from console.orders.model import EventKind, ExecOption, Liquidity, OrderState, OrderType, Side, SymbolRules
+from console.venues.gemini.models import MyTrade, OrderEventWire, OrderStatus, SymbolDetails
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 D = Decimal

@@ -15,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-import console.gemini.models.base as models  # the decimal parse cache the tests patch lives in models.base
-import console.gemini.order_events as order_events
-from console.gemini.convert import event_from_wire
-from console.gemini.credentials import Credentials
-from console.gemini.models import (
+import console.venues.gemini.models.base as models  # the decimal parse cache the tests patch lives in models.base
+import console.venues.gemini.order_events as order_events
+from console.domain.blotter import Blotter
+from console.domain.model import Fill, Liquidity, Order, OrderState, OrderType, Side, fast_init
+from console.venues.gemini.convert import event_from_wire
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.models import (
     EXACT_DECIMALS,
     OrderEventWire,
     OrderStatus,
@@ -27,10 +29,8 @@ from console.gemini.models import (
     decimal_from_text,
     validate_json_exact,
 )
-from console.gemini.order_events import BadFrame, FrameDecoder, OrderEventBatch
-from console.gemini.rest import GeminiRestClient
-from console.orders.blotter import Blotter
-from console.orders.model import Fill, Liquidity, Order, OrderState, OrderType, Side, fast_init
+from console.venues.gemini.order_events import BadFrame, FrameDecoder, OrderEventBatch
+from console.venues.gemini.rest import GeminiRestClient
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 EVENT_FIXTURES = (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.orders.fmt import currency_decimals, fmt_count, fmt_money, fmt_price, fmt_qty, step_places
+from console.domain.fmt import currency_decimals, fmt_count, fmt_money, fmt_price, fmt_qty, step_places
 
 D = Decimal
 

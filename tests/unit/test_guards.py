@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from console.orders.guards import GuardKind, GuardLimits, PreTradeGuards, reference_price
-from console.orders.model import OrderType, Side
-from console.orders.ticket import NewOrder
+from console.domain.guards import GuardKind, GuardLimits, PreTradeGuards, reference_price
+from console.domain.model import OrderType, Side
+from console.domain.ticket import NewOrder
 
 D = Decimal
 

@@ -1,4 +1,4 @@
-"""console.heap.settle: one full collection, the survivors frozen, the young threshold raised (own process)."""
+"""console.app.heap.settle: one full collection, the survivors frozen, the young threshold raised (own process)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def test_settle_freezes_survivors_and_raises_the_young_threshold():
     # In a child process: settling changes the collector of the whole process, which pytest's must not inherit.
     code = textwrap.dedent("""
         import gc, weakref
-        from console import heap
+        from console.app import heap
         class Node: pass
         node = Node(); node.me = node  # garbage in a cycle: the collection before the freeze must free it
         gone = weakref.ref(node)
@@ -35,7 +35,7 @@ def test_release_free_memory_gives_freed_pages_in_the_middle_of_the_heap_back_to
     # then one block after them so the freed space is not at the top of the heap (which glibc trims by itself).
     code = textwrap.dedent("""
         import os
-        from console import heap
+        from console.app import heap
         def rss_mb():
             with open("/proc/self/statm") as f:
                 return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6

@@ -9,9 +9,8 @@ import pytest
 
 #: Everything outside console.tui: the protocol, the domain, the local exchange and the services the TUI drives.
 NON_TUI = [
-    "console.gemini", "console.orders", "console.exchange", "console.session", "console.market", "console.account",
-    "console.config", "console.journal", "console.deadman", "console.doctor", "console.tap",
-    "console.market_reference", "console.secrets", "console.settings", "console.cli",
+    "console.domain", "console.trading", "console.venues", "console.exchange", "console.util",
+    "console.app.config", "console.app.doctor", "console.app.credentials", "console.app.settings", "console.app.cli",
 ]
 
 

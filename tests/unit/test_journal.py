@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from console.journal import Journal, main
+from console.trading.journal import Journal, main
 
 
 def test_records_are_stamped_and_secrets_removed(tmp_path):
@@ -43,7 +43,7 @@ def test_append_only_inside_the_database(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from console.journal import Journal
+    from console.trading.journal import Journal
     journal = Journal(Path(sys.argv[1]))
     i = 0
     while True:

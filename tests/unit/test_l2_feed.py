@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from console.gemini.market_data import L2Feed, Resync
-from console.gemini.models import L2Updates, MarketTrade
-from console.orders.book import OrderBook
-from console.orders.model import Side
+from console.domain.book import OrderBook
+from console.domain.model import Side
+from console.venues.gemini.market_data import L2Feed, Resync
+from console.venues.gemini.models import L2Updates, MarketTrade
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gemini"
 D = Decimal

@@ -1,6 +1,6 @@
 """Acknowledgement latency: per order and p50/p95."""
 
-from console.orders.latency import LatencyTracker, percentile
+from console.domain.latency import LatencyTracker, percentile
 
 
 def test_percentiles_nearest_rank():

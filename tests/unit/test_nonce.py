@@ -8,7 +8,7 @@ import threading
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.gemini.auth import NonceSource
+from console.venues.gemini.auth import NonceSource
 
 TOTAL = 10_000
 

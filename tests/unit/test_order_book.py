@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.orders.book import OrderBook, PriceAction, Trade, own_levels, price_for
-from console.orders.model import Order, OrderState, OrderType, Side
+from console.domain.book import OrderBook, PriceAction, Trade, own_levels, price_for
+from console.domain.model import Order, OrderState, OrderType, Side
 
 D = Decimal
 TICK = D("0.01")

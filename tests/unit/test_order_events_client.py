@@ -20,9 +20,9 @@ from pydantic import SecretStr
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.errors import (
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.errors import (
     ApiError,
     AuthenticationError,
     NonceError,
@@ -30,8 +30,8 @@ from console.gemini.errors import (
     StreamClosed,
     TransportError,
 )
-from console.gemini.models import HeartbeatMessage, SubscriptionAck
-from console.gemini.order_events import (
+from console.venues.gemini.models import HeartbeatMessage, SubscriptionAck
+from console.venues.gemini.order_events import (
     BadFrame,
     FrameDecoder,
     OrderEventBatch,
@@ -43,7 +43,7 @@ from console.gemini.order_events import (
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 KEY = "account-ws0123456789abcdQQ77"
 SECRET = "ws-secret-do-not-leak"
-LOGGER = "console.gemini.order_events"
+LOGGER = "console.venues.gemini.order_events"
 
 
 def load(name: str) -> Any:

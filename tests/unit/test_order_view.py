@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.orders.model import ExecOption, Order, OrderState, OrderType, Side
-from console.orders.view import SORT_COLUMNS, STATUS_FILTERS, OrderView, ViewFilter, row_key, sort_key
+from console.domain.model import ExecOption, Order, OrderState, OrderType, Side
+from console.domain.view import SORT_COLUMNS, STATUS_FILTERS, OrderView, ViewFilter, row_key, sort_key
 
 OPEN = [s for s in OrderState if not s.is_terminal]
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from console.exchange.server import ORDER_NEW_REQUIRED
-from console.orders.reasons import CANCEL_REASONS, REJECT_REASONS, Severity, explain
+from console.domain.reasons import CANCEL_REASONS, REJECT_REASONS, Severity, explain
+from console.exchange.server.app import ORDER_NEW_REQUIRED
 
 EIGHT_CANCEL_REASONS = [
     "MakerOrCancelWouldTake",

@@ -15,9 +15,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from console.gemini.auth import NonceSource
-from console.gemini.credentials import Credentials
-from console.gemini.errors import (
+from console.domain.model import ExecOption, OrderType, Side
+from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.errors import (
     AccountError,
     ApiError,
     AuthenticationError,
@@ -34,9 +35,8 @@ from console.gemini.errors import (
     TransportError,
     error_from_response,
 )
-from console.gemini.models import OrderStatus
-from console.gemini.rest import GeminiRestClient
-from console.orders.model import ExecOption, OrderType, Side
+from console.venues.gemini.models import OrderStatus
+from console.venues.gemini.rest import GeminiRestClient
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 BASE = "https://api.example.test"

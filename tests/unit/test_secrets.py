@@ -4,8 +4,8 @@ import builtins
 
 import pytest
 
-from console.config import load_config
-from console.secrets import SecretsError, keyring_available, load_credentials, read_secret_file
+from console.app.config import load_config
+from console.app.credentials import SecretsError, keyring_available, load_credentials, read_secret_file
 
 SECRET = "very-secret-value-123"
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from console.gemini.auth import encode_payload, private_headers, sign
-from console.gemini.credentials import Credentials
+from console.venues.gemini.auth import encode_payload, private_headers, sign
+from console.venues.gemini.credentials import Credentials
 
 # Gemini's classic docs example of a signed request (https://docs.gemini.com/websocket/overview/requests/private-api),
 # exact bytes (including newlines and the blank line).

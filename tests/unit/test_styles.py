@@ -1,6 +1,6 @@
 """Every stylesheet the app names exists, found from the one place that knows where styles live."""
 
-from console.paths import styles_dir
+from console.app.paths import styles_dir
 from console.tui.app import STYLESHEETS, TradingConsoleApp
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.orders.model import ExecOption, OrderType, Side, SymbolRules
-from console.orders.ticket import (
+from console.domain.model import ExecOption, OrderType, Side, SymbolRules
+from console.domain.ticket import (
     CLIENT_ORDER_ID_RE,
     ClientOrderIds,
     NewOrder,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from console.gemini.models import (
+from console.venues.gemini.models import (
     Balance,
     Book,
     CancelAllResponse,

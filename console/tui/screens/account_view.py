@@ -12,10 +12,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.account import AccountService
-from console.gemini.errors import ApiError, GeminiError
-from console.orders.fmt import fmt_price
+from console.domain.fmt import fmt_price
+from console.trading.account import AccountService
 from console.tui.messages import AccountChanged
+from console.venues.gemini.errors import ApiError, GeminiError
 
 
 def utc_time(time_ms: int) -> str:
@@ -86,7 +86,7 @@ class AccountView(Screen):
         """Fetch and show the view's data (subclasses)."""
 
     def price(self, symbol: str, value: Decimal | None, *, blank_zero: bool = False) -> str:
-        """A price of ``symbol`` at its tick size's precision (see :mod:`console.orders.fmt`), e.g. ``"63,500.00"``.
+        """A price of ``symbol`` at its tick size's precision (see :mod:`console.domain.fmt`), e.g. ``"63,500.00"``.
 
         The tick size comes from the session's symbol rules when they are loaded; without them the price keeps
         the decimals the venue sent. ``blank_zero`` shows zero as ``—`` (the average price of an unfilled order).

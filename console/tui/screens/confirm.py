@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from console.orders.fmt import fmt_price, fmt_qty
-from console.orders.model import Order
+from console.domain.fmt import fmt_price, fmt_qty
+from console.domain.model import Order
 from console.tui.widgets.fields import TextInput
 
 #: The ``api_session`` Gemini gives orders placed from its web UI.

@@ -8,9 +8,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from console.orders.fmt import fmt_money, fmt_price, fmt_qty
-from console.orders.guards import GuardVerdict
-from console.orders.ticket import OPTION_SHORT, NewOrder
+from console.domain.fmt import fmt_money, fmt_price, fmt_qty
+from console.domain.guards import GuardVerdict
+from console.domain.ticket import OPTION_SHORT, NewOrder
 
 
 def order_line(order: NewOrder) -> str:

@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select
 
-from console.account import HistoryStatus, OrderRecord
-from console.orders.fmt import fmt_money, fmt_qty
-from console.orders.model import Side
+from console.domain.fmt import fmt_money, fmt_qty
+from console.domain.model import Side
+from console.trading.account import HistoryStatus, OrderRecord
 from console.tui.screens.account_view import AccountView, utc_date, utc_time
 from console.tui.widgets.fields import Dropdown, TextInput
 from console.tui.widgets.tables import MeasuredTable

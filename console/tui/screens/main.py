@@ -17,16 +17,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from console.gemini.errors import GeminiError
-from console.market import MarketSession
-from console.market_reference import LastPriceSource, PriceSource, last_price_source, live_book_source, pubticker_source
-from console.orders.book import price_for
-from console.orders.guards import GuardKind, PreTradeGuards
-from console.orders.model import Order, OrderType
-from console.orders.reasons import Severity
-from console.orders.ticket import NewOrder, TicketErrors
-from console.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
-from console.settings import Settings
+from console.app.settings import Settings
+from console.domain.book import price_for
+from console.domain.guards import GuardKind, PreTradeGuards
+from console.domain.model import Order, OrderType
+from console.domain.reasons import Severity
+from console.domain.ticket import NewOrder, TicketErrors
+from console.trading.market import MarketSession
+from console.trading.reference_prices import (
+    LastPriceSource,
+    PriceSource,
+    last_price_source,
+    live_book_source,
+    pubticker_source,
+)
+from console.trading.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.tui.messages import (
     AccountChanged,
     BookUpdated,
@@ -54,6 +59,7 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
+from console.venues.gemini.errors import GeminiError
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +282,7 @@ class MainScreen(Screen):
             self.query_one(DepthLadder).set_own_levels(marks)
 
     def action_price(self, action: str) -> None:
-        """Fill the ticket's price from the live book (see :func:`console.orders.book.price_for`)."""
+        """Fill the ticket's price from the live book (see :func:`console.domain.book.price_for`)."""
         ticket = self.query_one(OrderTicket)
         market = self.market
         if market is None or market.symbol != ticket.symbol or not market.live:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from console.account import OrderRecord
-from console.orders.fmt import fmt_money, fmt_qty
+from console.domain.fmt import fmt_money, fmt_qty
+from console.trading.account import OrderRecord
 from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView, utc_time
 from console.tui.widgets.tables import MeasuredTable

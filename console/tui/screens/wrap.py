@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
-from console.gemini.errors import GeminiError
-from console.orders.fmt import fmt_money
-from console.orders.model import Side
+from console.domain.fmt import fmt_money
+from console.domain.model import Side
 from console.tui.screens.account_view import AccountView, error_text
 from console.tui.widgets.fields import Dropdown, TextInput
+from console.venues.gemini.errors import GeminiError
 
 #: Pairs offered to the wrap form besides the ticket's symbols; only those whose details say wrap_enabled show.
 WRAP_CANDIDATES = ("gusdusd",)

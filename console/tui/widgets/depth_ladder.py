@@ -8,10 +8,10 @@ from decimal import Decimal
 from rich.text import Text
 from textual.widget import Widget
 
-from console.market import FeedState
-from console.orders.book import BookLevel, OrderBook, own_levels
-from console.orders.fmt import fmt_price, fmt_qty
-from console.orders.model import Side
+from console.domain.book import BookLevel, OrderBook, own_levels
+from console.domain.fmt import fmt_price, fmt_qty
+from console.domain.model import Side
+from console.trading.market import FeedState
 
 __all__ = ["OWN_MARK", "DepthLadder", "own_levels"]
 

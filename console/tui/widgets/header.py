@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from console.session import ConnectionState, wall_clock_ms
-from console.settings import Environment
+from console.app.settings import Environment
+from console.trading.session import ConnectionState, wall_clock_ms
 
 
 class SessionHeader(Horizontal):

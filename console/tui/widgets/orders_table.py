@@ -1,6 +1,6 @@
 """The active-orders table: a Line API widget that paints only the visible rows of the blotter's sorted view.
 
-The rows live in an :class:`~console.orders.view.OrderView` (outside the widget); a change costs O(log n) there,
+The rows live in an :class:`~console.domain.view.OrderView` (outside the widget); a change costs O(log n) there,
 and the widget only marks itself dirty, so a burst of changes is painted once, on the next frame. Painting a
 frame formats the rows on screen (about a screenful), never all the orders: the cost of a frame does not grow
 with the number of open orders.
@@ -20,9 +20,9 @@ from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.orders.fmt import fmt_price, fmt_qty
-from console.orders.model import Order, OrderState, OrderType, Side, SymbolRules
-from console.orders.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
+from console.domain.fmt import fmt_price, fmt_qty
+from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
+from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.painting import paint_now
@@ -370,7 +370,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             order_type = "stop-limit"
         else:
             order_type = _TYPE_LABELS.get(order.options[0].value, "limit") if order.options else "limit"
-        # console/orders/fmt caches the formatted numbers, and a row is formatted only when its order changed.
+        # console/domain/fmt caches the formatted numbers, and a row is formatted only when its order changed.
         tick = self._ticks.get(order.symbol)
         values = (
             order.symbol.upper(),

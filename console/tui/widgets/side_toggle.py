@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from console.orders.model import Side
+from console.domain.model import Side
 from console.tui.widgets.fields import InOrderKeys
 
 _BUY = " BUY "

@@ -13,8 +13,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
 
-from console.orders.reasons import Severity
-from console.session import StatusEntry
+from console.domain.reasons import Severity
+from console.trading.session import StatusEntry
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.scrolling import set_virtual_size
 

@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from console.orders.fmt import fmt_money, fmt_price, fmt_qty
-from console.orders.model import ExecOption, OrderType, Side, SymbolRules
-from console.orders.ticket import OPTION_SHORT, TicketInput, parse_decimal, stop_triggers_at_once
+from console.domain.fmt import fmt_money, fmt_price, fmt_qty
+from console.domain.model import ExecOption, OrderType, Side, SymbolRules
+from console.domain.ticket import OPTION_SHORT, TicketInput, parse_decimal, stop_triggers_at_once
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
 from console.tui.widgets.fields import Dropdown, TextInput
 from console.tui.widgets.side_toggle import SideToggle

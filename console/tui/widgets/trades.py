@@ -7,9 +7,9 @@ import time
 from rich.text import Text
 from textual.widget import Widget
 
-from console.orders.book import Trade
-from console.orders.fmt import fmt_price, fmt_qty
-from console.orders.model import Side
+from console.domain.book import Trade
+from console.domain.fmt import fmt_price, fmt_qty
+from console.domain.model import Side
 
 
 def _clock(time_ms: int) -> str:

@@ -1,0 +1,131 @@
+"""Cancels of a trading session: one order, this session's orders or all; a lost cancel answer is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from console.domain.model import OrderState
+from console.domain.reasons import Severity
+from console.trading.status_text import describe
+from console.trading.types import ConnectionState, _ambiguous, _halts
+from console.venues.gemini.convert import order_from_status
+from console.venues.gemini.errors import ApiError, GeminiError
+
+#: The session's logger for every part of it: records keep the name they had before the split.
+log = logging.getLogger("console.trading.session")
+
+
+class SessionCancelsMixin:
+    """The cancels of :class:`~console.trading.session.TradingSession` (mixed in; uses its REST client and blotter)."""
+
+    async def cancel(self, order_id: str) -> None:
+        """Cancel one order (``/v1/order/cancel``); it shows PENDING_CANCEL until the venue confirms.
+
+        A cancel whose answer is lost (timeout, lost connection, 5xx, 429) keeps the order PENDING_CANCEL (it can
+        still fill) and is retried with back-off: cancelling is idempotent, unlike placing.
+        """
+        order = self.blotter.get(order_id)
+        if order is None or order.state.is_terminal:
+            return
+        self.blotter.mark_pending_cancel(order_id, self.clock_ms())
+        await self._send_cancel(order_id, retry=True)
+
+    async def _send_cancel(self, order_id: str, *, retry: bool) -> bool:
+        """Send one cancel; return True when the venue answered it (either way)."""
+        order = self.blotter.get(order_id)
+        if order is None:
+            return True
+        try:
+            status = await self.rest.cancel_order(order_id)
+        except GeminiError as exc:
+            if _ambiguous(exc):
+                current = self.blotter.get(order_id)
+                if current is None or current.state is not OrderState.PENDING_CANCEL:
+                    # Settled meanwhile (the stream said cancelled or filled, or refused the cancel): a late lost
+                    # answer changes nothing, and saying "pending, retried" now would be false.
+                    log.info("cancel of %s: no answer (%s), but the order is already %s", order_id,
+                             exc.__class__.__name__, current.state.value if current else "gone")
+                    return True
+                # True as written: with retry the task below re-sends it, without it the caller's retry loop does.
+                self._emit(Severity.WARNING, describe(order), "PendingCancel",
+                           f"Cancel not confirmed ({getattr(exc, 'reason', None) or exc.__class__.__name__}); the "
+                           "order stays pending-cancel (it may still fill) and the cancel is retried.")
+                if retry:
+                    self._spawn(self._retry_cancel(order_id))
+                return False
+            if not isinstance(exc, ApiError):
+                raise
+            self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
+            self._report(describe(order), exc.reason, self._reason_text(exc), cancel=False)
+            if _halts(exc):
+                self._halt(exc)
+            return True
+        self._apply_answer(order_from_status(status))
+        return True
+
+    async def _retry_cancel(self, order_id: str) -> None:
+        """Re-send a cancel (safe: idempotent) with back-off until the venue answers or the order ends."""
+        if order_id in self._cancel_retrying:
+            return
+        self._cancel_retrying.add(order_id)
+        delay = self.retry_initial_s
+        try:
+            while True:
+                await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
+                delay = min(self.retry_cap_s, delay * 2)
+                order = self.blotter.get(order_id)
+                if order is None or order.state is not OrderState.PENDING_CANCEL:
+                    return
+                if self.connection is ConnectionState.HALTED:
+                    return
+                if await self._send_cancel(order_id, retry=False):
+                    return
+        finally:
+            self._cancel_retrying.discard(order_id)
+
+
+    async def cancel_session(self) -> int:
+        """Cancel every order of this API session (``/v1/order/cancel/session``); return how many."""
+        return await self._cancel_many(self.rest.cancel_session, "this session's", session_only=True)
+
+    async def cancel_all(self) -> int:
+        """Cancel every order of the account, all sessions and the web UI (``/v1/order/cancel/all``)."""
+        return await self._cancel_many(self.rest.cancel_all, "all", session_only=False)
+
+    async def _cancel_many(self, call: Callable, label: str, *, session_only: bool) -> int:
+        now = self.clock_ms()
+        marked = [
+            o.order_id for o in self.blotter.open_orders()
+            if o.order_id and (not session_only or o.api_session in (None, self.api_key))
+            and self.blotter.mark_pending_cancel(o.order_id, now) is not None
+        ]
+        try:
+            result = await call()
+        except GeminiError as exc:
+            reason = getattr(exc, "reason", exc.__class__.__name__)
+            self._emit(Severity.ERROR, f"Cancel {label} orders", str(reason), str(exc))
+            if _ambiguous(exc):
+                for order_id in marked:  # each one is cancelled on its own, safely, until confirmed
+                    self._spawn(self._retry_cancel(order_id))
+            else:
+                for order_id in marked:
+                    self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
+                if _halts(exc):
+                    self._halt(exc)
+            return 0
+        cancelled = list(result.details.cancelledOrders)
+        rejects = list(result.details.cancelRejects)
+        severity = Severity.WARNING if rejects else Severity.INFO
+        text = f"{len(cancelled)} cancelled" + (f", {len(rejects)} cancel rejects" if rejects else "")
+        self._emit(severity, f"Cancel {label} orders", "Requested", text + ".")
+        return len(cancelled)
+
+    def session_order_count(self) -> int:
+        """Open orders placed through this API key (what cancel-session cancels)."""
+        return sum(1 for o in self.blotter.open_orders() if o.order_id and o.api_session == self.api_key)
+
+    def open_order_count(self) -> int:
+        """Open orders of the whole account (what cancel-all cancels)."""
+        return sum(1 for o in self.blotter.open_orders() if o.order_id)

@@ -1,0 +1,78 @@
+"""Reference prices for the pre-trade price band, from REST (book top, else ticker) until a live book feeds them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from console.domain.guards import reference_price
+from console.trading.market import MarketSession
+from console.venues.gemini.errors import GeminiError
+from console.venues.gemini.rest import GeminiRestClient
+
+log = logging.getLogger(__name__)
+
+#: ``async (symbol) -> (price or None, "mid" | "last" | "")``: what the guards compare a limit price with.
+PriceSource = Callable[[str], Awaitable[tuple[Decimal | None, str]]]
+
+#: ``async (symbol) -> last trade price or None``: what a stop price is compared with.
+LastPriceSource = Callable[[str], Awaitable[Decimal | None]]
+
+
+def pubticker_source(rest: GeminiRestClient) -> PriceSource:
+    """A REST price source: the mid of the top of ``GET /v1/book/{symbol}`` (one level each side), else the
+    last price of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data).
+
+    Returns ``(None, "")`` when neither answers usefully (the guards then ask the trader, since the band cannot
+    be checked).
+    """
+
+    async def source(symbol: str) -> tuple[Decimal | None, str]:
+        try:
+            book = await rest.book(symbol, limit_bids=1, limit_asks=1)
+            if book.bids and book.asks:
+                return reference_price(book.bids[0].price, book.asks[0].price, None)
+            ticker = await rest.pubticker(symbol)
+        except GeminiError as exc:
+            log.warning("no reference price for %s: %r", symbol, exc)
+            return None, ""
+        return reference_price(ticker.bid, ticker.ask, ticker.last)
+
+    return source
+
+
+def live_book_source(market: MarketSession, fallback: PriceSource) -> PriceSource:
+    """The live book's mid (else its last trade) when the market session is live on ``symbol``; else ``fallback``.
+
+    A stale, resyncing or other-symbol book is never used: the REST source answers then.
+    """
+
+    async def source(symbol: str) -> tuple[Decimal | None, str]:
+        if market.live and market.symbol == symbol.lower():
+            book = market.book
+            price, label = reference_price(book.best_bid, book.best_ask, book.last)
+            if price is not None:
+                return price, label
+        return await fallback(symbol)
+
+    return source
+
+
+def last_price_source(rest: GeminiRestClient, market: MarketSession | None) -> LastPriceSource:
+    """The last trade price: the live book's when the market session is live on ``symbol`` and has seen a trade,
+    else ``last`` of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data); None when neither
+    answers (the stop check is then skipped: the price band still applies).
+    """
+
+    async def source(symbol: str) -> Decimal | None:
+        if market is not None and market.live and market.symbol == symbol.lower() and market.book.last:
+            return market.book.last
+        try:
+            ticker = await rest.pubticker(symbol)
+        except GeminiError as exc:
+            log.warning("no last price for %s: %r", symbol, exc)
+            return None
+        return ticker.last if ticker.last and ticker.last > 0 else None
+
+    return source

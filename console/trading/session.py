@@ -1,0 +1,359 @@
+"""A trading session: the Gemini client, the order-events stream and the blotter, working as one.
+
+This is the layer the TUI drives. It knows no widgets: it turns tickets into orders on the wire, wire answers
+and stream events into blotter changes, and every cancel or reject into a plain-language status entry.
+Listeners hear about changes through plain callbacks (the TUI turns them into Textual messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+
+from console.domain.blotter import Blotter
+from console.domain.model import Order, OrderState, SymbolRules
+from console.domain.reasons import Severity, explain
+from console.domain.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
+from console.trading.cancels import SessionCancelsMixin
+from console.trading.status_text import KNOWN_REASONS, SessionTextMixin, describe
+from console.trading.stream import STALE_AFTER_S, SessionStreamMixin, _Backoff
+from console.trading.types import (
+    ConnectionState,
+    SessionListener,
+    StatusEntry,
+    TradingBlocked,
+    _ambiguous,
+    _halts,
+)
+from console.venues.gemini.convert import order_from_status, rules_from_details
+from console.venues.gemini.errors import ApiError, GeminiError, OrderNotFound, PermissionDenied
+from console.venues.gemini.order_events import OrderEventsClient
+from console.venues.gemini.rest import GeminiRestClient
+
+__all__ = [
+    "KNOWN_REASONS",
+    "NOT_RECEIVED",
+    "STALE_AFTER_S",
+    "ConnectionState",
+    "SessionListener",
+    "StatusEntry",
+    "TradingBlocked",
+    "TradingSession",
+    "describe",
+    "wall_clock_ms",
+]
+
+log = logging.getLogger(__name__)
+
+#: Reason code the console gives an order the venue never received (its status by client order id: not found).
+NOT_RECEIVED = "NotReceived"
+
+
+def wall_clock_ms() -> int:
+    """Milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
+    """One console session against one venue account.
+
+    Guarantees (docs/reliability.md): an order shown live is live; filled amounts are the venue's; an order is
+    never sent twice. The order-events stream is watched (heartbeat watchdog, ``socket_sequence``); when trust is
+    lost the session shows STALE, blocks new orders, reconnects with capped exponential back-off and jitter, and
+    reconciles over REST (``/v1/orders``, ``/v1/order/status`` for every order that vanished or is UNKNOWN,
+    ``/v1/mytrades`` for fills during the gap) before going LIVE again with a summary of what changed.
+
+    Args:
+        rest: the REST client (owns its httpx client; the session closes it).
+        order_events: the order-events WebSocket client.
+        api_key: the API key both clients use; the venue names it as ``api_session`` on this session's orders.
+        symbols: the symbols the ticket offers, e.g. ``["btcusd", "ethusd", "solusd"]``.
+        clock_ms: the console's clock (ms since the epoch); tests pass a fixed one.
+        client_order_ids: generator of this session's client order ids.
+        stale_after_s: heartbeat watchdog: no message for this long means the stream is stale (Gemini sends a
+            heartbeat every 5 s; default 10 s). Tests pass a short one.
+        reconnect_initial_s / reconnect_cap_s: reconnect back-off (seconds): doubling from the first, capped.
+        retry_initial_s / retry_cap_s: back-off of the status calls that settle an UNKNOWN order and of cancel
+            retries (seconds).
+        seed: seed of the back-off jitter (tests pass one for determinism).
+    """
+
+    def __init__(
+        self,
+        rest: GeminiRestClient,
+        order_events: OrderEventsClient,
+        *,
+        api_key: str,
+        symbols: Iterable[str] = ("btcusd", "ethusd", "solusd"),
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        client_order_ids: ClientOrderIds | None = None,
+        stale_after_s: float = STALE_AFTER_S,
+        reconnect_initial_s: float = 0.25,
+        reconnect_cap_s: float = 10.0,
+        retry_initial_s: float = 0.5,
+        retry_cap_s: float = 5.0,
+        seed: int | None = None,
+    ) -> None:
+        self.rest = rest
+        self.order_events = order_events
+        self.api_key = api_key
+        self.symbols = [s.lower() for s in symbols]
+        self.clock_ms = clock_ms
+        self.client_order_ids = client_order_ids or ClientOrderIds()
+        self.blotter = Blotter()
+        self.rules: dict[str, SymbolRules] = {}
+        self.connection = ConnectionState.CONNECTING
+        self.listener = SessionListener()
+        self.blotter.add_listener(lambda changed: self.listener.orders_changed(changed))
+        rng = random.Random(seed)
+        self._backoff = _Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
+        self._rng = rng
+        self.stale_after_s = stale_after_s
+        self.retry_initial_s = retry_initial_s
+        self.retry_cap_s = retry_cap_s
+        #: Console time (ms) of the last message the stream delivered; the STALE banner's age counts from it.
+        self.last_message_ms: int | None = None
+        #: Console time (ms) trust was lost, None while LIVE.
+        self.stale_since_ms: int | None = None
+        #: Why trading is halted (e.g. ``"InvalidSignature"``), None while it is not.
+        self.halt_reason: str | None = None
+        #: How many times the stream reconnected and reconciled.
+        self.reconcile_count = 0
+        self._gap_started_ms: int | None = None
+        self._resync_reason: str | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._resolving: set[str] = set()
+        self._cancel_retrying: set[str] = set()
+        if hasattr(rest, "on_rate_limited"):
+            rest.on_rate_limited = self._rate_limited
+
+    # -- reference data and snapshots ----------------------------------------------------------------------
+    async def load_symbols(self) -> dict[str, SymbolRules]:
+        """Fetch the trading rules of every configured symbol (``/v1/symbols/details/:symbol``).
+
+        Raises:
+            GeminiError: the venue or the network failed.
+        """
+        details = await asyncio.gather(*(self.rest.symbol_details(s) for s in self.symbols))
+        self.rules = {rules.symbol: rules for rules in map(rules_from_details, details)}
+        return self.rules
+
+    async def reconcile(self) -> int:
+        """Apply the venue's active orders (``/v1/orders``) to the blotter; return how many are open.
+
+        Raises:
+            GeminiError: the venue or the network failed.
+        """
+        active = await self.rest.active_orders()
+        now = self.clock_ms()
+        self.blotter.apply_snapshots([order_from_status(status, updated_ms=now) for status in active], now)
+        return len(active)
+
+    # -- orders -------------------------------------------------------------------------------------------------
+    def order_entry_block(self) -> str | None:
+        """Why new orders are refused right now (None when they are accepted). Cancels are always allowed."""
+        if self.connection is ConnectionState.HALTED:
+            return f"Trading halted ({self.halt_reason or 'stream stopped'}): see the status pane."
+        if self.connection is ConnectionState.RECONCILING:
+            return "Reconciling with the exchange: new orders wait until the blotter is confirmed (cancels work)."
+        if self.connection is ConnectionState.CONNECTING:
+            return "Connecting to the order stream: new orders wait until it is live and reconciled."
+        if self.connection is not ConnectionState.LIVE:
+            return "Order stream not live (stale): new orders are blocked until it is reconciled (cancels work)."
+        return None
+
+    def prepare(self, ticket: TicketInput) -> NewOrder:
+        """Validate a ticket against its symbol's rules and give it a fresh client order id.
+
+        Raises:
+            TicketErrors: per-field messages; nothing is recorded or sent.
+        """
+        return validate_ticket(ticket, self.rules.get(ticket.symbol.lower()), self.client_order_ids.next())
+
+    async def submit(self, order: NewOrder) -> Order | None:
+        """Send a validated order (``/v1/order/new``) once, and record what the venue answered.
+
+        The order shows as PENDING_NEW at once. A refusal becomes REJECTED with its reason. A timeout, a lost
+        connection, a 5xx or a 429 leaves it UNKNOWN: it is never re-sent; a background task asks
+        ``/v1/order/status`` by its client order id (with back-off) until the venue or the stream settles it.
+
+        Returns:
+            The order as recorded after the answer, or None if the answer changed nothing.
+
+        Raises:
+            TradingBlocked: the stream is not live, or trading is halted (nothing is recorded or sent).
+        """
+        block = self.order_entry_block()
+        if block is not None:
+            raise TradingBlocked(block)
+        self.blotter.add_pending(order, self.clock_ms())
+        try:
+            status = await self.rest.new_order(
+                symbol=order.symbol,
+                side=order.side,
+                amount=order.amount,
+                price=order.price,
+                order_type=order.order_type,
+                stop_price=order.stop_price,
+                options=order.options,
+                client_order_id=order.client_order_id,
+            )
+        except GeminiError as exc:
+            if _ambiguous(exc):
+                return self._outcome_unknown(order, exc)
+            if not isinstance(exc, ApiError):
+                raise
+            before = self.blotter.by_client_order_id(order.client_order_id)
+            already_rejected = before is not None and before.state is OrderState.REJECTED
+            rejected = self.blotter.reject_pending(order.client_order_id, exc.reason, self.clock_ms())
+            if not already_rejected:  # the stream's `rejected` event may have told us first
+                self._report(describe(rejected) if rejected else order.client_order_id, exc.reason,
+                             self._reason_text(exc), cancel=False)
+            if _halts(exc):
+                self._halt(exc)
+            return rejected
+        return self._apply_answer(order_from_status(status))
+
+    def _outcome_unknown(self, order: NewOrder, exc: GeminiError) -> Order | None:
+        unknown = self.blotter.mark_unknown(order.client_order_id, self.clock_ms())
+        what = getattr(exc, "reason", None) or exc.__class__.__name__
+        if unknown is None:  # the stream told us first: the order is known, nothing is ambiguous
+            log.info("new order %s: no answer (%s) but the stream already settled it", order.client_order_id, what)
+            return self.blotter.by_client_order_id(order.client_order_id)
+        self._emit(Severity.ERROR, describe(unknown) if unknown else order.client_order_id, "Unknown",
+                   f"No clear answer to the new order ({what}); its outcome is not known yet. It will not be "
+                   "re-sent: the console is asking the exchange by its client order id.")
+        self._spawn(self._resolve_unknown(order.client_order_id))
+        return unknown
+
+    async def _resolve_unknown(self, client_order_id: str) -> None:
+        """Ask ``/v1/order/status`` by client order id until the UNKNOWN order is settled (never re-sends it)."""
+        if client_order_id in self._resolving:
+            return
+        self._resolving.add(client_order_id)
+        delay = self.retry_initial_s
+        try:
+            while True:
+                order = self.blotter.by_client_order_id(client_order_id)
+                if order is None or order.state is not OrderState.UNKNOWN:
+                    return  # settled meanwhile (the stream, or a reconciliation)
+                try:
+                    status = await self.rest.order_status(client_order_id=client_order_id)
+                except OrderNotFound:
+                    self._not_received(client_order_id)
+                    return
+                except GeminiError as exc:
+                    if _halts(exc):
+                        self._halt(exc)
+                        return
+                    log.info("status of %s not known yet (%s); retrying", client_order_id, exc.__class__.__name__)
+                    await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
+                    delay = min(self.retry_cap_s, delay * 2)
+                    continue
+                recorded = self._apply_answer(order_from_status(status))
+                if recorded is not None:
+                    self._emit(Severity.INFO, describe(recorded), "Resolved",
+                               f"The exchange has this order: {recorded.state.value}.")
+                return
+        finally:
+            self._resolving.discard(client_order_id)
+
+    def _not_received(self, client_order_id: str) -> None:
+        order = self.blotter.by_client_order_id(client_order_id)
+        if order is None or order.state is not OrderState.UNKNOWN:
+            return
+        rejected = self.blotter.reject_pending(client_order_id, NOT_RECEIVED, self.clock_ms())
+        self._emit(Severity.WARNING, describe(rejected or order), NOT_RECEIVED,
+                   "The exchange has no order with this client order id: it was never placed (not re-sent).")
+
+
+    def _apply_answer(self, incoming: Order) -> Order | None:
+        """Apply an order from a REST answer; report it if that answer is what ended the order.
+
+        The same end may reach us first through the stream; whichever comes first reports it, once.
+        """
+        before = self.blotter.get(incoming.order_id) if incoming.order_id else None
+        if before is None and incoming.client_order_id:
+            before = self.blotter.by_client_order_id(incoming.client_order_id)
+        previous = before.state if before is not None else None
+        recorded = self.blotter.apply_snapshot(incoming, self.clock_ms())
+        self._surface_flags()
+        if recorded is not None and recorded.state is not previous:
+            if recorded.state is OrderState.CANCELLED:
+                # A requested cancel, or an execution option that ended the order at once (MOC, IOC, FOK...).
+                self._report(describe(recorded), recorded.reason or "",
+                             explain(recorded.reason, cancel=True).text, cancel=True)
+            elif recorded.state is OrderState.REJECTED:
+                self._report(describe(recorded), recorded.reason or "", explain(recorded.reason).text, cancel=False)
+        return recorded
+
+
+    # -- connection state, halts and background tasks -------------------------------------------------------------
+    def _set_connection(self, state: ConnectionState, detail: str) -> None:
+        self.connection = state
+        self.listener.connection_changed(state, detail)
+
+    def _halt(self, exc: ApiError) -> None:
+        """The venue refused the key itself (InvalidSignature, MissingRole…): stop trading, never retry."""
+        if self.connection is ConnectionState.HALTED:
+            return
+        self.halt_reason = exc.reason
+        if isinstance(exc, PermissionDenied):
+            text = (f"Trading halted: this API key lacks a role the request needs ({exc.reason}). Give the key the "
+                    "Trader role (or use another key) and restart; nothing will be retried.")
+        else:
+            text = (f"Trading halted: the exchange refused this API key ({exc.reason}). Check the key and secret "
+                    "and restart; nothing will be retried.")
+        log.error("trading halted: %s", exc.reason)
+        self._emit(Severity.ERROR, "Trading halted", exc.reason, text)
+        self._set_connection(ConnectionState.HALTED, exc.reason)
+
+    def halt_on_error(self, cause: str) -> None:
+        """Starting failed (e.g. the exchange cannot be reached): HALTED with its cause until the trader retries.
+
+        Args:
+            cause: what went wrong, in the words the header and the ticket show, e.g.
+                ``"ConnectError: Name or service not known"`` (see ``console.venues.gemini.errors.network_cause``).
+        """
+        self.halt_reason = cause
+        self._set_connection(ConnectionState.HALTED, cause)
+
+    def resume_connecting(self) -> None:
+        """The trader asked to retry after a halt: CONNECTING again (new orders still wait until LIVE)."""
+        self.halt_reason = None
+        self._set_connection(ConnectionState.CONNECTING, "")
+
+    def _rate_limited(self, path: str, pause_s: float) -> None:
+        self._emit(Severity.WARNING, "Rate limit", "RateLimit",
+                   f"The exchange answered 429 (too many requests) to {path}: requests paused {pause_s:g} s, "
+                   "then resumed at the documented rate. Nothing is re-sent blindly.")
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed: %r", task.exception())
+
+    @property
+    def settling(self) -> bool:
+        """True while a background status or cancel retry is still running."""
+        return bool(self._tasks)
+
+    async def close(self) -> None:
+        """Stop the background retries and close the REST client."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.rest.close()

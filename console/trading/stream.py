@@ -1,0 +1,249 @@
+"""The order-events stream of a trading session: heartbeat watchdog, reconnect back-off, reconciliation over REST."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass, field
+
+from console.domain.model import EventKind, Order, OrderEvent, OrderState
+from console.domain.reasons import Severity
+from console.trading.types import ConnectionState, _halts
+from console.venues.gemini.auth import nonce_quoted_in
+from console.venues.gemini.convert import event_from_wire, fill_from_my_trade, order_from_status
+from console.venues.gemini.errors import ApiError, GeminiError, NonceError, OrderNotFound, StreamClosed
+from console.venues.gemini.order_events import BadFrame, OrderEventBatch, SequenceGap, SubscriptionAck
+
+#: The session's logger for every part of it: records keep the name they had before the split.
+log = logging.getLogger("console.trading.session")
+
+#: Heartbeat watchdog: no message for this long (two missed 5 s heartbeats) and the stream is stale (seconds).
+STALE_AFTER_S = 10.0
+
+
+@dataclass
+class _Backoff:
+    """Capped exponential back-off with jitter for reconnects (seconds)."""
+
+    initial_s: float = 0.25
+    cap_s: float = 10.0
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        """The next pause: ``min(cap, initial * 2**attempt)`` times a jitter factor in [0.5, 1)."""
+        delay = min(self.cap_s, self.initial_s * (2 ** min(self.attempt, 30)))
+        self.attempt += 1
+        return delay * (0.5 + self.rng.random() / 2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+
+class SessionStreamMixin:
+    """The order stream of :class:`~console.trading.session.TradingSession` (mixed in; uses its clients, blotter)."""
+
+    # -- the order events stream ----------------------------------------------------------------------------------
+    async def run_order_events(self) -> None:
+        """Keep the order-events stream connected until cancelled; apply every event to the blotter.
+
+        Trust is lost (STALE) when the stream closes, goes silent for ``stale_after_s``, breaks its
+        ``socket_sequence`` (gap, repeat or reset), or sends an order-events frame that cannot be read. Each time:
+        reconnect with capped exponential back-off and jitter (a fresh nonce on every handshake), then reconcile
+        over REST before going LIVE. ``InvalidSignature`` / ``MissingRole`` halt trading: no retry loop.
+        """
+        while True:
+            reason: str | None
+            try:
+                reason = await self._stream_once()
+            except asyncio.CancelledError:
+                raise
+            except NonceError as exc:
+                quoted = nonce_quoted_in(exc.message)
+                if quoted is not None:
+                    self.rest.nonce.advance_to(quoted)
+                reason = exc.reason
+            except ApiError as exc:
+                if _halts(exc):
+                    self._halt(exc)
+                    return
+                reason = exc.reason
+            except (GeminiError, OSError) as exc:
+                reason = exc.__class__.__name__
+            if self.connection is ConnectionState.HALTED:
+                return
+            self._lose_trust(reason or "stream closed")
+            await asyncio.sleep(self._backoff.next_delay())
+
+    async def _stream_once(self) -> str | None:
+        """One connection: returns (or raises) why it ended."""
+        connection = await self.order_events.connect()
+        try:
+            while True:
+                try:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+                    async with asyncio.timeout(self.stale_after_s):
+                        message = await connection.recv()
+                except TimeoutError:
+                    connection.abort()
+                    return f"no message for {self.stale_after_s:g} s"
+                except StreamClosed as exc:
+                    if exc.code == 1006:  # websockets' code for "no close frame": the network dropped it
+                        return "connection lost without a close frame"
+                    detail = f": {exc.close_reason}" if exc.close_reason else ""
+                    return f"closed by the exchange (code {exc.code}{detail})"
+                self.last_message_ms = self.clock_ms()
+                if isinstance(message, SubscriptionAck):
+                    await self._reconcile_after_connect()
+                elif isinstance(message, OrderEventBatch):
+                    self._apply_batch(message)
+                    # Frames already buffered are read without suspending: yield once per batch so the screen
+                    # (same event loop) paints and takes keys between batches instead of after the backlog.
+                    await asyncio.sleep(0)
+                elif isinstance(message, SequenceGap):
+                    self._emit(Severity.ERROR, "Order events", "SequenceGap",
+                               f"Stream sequence jumped from {message.expected} to {message.received}: "
+                               "reconnecting to resynchronise.")
+                    connection.abort()
+                    return "sequence gap"
+                elif isinstance(message, BadFrame):
+                    log.warning("bad order-events frame: %s", message.reason)
+                    if message.raw.lstrip().startswith("[") or message.reason == "invalid JSON":
+                        # It may have carried order events: the blotter can no longer be trusted.
+                        self._emit(Severity.ERROR, "Order events", "BadFrame",
+                                   f"Unreadable order events ({message.reason[:80]}): resynchronising.")
+                        connection.abort()
+                        return "unreadable frame"
+                if self._resync_reason is not None:
+                    reason, self._resync_reason = self._resync_reason, None
+                    connection.abort()
+                    return reason
+        finally:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await connection.close()
+
+    @property
+    def trusted_until_ms(self) -> int | None:
+        """Console time (ms) of the last message received before trust was lost; None while trusted.
+
+        The STALE banner's age counts from it: how old the blotter's picture of the venue may be.
+        """
+        return self._gap_started_ms if self.stale_since_ms is not None else None
+
+    def _lose_trust(self, reason: str) -> None:
+        """The blotter can no longer be trusted: STALE (with its age), new orders blocked until reconciled."""
+        if self.connection is ConnectionState.HALTED:
+            return
+        if self.stale_since_ms is None:
+            now = self.clock_ms()
+            self.stale_since_ms = now
+            self._gap_started_ms = self.last_message_ms if self.last_message_ms is not None else now
+            if self.connection is not ConnectionState.CONNECTING:
+                self._emit(Severity.WARNING, "Order events", "Stale",
+                           f"Order stream lost ({reason}): orders may have changed; new orders are blocked until "
+                           "the console has reconnected and reconciled. Cancels still work.")
+        self._set_connection(ConnectionState.STALE, reason)
+
+    async def _reconcile_after_connect(self) -> None:
+        """After every (re)connect: ``/v1/orders``, status of what vanished or is UNKNOWN, ``/v1/mytrades``."""
+        self._set_connection(ConnectionState.RECONCILING, "")
+        was_stale = self.stale_since_ms is not None
+        before = {self._key(o): (o.state, o.filled) for o in self.blotter.orders()}
+        fills_before = sum(len(o.fills) for o in self.blotter.orders())
+        now = self.clock_ms()
+        active = await self.rest.active_orders()
+        incoming = [order_from_status(status, updated_ms=now) for status in active]
+        active_ids = {order.order_id for order in incoming}
+        self.blotter.apply_snapshots(incoming, now)
+        for order in self.blotter.open_orders():
+            if order.order_id and order.order_id not in active_ids:
+                await self._settle_vanished(order)
+            elif not order.order_id and order.state is OrderState.UNKNOWN:
+                await self._settle_unknown_now(order.client_order_id or "")
+        if was_stale and self._gap_started_ms is not None:
+            await self._fills_during_gap(self._gap_started_ms)
+        for order in self.blotter.open_orders():
+            if order.state is OrderState.PENDING_CANCEL and order.order_id in active_ids:
+                self._spawn(self._retry_cancel(order.order_id))  # the cancel's fate was lost with the stream
+        self._surface_flags()
+        self.reconcile_count += 1
+        after = self.blotter.orders()
+        summary = self._gap_summary(before, after, sum(len(o.fills) for o in after) - fills_before)
+        self._backoff.reset()
+        self.stale_since_ms = None
+        self._gap_started_ms = None
+        self._set_connection(ConnectionState.LIVE, "")
+        if was_stale:
+            self._emit(Severity.INFO, "Order events", "Reconciled", summary)
+        else:
+            count = len(active)
+            self._emit(Severity.INFO, "Order events", "",
+                       f"Stream live; {count} open order{'s' if count != 1 else ''} on the account.")
+
+    async def _settle_vanished(self, order: Order) -> None:
+        """An open order missing from ``/v1/orders``: ask its status (filled or cancelled while we were away)."""
+        try:
+            status = await self.rest.order_status(order_id=order.order_id)
+        except OrderNotFound:
+            log.error("order %s vanished and the exchange does not know it", order.order_id)
+            return
+        self.blotter.apply_snapshot(order_from_status(status), self.clock_ms())
+
+    async def _settle_unknown_now(self, client_order_id: str) -> None:
+        try:
+            status = await self.rest.order_status(client_order_id=client_order_id)
+        except OrderNotFound:
+            self._not_received(client_order_id)
+            return
+        self.blotter.apply_snapshot(order_from_status(status), self.clock_ms())
+
+    async def _fills_during_gap(self, since_ms: int) -> None:
+        """Record the detail of fills made while the stream was down (``/v1/mytrades`` since the gap began)."""
+        trades = await self.rest.my_trades(timestamp=max(0, since_ms - 1_000), limit_trades=500)
+        now = self.clock_ms()
+        for trade in sorted(trades, key=lambda t: (t.timestampms, t.tid)):
+            if self.blotter.get(trade.order_id) is None:
+                # An order placed elsewhere that traded and ended during the gap: fetch it so it shows.
+                try:
+                    status = await self.rest.order_status(order_id=trade.order_id)
+                except OrderNotFound:
+                    continue
+                self.blotter.apply_snapshot(order_from_status(status), now)
+            self.blotter.record_fill(fill_from_my_trade(trade), now)
+
+
+    def _apply_batch(self, batch: OrderEventBatch) -> None:
+        events: list[OrderEvent] = []
+        now = self.clock_ms()
+        sequence = batch.socket_sequence
+        for wire in batch.events:
+            try:
+                event = event_from_wire(wire, sequence, updated_ms=now)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                log.warning("order event %s not convertible: %s", getattr(wire, "event_id", None), exc)
+                self._resync_reason = "unreadable order event"
+                continue
+            if event is not None:
+                events.append(event)
+        for applied in self.blotter.apply_many(events, now):
+            if applied.flagged is not None:
+                continue
+            if applied.duplicate or applied.order is None:
+                continue
+            if applied.event.kind is not EventKind.FILL and not applied.state_changed:
+                continue  # already reported (e.g. the REST answer said the same first)
+            self._status_for_event(applied.event, applied.order)
+        if self._surface_flags():
+            self._resync_reason = "impossible order data"
+
+    def _surface_flags(self) -> bool:
+        """Show (once) every impossible venue datum the blotter refused; True if there were any."""
+        flagged, self.blotter.flagged = self.blotter.flagged, []
+        for message in flagged:
+            self._emit(Severity.ERROR, "Blotter", "Refused",
+                       f"Refused impossible data from the exchange ({message}); not applied, resynchronising.")
+        return bool(flagged)

@@ -1,0 +1,1 @@
+"""Small venue-neutral helpers shared by every layer: back-off and clocks."""

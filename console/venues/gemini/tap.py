@@ -1,0 +1,212 @@
+"""Observe what goes over the wire without touching the clients: an httpx transport and an order-events wrapper.
+
+Both call observers with ``(direction, path, data)``:
+
+- ``("request", "/v1/order/new", {"method": "POST", "api_key": "account-…ab12", "payload": {...}})``: the decoded
+  ``X-GEMINI-PAYLOAD`` (request, nonce, order fields: nothing secret), the API key masked; the signature and the
+  secret are never passed on.
+- ``("response", "/v1/order/new", {"status": 200, "body": "..."})`` and
+  ``("error", path, {"error": "ConnectTimeout"})``.
+- ``("event", "/v1/order/events", {...one order event as received...})``.
+
+An observer that raises is logged and ignored: watching must never break trading.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+import httpx
+
+from console.venues.gemini.credentials import mask_key
+from console.venues.gemini.order_events import OrderEventBatch, OrderEventsClient
+
+log = logging.getLogger(__name__)
+
+#: ``(direction, path, data)``; direction is "request", "response", "error" or "event".
+Observer = Callable[[str, str, dict[str, Any]], None]
+
+#: Keys removed from any payload before an observer sees it.
+SECRET_KEYS = frozenset({"secret", "api_secret", "signature", "password", "x-gemini-signature"})
+
+
+def redact(data: Any) -> Any:
+    """A copy of ``data`` with every key named like a secret (see :data:`SECRET_KEYS`) removed, recursively."""
+    if isinstance(data, dict):
+        return {k: redact(v) for k, v in data.items() if str(k).lower() not in SECRET_KEYS}
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    return data
+
+
+def _notify(observers: Sequence[Observer], direction: str, path: str, data: dict[str, Any]) -> None:
+    for observer in observers:
+        try:
+            observer(direction, path, data)
+        except Exception:  # noqa: BLE001 - an observer's bug must not stop an order
+            log.exception("exchange observer failed on %s %s", direction, path)
+
+
+def _payload(request: httpx.Request) -> dict[str, Any]:
+    encoded = request.headers.get("X-GEMINI-PAYLOAD")
+    if encoded:
+        try:
+            return redact(json.loads(base64.b64decode(encoded)))
+        except (ValueError, TypeError):
+            return {"undecodable_payload": True}
+    return dict(request.url.params)
+
+
+class TapTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that tells observers about every request and response, then passes them through.
+
+    Args:
+        observers: called in order for each request, response and transport error.
+        inner: the real transport (default: ``httpx.AsyncHTTPTransport()``).
+    """
+
+    def __init__(self, observers: Sequence[Observer], inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.observers = list(observers)
+        self._inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        key = request.headers.get("X-GEMINI-APIKEY")
+        _notify(self.observers, "request", path, {
+            "method": request.method,
+            "api_key": mask_key(key) if key else None,
+            "payload": _payload(request),
+        })
+        try:
+            response = await self._inner.handle_async_request(request)
+            body = await response.aread()
+        except Exception as exc:
+            _notify(self.observers, "error", path, {"error": exc.__class__.__name__})
+            raise
+        _notify(self.observers, "response", path, {
+            "status": response.status_code,
+            "body": body.decode("utf-8", errors="replace"),
+        })
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class TappedOrderEvents:
+    """Wraps an :class:`OrderEventsClient` so observers see every order event the session receives.
+
+    Behaves like the client for the session: ``async with await tapped.connect() as connection`` and
+    ``async for message in connection`` yield the same messages.
+    """
+
+    ORDER_EVENTS_PATH = "/v1/order/events"
+
+    def __init__(self, client: OrderEventsClient, observers: Sequence[Observer]) -> None:
+        self._client = client
+        self.observers = list(observers)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def connect(self) -> _TappedConnecting:
+        """Open a connection (see :meth:`OrderEventsClient.connect`)."""
+        return _TappedConnecting(self)
+
+
+class _TappedConnecting:
+    def __init__(self, tapped: TappedOrderEvents) -> None:
+        self._tapped = tapped
+        self._connection: _TappedConnection | None = None
+
+    def __await__(self) -> Generator[Any, None, _TappedConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> _TappedConnection:
+        inner = await self._tapped._client.connect()
+        return _TappedConnection(inner, self._tapped.observers)
+
+    async def __aenter__(self) -> _TappedConnection:
+        self._connection = await self._open()
+        return self._connection
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class _TappedConnection:
+    def __init__(self, inner: Any, observers: Sequence[Observer]) -> None:
+        self._inner = inner
+        self._observers = observers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def _seen(self, message: Any) -> Any:
+        if isinstance(message, OrderEventBatch):
+            for event in message.events:
+                data = event.model_dump(mode="json", exclude_none=True)
+                data["socket_sequence"] = message.socket_sequence
+                _notify(self._observers, "event", TappedOrderEvents.ORDER_EVENTS_PATH, data)
+        return message
+
+    async def recv(self) -> Any:
+        return self._seen(await self._inner.recv())
+
+    def __aiter__(self) -> _TappedConnection:
+        return self
+
+    async def __anext__(self) -> Any:
+        return self._seen(await self._inner.__anext__())
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aenter__(self) -> _TappedConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._inner.close()
+
+
+def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
+    """An observer that feeds a :class:`console.domain.latency.LatencyTracker` from the wire.
+
+    ``/v1/order/new`` requests start the clock by client order id, ``/v1/order/cancel`` by order id; the first
+    of the REST answer or the ``accepted``/``booked`` event stops it (``cancelled`` for a cancel).
+    """
+
+    def observe(direction: str, path: str, data: dict[str, Any]) -> None:
+        now = clock_ms()
+        if direction == "request":
+            payload = data.get("payload") or {}
+            if path == "/v1/order/new" and payload.get("client_order_id"):
+                tracker.new_sent(str(payload["client_order_id"]), now)
+            elif path == "/v1/order/cancel" and payload.get("order_id") is not None:
+                tracker.cancel_sent(str(payload["order_id"]), now)
+        elif direction == "response" and data.get("status") == 200 and path in ("/v1/order/new", "/v1/order/cancel"):
+            try:
+                body = json.loads(data.get("body") or "{}")
+            except ValueError:
+                return
+            if not isinstance(body, dict) or "order_id" not in body:
+                return
+            if path == "/v1/order/new":
+                tracker.acknowledged(order_id=str(body["order_id"]), client_order_id=body.get("client_order_id"),
+                                     now_ms=now)
+            elif body.get("is_cancelled"):
+                tracker.cancelled(order_id=str(body["order_id"]), now_ms=now)
+        elif direction == "event":
+            kind = data.get("type")
+            if kind in ("accepted", "booked"):
+                tracker.acknowledged(order_id=str(data.get("order_id")), client_order_id=data.get("client_order_id"),
+                                     now_ms=now)
+            elif kind == "cancelled":
+                tracker.cancelled(order_id=str(data.get("order_id")), now_ms=now)
+
+    return observe
