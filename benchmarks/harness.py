@@ -13,12 +13,15 @@ from pydantic import SecretStr
 
 from console.app.settings import Environment, Settings
 from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.trading.account import AccountService
 from console.trading.session import TradingSession, wall_clock_ms
 from console.tui import app as app_module
 from console.tui.screens import main as main_module
 from console.tui.widgets.orders_table import OrdersTable
+from console.venues.gemini.account_venue import GeminiAccountVenue
 from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
+from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
 
@@ -31,14 +34,17 @@ def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
     credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
     settings = Settings(environment=Environment.LOCAL, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
     nonce = NonceSource()
+    rest = GeminiRestClient(rest_url, credentials, nonce=nonce)
     session = TradingSession(
-        GeminiRestClient(rest_url, credentials, nonce=nonce),
+        rest,
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=DEMO_API_KEY,
         symbols=settings.symbols,
         clock_ms=wall_clock_ms,
     )
-    return app_module.TradingConsoleApp(settings, session, clock_ms=wall_clock_ms, settle_heap=True)
+    account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
+    return app_module.TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest),
+                                        clock_ms=wall_clock_ms, settle_heap=True)
 
 
 @contextlib.contextmanager

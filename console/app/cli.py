@@ -147,13 +147,16 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     import time
 
     from console.domain.latency import LatencyTracker
+    from console.trading.account import AccountService
     from console.trading.deadman import DeadManSwitch
     from console.trading.journal import Journal, default_path
     from console.trading.market import MarketSession
     from console.trading.session import TradingSession, wall_clock_ms
     from console.tui.app import TradingConsoleApp
+    from console.venues.gemini.account_venue import GeminiAccountVenue
     from console.venues.gemini.auth import NonceSource
     from console.venues.gemini.market_data import MarketDataClient
+    from console.venues.gemini.market_venue import GeminiQuotes
     from console.venues.gemini.order_events import OrderEventsClient
     from console.venues.gemini.rest import GeminiRestClient
     from console.venues.gemini.tap import TappedOrderEvents, TapTransport, latency_observer
@@ -167,9 +170,10 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
         observers.insert(0, journal.observe)
     nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts
     clock_ms = clock_ms or wall_clock_ms
+    rest = GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers),
+                            account=settings.sub_accounts[0] if settings.sub_accounts else None)
     session = TradingSession(
-        GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers),
-                         account=settings.sub_accounts[0] if settings.sub_accounts else None),
+        rest,
         TappedOrderEvents(OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce), observers),
         api_key=settings.credentials.api_key,
         symbols=settings.symbols,
@@ -181,8 +185,9 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
         cancel_on_exit = settings.environment is not Environment.LOCAL
     deadman = DeadManSwitch(session, heartbeat=desk.get("heartbeat"), cancel_on_exit=cancel_on_exit)
     market = MarketSession(MarketDataClient(settings.ws_url), settings.ticket_symbols[0])
-    app = TradingConsoleApp(settings, session, clock_ms=clock_ms, market=market, latency=latency, deadman=deadman,
-                            settle_heap=True)
+    account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
+    app = TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest), clock_ms=clock_ms,
+                            market=market, latency=latency, deadman=deadman, settle_heap=True)
     return app, journal
 
 

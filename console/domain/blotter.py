@@ -441,6 +441,9 @@ class Blotter:
                 created_ms,
                 now_ms,
                 fills,
+                incoming.venue_type,
+                incoming.hidden,
+                incoming.forced,
             )
         return self._set(merged)
 

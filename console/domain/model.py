@@ -209,6 +209,11 @@ class Fill:
         fee / fee_currency: fee charged for this fill.
         liquidity: maker or taker.
         timestamp_ms: execution time, ms since the epoch (0 when the venue's event does not say).
+        symbol: lowercase symbol, e.g. ``"btcusd"`` (None when the message carrying the fill does not say).
+        side: the account's side of the trade (None when the message does not say).
+        client_order_id: the filled order's client order id (None when the order had none or it is not known).
+        broken: how the venue broke (reversed) the trade afterwards, e.g. ``"manual"`` or ``"full"``; else None.
+        is_auction / is_clearing: an auction fill; a clearing (block or cleared) fill.
     """
 
     trade_id: str
@@ -219,6 +224,12 @@ class Fill:
     fee_currency: str
     liquidity: Liquidity
     timestamp_ms: int = 0
+    symbol: str | None = None
+    side: Side | None = None
+    client_order_id: str | None = None
+    broken: str | None = None
+    is_auction: bool = False
+    is_clearing: bool = False
 
 
 @fast_init
@@ -238,6 +249,11 @@ class Order:
         api_session: which API key (or ``"UI"``) placed the order, when the venue says.
         created_ms: when the venue received the order, ms since the epoch.
         updated_ms: when the console last changed this record, ms since the epoch.
+        fills: the order's fills, oldest first, when known (the blotter accumulates them; an order detail has them).
+        venue_type: the venue's own name of the order's type, e.g. ``"exchange limit"`` or ``"market buy"`` (an
+            order placed elsewhere may be of a type the console does not place); None when not said.
+        hidden: the venue keeps the order off the public book (e.g. a stop-limit order before it triggers).
+        forced: the venue says it forced the order (e.g. a liquidation).
     """
 
     order_id: str
@@ -258,6 +274,9 @@ class Order:
     created_ms: int = 0
     updated_ms: int = 0
     fills: tuple[Fill, ...] = field(default=(), compare=False)
+    venue_type: str | None = None
+    hidden: bool = False
+    forced: bool = False
 
     @property
     def open_amount(self) -> Decimal:

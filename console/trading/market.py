@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.domain.book import OrderBook, Trade
-from console.venues.gemini.market_data import FeedState, MarketDataClient, MarketDataListener
+from console.domain.feed import FeedListener, FeedState
+from console.trading.venue_account import MarketDataFeed
 
 __all__ = ["FeedState", "MarketListener", "MarketSession"]
 
@@ -38,14 +39,15 @@ class MarketListener:
 
 
 class MarketSession:
-    """The book and trades of one selected symbol, kept live by a :class:`MarketDataClient`.
+    """The book and trades of one selected symbol, kept live by a venue's market data feed.
 
     Args:
-        client: the market data client (one socket at a time).
+        client: the venue's market data feed (:class:`~console.trading.venue_account.MarketDataFeed`; one
+            subscription at a time).
         symbol: the symbol selected first, e.g. ``"btcusd"``.
     """
 
-    def __init__(self, client: MarketDataClient, symbol: str) -> None:
+    def __init__(self, client: MarketDataFeed, symbol: str) -> None:
         self.client = client
         self.symbol = symbol.lower()
         self.book = OrderBook(self.symbol)
@@ -71,16 +73,11 @@ class MarketSession:
         self._changed.set()
 
     async def run(self) -> None:
-        """Keep the selected symbol's book live until cancelled; follows :meth:`select` (one socket at a time)."""
+        """Keep the selected symbol's book live until cancelled; follows :meth:`select` (one feed at a time)."""
         while True:
             symbol, book = self.symbol, self.book
             self._changed.clear()
-            listener = MarketDataListener(
-                book_changed=lambda _b, s=symbol: self._if_current(s, self.listener.book_changed, s),
-                trades_added=lambda t, s=symbol: self._if_current(s, self.listener.trades_added, s, t),
-                state_changed=lambda st, d, s=symbol: self._if_current(s, self._set_state, s, st, d),
-            )
-            task = asyncio.ensure_future(self.client.run(symbol, book, listener))
+            task = asyncio.ensure_future(self.client.run(symbol, book, self._feed_listener(symbol)))
             waiter = asyncio.ensure_future(self._changed.wait())
             try:
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -89,12 +86,26 @@ class MarketSession:
                     pending.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await pending
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            failure = task.exception() if task.done() and not task.cancelled() else None
+            if failure is not None:
+                raise failure
 
-    def _if_current(self, symbol: str, fn: Callable[..., None], *args: object) -> None:
-        if symbol == self.symbol:
-            fn(*args)
+    def _feed_listener(self, symbol: str) -> FeedListener:
+        """The feed's callbacks for ``symbol``: passed on only while ``symbol`` is still the one selected."""
+
+        def book_changed(_book: OrderBook) -> None:
+            if symbol == self.symbol:
+                self.listener.book_changed(symbol)
+
+        def trades_added(trades: list[Trade]) -> None:
+            if symbol == self.symbol:
+                self.listener.trades_added(symbol, trades)
+
+        def state_changed(state: FeedState, detail: str) -> None:
+            if symbol == self.symbol:
+                self._set_state(symbol, state, detail)
+
+        return FeedListener(book_changed, trades_added, state_changed)
 
     def _set_state(self, symbol: str, state: FeedState, detail: str) -> None:
         if state is self.state and detail == self.detail:

@@ -1,4 +1,5 @@
-"""Reference prices for the pre-trade price band, from REST (book top, else ticker) until a live book feeds them."""
+"""Reference prices for the pre-trade price band, from the venue's quotes (book top, else ticker) until a live book
+feeds them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from console.domain.guards import reference_price
+from console.trading.errors import VenueError
 from console.trading.market import MarketSession
-from console.venues.gemini.errors import GeminiError
-from console.venues.gemini.rest import GeminiRestClient
+from console.trading.venue_account import ReferenceQuotes
 
 log = logging.getLogger(__name__)
 
@@ -20,21 +21,21 @@ PriceSource = Callable[[str], Awaitable[tuple[Decimal | None, str]]]
 LastPriceSource = Callable[[str], Awaitable[Decimal | None]]
 
 
-def pubticker_source(rest: GeminiRestClient) -> PriceSource:
-    """A REST price source: the mid of the top of ``GET /v1/book/{symbol}`` (one level each side), else the
-    last price of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data).
+def quote_source(quotes: ReferenceQuotes) -> PriceSource:
+    """A request/response price source: the mid of the venue's book top (both sides), else its ticker's mid or
+    last price (:func:`console.domain.guards.reference_price`).
 
-    Returns ``(None, "")`` when neither answers usefully (the guards then ask the trader, since the band cannot
-    be checked).
+    Returns ``(None, "")`` when neither answers usefully or a request fails (the guards then ask the trader, since
+    the band cannot be checked).
     """
 
     async def source(symbol: str) -> tuple[Decimal | None, str]:
         try:
-            book = await rest.book(symbol, limit_bids=1, limit_asks=1)
-            if book.bids and book.asks:
-                return reference_price(book.bids[0].price, book.asks[0].price, None)
-            ticker = await rest.pubticker(symbol)
-        except GeminiError as exc:
+            top = await quotes.book_top(symbol)
+            if top.bid is not None and top.ask is not None:
+                return reference_price(top.bid, top.ask, None)
+            ticker = await quotes.ticker(symbol)
+        except VenueError as exc:
             log.warning("no reference price for %s: %r", symbol, exc)
             return None, ""
         return reference_price(ticker.bid, ticker.ask, ticker.last)
@@ -45,7 +46,7 @@ def pubticker_source(rest: GeminiRestClient) -> PriceSource:
 def live_book_source(market: MarketSession, fallback: PriceSource) -> PriceSource:
     """The live book's mid (else its last trade) when the market session is live on ``symbol``; else ``fallback``.
 
-    A stale, resyncing or other-symbol book is never used: the REST source answers then.
+    A stale, resyncing or other-symbol book is never used: the fallback answers then.
     """
 
     async def source(symbol: str) -> tuple[Decimal | None, str]:
@@ -59,18 +60,18 @@ def live_book_source(market: MarketSession, fallback: PriceSource) -> PriceSourc
     return source
 
 
-def last_price_source(rest: GeminiRestClient, market: MarketSession | None) -> LastPriceSource:
+def last_price_source(quotes: ReferenceQuotes, market: MarketSession | None) -> LastPriceSource:
     """The last trade price: the live book's when the market session is live on ``symbol`` and has seen a trade,
-    else ``last`` of ``GET /v1/pubticker/{symbol}`` (https://docs.gemini.com/rest/market-data); None when neither
-    answers (the stop check is then skipped: the price band still applies).
+    else the ``last`` of the venue's ticker; None when neither answers (the stop check is then skipped: the price
+    band still applies).
     """
 
     async def source(symbol: str) -> Decimal | None:
         if market is not None and market.live and market.symbol == symbol.lower() and market.book.last:
             return market.book.last
         try:
-            ticker = await rest.pubticker(symbol)
-        except GeminiError as exc:
+            ticker = await quotes.ticker(symbol)
+        except VenueError as exc:
             log.warning("no last price for %s: %r", symbol, exc)
             return None
         return ticker.last if ticker.last and ticker.last > 0 else None

@@ -21,8 +21,10 @@ from console.domain.model import Order
 from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
+from console.trading.errors import VenueError, VenueTransportError, network_cause
 from console.trading.market import MarketListener, MarketSession
 from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
+from console.trading.venue_account import ReferenceQuotes
 from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
@@ -41,7 +43,6 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
-from console.venues.gemini.errors import GeminiError, TransportError, network_cause
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class TradingConsoleApp(KeysInOrderApp):
     Args:
         settings: where to trade and with which key.
         session: the trading session (REST client, order-events client, blotter).
+        account: the account queries behind the account views (sharing the session's venue client).
+        quotes: the venue's one-off quotes for the guards' reference prices (a live book replaces them).
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
         latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
@@ -80,6 +83,8 @@ class TradingConsoleApp(KeysInOrderApp):
         settings: Settings,
         session: TradingSession,
         *,
+        account: AccountService,
+        quotes: ReferenceQuotes,
         clock_ms: Callable[[], int] = wall_clock_ms,
         market: MarketSession | None = None,
         latency: LatencyTracker | None = None,
@@ -96,12 +101,12 @@ class TradingConsoleApp(KeysInOrderApp):
         self.settings = settings
         self.session = session
         self.clock_ms = clock_ms
-        #: Typed account queries for the account views (shares the session's REST client).
-        self.account = AccountService(session.rest, settings.sub_accounts)
+        #: Typed account queries for the account views (shares the session's venue client).
+        self.account = account
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
         self.market = market
-        self.main_screen = MainScreen(settings, session, clock_ms, market)
+        self.main_screen = MainScreen(settings, session, clock_ms, market, quotes)
         self._orders_message: OrdersChanged | None = None
         self._status_message: StatusReported | None = None
         if market is not None:
@@ -315,11 +320,11 @@ class TradingConsoleApp(KeysInOrderApp):
         error = event.worker.error
         log.error("worker %s failed: %r", event.worker.name, error)
         code = getattr(error, "reason", None) or error.__class__.__name__
-        message = str(error) if isinstance(error, GeminiError) else repr(error)
+        message = str(error) if isinstance(error, VenueError) else repr(error)
         stopped = event.worker.group in ("bootstrap", "order-events")
-        if isinstance(error, TransportError):
+        if isinstance(error, VenueTransportError):
             message = f"The exchange could not be reached: {network_cause(error)} ({error})."
-        if stopped and isinstance(error, TransportError):
+        if stopped and isinstance(error, VenueTransportError):
             # The network may come back: retry on our own, with capped back-off; ctrl+r does not wait.
             delay = self._retry_delay_s = min(self.retry_cap_s, 2 * self._retry_delay_s if self._retry_delay_s
                                               else self.retry_initial_s)
@@ -330,7 +335,7 @@ class TradingConsoleApp(KeysInOrderApp):
         self._post_status(StatusEntry(self.clock_ms(), Severity.ERROR, event.worker.name, str(code), message))
         if stopped:
             # The cause in the network's own words ("ConnectError: Name or service not known"), not a class name.
-            self.session.halt_on_error(network_cause(error) if isinstance(error, TransportError) else str(code))
+            self.session.halt_on_error(network_cause(error) if isinstance(error, VenueTransportError) else str(code))
 
     def retry_connection(self) -> None:
         """The trader's Retry key: start again (key role, symbols, then the order-events stream) after a halt."""

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
 from console.exchange.server.app import ExchangeServer
 from console.trading.account import AccountService
+from console.venues.gemini.account_venue import GeminiAccountVenue
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.rest import GeminiRestClient
 from tests.integration.conftest import PrivateClient
@@ -96,9 +97,9 @@ async def test_walkers_see_1200_orders_and_trades_once(exchange: ExchangeServer,
     trades = [t async for t in rest.iter_my_trades(page_size=PAGE)]
     assert [t.order_id for t in trades] == ids and len({t.tid for t in trades}) == TOTAL
 
-    records = await AccountService(rest).closed_orders()
+    records = await AccountService(GeminiAccountVenue(rest)).closed_orders()
     assert [r.order_id for r in records] == ids[::-1]  # the history screen's order: newest first
-    fills = await AccountService(rest).all_fills()
+    fills = await AccountService(GeminiAccountVenue(rest)).all_fills()
     assert [f.order_id for f in fills] == ids[::-1]
 
 
@@ -162,7 +163,7 @@ async def test_each_walker_stops_on_a_page_with_nothing_new(walker: str) -> None
                 original = getattr(rest, rest_walks[walker])
                 # The service walks with the default page (500); the stuck venue's page is full at 3.
                 setattr(rest, rest_walks[walker], lambda **kw: original(page_size=size, **kw))
-                service = AccountService(rest)
+                service = AccountService(GeminiAccountVenue(rest))
                 records = await getattr(service, walker)()
                 seen = [getattr(r, "order_id" if walker == "closed_orders" else "trade_id") for r in records]
                 seen = [str(s) for s in seen]

@@ -13,9 +13,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from console.domain.book import OrderBook
+from console.domain.feed import FeedListener, FeedState
 from console.exchange.engine import ExchangeError
 from console.exchange.server.app import ExchangeServer
-from console.venues.gemini.market_data import FeedState, MarketDataClient, MarketDataListener
+from console.venues.gemini.market_data import MarketDataClient
 from tests.integration.conftest import MAKER_BALANCES, WAIT_S
 
 D = Decimal
@@ -195,7 +196,7 @@ async def md_http(md_exchange):
 class Recorder:
     def __init__(self) -> None:
         self.states: list[tuple[FeedState, str]] = []
-        self.listener = MarketDataListener(state_changed=lambda s, d: self.states.append((s, d)))
+        self.listener = FeedListener(state_changed=lambda s, d: self.states.append((s, d)))
 
     @property
     def state(self) -> FeedState | None:

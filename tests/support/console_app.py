@@ -11,12 +11,15 @@ from console.app.config import DeskConfig, load_config
 from console.app.settings import Environment, Settings
 from console.domain.ticket import ClientOrderIds
 from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.trading.account import AccountService
 from console.trading.market import MarketSession
 from console.trading.session import ConnectionState, TradingSession
 from console.tui.app import TradingConsoleApp
+from console.venues.gemini.account_venue import GeminiAccountVenue
 from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.market_data import MarketDataClient
+from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
 
@@ -51,8 +54,9 @@ def make_app(
     settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
                         sub_accounts=sub_accounts, desk=desk)
     nonce = NonceSource()
+    rest = GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None)
     session = TradingSession(
-        GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None),
+        rest,
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=api_key,
         symbols=settings.symbols,
@@ -60,7 +64,9 @@ def make_app(
         client_order_ids=ClientOrderIds("snapshot"),
     )
     market = MarketSession(MarketDataClient(ws_url, stall_timeout_s=stall_timeout_s), settings.symbols[0])
-    return TradingConsoleApp(settings, session, clock_ms=clock, market=market)
+    account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
+    return TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest), clock_ms=clock,
+                             market=market)
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from console.domain.model import Liquidity
 from console.exchange.keys import AUDITOR, DEMO_API_KEY, DEMO_API_SECRET, ApiKey
 from console.tui.screens.order_detail import OrderDetailScreen
 from tests.support import account_scenarios as scenarios
@@ -138,7 +139,7 @@ async def test_order_detail_of_the_selected_order(account_exchange) -> None:
         assert record.order_id == account_exchange.ids["resting"] and record.client_order_id == "desk-btc-3"
         values = dict((r[0], r[1]) for r in cells(app.screen.query_one("#detail-fields")))
         assert values["status"] == "live" and values["price"] == "63,500.00" and values["remaining"] == "0.03"
-        assert [f.amount for f in record.fills] == [Decimal("0.02")] and record.fills[0].is_maker
+        assert [f.amount for f in record.fills] == [Decimal("0.02")] and record.fills[0].liquidity is Liquidity.MAKER
         assert app.screen.query_one("#detail-fills").row_count == 1
 
 

@@ -1,12 +1,14 @@
-"""AccountService's wire → record conversions, on Gemini's documented sample payloads
+"""The account views' wire → domain conversions (Gemini's account adapter), on Gemini's documented sample payloads
 (https://docs.gemini.com/rest/orders, https://docs.gemini.com/rest/fund-management)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from console.domain.model import Side
-from console.trading.account import HistoryStatus, fill_from_wire, record_from_wire, volumes_from_wire
+from console.domain.account import HistoryStatus
+from console.domain.model import Liquidity, Side
+from console.venues.gemini.account_venue import volumes_from_wire
+from console.venues.gemini.convert import fill_from_my_trade, order_from_status
 from console.venues.gemini.models import MyTrade, OrderStatus, TradeVolumeDay
 
 STATUS = {"order_id": "123456789012345", "id": "123456789012345", "symbol": "btcusd", "exchange": "gemini",
@@ -21,23 +23,33 @@ TRADE = {"price": "3648.09", "amount": "0.0027343246", "timestamp": 1547232911, 
 
 
 def test_order_states_from_the_status_flags() -> None:
-    assert record_from_wire(OrderStatus.model_validate(STATUS)).status is HistoryStatus.FILLED
+    assert HistoryStatus.of(order_from_status(OrderStatus.model_validate(STATUS))) is HistoryStatus.FILLED
     partial = {**STATUS, "is_cancelled": True, "executed_amount": "1", "remaining_amount": "2", "reason": "Requested"}
-    record = record_from_wire(OrderStatus.model_validate(partial))
-    assert (record.status, record.reason, record.remaining) == (HistoryStatus.PARTIALLY_FILLED, "Requested", 2)
+    order = order_from_status(OrderStatus.model_validate(partial))
+    assert (HistoryStatus.of(order), order.reason, order.open_amount) == (HistoryStatus.PARTIALLY_FILLED,
+                                                                          "Requested", 2)
     cancelled = {**STATUS, "is_cancelled": True, "executed_amount": "0", "remaining_amount": "3"}
-    assert record_from_wire(OrderStatus.model_validate(cancelled)).status is HistoryStatus.CANCELLED
+    assert HistoryStatus.of(order_from_status(OrderStatus.model_validate(cancelled))) is HistoryStatus.CANCELLED
     live = {**STATUS, "is_live": True, "executed_amount": "0", "remaining_amount": "3", "trades": [TRADE]}
-    record = record_from_wire(OrderStatus.model_validate(live))
-    assert record.status is HistoryStatus.LIVE and record.fills[0].trade_id == 107317526
+    order = order_from_status(OrderStatus.model_validate(live))
+    assert HistoryStatus.of(order) is HistoryStatus.LIVE and order.fills[0].trade_id == "107317526"
+
+
+def test_order_detail_fields_the_views_show() -> None:
+    """The order detail shows the venue's own type text and its hidden / forced flags (venue-neutral fields)."""
+    stop = {**STATUS, "type": "exchange stop limit", "stop_price": "390.00", "is_live": True, "is_hidden": True,
+            "executed_amount": "0", "remaining_amount": "3"}
+    order = order_from_status(OrderStatus.model_validate(stop))
+    assert (order.venue_type, order.hidden, order.forced) == ("exchange stop limit", True, False)
+    assert order_from_status(OrderStatus.model_validate({**STATUS, "was_forced": True})).forced
 
 
 def test_fill_from_the_mytrades_sample_and_a_broken_trade() -> None:
-    fill = fill_from_wire(MyTrade.model_validate(TRADE))
-    assert (fill.symbol, fill.side, fill.liquidity, fill.broken) == ("btcusd", Side.BUY, "Taker", None)
-    assert fill.fee == Decimal("0.024937655575035") and fill.client_order_id == ""
-    broken = fill_from_wire(MyTrade.model_validate({**TRADE, "aggressor": False, "break": "full"}))
-    assert (broken.liquidity, broken.broken) == ("Maker", "full")
+    fill = fill_from_my_trade(MyTrade.model_validate(TRADE))
+    assert (fill.symbol, fill.side, fill.liquidity, fill.broken) == ("btcusd", Side.BUY, Liquidity.TAKER, None)
+    assert fill.fee == Decimal("0.024937655575035") and fill.client_order_id is None
+    broken = fill_from_my_trade(MyTrade.model_validate({**TRADE, "aggressor": False, "break": "full"}))
+    assert (broken.liquidity, broken.broken) == (Liquidity.MAKER, "full")
 
 
 def test_trade_volume_is_summed_per_symbol() -> None:

@@ -15,8 +15,8 @@ from console.domain.model import EventKind, ExecOption, Liquidity, OrderState, O
 from console.venues.gemini.convert import (
     derive_state,
     event_from_wire,
+    fill_from_event,
     fill_from_my_trade,
-    fill_from_wire,
     order_from_status,
     order_type_from_wire,
     rules_from_details,
@@ -283,14 +283,21 @@ def test_fill_from_my_trade() -> None:
     assert fill.timestamp_ms == 1547232911021
     maker = fill_from_my_trade(trade.model_copy(update={"aggressor": False}))
     assert maker.liquidity is Liquidity.MAKER
+    # What the fills view shows besides: symbol, side, client order id, broken, auction and clearing flags.
+    assert (fill.symbol, fill.side, fill.client_order_id, fill.broken) == ("btcusd", Side.BUY, None, None)
+    assert (fill.is_auction, fill.is_clearing) == (False, False)
+    broken = fill_from_my_trade(trade.model_copy(update={"break_": "full", "type": "Sell",
+                                                          "client_order_id": "desk-1", "is_auction_fill": True}))
+    assert (broken.side, broken.client_order_id, broken.broken, broken.is_auction) == (Side.SELL, "desk-1", "full",
+                                                                                       True)
 
 
 @pytest.mark.parametrize(("text", "liquidity"), [("Maker", Liquidity.MAKER), ("Taker", Liquidity.TAKER),
                                                  ("maker", Liquidity.MAKER), ("Auction", Liquidity.TAKER)])
-def test_fill_from_wire_liquidity(text: str, liquidity: Liquidity) -> None:
+def test_fill_from_event_liquidity(text: str, liquidity: Liquidity) -> None:
     wire = event("ws_fill.json").fill
     assert wire is not None
-    assert fill_from_wire(wire.model_copy(update={"liquidity": text}), order_id="1").liquidity is liquidity
+    assert fill_from_event(wire.model_copy(update={"liquidity": text}), order_id="1").liquidity is liquidity
 
 
 def test_rules_from_details() -> None:

@@ -13,9 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.domain.fmt import fmt_price
+from console.domain.model import Fill, Liquidity
 from console.trading.account import AccountService
+from console.trading.errors import VenueApiError, VenueError
 from console.tui.messages import AccountChanged
-from console.venues.gemini.errors import ApiError, GeminiError
 
 
 def utc_time(time_ms: int) -> str:
@@ -28,9 +29,14 @@ def utc_date(time_ms: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(time_ms // 1000))
 
 
+def liquidity_text(fill: Fill) -> str:
+    """``"Maker"`` or ``"Taker"``: the fill's liquidity as the account views show it."""
+    return "Maker" if fill.liquidity is Liquidity.MAKER else "Taker"
+
+
 def error_text(exc: BaseException) -> str:
     """One line for a failed request: the venue's reason and message, or the error's class."""
-    if isinstance(exc, ApiError):
+    if isinstance(exc, VenueApiError):
         return f"{exc.reason}: {exc.message}"
     return f"{exc.__class__.__name__}: {exc}"
 
@@ -79,7 +85,7 @@ class AccountView(Screen):
         self.set_status("Loading…")
         try:
             await self.fetch()
-        except GeminiError as exc:
+        except VenueError as exc:
             self.set_status(error_text(exc), error=True)
 
     async def fetch(self) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
+from console.domain.account import BalanceRow
 from console.domain.fmt import fmt_money
-from console.trading.account import BalanceRow
 from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView
 from console.tui.widgets.tables import MeasuredTable

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from console.domain.account import FeeSummary
 from console.domain.fmt import fmt_count, fmt_money, fmt_qty
-from console.trading.account import FeeSummary
 from console.tui.messages import AccountChanged
 from console.tui.screens.account_view import AccountView
 from console.tui.widgets.tables import MeasuredTable

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.domain.fmt import fmt_money, fmt_qty
-from console.trading.account import FillRecord
+from console.domain.model import Fill
+from console.trading.account import AccountService
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, utc_time
+from console.tui.screens.account_view import AccountView, liquidity_text, utc_time
 from console.tui.widgets.tables import MeasuredTable
 
 
@@ -17,10 +20,10 @@ class FillsScreen(AccountView):
 
     VIEW_TITLE = "Fills"
 
-    def __init__(self, *args, limit: int = 500, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, account: AccountService, clock_ms: Callable[[], int], *, limit: int = 500) -> None:
+        super().__init__(account, clock_ms)
         self.limit = limit
-        self.fills: list[FillRecord] = []
+        self.fills: list[Fill] = []
 
     def compose_body(self) -> ComposeResult:
         table = MeasuredTable(id="fills-table", cursor_type="row", zebra_stripes=True)
@@ -44,9 +47,11 @@ class FillsScreen(AccountView):
                 flags.append("auction")
             if f.is_clearing:
                 flags.append("clearing")
-            table.add_row(utc_time(f.time_ms), f.symbol.upper(), f.side.value, self.price(f.symbol, f.price),
-                          fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency), f.liquidity, f.order_id,
-                          f.client_order_id, str(f.trade_id), " ".join(flags), key=str(f.trade_id))
+            symbol = f.symbol or ""
+            table.add_row(utc_time(f.timestamp_ms), symbol.upper(), f.side.value if f.side else "",
+                          self.price(symbol, f.price), fmt_qty(f.amount), fmt_money(f.fee, f.fee_currency),
+                          liquidity_text(f), f.order_id, f.client_order_id or "", f.trade_id, " ".join(flags),
+                          key=f.trade_id)
         broken = sum(1 for f in self.fills if f.broken)
         self.set_status(f"{len(self.fills)} fills" + (f" · {broken} broken" if broken else ""), error=bool(broken))
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select
 
+from console.domain.account import HistoryStatus
 from console.domain.fmt import fmt_money, fmt_qty
-from console.domain.model import Side
-from console.trading.account import HistoryStatus, OrderRecord
-from console.tui.screens.account_view import AccountView, utc_date, utc_time
+from console.domain.model import Order, Side
+from console.trading.account import AccountService
+from console.tui.screens.account_view import AccountView, liquidity_text, utc_date, utc_time
 from console.tui.widgets.fields import Dropdown, TextInput
 from console.tui.widgets.tables import MeasuredTable
 
@@ -20,9 +23,9 @@ _ALL = "all"
 
 
 class HistoryScreen(AccountView):
-    """Closed orders from ``/v1/orders/history``, newest first; ``n`` older page, ``p`` newer page.
+    """The account's closed orders, newest first; ``n`` older page, ``p`` newer page.
 
-    Gemini's paging reads the history forward from the oldest order, so the view reads it whole (each order once)
+    A venue's paging may read the history forward from the oldest order, so the view reads it whole (each order once)
     and pages it here, newest page first. The symbol filter asks the venue again (paging restarts); side, status
     and date filter the page shown. Highlighting an order lists its fills below.
     """
@@ -34,16 +37,16 @@ class HistoryScreen(AccountView):
         Binding("slash", "focus_filters", "Filter", id="history.filter"),
     ]
 
-    def __init__(self, *args, page_size: int = PAGE_SIZE, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, account: AccountService, clock_ms: Callable[[], int], *, page_size: int = PAGE_SIZE) -> None:
+        super().__init__(account, clock_ms)
         self.page_size = page_size
-        self.page: tuple[OrderRecord, ...] = ()
-        self.shown: list[OrderRecord] = []
-        self._orders: list[OrderRecord] = []  # the whole closed-order history, newest first
+        self.page: tuple[Order, ...] = ()
+        self.shown: list[Order] = []
+        self._orders: list[Order] = []  # the whole closed-order history, newest first
         self._page_index = 0  # 0 = the newest page
         #: The (side, status, date) filters the table was last drawn with: a dropdown's Changed on mount (value
         #: unchanged) must not clear and refill a table already drawn, which left it with its header widths.
-        self._drawn_filters: tuple[object, object, str] | None = None
+        self._drawn_filters: tuple[str, str, str] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -87,15 +90,16 @@ class HistoryScreen(AccountView):
         self.shown = [
             o for o in self.page
             if (side == _ALL or o.side == Side(side))
-            and (status == _ALL or o.status == HistoryStatus(status))
-            and (not date or utc_date(o.time_ms) == date)
+            and (status == _ALL or HistoryStatus.of(o) == HistoryStatus(status))
+            and (not date or utc_date(o.created_ms) == date)
         ]
         table = self.query_one("#history-orders", DataTable)
         table.clear()
         for o in self.shown:
-            table.add_row(utc_time(o.time_ms), o.symbol.upper(), o.side.value, self.price(o.symbol, o.price),
+            table.add_row(utc_time(o.created_ms), o.symbol.upper(), o.side.value, self.price(o.symbol, o.price),
                           fmt_qty(o.amount), fmt_qty(o.filled), self.price(o.symbol, o.avg_price, blank_zero=True),
-                          o.status.value, o.reason, o.order_id, o.client_order_id, key=o.order_id)
+                          HistoryStatus.of(o).value, o.reason or "", o.order_id, o.client_order_id or "",
+                          key=o.order_id)
         more = "n: older page" if self._page_index < self._last_page() else "oldest page"
         self.set_status(
             f"Page {self._page_index + 1} of {self._last_page() + 1} · {len(self.shown)} of {len(self.page)} orders"
@@ -103,15 +107,15 @@ class HistoryScreen(AccountView):
         )
         self.show_fills(self.shown[0] if self.shown else None)
 
-    def show_fills(self, order: OrderRecord | None) -> None:
+    def show_fills(self, order: Order | None) -> None:
         """List ``order``'s fills under the orders table."""
         fills = self.query_one("#history-fills", DataTable)
         fills.clear()
         if order is None:
             return
         for f in order.fills:
-            fills.add_row(utc_time(f.time_ms), self.price(order.symbol, f.price), fmt_qty(f.amount),
-                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.timestamp_ms), self.price(order.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), liquidity_text(f), f.trade_id, f.broken or "")
         fills.border_title = f"Fills of {order.order_id} ({len(order.fills)})"
 
     @on(DataTable.RowHighlighted, "#history-orders")
@@ -119,8 +123,9 @@ class HistoryScreen(AccountView):
         if 0 <= event.cursor_row < len(self.shown):
             self.show_fills(self.shown[event.cursor_row])
 
-    def _filters(self) -> tuple[object, object, str]:
-        return (self.query_one("#filter-side", Select).value, self.query_one("#filter-status", Select).value,
+    def _filters(self) -> tuple[str, str, str]:
+        # Both dropdowns have allow_blank=False: their value is always one of their option strings.
+        return (str(self.query_one("#filter-side", Select).value), str(self.query_one("#filter-status", Select).value),
                 self.query_one("#filter-date", Input).value.strip())
 
     @on(Select.Changed)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
+from console.domain.account import HistoryStatus
 from console.domain.fmt import fmt_money, fmt_qty
-from console.trading.account import OrderRecord
+from console.domain.model import Order, OrderState
+from console.trading.account import AccountService
 from console.tui.messages import AccountChanged
-from console.tui.screens.account_view import AccountView, utc_time
+from console.tui.screens.account_view import AccountView, liquidity_text, utc_time
 from console.tui.widgets.tables import MeasuredTable
 
 
@@ -17,10 +21,10 @@ class OrderDetailScreen(AccountView):
 
     VIEW_TITLE = "Order detail"
 
-    def __init__(self, *args, order_id: str, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, account: AccountService, clock_ms: Callable[[], int], *, order_id: str) -> None:
+        super().__init__(account, clock_ms)
         self.order_id = order_id
-        self.record: OrderRecord | None = None
+        self.record: Order | None = None
 
     def compose_body(self) -> ComposeResult:
         fields = MeasuredTable(id="detail-fields", cursor_type="row", show_header=False)
@@ -41,19 +45,19 @@ class OrderDetailScreen(AccountView):
             ("client order id", o.client_order_id or "—"),
             ("symbol", o.symbol.upper()),
             ("side", o.side.value),
-            ("type", o.order_type),
+            ("type", o.venue_type or o.order_type.value),
             ("options", ", ".join(o.options) or "none"),
             ("price", self.price(o.symbol, o.price)),
             ("stop price", self.price(o.symbol, o.stop_price)),
             ("amount", fmt_qty(o.amount)),
             ("filled", fmt_qty(o.filled)),
-            ("remaining", fmt_qty(o.remaining)),
+            ("remaining", fmt_qty(o.open_amount)),
             ("avg price", self.price(o.symbol, o.avg_price, blank_zero=True)),
-            ("status", o.status.value),
+            ("status", HistoryStatus.of(o).value),
             ("reason", o.reason or "—"),
-            ("live / cancelled", f"{'yes' if o.is_live else 'no'} / {'yes' if o.is_cancelled else 'no'}"),
-            ("hidden / forced", f"{'yes' if o.is_hidden else 'no'} / {'yes' if o.was_forced else 'no'}"),
-            ("submitted (UTC)", utc_time(o.time_ms)),
+            ("live / cancelled", f"{_yes_no(o.state.is_open)} / {_yes_no(o.state is OrderState.CANCELLED)}"),
+            ("hidden / forced", f"{_yes_no(o.hidden)} / {_yes_no(o.forced)}"),
+            ("submitted (UTC)", utc_time(o.created_ms)),
         ]
         table = self.query_one("#detail-fields", DataTable)
         table.clear()
@@ -62,10 +66,14 @@ class OrderDetailScreen(AccountView):
         fills = self.query_one("#detail-fills", DataTable)
         fills.clear()
         for f in o.fills:
-            fills.add_row(utc_time(f.time_ms), self.price(o.symbol, f.price), fmt_qty(f.amount),
-                          fmt_money(f.fee, f.fee_currency), f.liquidity, str(f.trade_id), f.broken or "")
+            fills.add_row(utc_time(f.timestamp_ms), self.price(o.symbol, f.price), fmt_qty(f.amount),
+                          fmt_money(f.fee, f.fee_currency), liquidity_text(f), f.trade_id, f.broken or "")
         fills.border_title = f"Trades ({len(o.fills)})"
         self.set_status(f"/v1/order/status {o.order_id}: {len(o.fills)} trade{'s' if len(o.fills) != 1 else ''}")
 
     def on_account_changed(self, message: AccountChanged) -> None:
         self.load()
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"

@@ -11,9 +11,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from console.domain.fmt import fmt_money
 from console.domain.model import Side
+from console.trading.errors import VenueError
 from console.tui.screens.account_view import AccountView, error_text
 from console.tui.widgets.fields import Dropdown, TextInput
-from console.venues.gemini.errors import GeminiError
 
 #: Pairs offered to the wrap form besides the ticket's symbols; only those whose details say wrap_enabled show.
 WRAP_CANDIDATES = ("gusdusd",)
@@ -54,7 +54,7 @@ class WrapScreen(AccountView):
         select.prompt = "loading…"
         try:
             symbols = await self.account.wrap_symbols(self.candidates)
-        except GeminiError:
+        except VenueError:
             select.prompt = "not loaded (r reloads)"  # the status line says why
             raise
         select.set_options([(s.upper(), s) for s in symbols])
@@ -95,7 +95,7 @@ class WrapScreen(AccountView):
         self.set_status("Sending…")
         try:
             r = await self.account.wrap(symbol, side, amount)
-        except GeminiError as exc:
+        except VenueError as exc:
             self.set_status(error_text(exc), error=True)
             return
         self.receipt_text = (

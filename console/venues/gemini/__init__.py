@@ -6,8 +6,8 @@ The only package that knows Gemini's field names; ``convert`` turns its models i
 from console.venues.gemini.auth import NonceSource, encode_payload, private_headers, sign
 from console.venues.gemini.convert import (
     event_from_wire,
+    fill_from_event,
     fill_from_my_trade,
-    fill_from_wire,
     order_from_status,
     rules_from_details,
 )
@@ -109,8 +109,8 @@ __all__ = [
     "encode_payload",
     "error_from_response",
     "event_from_wire",
+    "fill_from_event",
     "fill_from_my_trade",
-    "fill_from_wire",
     "order_from_status",
     "order_events_url",
     "private_headers",

@@ -118,7 +118,9 @@ def derive_state(
 def fill_from_my_trade(trade: MyTrade) -> Fill:
     """Convert a ``/v1/mytrades`` trade (or an element of ``trades`` in an order status) to a ``Fill``.
 
-    Liquidity: ``aggressor`` true → taker, false → maker. ``timestamp_ms`` = ``timestampms``.
+    https://docs.gemini.com/rest/orders#get-past-trades. Liquidity: ``aggressor`` true → taker, false → maker.
+    ``timestamp_ms`` = ``timestampms``; ``side`` from ``type`` (``"Buy"``/``"Sell"``); symbol lowercased;
+    ``broken`` = ``break`` (``"manual"``/``"full"``, None when the trade stands); a missing client order id is None.
     """
     return Fill(
         trade_id=str(trade.tid),
@@ -129,11 +131,17 @@ def fill_from_my_trade(trade: MyTrade) -> Fill:
         fee_currency=trade.fee_currency,
         liquidity=Liquidity.TAKER if trade.aggressor else Liquidity.MAKER,
         timestamp_ms=trade.timestampms,
+        symbol=trade.symbol.lower(),
+        side=Side.BUY if trade.type == "Buy" else Side.SELL,
+        client_order_id=trade.client_order_id or None,
+        broken=trade.break_,
+        is_auction=trade.is_auction_fill,
+        is_clearing=trade.is_clearing_fill,
     )
 
 
-def fill_from_wire(fill: FillWire, *, order_id: str, timestamp_ms: int = 0) -> Fill:
-    """Convert the ``fill`` object of an order event to a ``Fill``.
+def fill_from_event(fill: FillWire, *, order_id: str, timestamp_ms: int = 0) -> Fill:
+    """Convert the ``fill`` object of an order event to a ``Fill`` (a ``/v1/mytrades`` trade: ``fill_from_my_trade``).
 
     Args:
         fill: e.g. ``{"trade_id":"557315","liquidity":"Maker","price":"0.01514","amount":"481.95988631",
@@ -163,7 +171,8 @@ def order_from_status(status: OrderStatus, *, updated_ms: int = 0) -> Order:
 
     Returns:
         The order, with ``fills`` from ``status.trades`` when present; symbol lowercased;
-        ``created_ms`` = ``timestampms``.
+        ``created_ms`` = ``timestampms``; ``venue_type`` = ``type``; ``hidden`` / ``forced`` = ``is_hidden`` /
+        ``was_forced``.
     """
     order_type = order_type_from_wire(status.type, status.stop_price)
     # Positional, in field order (keywords cost ~2 µs here, once per order of /v1/orders).
@@ -193,6 +202,9 @@ def order_from_status(status: OrderStatus, *, updated_ms: int = 0) -> Order:
         status.timestampms,  # created_ms
         updated_ms,
         tuple(fill_from_my_trade(trade) for trade in status.trades) if status.trades else (),
+        status.type,  # venue_type
+        status.is_hidden,
+        status.was_forced,
     )
 
 
@@ -235,6 +247,9 @@ def order_from_event(event: OrderEventWire, *, updated_ms: int = 0) -> Order:
         event.api_session,
         event.timestampms,  # created_ms
         updated_ms,
+        (),  # fills: the blotter accumulates them
+        event.order_type,  # venue_type
+        event.is_hidden,
     )
 
 
@@ -255,7 +270,7 @@ def event_from_wire(event: OrderEventWire, sequence: int | None = None, *, updat
         return None
     order = order_from_event(event, updated_ms=updated_ms)
     fill = (
-        fill_from_wire(event.fill, order_id=event.order_id, timestamp_ms=event.timestampms)
+        fill_from_event(event.fill, order_id=event.order_id, timestamp_ms=event.timestampms)
         if event.fill is not None
         else None
     )

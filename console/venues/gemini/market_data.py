@@ -27,11 +27,9 @@ marks the book not live, reconnects with capped back-off and starts again from a
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -40,15 +38,14 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from console.domain.book import OrderBook, Trade
+from console.domain.feed import FeedListener, FeedState
 from console.domain.model import Side
 from console.venues.gemini.models import L2Updates, MarketError, MarketTrade
 
 __all__ = [
     "MARKET_DATA_PATH",
-    "FeedState",
     "L2Feed",
     "MarketDataClient",
-    "MarketDataListener",
     "Resync",
     "market_data_url",
 ]
@@ -67,21 +64,6 @@ LOG_FRAME_CHARS = 200
 def market_data_url(ws_base: str) -> str:
     """``"wss://api.gemini.com"`` → ``"wss://api.gemini.com/v2/marketdata"`` (a trailing slash is allowed)."""
     return ws_base.rstrip("/") + MARKET_DATA_PATH
-
-
-class FeedState(enum.StrEnum):
-    """Whether the book may be trusted.
-
-    * ``CONNECTING``: no snapshot yet (the book is empty).
-    * ``LIVE``: snapshot applied and every delta since; the book is right.
-    * ``STALE``: the stream went silent past the stall timeout; the book is shown but not trusted.
-    * ``RESYNCING``: something was wrong; reconnecting for a fresh snapshot (the book is not trusted).
-    """
-
-    CONNECTING = "connecting"
-    LIVE = "live"
-    STALE = "stale"
-    RESYNCING = "resyncing"
 
 
 class Resync(Exception):
@@ -212,21 +194,6 @@ def _summary(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-@dataclass
-class MarketDataListener:
-    """Callbacks the client calls (in its own task); each defaults to doing nothing.
-
-    Attributes:
-        book_changed: the book's levels changed (read it from the book you passed).
-        trades_added: new trades, oldest first.
-        state_changed: ``(state, detail)``; detail says why (e.g. ``"stream stalled 15 s"``).
-    """
-
-    book_changed: Callable[[OrderBook], None] = lambda book: None
-    trades_added: Callable[[list[Trade]], None] = lambda trades: None
-    state_changed: Callable[[FeedState, str], None] = lambda state, detail: None
-
-
 class MarketDataClient:
     """Keeps one symbol's book live from Gemini's market data WebSocket v2.
 
@@ -260,7 +227,7 @@ class MarketDataClient:
     def __repr__(self) -> str:
         return f"MarketDataClient(url={self.url!r})"
 
-    async def run(self, symbol: str, book: OrderBook, listener: MarketDataListener) -> None:
+    async def run(self, symbol: str, book: OrderBook, listener: FeedListener) -> None:
         """Keep ``book`` live for ``symbol`` until cancelled; never returns otherwise, never raises on the wire.
 
         Args:
@@ -290,7 +257,7 @@ class MarketDataClient:
             if stalled:
                 listener.state_changed(FeedState.RESYNCING, reason)
 
-    async def _stream_once(self, symbol: str, book: OrderBook, listener: MarketDataListener) -> bool:
+    async def _stream_once(self, symbol: str, book: OrderBook, listener: FeedListener) -> bool:
         """One connection: subscribe, read until doubt. Returns (on a clean close) whether it went live."""
         feed = L2Feed(symbol, book)
         subscribe = {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": [symbol.upper()]}]}
