@@ -34,6 +34,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 from websockets.asyncio.client import connect as ws_connect
@@ -86,6 +87,8 @@ class FeedState(enum.StrEnum):
 
 class Resync(Exception):
     """The stream can no longer be trusted; ``str(exc)`` says why (e.g. ``"crossed book after update"``)."""
+
+    went_live: bool  # set by _resync: the feed had a snapshot before it broke (absent on a bare Resync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +164,7 @@ class L2Feed:
         logger.warning("market data %s: bad frame (%s): %s", self.symbol, reason, text[:LOG_FRAME_CHARS])
         return Resync(f"bad frame: {reason}")
 
-    def _l2(self, data: dict, frame: str | bytes) -> FeedResult:
+    def _l2(self, data: dict[str, Any], frame: str | bytes) -> FeedResult:
         try:
             msg = L2Updates.model_validate(data)
         except ValidationError as exc:
@@ -190,7 +193,7 @@ class L2Feed:
             raise Resync(f"crossed book after update (bid {book.best_bid} >= ask {book.best_ask})")
         return FeedResult(book_changed=True, trades=trades, snapshot=snapshot)
 
-    def _trade_message(self, data: dict, frame: str | bytes) -> FeedResult:
+    def _trade_message(self, data: dict[str, Any], frame: str | bytes) -> FeedResult:
         try:
             msg = MarketTrade.model_validate(data)
         except ValidationError as exc:
@@ -327,7 +330,7 @@ class MarketDataClient:
 
 def _resync(reason: str, feed: L2Feed) -> Resync:
     exc = Resync(reason)
-    exc.went_live = feed.has_snapshot  # type: ignore[attr-defined]
+    exc.went_live = feed.has_snapshot
     return exc
 
 
