@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
@@ -17,7 +19,7 @@ class FillsScreen(AccountView):
 
     VIEW_TITLE = "Fills"
 
-    def __init__(self, *args, limit: int = 500, **kwargs) -> None:
+    def __init__(self, *args: Any, limit: int = 500, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit = limit
         self.fills: list[FillRecord] = []

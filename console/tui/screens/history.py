@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +36,7 @@ class HistoryScreen(AccountView):
         Binding("slash", "focus_filters", "Filter", id="history.filter"),
     ]
 
-    def __init__(self, *args, page_size: int = PAGE_SIZE, **kwargs) -> None:
+    def __init__(self, *args: Any, page_size: int = PAGE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.page_size = page_size
         self.page: tuple[OrderRecord, ...] = ()
@@ -43,7 +45,7 @@ class HistoryScreen(AccountView):
         self._page_index = 0  # 0 = the newest page
         #: The (side, status, date) filters the table was last drawn with: a dropdown's Changed on mount (value
         #: unchanged) must not clear and refill a table already drawn, which left it with its header widths.
-        self._drawn_filters: tuple[object, object, str] | None = None
+        self._drawn_filters: tuple[str, str, str] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -119,8 +121,9 @@ class HistoryScreen(AccountView):
         if 0 <= event.cursor_row < len(self.shown):
             self.show_fills(self.shown[event.cursor_row])
 
-    def _filters(self) -> tuple[object, object, str]:
-        return (self.query_one("#filter-side", Select).value, self.query_one("#filter-status", Select).value,
+    def _filters(self) -> tuple[str, str, str]:
+        # Both dropdowns have allow_blank=False: their values are always the str values they were built with.
+        return (str(self.query_one("#filter-side", Select).value), str(self.query_one("#filter-status", Select).value),
                 self.query_one("#filter-date", Input).value.strip())
 
     @on(Select.Changed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
@@ -17,7 +19,7 @@ class OrderDetailScreen(AccountView):
 
     VIEW_TITLE = "Order detail"
 
-    def __init__(self, *args, order_id: str, **kwargs) -> None:
+    def __init__(self, *args: Any, order_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order_id = order_id
         self.record: OrderRecord | None = None
