@@ -23,9 +23,10 @@ $(TSTAMP): pyproject.toml $(STAMP)
 run: $(STAMP)
 	$(BIN)/trading-console
 
-## Install the test dependencies into .venv, lint (ruff), and run the whole suite.
+## Install the test dependencies into .venv, lint (ruff), type-check (mypy --strict, [tool.mypy]), run the whole suite.
 test: $(TSTAMP)
 	$(BIN)/ruff check console tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 ## Drive `trading-console serve` in headless Chromium (installs Debian's chromium if missing; slow, not in `test`).

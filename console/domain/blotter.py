@@ -118,7 +118,7 @@ class Blotter:
         self._seen_events = RecentIds(MAX_SEEN_IDS)
         self._seen_trades = RecentIds(MAX_SEEN_IDS)
         #: Ended orders, oldest first, as (order id, client order id): the oldest leave beyond MAX_ENDED_ORDERS.
-        self._ended: deque[tuple[str, str]] = deque()
+        self._ended: deque[tuple[str, str | None]] = deque()
         self._listeners: list[BlotterListener] = []
         #: Impossible venue data refused (never applied), newest last, for the caller to surface and resync.
         self.flagged: list[str] = []
@@ -249,11 +249,11 @@ class Blotter:
         if current is not None and current.state.is_terminal and fill is not None:
             # A fill reported after the order ended (e.g. the REST answer of an IOC order came first): the
             # final amounts stand; the fill's detail (trade id, fee, liquidity) is still recorded, once.
-            order = self._set(current.evolve(fills=current.fills + (fill,), updated_ms=now_ms))
+            kept = self._set(current.evolve(fills=current.fills + (fill,), updated_ms=now_ms))
             self._seen_trades.add(fill.trade_id)
             if event_id is not None:
                 self._seen_events.add(event_id)
-            return Applied(order, event, previous_state=current.state)
+            return Applied(kept, event, previous_state=current.state)
         kind = event.kind
         state = _state_after(kind, incoming, current)
         reason = incoming.reason
@@ -450,7 +450,10 @@ class Blotter:
     def _set(self, order: Order) -> Order:
         order_id, client_order_id = order.order_id, order.client_order_id
         if order.state.is_terminal:
-            previous = self._orders.get(order_id) if order_id else self._pending.get(client_order_id)
+            if order_id:
+                previous = self._orders.get(order_id)
+            else:
+                previous = self._pending.get(client_order_id) if client_order_id else None
             if previous is None or not previous.state.is_terminal:
                 self._ended.append((order_id, client_order_id))
                 if len(self._ended) > MAX_ENDED_ORDERS:
@@ -467,7 +470,7 @@ class Blotter:
             self._notify([order])
         return order
 
-    def _forget(self, order_id: str, client_order_id: str) -> None:
+    def _forget(self, order_id: str, client_order_id: str | None) -> None:
         """Drop an ended order (the oldest beyond MAX_ENDED_ORDERS); an order that is open again is kept."""
         if order_id:
             order = self._orders.get(order_id)

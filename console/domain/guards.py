@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from console.domain.fmt import fmt_money, fmt_price, fmt_qty
 from console.domain.model import Side
@@ -102,7 +103,7 @@ class GuardLimits:
         unknown = {name for name in flat if name not in known and name.partition(".")[0] not in PER_SYMBOL}
         if unknown:
             raise ValueError(f"unknown guard setting(s): {', '.join(sorted(unknown))}")
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # field -> its parsed value (Decimal, int, bool, None or a per-symbol table)
         per_symbol: dict[str, dict[str, Decimal]] = {name: dict(default) for name, default in PER_SYMBOL.items()}
         for name, raw in flat.items():
             table, _, symbol = name.partition(".")
@@ -130,7 +131,7 @@ class GuardLimits:
                 except ArithmeticError:
                     raise ValueError(f"guards.{name} must be a decimal number, got {raw!r}") from None
         values.update({name: MappingProxyType(table) for name, table in per_symbol.items()})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def _boolean(raw: object, name: str) -> bool:
@@ -177,7 +178,7 @@ class GuardVerdict:
         return any(b.hard for b in self.breaches)
 
 
-def _ticket_key(order: NewOrder) -> tuple:
+def _ticket_key(order: NewOrder) -> tuple[object, ...]:
     return (order.symbol, order.side, order.order_type, order.price, order.amount, order.stop_price, order.options)
 
 
@@ -208,7 +209,7 @@ class PreTradeGuards:
     """
 
     limits: GuardLimits = field(default_factory=GuardLimits)
-    _recent_ms: dict[tuple, int] = field(default_factory=dict)
+    _recent_ms: dict[tuple[object, ...], int] = field(default_factory=dict)
 
     def check(self, order: NewOrder, *, reference: Decimal | None, reference_label: str = "mid",
               now_ms: int, last: Decimal | None = None) -> GuardVerdict:

@@ -10,7 +10,8 @@ import enum
 from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal
 from operator import attrgetter
-from typing import TypeVar
+from types import FunctionType
+from typing import TypeVar, cast
 
 _C = TypeVar("_C", bound=type)
 
@@ -169,9 +170,9 @@ def fast_init(cls: _C) -> _C:
         namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
         lines.append(f"    _set_{f.name}(self, {f.name})\n")
     exec(f"def __init__(self, {', '.join(params)}):\n{''.join(lines)}", namespace)  # as dataclasses does
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    cls.__init__ = init  # type: ignore[misc]
+    init = cast(FunctionType, namespace["__init__"])
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[misc]  # replacing the class's __init__ is this decorator's whole point
     return cls
 
 
@@ -295,7 +296,7 @@ class Order:
                 values[_ORDER_FIELD_INDEX[name]] = value
         except KeyError as exc:
             raise TypeError(f"Order has no field {exc.args[0]!r}") from None
-        return Order(*values)  # type: ignore[arg-type]
+        return Order(*values)
 
 
 #: ``Order``'s fields in constructor order, and a getter of all their values at once (for ``Order.evolve``).

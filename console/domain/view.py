@@ -86,7 +86,7 @@ STATUS_FILTERS: dict[str, frozenset[OrderState]] = {
 }
 
 
-def sort_key(order: Order, column: str) -> tuple:
+def sort_key(order: Order, column: str) -> tuple[Any, ...]:
     """The full, unique sort key of ``order`` when sorting by ``column``.
 
     Ties on the column's value are broken by age (oldest first), then the venue's order id, then the row key.
@@ -156,7 +156,7 @@ class OrderView:
         self._descending = descending
         self._filter = view_filter or ViewFilter()
         self._orders: dict[str, Order] = {}  # every open order, by row key
-        self._keys: dict[str, tuple] = {}  # row key -> sort key, for the orders that pass the filter
+        self._keys: dict[str, tuple[Any, ...]] = {}  # row key -> sort key, for the orders that pass the filter
         self._rows: SortedList = SortedList()
         self._symbols: Counter[str] = Counter()
 
@@ -202,7 +202,8 @@ class OrderView:
             raise IndexError(index)
         if self._descending:
             index = len(self._rows) - 1 - index
-        return self._rows[index][-1]
+        key: str = self._rows[index][-1]  # SortedList is untyped: its items are sort keys ending in the row key
+        return key
 
     def order_at(self, index: int) -> Order:
         """The order of row ``index`` (0 = top).
@@ -230,7 +231,7 @@ class OrderView:
         skey = self._keys.get(key)
         if skey is None:
             return None
-        index = self._rows.bisect_left(skey)
+        index: int = self._rows.bisect_left(skey)
         return len(self._rows) - 1 - index if self._descending else index
 
     # -- changes -------------------------------------------------------------------------------------------------

@@ -261,10 +261,12 @@ def require_role(key: ApiKey, endpoint: str) -> None:
 
 
 class _SessionCanceller(Protocol):
-    def cancel_session(self, account_id: int, api_session: str) -> dict: ...
+    def cancel_session(self, account_id: int, api_session: str) -> dict[str, list[int]]: ...
 
 
-def expire_heartbeat_sessions(keystore: KeyStore, engine: _SessionCanceller, now_ms: int) -> dict[str, dict]:
+def expire_heartbeat_sessions(
+    keystore: KeyStore, engine: _SessionCanceller, now_ms: int
+) -> dict[str, dict[str, list[int]]]:
     """Cancel the orders of every "Require Heartbeat" key silent for 30 s or more
     (https://developer.gemini.com/authentication/api-key).
 
@@ -280,7 +282,7 @@ def expire_heartbeat_sessions(keystore: KeyStore, engine: _SessionCanceller, now
         ``{api_key: engine.cancel_session result}`` for each key that expired on this check, e.g.
         ``{"account-...": {"cancelledOrders": [73000000001], "cancelRejects": []}}``.
     """
-    expired: dict[str, dict] = {}
+    expired: dict[str, dict[str, list[int]]] = {}
     for key in keystore:
         if not key.require_heartbeat:
             continue

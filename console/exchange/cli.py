@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import SecretStr
 
@@ -28,6 +28,9 @@ from console.exchange.keys import (
 )
 from console.exchange.symbols import SIMULATED_SYMBOLS
 from console.venues.gemini.credentials import mask_key
+
+if TYPE_CHECKING:  # imported in _serve at run time (keeps --help fast)
+    from console.exchange.server.app import ExchangeServer
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_parser", "main"]
 
@@ -177,10 +180,10 @@ def _exposure_warning(host: str, keystore: KeyStore) -> str | None:
 
 
 def _print_banner(
-    out: TextIO, server: object, choice: _KeyChoice, args: argparse.Namespace, keystore: KeyStore
+    out: TextIO, server: ExchangeServer, choice: _KeyChoice, args: argparse.Namespace, keystore: KeyStore
 ) -> None:
-    rest_url = server.rest_url  # type: ignore[attr-defined]
-    ws_url = server.ws_url  # type: ignore[attr-defined]
+    rest_url = server.rest_url
+    ws_url = server.ws_url
     market = (
         "no simulator: empty books until you place orders"
         if args.no_simulator

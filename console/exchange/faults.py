@@ -60,7 +60,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
@@ -70,6 +70,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ADMIN_PATH", "Fault", "FaultKind", "FaultPlan", "parse_fault_spec"]
 
 log = logging.getLogger(__name__)
+
+
+class _Numbered(Protocol):
+    """An order events connection, as far as the sequence faults need it (its next ``socket_sequence``)."""
+
+    socket_sequence: int
 
 #: The admin route of the fault plan on the exchange's own port.
 ADMIN_PATH = "/_faults"
@@ -238,7 +244,7 @@ class FaultPlan:
             self._count(FaultKind.STALL_HEARTBEATS)
         return stalled
 
-    def sequence(self, conn: Any) -> int:
+    def sequence(self, conn: _Numbered) -> int:
         """Return the ``socket_sequence`` of ``conn``'s next message and advance its counter (with faults)."""
         seq = conn.socket_sequence
         conn.socket_sequence += 1

@@ -5,24 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from textual import work
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from console.app import heap
 from console.app.paths import styles_dir
 from console.app.settings import Environment, Settings
+from console.domain.book import Trade
 from console.domain.latency import LatencyTracker
 from console.domain.model import Order
 from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
 from console.trading.errors import VenueError, VenueTransportError, network_cause
-from console.trading.market import MarketListener, MarketSession
+from console.trading.market import FeedState, MarketListener, MarketSession
 from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.trading.venue_account import ReferenceQuotes
 from console.tui import themes
@@ -111,11 +114,9 @@ class TradingConsoleApp(KeysInOrderApp):
         self._status_message: StatusReported | None = None
         if market is not None:
             market.listener = MarketListener(
-                book_changed=lambda symbol: self.main_screen.post_message(BookUpdated(symbol)),
-                trades_added=lambda symbol, trades: self.main_screen.post_message(TradesUpdated(symbol)),
-                state_changed=lambda symbol, state, detail: self.main_screen.post_message(
-                    MarketStateChanged(symbol, state, detail)
-                ),
+                book_changed=self._book_changed,
+                trades_added=self._trades_added,
+                state_changed=self._market_state_changed,
             )
         session.listener = SessionListener(
             orders_changed=self._orders_changed,
@@ -129,6 +130,15 @@ class TradingConsoleApp(KeysInOrderApp):
         self.retry_cap_s = RETRY_CAP_S
         self._retry_delay_s: float | None = None
         self._retry_timer: Timer | None = None
+
+    def _book_changed(self, symbol: str) -> None:
+        self.main_screen.post_message(BookUpdated(symbol))
+
+    def _trades_added(self, symbol: str, trades: list[Trade]) -> None:
+        self.main_screen.post_message(TradesUpdated(symbol))
+
+    def _market_state_changed(self, symbol: str, state: FeedState, detail: str) -> None:
+        self.main_screen.post_message(MarketStateChanged(symbol, state, detail))
 
     def _connection_changed(self, state: ConnectionState, detail: str) -> None:
         self.main_screen.post_message(ConnectionChanged(state, detail))
@@ -267,7 +277,7 @@ class TradingConsoleApp(KeysInOrderApp):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette offers Textual's own commands and every action of the console's bindings."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
@@ -279,7 +289,7 @@ class TradingConsoleApp(KeysInOrderApp):
             yield SystemCommand(row.description, f"{row.scope}: key {row.keys}",
                                 lambda target=target, action=row.action: self.call_later(target.run_action, action))
 
-    def _action_target(self, owner: type):
+    def _action_target(self, owner: type) -> App[Any] | Widget | None:
         """The live node whose action a palette command runs: the app, the main screen or one of its widgets."""
         if isinstance(self, owner):
             return self
@@ -287,7 +297,7 @@ class TradingConsoleApp(KeysInOrderApp):
             return self.main_screen
         if issubclass(owner, Screen):
             return None  # modal screens' keys only make sense while they are shown
-        matches = self.main_screen.query(owner)
+        matches = self.main_screen.query(cast("type[Widget]", owner))  # the app and screens are handled above
         return matches.first() if matches else None
 
     @work(exclusive=True, group="bootstrap", exit_on_error=False)

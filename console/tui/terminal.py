@@ -13,9 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from textual.drivers.linux_driver import LinuxDriver
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,13 @@ class HangupSafeLinuxDriver(LinuxDriver):
     """Textual's ``LinuxDriver`` writing through :class:`HangupSafeOutput`; the app's ``terminal_gone()`` is called
     in the app's event loop when the terminal goes away."""
 
-    def __init__(self, app, *, debug: bool = False, mouse: bool = True, size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, app: App[Any], *, debug: bool = False, mouse: bool = True, size: tuple[int, int] | None = None
+    ) -> None:
         super().__init__(app, debug=debug, mouse=mouse, size=size)
-        self._file = HangupSafeOutput(self._file, self._terminal_gone)
+        # Textual 8.2 types _file as sys.__stderr__'s type (TextIOWrapper | None); the writer thread only writes and
+        # flushes it, which HangupSafeOutput does.
+        self._file = HangupSafeOutput(self._file, self._terminal_gone)  # type: ignore[assignment, arg-type]
 
     def _terminal_gone(self) -> None:
         on_gone = getattr(self._app, "terminal_gone", None)

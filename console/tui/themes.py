@@ -6,6 +6,8 @@ Every colour is a shade of grey, so state must show through text style alone: th
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.theme import Theme
 
@@ -30,7 +32,7 @@ MONOCHROME_THEME = Theme(
 )
 
 
-def register(app: App) -> None:
+def register(app: App[Any]) -> None:
     """Make the console's themes available to ``app`` (call before setting ``app.theme``)."""
     if MONOCHROME not in app.available_themes:
         app.register_theme(MONOCHROME_THEME)

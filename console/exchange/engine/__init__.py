@@ -2,7 +2,8 @@
 
 The package is split by concern: ``choices`` (CHOICES and its constants), ``common`` (ExchangeError, listener types,
 decimal helpers), ``model`` (internal records), ``validation`` (request parsing), and MatchingEngine in ``core``
-with its mixins ``matching``, ``wire``, ``fees``, ``funds`` and ``queries``.
+with its mixins ``matching``, ``wire``, ``fees``, ``funds`` and ``queries`` (their shared attributes are declared
+once, for the type checker, in ``state._EngineState``).
 """
 
 from console.exchange.engine.choices import CHOICES

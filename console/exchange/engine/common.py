@@ -6,16 +6,16 @@ import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, getcontext, setcontext
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
-EventListener = Callable[[int, list[dict]], None]
+EventListener = Callable[[int, list[dict[str, Any]]], None]
 """Receives ``(account_id, events)``: the order events of ONE engine action for one account, in exchange order.
 
 The event dicts are shared between listeners: treat them as read-only (copy before adding ``socket_sequence``).
 A listener must not raise.
 """
 
-MarketListener = Callable[[str, list[tuple[str, str, str]], list[dict]], None]
+MarketListener = Callable[[str, list[tuple[str, str, str]], list[dict[str, Any]]], None]
 """Receives ``(SYMBOL, changes, trades)`` once per symbol per engine action whose book or trades changed.
 
 ``changes`` are the price levels that changed, ``("buy" | "sell", price, new level total)`` as decimal strings
@@ -100,7 +100,7 @@ def _fmt_norm(value: Decimal) -> str:
 
 def _dollars(value: Decimal) -> str:
     """``Decimal("50776")`` -> ``"$50,776.00"`` (the observed InvalidStopPriceBuy message style)."""
-    places = max(2, -value.as_tuple().exponent)  # type: ignore[operator]
+    places = max(2, -cast(int, value.as_tuple().exponent))  # a finite price: an int exponent, not "n"/"N"/"F"
     return f"${value:,.{places}f}"
 
 

@@ -82,7 +82,7 @@ class MatchingEngine(_MatchingMixin, _WireMixin, _FeesMixin, _FundsMixin, _Queri
         self._orders: dict[int, _Order] = {}
         self._by_client_id: dict[tuple[int, str], list[int]] = {}
         self._listeners: list[EventListener] = []
-        self._batch: dict[int, list[dict]] = {}
+        self._batch: dict[int, list[dict[str, Any]]] = {}
         self._market_listeners: list[MarketListener] = []
         self._dirty_levels: dict[str, dict[tuple[bool, Decimal], None]] = {}  # symbol -> touched (is_bid, price)
         self._new_trades: dict[str, list[_Trade]] = {}
@@ -413,7 +413,7 @@ class MatchingEngine(_MatchingMixin, _WireMixin, _FeesMixin, _FundsMixin, _Queri
             key = order_id
         elif isinstance(order_id, str) and order_id.strip().isdigit():
             key = int(order_id.strip())
-        order = self._orders.get(key) if key is not None else None  # type: ignore[arg-type]
+        order = self._orders.get(key) if key is not None else None
         if order is None or order.account_id != account_id:
             raise ExchangeError("OrderNotFound", f"Order {order_id} not found", 404)
         return order

@@ -9,9 +9,10 @@ from typing import Any
 from console.exchange.engine.choices import FEE_WINDOW_MS, VOLUME_WINDOW_MS
 from console.exchange.engine.common import _CONTEXT, _ZERO, _exact
 from console.exchange.engine.model import _Account, _Market
+from console.exchange.engine.state import _EngineState
 
 
-class _FeesMixin:
+class _FeesMixin(_EngineState):
     """MatchingEngine's fee tiers and volumes (methods of MatchingEngine)."""
 
     def fee_bps(self, account_id: int) -> tuple[int, int]:

@@ -16,10 +16,11 @@ from console.exchange.engine.common import (
     _raw,
     _to_decimal,
 )
+from console.exchange.engine.state import _EngineState
 from console.exchange.engine.validation import _parse_client_order_id, _parse_side
 
 
-class _FundsMixin:
+class _FundsMixin(_EngineState):
     """MatchingEngine's balances and wraps (methods of MatchingEngine)."""
 
     def balances(self, account_id: int) -> list[dict[str, str]]:

@@ -18,9 +18,10 @@ from console.exchange.engine.choices import (
 )
 from console.exchange.engine.common import _ONE, _ZERO, ExchangeError, _dollars, _fmt, _fmt_amount, _fmt_norm, _raw
 from console.exchange.engine.model import _Account, _BookSide, _Market, _Order, _OwnPrices, _Trade
+from console.exchange.engine.state import _EngineState
 
 
-class _MatchingMixin:
+class _MatchingMixin(_EngineState):
     """MatchingEngine's validation, matching, cancels and stops (methods of MatchingEngine)."""
 
     # ------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import bisect
 from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from console.exchange.engine.choices import AVG_PRICE_EXTRA_DECIMALS, TRADES_KEPT
 from console.exchange.engine.common import _ONE, _ZERO, _fmt, _is_multiple, _to_decimal
@@ -28,8 +28,8 @@ def _remember_text(cache: dict[str, tuple[Decimal, str]], text: object, parsed: 
 
 def _quantum(increment: Decimal) -> Decimal:
     """The ``quantize`` argument giving a number the increment's decimals (at least 0)."""
-    exponent = increment.normalize().as_tuple().exponent
-    return Decimal(1).scaleb(min(0, exponent))  # type: ignore[arg-type]
+    exponent = cast(int, increment.normalize().as_tuple().exponent)  # a finite increment: an int, not "n"/"N"/"F"
+    return Decimal(1).scaleb(min(0, exponent))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from typing import Any
 from console.exchange.engine.choices import DEFAULT_LIMIT_ORDERS, MAX_LIMIT_ORDERS, MAX_LIMIT_TRADES, VOLUME_WINDOW_MS
 from console.exchange.engine.common import _CONTEXT, ExchangeError, _exact, _fmt, _fmt_norm
 from console.exchange.engine.model import _Trade
+from console.exchange.engine.state import _EngineState
 from console.exchange.symbols import SymbolSpec, symbol_details_wire
 
 
-class _QueriesMixin:
+class _QueriesMixin(_EngineState):
     """MatchingEngine's history and market data queries (methods of MatchingEngine)."""
 
     def my_trades(

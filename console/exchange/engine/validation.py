@@ -24,7 +24,7 @@ def _parse_side(side: object, symbol: str) -> bool:
 def _parse_order_type(order_type: object) -> str:
     lowered = order_type.lower() if isinstance(order_type, str) else None
     if lowered in ORDER_TYPES:
-        return lowered  # type: ignore[return-value]
+        return lowered
     raise ExchangeError("InvalidOrderType", f"Invalid order type for order: {order_type!r}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from console.exchange.engine.choices import AVG_PRICE_EXTRA_DECIMALS, REST_ORDER_TYPES, STOP_LIMIT
 from console.exchange.engine.common import _ZERO, _fmt, _fmt_norm, _raw, _to_decimal
 from console.exchange.engine.model import _BookSide, _Market, _Order, _Trade
+from console.exchange.engine.state import _EngineState
 
 #: The fields of an order event that follow the order's state, in wire order (set on every event).
 _EVENT_STATE_FIELDS = dict.fromkeys(
@@ -14,7 +15,7 @@ _EVENT_STATE_FIELDS = dict.fromkeys(
 )
 
 
-class _WireMixin:
+class _WireMixin(_EngineState):
     """MatchingEngine's wire serialisation and event delivery (methods of MatchingEngine)."""
 
     # ------------------------------------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class _WireMixin:
 
     @staticmethod
     def _levels_wire(side: _BookSide, limit: int) -> list[dict[str, str]]:
-        out = []
+        out: list[dict[str, str]] = []
         for level in side.iter_levels():
             if limit and len(out) >= limit:
                 break

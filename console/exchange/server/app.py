@@ -347,7 +347,7 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
             except Exception:
                 log.exception("background step %s failed", getattr(step, "__qualname__", step))
 
-    def expire_heartbeat_sessions(self) -> dict[str, dict]:
+    def expire_heartbeat_sessions(self) -> dict[str, dict[str, list[int]]]:
         """Cancel the orders of "Require Heartbeat" keys silent for 30 s by the server clock
         (https://developer.gemini.com/authentication/api-key).
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import enum
 import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -82,7 +83,13 @@ class _Filters:
         return not self.event_types or str(event.get("type", "")).lower() in self.event_types
 
 
-_HEARTBEAT = object()  # queue marker: send a heartbeat now
+class _Marker(enum.Enum):
+    """A queue marker (a typed sentinel: the queue holds event batches or this)."""
+
+    HEARTBEAT = "heartbeat"  # send a heartbeat now
+
+
+_HEARTBEAT: Final = _Marker.HEARTBEAT
 
 
 @dataclass(eq=False)
@@ -93,7 +100,7 @@ class _OrderEventsConnection:
     account_id: int
     filters: _Filters
     trace_id: str
-    queue: asyncio.Queue[object]
+    queue: asyncio.Queue[list[dict[str, Any]] | _Marker]
     socket_sequence: int = 0
     heartbeat_sequence: int = 0
     overflowed: bool = False
@@ -103,7 +110,7 @@ class _OrderEventsConnection:
     faults: FaultPlan | None = None  # fault injection (console.exchange.faults); None = none
     transport: Any = None  # the TCP transport, for an abrupt close fault
 
-    def offer(self, item: object) -> None:
+    def offer(self, item: list[dict[str, Any]] | _Marker) -> None:
         """Queue ``item`` without blocking; on overflow, close the socket with 1011 (the engine never waits)."""
         if self.overflowed:
             return
@@ -139,10 +146,11 @@ class _OrderEventsConnection:
             await self.ws.send_str(_dumps([{**event, "socket_sequence": seq} for event in batch]))
 
     async def _send_bad_frame(self) -> None:
-        raw = self.faults.take_bad_frame() if self.faults is not None else None
-        if raw is not None:
+        faults = self.faults
+        raw = faults.take_bad_frame() if faults is not None else None
+        if faults is not None and raw is not None:
             if "{socket_sequence}" in raw:  # the frame takes the next number, so only its content is wrong
-                raw = raw.replace("{socket_sequence}", str(self.faults.sequence(self)))
+                raw = raw.replace("{socket_sequence}", str(faults.sequence(self)))
             await self.ws.send_str(raw)
 
     async def send_heartbeat(self, now_ms: int) -> None:
@@ -299,7 +307,7 @@ class OrderEventsMixin:
                 if item is _HEARTBEAT:
                     await conn.send_heartbeat(self._clock_ms())
                 else:
-                    await conn.send_events(item)  # type: ignore[arg-type]
+                    await conn.send_events(item)
         except ConnectionError as exc:
             log.info("order events socket %s dropped: %s", conn.trace_id, exc)
         except Exception:

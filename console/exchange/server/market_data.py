@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -52,7 +53,13 @@ FEEDS = frozenset({"l2", "candles_1m", "candles_5m", "candles_15m", "candles_30m
 # Messages a market data socket may fall behind before it is closed with 1011 (then the client resyncs).
 DEFAULT_QUEUE_SIZE = 4096
 
-_CLOSE = object()  # queue marker: close the socket (test fault hook)
+class _Marker(enum.Enum):
+    """A queue marker (a typed sentinel: the queue holds message texts or this)."""
+
+    CLOSE = "close"  # close the socket (test fault hook)
+
+
+_CLOSE: Final = _Marker.CLOSE
 
 
 def _dumps(obj: object) -> str:
@@ -78,12 +85,12 @@ class _Subscriber:
     """One market data socket: its l2 symbols, its bounded outgoing queue, and test fault switches."""
 
     ws: web.WebSocketResponse
-    queue: asyncio.Queue[object]
+    queue: asyncio.Queue[str | _Marker]
     symbols: set[str] = field(default_factory=set)
     stalled: bool = False
     overflowed: bool = False
 
-    def offer(self, item: object) -> None:
+    def offer(self, item: str | _Marker) -> None:
         """Queue ``item`` without blocking; on overflow, close the socket with 1011 (the engine never waits)."""
         if self.stalled or self.overflowed:
             return
@@ -327,7 +334,7 @@ class MarketDataHub:
                     await sub.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"fault injected: closed")
                     return
                 if not sub.stalled:
-                    await sub.ws.send_str(item)  # type: ignore[arg-type]
+                    await sub.ws.send_str(item)
         except ConnectionError as exc:
             log.info("market data socket dropped: %s", exc)
         except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from aiohttp import web
 
@@ -122,6 +122,14 @@ def _bool_field(payload: Mapping[str, Any], name: str) -> bool | None:
 def _to_ms(value: int) -> int:
     """Convert a timestamp given in seconds or milliseconds to milliseconds."""
     return value * 1000 if abs(value) < _SECONDS_MS_THRESHOLD else value
+
+
+@overload
+def _query_int(request: web.Request, name: str, default: int) -> int: ...
+
+
+@overload
+def _query_int(request: web.Request, name: str, default: None) -> int | None: ...
 
 
 def _query_int(request: web.Request, name: str, default: int | None) -> int | None:

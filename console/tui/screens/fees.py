@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
@@ -17,7 +19,7 @@ class FeesScreen(AccountView):
 
     VIEW_TITLE = "Fees and volume"
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.summary: FeeSummary | None = None
 

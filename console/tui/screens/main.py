@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Protocol, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.model import Order, OrderType
 from console.domain.reasons import Severity
 from console.domain.ticket import NewOrder, TicketErrors
+from console.trading.account import AccountService
 from console.trading.errors import VenueError
 from console.trading.market import MarketSession
 from console.trading.reference_prices import (
@@ -79,7 +81,18 @@ TOAST_TIMEOUT_S = 5.0
 BALANCES_AFTER_FILLS_S = 1.0
 
 
-class MainScreen(Screen):
+class ConsoleHost(Protocol):
+    """What MainScreen asks of its app (``TradingConsoleApp``), typed without importing the app (it imports us)."""
+
+    account: AccountService
+    read_only: bool
+
+    def retry_connection(self) -> None: ...
+
+    def switch_sub_account(self, name: str) -> None: ...
+
+
+class MainScreen(Screen[None]):
     """Orders on the left, the ticket on the right, the status pane below; every action on a plain key."""
 
     BINDINGS = [
@@ -140,6 +153,11 @@ class MainScreen(Screen):
         self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
+
+    @property
+    def host(self) -> ConsoleHost:
+        """The app, typed as what this screen uses of it (``self.app`` is typed as a plain ``App``)."""
+        return cast(ConsoleHost, self.app)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -415,7 +433,7 @@ class MainScreen(Screen):
     # -- actions --------------------------------------------------------------------------------------------------
     def action_retry(self) -> None:
         """Connect again after a halt (the app restarts the key check, the symbols and the stream)."""
-        self.app.retry_connection()
+        self.host.retry_connection()
 
     def action_focus_ticket(self) -> None:
         self.query_one(OrderTicket).focus_first()
@@ -460,31 +478,31 @@ class MainScreen(Screen):
         return True
 
     def action_history(self) -> None:
-        self.app.push_screen(HistoryScreen(self.app.account, self.clock_ms))
+        self.app.push_screen(HistoryScreen(self.host.account, self.clock_ms))
 
     def action_fills(self) -> None:
-        self.app.push_screen(FillsScreen(self.app.account, self.clock_ms))
+        self.app.push_screen(FillsScreen(self.host.account, self.clock_ms))
 
     def action_balances(self) -> None:
-        self.app.push_screen(BalancesScreen(self.app.account, self.clock_ms))
+        self.app.push_screen(BalancesScreen(self.host.account, self.clock_ms))
 
     def action_fees(self) -> None:
-        self.app.push_screen(FeesScreen(self.app.account, self.clock_ms))
+        self.app.push_screen(FeesScreen(self.host.account, self.clock_ms))
 
     def action_order_detail(self) -> None:
         order = self.query_one(OrdersTable).selected_order
         if order is None or not order.order_id:
             self.notify("Select an order in the orders table first.", severity="warning")
             return
-        self.app.push_screen(OrderDetailScreen(self.app.account, self.clock_ms, order_id=order.order_id))
+        self.app.push_screen(OrderDetailScreen(self.host.account, self.clock_ms, order_id=order.order_id))
 
     def action_wrap(self) -> None:
         symbols = sorted(set(self.session.symbols) | set(WRAP_CANDIDATES))
-        self.app.push_screen(WrapScreen(self.app.account, self.clock_ms, symbols=symbols,
-                                        read_only=self.app.read_only))
+        self.app.push_screen(WrapScreen(self.host.account, self.clock_ms, symbols=symbols,
+                                        read_only=self.host.read_only))
 
     def action_sub_account(self) -> None:
-        account = self.app.account
+        account = self.host.account
         if not account.is_master_key:
             self.notify("This API key is not a master key: it acts on one account and cannot switch sub-accounts.",
                         title="Sub-account", severity="warning")
@@ -496,6 +514,6 @@ class MainScreen(Screen):
 
         def picked(name: str | None) -> None:
             if name and name != account.account:
-                self.app.switch_sub_account(name)
+                self.host.switch_sub_account(name)
 
         self.app.push_screen(SubAccountScreen(account.sub_accounts, account.account), picked)

@@ -43,7 +43,7 @@ def binds_key(node: DOMNode, key: str) -> bool:
     return key in node._bindings.key_to_bindings
 
 
-class KeysInOrderApp(App):
+class KeysInOrderApp(App[None]):
     """An app that applies every key (and paste) to a focused :class:`TextInput` or :class:`Dropdown` at once.
 
     Textual's own handling runs first (focus on app focus, priority bindings such as Ctrl+Q); where it would post the

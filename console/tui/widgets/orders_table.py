@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,6 +28,8 @@ from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.painting import paint_now
 from console.tui.widgets.scrolling import set_virtual_size
+
+_C = TypeVar("_C")  # a filter choice: a symbol, a side or a status group
 
 __all__ = ["COLUMNS", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
 
@@ -432,12 +435,12 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self.refresh()
         paint_now(self)  # a sort or filter key's effect shows at once
 
-    def _set_filter(self, **parts) -> None:
-        self.view.set_filter(ViewFilter(**parts))
+    def _set_filter(self, *, symbol: str | None, side: Side | None, status: str | None) -> None:
+        self.view.set_filter(ViewFilter(symbol=symbol, side=side, status=status))
         self._view_reordered()
 
 
-def _next_choice(choices: list, current):
+def _next_choice(choices: list[_C], current: _C | None) -> _C | None:
     """The choice after ``current`` in ``choices``; None (no filter) after the last one."""
     if current is None:
         return choices[0] if choices else None

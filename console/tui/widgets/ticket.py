@@ -24,7 +24,7 @@ _ERROR_FIELDS = ("symbol", "type", "price", "stop_price", "amount", "option")
 
 
 
-def _fmt(value) -> str:
+def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
@@ -86,7 +86,7 @@ class OrderTicket(Vertical):
         yield Button("BUY", id="place", compact=True, variant="success")
 
     @staticmethod
-    def _row(label: str, field: Input | Select | SideToggle) -> ComposeResult:
+    def _row(label: str, field: Input | Select[str] | SideToggle) -> ComposeResult:
         """A labelled field and, right under it, the line its error appears on."""
         with Horizontal(classes="ticket-row", id=f"row-{field.id}"):
             yield Label(label)
@@ -133,7 +133,7 @@ class OrderTicket(Vertical):
         return TicketInput(
             symbol=str(self.query_one("#symbol", Select).value),
             side=self.side,
-            order_type=OrderType(self.query_one("#type", Select).value),
+            order_type=OrderType(str(self.query_one("#type", Select).value)),  # allow_blank=False: always a str
             price=self.query_one("#price", Input).value,
             amount=self.query_one("#amount", Input).value,
             stop_price=self.query_one("#stop_price", Input).value,

@@ -237,7 +237,7 @@ def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def error_from_response(status: int, body: bytes | str) -> ApiError:
+def error_from_response(status: int, body: bytes | bytearray | str) -> ApiError:
     """Turn a non-200 HTTP answer (REST, or a refused WebSocket upgrade) into the matching ``ApiError``.
 
     Args:

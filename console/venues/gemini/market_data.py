@@ -32,6 +32,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 from websockets.asyncio.client import connect as ws_connect
@@ -68,6 +69,8 @@ def market_data_url(ws_base: str) -> str:
 
 class Resync(Exception):
     """The stream can no longer be trusted; ``str(exc)`` says why (e.g. ``"crossed book after update"``)."""
+
+    went_live: bool  # set by _resync: the feed had a snapshot before it broke (absent on a bare Resync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,7 @@ class L2Feed:
         logger.warning("market data %s: bad frame (%s): %s", self.symbol, reason, text[:LOG_FRAME_CHARS])
         return Resync(f"bad frame: {reason}")
 
-    def _l2(self, data: dict, frame: str | bytes) -> FeedResult:
+    def _l2(self, data: dict[str, Any], frame: str | bytes) -> FeedResult:
         try:
             msg = L2Updates.model_validate(data)
         except ValidationError as exc:
@@ -172,7 +175,7 @@ class L2Feed:
             raise Resync(f"crossed book after update (bid {book.best_bid} >= ask {book.best_ask})")
         return FeedResult(book_changed=True, trades=trades, snapshot=snapshot)
 
-    def _trade_message(self, data: dict, frame: str | bytes) -> FeedResult:
+    def _trade_message(self, data: dict[str, Any], frame: str | bytes) -> FeedResult:
         try:
             msg = MarketTrade.model_validate(data)
         except ValidationError as exc:
@@ -294,7 +297,7 @@ class MarketDataClient:
 
 def _resync(reason: str, feed: L2Feed) -> Resync:
     exc = Resync(reason)
-    exc.went_live = feed.has_snapshot  # type: ignore[attr-defined]
+    exc.went_live = feed.has_snapshot
     return exc
 
 

@@ -41,7 +41,7 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeGuard, TypeVar
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 #: How much of a bad frame goes into the log line.
 LOG_FRAME_CHARS = 200
@@ -145,7 +147,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid JSON constant {name}")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -199,7 +201,7 @@ class FrameDecoder:
         self._expected = last + 1
         return items
 
-    def _validate(self, model: type[BaseModel], data: dict[str, Any], raw: str) -> BaseModel | BadFrame:
+    def _validate(self, model: type[_Model], data: dict[str, Any], raw: str) -> _Model | BadFrame:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -226,13 +228,13 @@ class FrameDecoder:
     def _feed_object(self, data: dict[str, Any], raw: str) -> list[StreamMessage]:
         kind = data.get("type")
         if kind == "subscription_ack":
-            return [self._validate(SubscriptionAck, data, raw)]  # type: ignore[list-item]
+            return [self._validate(SubscriptionAck, data, raw)]
         if kind == "heartbeat":
             sequence = data.get("socket_sequence")
             if not _is_int(sequence):
                 return [self._bad("heartbeat without an integer socket_sequence", raw)]
             items = self._advance(sequence, sequence)
-            items.append(self._validate(HeartbeatMessage, data, raw))  # type: ignore[arg-type]
+            items.append(self._validate(HeartbeatMessage, data, raw))
             return items
         if data.get("result") == "error":
             return [self._bad(f"error message: {data.get('reason')}: {data.get('message')}", raw)]
@@ -276,7 +278,7 @@ class FrameDecoder:
             if isinstance(result, BadFrame):
                 items.append(result)
                 return items
-            events.append(result)  # type: ignore[arg-type]
+            events.append(result)
         if events:
             items.append(OrderEventBatch(events=events, socket_sequence=first))
         return items

@@ -36,7 +36,7 @@ __all__ = ["CANCEL_PATHS", "DEFAULT_TIMEOUT", "MAX_PAGE", "WIRE_ORDER_TYPES", "G
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 #: Default timeouts: 5 s to connect, 10 s for each read/write/pool wait.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -51,7 +51,7 @@ _SENT_EVENTS = frozenset({"http11.send_request_body.complete", "http2.send_reque
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
+def _adapter(tp: type[_T]) -> TypeAdapter[_T]:
     adapter = _ADAPTERS.get(tp)
     if adapter is None:
         adapter = _ADAPTERS[tp] = TypeAdapter(tp)
@@ -215,7 +215,7 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
         except httpx.TransportError as exc:
             raise TransportError(f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}") from exc
 
-    def _parse(self, response: httpx.Response, tp: Any, *, private: bool = True) -> Any:
+    def _parse(self, response: httpx.Response, tp: type[_T], *, private: bool = True) -> _T:
         path = response.request.url.path
         logger.debug("%s %s -> HTTP %s", response.request.method, path, response.status_code)
         bucket = self._limiter.bucket(private)
@@ -251,7 +251,7 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
             )
             raise InvalidResponse(f"{path}: unexpected shape ({detail}); body {text[:200]!r}") from exc
 
-    async def _private(self, path: str, fields: Mapping[str, Any], tp: Any) -> Any:
+    async def _private(self, path: str, fields: Mapping[str, Any], tp: type[_T]) -> _T:
         if self._credentials is None:
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
         cancel = path in CANCEL_PATHS
@@ -304,7 +304,7 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
             extensions["trace"] = trace
         return payload, self._http.build_request("POST", path, content=b"", headers=headers, extensions=extensions)
 
-    async def _public(self, path: str, params: Mapping[str, Any] | None, tp: Any) -> Any:
+    async def _public(self, path: str, params: Mapping[str, Any] | None, tp: type[_T]) -> _T:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         await self._limiter.public.acquire()
         request = self._http.build_request("GET", path, params=clean)

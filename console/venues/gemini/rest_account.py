@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.domain.model import Side
 from console.venues.gemini.models import (
@@ -19,13 +19,18 @@ from console.venues.gemini.models import (
 from console.venues.gemini.rest_history import MAX_PAGE, _limit, walk_history
 from console.venues.gemini.rest_orders import _decimal_text
 
+_T = TypeVar("_T")
+
 __all__ = ["AccountEndpoints"]
 
 
 class AccountEndpoints:
     """The private account endpoints of ``GeminiRestClient`` (a mixin: ``_private``, ``my_trades`` are the client's)."""
 
-    _private: Callable[[str, Mapping[str, Any], Any], Awaitable[Any]]
+    if TYPE_CHECKING:  # GeminiRestClient's: POST a signed request, return the body validated as ``tp``
+
+        async def _private(self, path: str, fields: Mapping[str, Any], tp: type[_T]) -> _T: ...
+
     my_trades: Callable[..., Awaitable[list[MyTrade]]]
 
     # --- private: account -----------------------------------------------------------------------------------

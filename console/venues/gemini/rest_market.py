@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from console.venues.gemini.models import Book, PublicTrade, PubTicker, SymbolDetails
+
+_T = TypeVar("_T")
 
 __all__ = ["MarketDataEndpoints"]
 
@@ -14,7 +16,10 @@ __all__ = ["MarketDataEndpoints"]
 class MarketDataEndpoints:
     """The public market data endpoints of ``GeminiRestClient`` (a mixin: ``_public`` is the client's)."""
 
-    _public: Callable[[str, Mapping[str, Any] | None, Any], Awaitable[Any]]
+    if TYPE_CHECKING:  # GeminiRestClient's: GET ``path?params``, return the body validated as ``tp``
+
+        async def _public(self, path: str, params: Mapping[str, Any] | None, tp: type[_T]) -> _T: ...
+
 
     # --- public market data ---------------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.domain.model import ExecOption, OrderType, Side
 from console.venues.gemini.models import CancelAllResponse, MyTrade, OrderStatus
+
+_T = TypeVar("_T")
 
 __all__ = ["WIRE_ORDER_TYPES", "OrderEndpoints"]
 
@@ -44,7 +46,10 @@ def _order_id_int(order_id: str | int) -> int:
 class OrderEndpoints:
     """The private order endpoints of ``GeminiRestClient`` (a mixin: ``_private`` is the client's)."""
 
-    _private: Callable[[str, Mapping[str, Any], Any], Awaitable[Any]]
+    if TYPE_CHECKING:  # GeminiRestClient's: POST a signed request, return the body validated as ``tp``
+
+        async def _private(self, path: str, fields: Mapping[str, Any], tp: type[_T]) -> _T: ...
+
 
     # --- private: orders ------------------------------------------------------------------------------------
 

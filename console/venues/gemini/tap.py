@@ -55,7 +55,8 @@ def _payload(request: httpx.Request) -> dict[str, Any]:
     encoded = request.headers.get("X-GEMINI-PAYLOAD")
     if encoded:
         try:
-            return redact(json.loads(base64.b64decode(encoded)))
+            payload: dict[str, Any] = redact(json.loads(base64.b64decode(encoded)))  # the signed JSON object
+            return payload
         except (ValueError, TypeError):
             return {"undecodable_payload": True}
     return dict(request.url.params)
