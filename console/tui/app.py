@@ -155,8 +155,8 @@ class TradingConsoleApp(KeysInOrderApp):
     def on_mount(self) -> None:
         desk = self.settings.desk
         themes.register(self)
-        self.theme = desk.get("theme")
-        self.set_class(desk.get("theme") == themes.MONOCHROME, "-monochrome")
+        self.theme = desk.theme
+        self.set_class(desk.theme == themes.MONOCHROME, "-monochrome")
         if desk.keymap:
             self.set_keymap(dict(desk.keymap))
         self.push_screen(self.main_screen)

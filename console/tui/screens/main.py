@@ -123,7 +123,7 @@ class MainScreen(Screen):
         self.clock_ms = clock_ms
         self.market = market
         #: The pre-trade guards (limits from the config's [guards]).
-        self.guards = PreTradeGuards(settings.desk.guards)
+        self.guards = PreTradeGuards(settings.desk.guards.limits())
         #: Where the guards' reference price comes from; injectable (a live book can replace the ticker).
         self.price_source: PriceSource = pubticker_source(session.rest)
         if market is not None:
@@ -204,9 +204,9 @@ class MainScreen(Screen):
         for entry in entries:
             pane.add_entry(entry)
             if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
-                if self.settings.desk.get("toasts"):
+                if self.settings.desk.toasts:
                     self._toast(entry)
-                if self.settings.desk.get("bell"):
+                if self.settings.desk.bell:
                     self.app.bell()
 
     def _toast(self, entry: StatusEntry) -> None:
