@@ -215,14 +215,14 @@ class GuardsConfig(BaseModel):
         )
 
 
-def _keymap(raw: object) -> dict[str, object]:
+def _flat_keymap(raw: object) -> dict[str, object]:
     """``{"main": {"cancel_all": "k"}}`` (a bare dotted TOML key) → ``{"main.cancel_all": "k"}``."""
     if not isinstance(raw, Mapping):
         raise ValueError('must be a table of binding id = key(s), e.g. [keymap] "main.cancel_all" = "ctrl+k"')
     flat: dict[str, object] = {}
     for key, value in raw.items():
         if isinstance(value, Mapping):
-            flat.update({f"{key}.{inner}": v for inner, v in _keymap(value).items()})
+            flat.update({f"{key}.{inner}": v for inner, v in _flat_keymap(value).items()})
         else:
             flat[str(key)] = value
     return flat
@@ -266,7 +266,7 @@ class DeskConfig(BaseSettings):
     credentials: CredentialsConfig = Field(default_factory=CredentialsConfig)
     """the API secret itself never goes in this file"""
     guards: GuardsConfig = Field(default_factory=GuardsConfig)
-    keymap: Annotated[Mapping[str, Text], BeforeValidator(_keymap)] = Field(
+    keymap: Annotated[Mapping[str, Text], BeforeValidator(_flat_keymap)] = Field(
         default_factory=dict, examples=[{"main.cancel_all": "ctrl+k"}])
     """binding id = key(s); `?` in the console lists every id and key"""
 

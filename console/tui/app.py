@@ -265,9 +265,9 @@ class TradingConsoleApp(KeysInOrderApp):
     def action_help(self) -> None:
         """Show every key (generated from the bindings)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_help(), self.COMMAND_PALETTE_BINDING))
+            self.push_screen(HelpScreen(self.help_rows(), self.COMMAND_PALETTE_BINDING))
 
-    def key_help(self) -> list[KeyHelp]:
+    def help_rows(self) -> list[KeyHelp]:
         """Every key of the console after the desk's ``[keymap]`` (the help screen and the command palette)."""
         return key_help(self.settings.desk.keymap, binding_sources())
 
@@ -275,7 +275,7 @@ class TradingConsoleApp(KeysInOrderApp):
         """The command palette offers Textual's own commands and every action of the console's bindings."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for row in self.key_help():
+        for row in self.help_rows():
             target = self._action_target(row.owner)
             if target is None or row.action in seen or row.action.startswith("dismiss"):
                 continue
