@@ -299,18 +299,25 @@ class _Environment(EnvSettingsSource):
 
     ``TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD`` → ``guards.max_quantity.btcusd`` (the library splits a nested name
     once, giving ``max_quantity_btcusd``); a nested name that is no setting is dropped, like any other unknown
-    variable.
+    variable. A section or the keymap is never read whole (``TRADING_CONSOLE_GUARDS`` as JSON): the keymap comes from
+    the file or ``--set`` only, as it always did.
     """
 
     def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
         super().__init__(settings_cls)
         self.env_vars = {name.lower(): value for name, value in environ.items()}  # case-insensitive, as configured
 
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        value, key, is_complex = super().get_field_value(field, field_name)
+        if _is_table(field) or _is_section(field):
+            value = None  # a section's settings come one variable each (explode_env_vars); a table's not at all
+        return value, key, is_complex
+
     def explode_env_vars(self, field_name: str, field: FieldInfo, env_vars: Mapping[str, str | None]) -> dict[str, Any]:
-        exploded = super().explode_env_vars(field_name, field, env_vars)
         model = field.annotation
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return exploded
+            return {}  # the keymap (the only top-level table): not from the environment
+        exploded = super().explode_env_vars(field_name, field, env_vars)
         tables = sorted((name for name, f in model.model_fields.items() if _is_table(f)), key=len, reverse=True)
         folded: dict[str, Any] = {}
         for name, value in exploded.items():
@@ -330,9 +337,15 @@ def _is_table(field: FieldInfo) -> bool:
     return isinstance(default, Mapping)
 
 
+def _is_section(field: FieldInfo) -> bool:
+    """A setting that is a table of settings (``[credentials]``, ``[guards]``)."""
+    return isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+
+
 def _sections(model: type[BaseModel]) -> Iterator[tuple[str, type[BaseModel]]]:
     for name, field in model.model_fields.items():
-        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+        if _is_section(field):
+            assert isinstance(field.annotation, type)
             yield name, field.annotation
 
 

@@ -184,8 +184,10 @@ def test_defaults_do_not_read_the_environment_and_unknown_variables_are_ignored(
     monkeypatch.setenv("TRADING_CONSOLE_THEME", "nord")
     assert DeskConfig().theme == "textual-dark" and DeskConfig().guards.limits() == GuardLimits()
     config = load_config({}, {"XDG_CONFIG_HOME": str(tmp_path), "TRADING_CONSOLE_GUARDS_NOSUCH": "1",
-                              "TRADING_CONSOLE_NOSUCH": "1", "TRADING_CONSOLE_SYMBOLS": "BTCUSD, solusd"})
-    assert config.symbols == ("btcusd", "solusd") and config.guards == DeskConfig().guards
+                              "TRADING_CONSOLE_NOSUCH": "1", "TRADING_CONSOLE_SYMBOLS": "BTCUSD, solusd",
+                              "TRADING_CONSOLE_GUARDS": "not json", "TRADING_CONSOLE_KEYMAP": '{"main.quit": "x"}',
+                              "TRADING_CONSOLE_KEYMAP_MAIN_QUIT": "x"})
+    assert config.symbols == ("btcusd", "solusd") and config.guards == DeskConfig().guards and config.keymap == {}
 
 
 def test_every_setting_is_documented_in_its_model():
