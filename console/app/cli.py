@@ -88,7 +88,7 @@ def build_config(args: argparse.Namespace, environ: os._Environ | dict) -> DeskC
 def _symbols(args: argparse.Namespace, config: DeskConfig) -> tuple[str, ...]:
     if args.symbols:
         return tuple(s.strip().lower() for s in args.symbols.split(",") if s.strip())
-    return config.get("symbols") or DEFAULT_SYMBOLS
+    return config.symbols or DEFAULT_SYMBOLS
 
 
 def build_settings(
@@ -164,8 +164,8 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     desk = settings.desk
     latency = LatencyTracker()
     observers = [latency_observer(latency, lambda: time.monotonic_ns() // 1_000_000)]
-    journal = (Journal(desk.get("journal_path") or default_path(), venue=settings.environment.value,
-                       url=settings.rest_url) if desk.get("journal") else None)
+    journal = (Journal(desk.journal_path or default_path(), venue=settings.environment.value,
+                       url=settings.rest_url) if desk.journal else None)
     if journal is not None:
         observers.insert(0, journal.observe)
     nonce = NonceSource.persistent(settings.credentials.api_key)  # high-water mark survives restarts
@@ -180,10 +180,10 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
         clock_ms=clock_ms,
         client_order_ids=client_order_ids,
     )
-    cancel_on_exit = desk.get("cancel_on_exit")
+    cancel_on_exit = desk.cancel_on_exit
     if cancel_on_exit is None:  # auto: on wherever real orders could be left behind
         cancel_on_exit = settings.environment is not Environment.LOCAL
-    deadman = DeadManSwitch(session, heartbeat=desk.get("heartbeat"), cancel_on_exit=cancel_on_exit)
+    deadman = DeadManSwitch(session, heartbeat=desk.heartbeat, cancel_on_exit=cancel_on_exit)
     market = MarketSession(MarketDataClient(settings.ws_url), settings.ticket_symbols[0])
     account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
     app = TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest), clock_ms=clock_ms,

@@ -1,130 +1,364 @@
 """Desk configuration: flags, then ``TRADING_CONSOLE_*`` environment variables, then the TOML file (flags win).
 
+The settings are typed models on pydantic-settings (https://docs.pydantic.dev/latest/concepts/pydantic_settings/),
+which layers the three sources: keyword arguments (our flags) over ``EnvSettingsSource`` over
+``TomlConfigSettingsSource``, merged table by table. Each field's docstring is its documentation:
+:func:`sample_config` renders the README's "Configuration" block from the models, and a test checks it is current.
+
 The file is ``$TRADING_CONSOLE_CONFIG`` if set, else ``$XDG_CONFIG_HOME/trading-console/config.toml`` (``~/.config``
 when ``XDG_CONFIG_HOME`` is unset). Every setting has a dotted name (``guards.max_notional``); the environment
 variable is that name upper-cased with dots as underscores behind ``TRADING_CONSOLE_`` (``TRADING_CONSOLE_GUARDS_
-MAX_NOTIONAL``); the flag is ``--set guards.max_notional=250000``. The README's "Configuration" section shows the
-whole file. Unknown names and bad values are errors that name the setting and where it came from.
+MAX_NOTIONAL``, ``TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD``); the flag is ``--set guards.max_notional=250000``.
+Unknown names (in the file and in flags) and bad values are errors that name the setting and where it came from;
+an environment variable that names no setting is ignored, as it always was.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
-from console.domain.guards import PER_SYMBOL, GuardLimits
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from console.domain.guards import GuardLimits
 
 CONFIG_ENV = "TRADING_CONSOLE_CONFIG"
 ENV_PREFIX = "TRADING_CONSOLE_"
+
+#: Where each source is named in an error message (the file is named by its path).
+FLAGS_ORIGIN = "command line"
+ENV_ORIGIN = "environment"
 
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the setting and its source (file, environment, flag)."""
 
 
-def _bool(text: Any) -> bool:
-    if isinstance(text, bool):
-        return text
-    value = str(text).strip().lower()
+# Every parser below raises ValueError with a predicate ("must be ..."); the error reads "<source>: <setting> <it>".
+
+_OFF = ("", "off", "none", "false")
+
+
+def _bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise ValueError(f"must be true or false, got {raw!r}")
 
 
-def _optional_bool(text: Any) -> bool | None:
-    if str(text).strip().lower() in ("auto", ""):
+def _optional_bool(raw: object) -> bool | None:
+    if str(raw).strip().lower() in ("auto", ""):
         return None
-    return _bool(text)
+    return _bool(raw)
 
 
-def _str(text: Any) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected a non-empty string, got {text!r}")
-    return text.strip()
+def _str(raw: object) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(f"must be a non-empty string, got {raw!r}")
+    return raw.strip()
 
 
-def _symbol(text: Any) -> str:
-    return _str(text).lower()
+def _symbol(raw: object) -> str:
+    return _str(raw).lower()
 
 
-def _path(text: Any) -> Path:
-    return Path(_str(text)).expanduser()
+def _path(raw: object) -> Path:
+    return Path(_str(raw)).expanduser()
 
 
-def _symbols(text: Any) -> tuple[str, ...]:
-    items = text if isinstance(text, list) else str(text).split(",")
+def _symbols(raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
     symbols = tuple(str(s).strip().lower() for s in items if str(s).strip())
     if not symbols:
-        raise ValueError("expected at least one symbol")
+        raise ValueError("must name at least one symbol")
     return symbols
 
 
-#: Every top-level setting: name → (parser, default, one-line documentation).
-SCHEMA: dict[str, tuple[Callable[[Any], Any], Any, str]] = {
-    "theme": (_str, "textual-dark", "Textual theme name, or 'monochrome' (bold/reverse/underline, no colour)"),
-    "symbols": (_symbols, None, "symbols the ticket offers (list or comma-separated); --symbols wins"),
-    "default_symbol": (_symbol, None, "symbol the ticket starts on (default: the first of symbols)"),
-    "bell": (_bool, True, "ring the terminal bell on fills and rejects"),
-    "toasts": (_bool, True, "show a toast on fills and rejects"),
-    "cancel_on_exit": (_optional_bool, None,
-                       "cancel this session's orders on quit, SIGHUP or crash (auto: on outside LOCAL)"),
-    "heartbeat": (_bool, False, "send /v1/heartbeat every 15 s (for a key created with Require Heartbeat)"),
-    "journal": (_bool, True, "keep the SQLite journal of requests, responses and order events"),
-    "journal_path": (_path, None, "journal file (default: $XDG_STATE_HOME/trading-console/journal.sqlite3)"),
-    "credentials.api_key": (_str, None, "API key (public id), when the secret comes from a file or the keyring"),
-    "credentials.secret_file": (_path, None, "file holding the API secret; refused if group/world readable"),
-    "credentials.keyring": (_bool, False, "read the API secret from the OS keyring (needs the keyring package)"),
-}
-
-GUARD_DOCS = {
-    "price_band_pct": "soft band around the mid/last price, percent (default 5); also stop-limit orders",
-    "hard_price_band_pct": "hard band, percent, cannot be overridden on screen (default 25; false: none)",
-    "max_notional": "soft maximum price × amount in quote currency (default 100000; false: none)",
-    "hard_max_notional": "hard maximum notional, cannot be overridden on screen (default: none)",
-    "duplicate_window_ms": "the same ticket again within this many ms asks first (default 2000; 0: off)",
-    "require_reference": "ask first when no market price can be fetched for the band check (default true)",
-}
-
-#: Per-symbol guard tables (``[guards.max_quantity]``: symbol = amount); a symbol named replaces its default.
-PER_SYMBOL_GUARD_DOCS = {
-    "max_quantity": "soft maximum amount per symbol, base currency; asks with the numbers (false: none)",
-    "hard_max_quantity": "hard maximum amount per symbol, base currency; cannot be overridden on screen",
-}
+def _positive(raw: object) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except ArithmeticError:
+        raise ValueError(f"must be a decimal number, got {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"must be a positive decimal, got {raw!r}")
+    return value
 
 
-@dataclass(frozen=True)
-class DeskConfig:
-    """The desk settings after merging every source.
+def _limit(raw: object) -> Decimal | None:
+    """A limit that ``false`` (or ``off``, ``none``, empty) turns off."""
+    if raw is False or str(raw).strip().lower() in _OFF:
+        return None
+    return _positive(raw)
 
-    Attributes:
-        values: top-level settings by dotted name (see :data:`SCHEMA`), defaults filled in.
-        guards: the pre-trade guard limits.
-        keymap: binding id → key(s), e.g. ``{"main.cancel_all": "ctrl+k"}`` (Textual ``App.set_keymap``).
-        source: the config file that was read, or None when there was none.
+
+def _band(raw: object) -> Decimal:
+    if raw is False or str(raw).strip().lower() in _OFF:
+        raise ValueError("cannot be turned off")
+    return _positive(raw)
+
+
+def _milliseconds(raw: object) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number of milliseconds, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {raw!r}")
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(_bool)]
+Text = Annotated[str, BeforeValidator(_str)]
+
+#: A per-symbol table as given: symbol → amount, or None where ``false`` removes the symbol's default.
+_SYMBOL_TABLE = TypeAdapter(dict[str, Annotated[Decimal | None, BeforeValidator(_limit)]])
+
+
+class CredentialsConfig(BaseModel):
+    """``[credentials]``: where the API secret comes from when it is not in ``GEMINI_API_SECRET``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    api_key: Annotated[str | None, BeforeValidator(_str)] = None
+    """API key (public id), when the secret comes from a file or the keyring"""
+    secret_file: Annotated[Path | None, BeforeValidator(_path)] = None
+    """file holding the API secret; refused if group/world readable"""
+    keyring: Flag = False
+    """read the API secret from the OS keyring (needs the keyring package)"""
+
+
+_LIMITS = GuardLimits()  # the domain's defaults are the configuration's defaults
+
+
+class GuardsConfig(BaseModel):
+    """``[guards]``: the pre-trade guard limits (:class:`console.domain.guards.GuardLimits` via :meth:`limits`).
+
+    Numbers may be TOML numbers or strings (``"0.5"``); they become ``Decimal`` without passing through a float.
     """
 
-    values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType(
-        {name: default for name, (_, default, _) in SCHEMA.items()}))
-    guards: GuardLimits = field(default_factory=GuardLimits)
-    keymap: Mapping[str, str] = field(default_factory=dict)
-    source: Path | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
+    price_band_pct: Annotated[Decimal, BeforeValidator(_band)] = _LIMITS.price_band_pct
+    """soft band around the mid/last price, percent (default 5); also stop-limit orders"""
+    hard_price_band_pct: Annotated[Decimal | None, BeforeValidator(_limit)] = _LIMITS.hard_price_band_pct
+    """hard band, percent, cannot be overridden on screen (default 25; false: none)"""
+    max_notional: Annotated[Decimal | None, BeforeValidator(_limit)] = _LIMITS.max_notional
+    """soft maximum price × amount in quote currency (default 100000; false: none)"""
+    hard_max_notional: Annotated[Decimal | None, BeforeValidator(_limit)] = _LIMITS.hard_max_notional
+    """hard maximum notional, cannot be overridden on screen (default: none)"""
+    duplicate_window_ms: Annotated[int, BeforeValidator(_milliseconds)] = _LIMITS.duplicate_window_ms
+    """the same ticket again within this many ms asks first (default 2000; 0: off)"""
+    require_reference: Flag = _LIMITS.require_reference
+    """ask first when no market price can be fetched for the band check (default true)"""
+    max_quantity: Mapping[str, Decimal] = Field(default_factory=lambda: dict(_LIMITS.max_quantity))
+    """soft maximum amount per symbol, base currency; asks with the numbers (false: none)"""
+    hard_max_quantity: Mapping[str, Decimal] = Field(default_factory=lambda: dict(_LIMITS.hard_max_quantity))
+    """hard maximum amount per symbol, base currency; cannot be overridden on screen"""
 
-    def get(self, name: str) -> Any:
-        """The value of a dotted setting name, e.g. ``"credentials.secret_file"``."""
-        return self.values[name]
+    @field_validator("max_quantity", "hard_max_quantity", mode="before")
+    @classmethod
+    def _per_symbol(cls, raw: object, info: ValidationInfo) -> dict[str, Decimal]:
+        """Each symbol named replaces that symbol's default (``false`` removes it); the others keep theirs."""
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"must be a table of symbol = amount, e.g. [guards.{info.field_name}] btcusd = 2")
+        assert info.field_name is not None
+        table = dict(getattr(_LIMITS, info.field_name))
+        for symbol, amount in _SYMBOL_TABLE.validate_python(raw).items():  # errors carry the symbol in their loc
+            if not symbol.strip():
+                raise ValueError(f"must name a symbol, e.g. {info.field_name}.btcusd")
+            if amount is None:
+                table.pop(symbol.strip().lower(), None)
+            else:
+                table[symbol.strip().lower()] = amount
+        return table
+
+    def limits(self) -> GuardLimits:
+        """The domain's guard limits (its per-symbol tables read-only)."""
+        return GuardLimits(
+            price_band_pct=self.price_band_pct,
+            hard_price_band_pct=self.hard_price_band_pct,
+            max_notional=self.max_notional,
+            hard_max_notional=self.hard_max_notional,
+            duplicate_window_ms=self.duplicate_window_ms,
+            require_reference=self.require_reference,
+            max_quantity=MappingProxyType(dict(self.max_quantity)),
+            hard_max_quantity=MappingProxyType(dict(self.hard_max_quantity)),
+        )
+
+
+def _flat_keymap(raw: object) -> dict[str, object]:
+    """``{"main": {"cancel_all": "k"}}`` (a bare dotted TOML key) → ``{"main.cancel_all": "k"}``."""
+    if not isinstance(raw, Mapping):
+        raise ValueError('must be a table of binding id = key(s), e.g. [keymap] "main.cancel_all" = "ctrl+k"')
+    flat: dict[str, object] = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}.{inner}": v for inner, v in _flat_keymap(value).items()})
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+class DeskConfig(BaseSettings):
+    """The desk settings after merging every source (see the module docstring).
+
+    ``DeskConfig()`` is the built-in defaults; :func:`load_config` reads the flags, environment and file.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,  # TRADING_CONSOLE_GUARDS_MAX_NOTIONAL: split once, after the section's name
+        case_sensitive=False,
+        validate_default=False,  # the defaults are typed values already; the parsers are for what sources give
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+    theme: Text = "textual-dark"
+    """Textual theme name, or 'monochrome' (bold/reverse/underline, no colour)"""
+    symbols: Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_symbols)] = None
+    """symbols the ticket offers (list or comma-separated); --symbols wins"""
+    default_symbol: Annotated[str | None, BeforeValidator(_symbol)] = None
+    """symbol the ticket starts on (default: the first of symbols)"""
+    bell: Flag = True
+    """ring the terminal bell on fills and rejects"""
+    toasts: Flag = True
+    """show a toast on fills and rejects"""
+    cancel_on_exit: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
+    """cancel this session's orders on quit, SIGHUP or crash (auto: on outside LOCAL)"""
+    heartbeat: Flag = False
+    """send /v1/heartbeat every 15 s (for a key created with Require Heartbeat)"""
+    journal: Flag = True
+    """keep the SQLite journal of requests, responses and order events"""
+    journal_path: Annotated[Path | None, BeforeValidator(_path)] = None
+    """journal file (default: $XDG_STATE_HOME/trading-console/journal.sqlite3)"""
+    credentials: CredentialsConfig = Field(default_factory=CredentialsConfig)
+    """the API secret itself never goes in this file"""
+    guards: GuardsConfig = Field(default_factory=GuardsConfig)
+    keymap: Annotated[Mapping[str, Text], BeforeValidator(_flat_keymap)] = Field(
+        default_factory=dict, examples=[{"main.cancel_all": "ctrl+k"}])
+    """binding id = key(s); `?` in the console lists every id and key"""
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The config file that was read, or None when there was none."""
+        return self._source
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (keyword arguments) first, then the environment and the file :func:`load_config` chose."""
+        return (init_settings, *_LOADING.get())
+
+
+#: The environment and file sources of the :func:`load_config` call under way (none: ``DeskConfig()`` is defaults).
+_LOADING: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar("_LOADING", default=())
+
+
+class _Environment(EnvSettingsSource):
+    """``TRADING_CONSOLE_*`` from a given mapping (tests pass a dict), with the per-symbol guard names folded in.
+
+    ``TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD`` → ``guards.max_quantity.btcusd`` (the library splits a nested name
+    once, giving ``max_quantity_btcusd``); a nested name that is no setting is dropped, like any other unknown
+    variable. A section or the keymap is never read whole (``TRADING_CONSOLE_GUARDS`` as JSON): the keymap comes from
+    the file or ``--set`` only, as it always did.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = {name.lower(): value for name, value in environ.items()}  # case-insensitive, as configured
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        value, key, is_complex = super().get_field_value(field, field_name)
+        if _is_table(field) or _is_section(field):
+            value = None  # a section's settings come one variable each (explode_env_vars); a table's not at all
+        return value, key, is_complex
+
+    def explode_env_vars(self, field_name: str, field: FieldInfo, env_vars: Mapping[str, str | None]) -> dict[str, Any]:
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return {}  # the keymap (the only top-level table): not from the environment
+        exploded = super().explode_env_vars(field_name, field, env_vars)
+        tables = sorted((name for name, f in model.model_fields.items() if _is_table(f)), key=len, reverse=True)
+        folded: dict[str, Any] = {}
+        for name, value in exploded.items():
+            if name in model.model_fields:
+                folded[name] = value
+                continue
+            for table in tables:  # hard_max_quantity before max_quantity: the longer name first
+                if name.startswith(table + "_") and name[len(table) + 1:]:
+                    folded.setdefault(table, {})[name[len(table) + 1:]] = value
+                    break
+        return folded
+
+
+def _is_table(field: FieldInfo) -> bool:
+    """A setting whose value is a table of names (per-symbol limits, the keymap), not a section of settings."""
+    default = field.get_default(call_default_factory=True)
+    return isinstance(default, Mapping)
+
+
+def _is_section(field: FieldInfo) -> bool:
+    """A setting that is a table of settings (``[credentials]``, ``[guards]``)."""
+    return isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+
+
+def _sections(model: type[BaseModel]) -> Iterator[tuple[str, type[BaseModel]]]:
+    for name, field in model.model_fields.items():
+        if _is_section(field):
+            assert isinstance(field.annotation, type)
+            yield name, field.annotation
+
+
+def setting_names() -> list[str]:
+    """Every setting's dotted name, in the order of the sample file; a table of names ends in ``.*``."""
+    def walk(model: type[BaseModel], prefix: str) -> Iterator[str]:
+        sections = dict(_sections(model))
+        for name, field in model.model_fields.items():
+            if name in sections:
+                yield from walk(sections[name], f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}" + (".*" if _is_table(field) else "")
+    return list(walk(DeskConfig, ""))
 
 
 def config_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -133,32 +367,6 @@ def config_path(environ: Mapping[str, str] = os.environ) -> Path:
         return Path(environ[CONFIG_ENV]).expanduser()
     base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "trading-console" / "config.toml"
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"guards": {"max_notional": 1}}`` → ``{"guards.max_notional": 1}`` (keymap ids may be dotted or quoted)."""
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
-    by_env = {ENV_PREFIX + name.replace(".", "_").upper(): name for name in SCHEMA}
-    by_env.update({ENV_PREFIX + "GUARDS_" + name.upper(): f"guards.{name}" for name in GUARD_DOCS})
-    found = {by_env[k]: v for k, v in environ.items() if k in by_env}
-    # TRADING_CONSOLE_GUARDS_MAX_QUANTITY_BTCUSD=5 → guards.max_quantity.btcusd (the hard_ prefix is longer, so
-    # it is tried first).
-    for key, value in environ.items():
-        for table in sorted(PER_SYMBOL_GUARD_DOCS, key=len, reverse=True):
-            prefix = f"{ENV_PREFIX}GUARDS_{table.upper()}_"
-            if key.startswith(prefix) and key[len(prefix):]:
-                found[f"guards.{table}.{key[len(prefix):].lower()}"] = value
-                break
-    return found
 
 
 def parse_set_flags(items: list[str] | None) -> dict[str, str]:
@@ -176,6 +384,27 @@ def parse_set_flags(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _nest_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"guards.max_quantity.btcusd": "5"}`` → ``{"guards": {"max_quantity": {"btcusd": "5"}}}``.
+
+    Raises:
+        ConfigError: a name that is no setting (a table's name alone, e.g. ``guards.max_quantity``, is none either).
+    """
+    names = setting_names()
+    tables = [name[:-1] for name in names if name.endswith(".*")]  # "keymap.", "guards.max_quantity."...
+    nested: dict[str, Any] = {}
+    for name, value in flags.items():
+        table = next((t for t in tables if name.startswith(t) and name[len(t):]), None)
+        if table is None and name not in names:
+            raise ConfigError(f"{FLAGS_ORIGIN}: unknown setting {name!r}")
+        *path, last = table.rstrip(".").split(".") + [name[len(table):]] if table else name.split(".")
+        node = nested
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
 def load_config(
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] = os.environ,
@@ -189,83 +418,89 @@ def load_config(
         path: the config file (default: :func:`config_path`); a missing file is fine unless ``path`` was given.
 
     Raises:
-        ConfigError: unreadable or invalid TOML, an unknown setting, a bad value; the message names the source.
+        ConfigError: unreadable or invalid TOML, an unknown setting, a bad value; the message names the setting and
+            its source (the file's path, ``environment`` or ``command line``).
     """
     explicit = path is not None or bool(environ.get(CONFIG_ENV))
     file_path = path or config_path(environ)
-    sources: list[tuple[str, dict[str, Any]]] = []
+    nested = _nest_flags(flags or {})
+    sources: list[tuple[str, PydanticBaseSettingsSource]] = [(ENV_ORIGIN, _Environment(DeskConfig, environ))]
     source: Path | None = None
     if file_path.is_file():
         try:
-            table = tomllib.loads(file_path.read_text(encoding="utf-8"))
+            sources.append((str(file_path), TomlConfigSettingsSource(DeskConfig, toml_file=file_path)))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file_path}: not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError(f"{file_path}: cannot read: {exc.strerror}") from None
-        sources.append((str(file_path), _flatten(table)))
         source = file_path
     elif explicit:
         raise ConfigError(f"{file_path}: config file not found")
-    sources.append(("environment", _env_settings(environ)))
-    sources.append(("command line", dict(flags or {})))
-
-    values = {name: default for name, (_, default, _) in SCHEMA.items()}
-    guards: dict[str, Any] = {}
-    keymap: dict[str, str] = {}
-    for origin, settings in sources:
-        for name, raw in settings.items():
-            if name.startswith("keymap."):
-                keymap[name[len("keymap."):]] = _checked(origin, name, _str, raw)
-            elif name.startswith("guards."):
-                guard = name[len("guards."):]
-                table, dot, symbol = guard.partition(".")
-                if guard not in GUARD_DOCS and not (table in PER_SYMBOL_GUARD_DOCS and dot and symbol):
-                    raise ConfigError(f"{origin}: unknown setting {name!r}")
-                guards[name[len("guards."):]] = raw
-            elif name in SCHEMA:
-                values[name] = _checked(origin, name, SCHEMA[name][0], raw)
-            else:
-                raise ConfigError(f"{origin}: unknown setting {name!r}")
+    token = _LOADING.set(tuple(s for _, s in sources))
     try:
-        limits = GuardLimits.from_mapping(guards)
-    except (ValueError, ArithmeticError) as exc:
-        raise ConfigError(f"guards: {exc}") from None
-    return DeskConfig(values=MappingProxyType(values), guards=limits, keymap=keymap, source=source)
+        config = DeskConfig(**nested)
+    except ValidationError as exc:
+        given = [(FLAGS_ORIGIN, nested)] + [(origin, s()) for origin, s in sources]
+        raise ConfigError("; ".join(_explain(error, given) for error in exc.errors())) from None
+    finally:
+        _LOADING.reset(token)
+    config._source = source
+    return config
 
 
-def _checked(origin: str, name: str, parse: Callable[[Any], Any], raw: Any) -> Any:
-    try:
-        return parse(raw)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{origin}: {name}: {exc}") from None
+def _explain(error: Any, given: list[tuple[str, dict[str, Any]]]) -> str:
+    """One validation error as ``<source>: <setting> <what is wrong>``, the source being the one whose value won."""
+    loc = [str(part) for part in error["loc"]]
+    name = ".".join(loc)
+    origin = next((o for o, values in given if _has(values, name.split("."))), "configuration")
+    if error["type"] == "extra_forbidden":
+        return f"{origin}: unknown setting {name!r}"
+    if error["type"] == "value_error":
+        return f"{origin}: {name} {error['ctx']['error']}"
+    return f"{origin}: {name}: {error['msg']}"
+
+
+def _has(values: object, loc: list[str]) -> bool:
+    """Whether ``values`` holds ``loc``, as nested tables or as a dotted key (``keymap.main.cancel_all`` is either
+    ``{"keymap": {"main.cancel_all": ...}}`` or ``{"keymap": {"main": {"cancel_all": ...}}}``)."""
+    if not loc:
+        return True
+    if not isinstance(values, Mapping):
+        return False
+    return any(".".join(loc[:i]) in values and _has(values[".".join(loc[:i])], loc[i:]) for i in range(1, len(loc) + 1))
 
 
 def sample_config() -> str:
     """The complete config file with every setting, its default and its documentation (README, ``doctor``)."""
     lines = ["# trading-console configuration (TOML). Every setting is optional.", ""]
-    for name, (_, default, doc) in SCHEMA.items():
-        if "." in name:
-            continue
-        lines.append(f"# {doc}")
-        lines.append(f"# {name} = {_toml(default)}")
-    lines += ["", "[credentials]  # the API secret itself never goes in this file"]
-    for name, (_, default, doc) in SCHEMA.items():
-        if name.startswith("credentials."):
-            lines.append(f"# {doc}")
-            lines.append(f"# {name.split('.', 1)[1]} = {_toml(default)}")
-    lines += ["", "[guards]"]
-    for name, doc in GUARD_DOCS.items():
-        lines.append(f"# {doc}")
-        lines.append(f"# {name} = {_toml(getattr(GuardLimits(), name))}")
-    for table, doc in PER_SYMBOL_GUARD_DOCS.items():
-        lines += ["", f"[guards.{table}]  # {doc}"]
-        lines += [f"# {symbol} = {_toml(amount)}" for symbol, amount in PER_SYMBOL[table].items()]
-    lines += ["", "[keymap]", "# binding id = key(s); `?` in the console lists every id and key",
-              '# "main.cancel_all" = "ctrl+k"']
+    _sample_section(DeskConfig, "", lines)
     return "\n".join(lines) + "\n"
 
 
-def _toml(value: Any) -> str:
+def _sample_section(model: type[BaseModel], prefix: str, lines: list[str]) -> None:
+    """Append ``model``'s settings, then each of its sections and tables after a blank line and its header."""
+    sections = dict(_sections(model))
+    fields = model.model_fields
+    for name, field in fields.items():
+        if name not in sections and not _is_table(field):
+            lines.append(f"# {field.description}")
+            lines.append(f"# {name} = {_toml(field.get_default(call_default_factory=True))}")
+    for name, field in fields.items():
+        if name in sections:
+            lines.extend(["", f"[{prefix}{name}]" + (f"  # {field.description}" if field.description else "")])
+            _sample_section(sections[name], f"{prefix}{name}.", lines)
+        elif _is_table(field):
+            default = field.get_default(call_default_factory=True)
+            if default:  # a table with defaults: the documentation on its header, then every default
+                lines.extend(["", f"[{prefix}{name}]  # {field.description}"])
+                lines.extend(f"# {key} = {_toml(value)}" for key, value in default.items())
+            else:  # an empty table: the documentation, then an example
+                lines.extend(["", f"[{prefix}{name}]", f"# {field.description}"])
+                for example in field.examples or []:
+                    lines.extend(f'# "{key}" = {_toml(value)}' for key, value in example.items())
+
+
+def _toml(value: object) -> str:
     if value is None:
         return "(unset by default)"
     if isinstance(value, bool):

@@ -93,9 +93,9 @@ def load_credentials(environ: Mapping[str, str] = os.environ, config: DeskConfig
         raise SecretsError(str(exc)) from None
     if from_env is not None or config is None:
         return from_env
-    api_key = config.get("credentials.api_key")
-    secret_file = config.get("credentials.secret_file")
-    use_keyring = config.get("credentials.keyring")
+    api_key = config.credentials.api_key
+    secret_file = config.credentials.secret_file
+    use_keyring = config.credentials.keyring
     if not api_key:
         if secret_file or use_keyring:
             raise SecretsError("credentials.api_key is required with credentials.secret_file or credentials.keyring")

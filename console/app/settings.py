@@ -57,7 +57,7 @@ class Settings:
     def ticket_symbols(self) -> list[str]:
         """The symbols the ticket offers, the config's ``default_symbol`` first (the ticket and book start on it)."""
         symbols = list(self.symbols)
-        default = self.desk.get("default_symbol")
+        default = self.desk.default_symbol
         if default:
             symbols = [default] + [s for s in symbols if s != default]
         return symbols

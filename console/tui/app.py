@@ -38,12 +38,17 @@ from console.tui.messages import (
     StatusReported,
     TradesUpdated,
 )
-from console.tui.screens.confirm import ConfirmProduction, ConfirmQuit
-from console.tui.screens.help import HelpScreen, key_help
+from console.tui.screens.account_view import AccountView
+from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction, ConfirmQuit
+from console.tui.screens.guard_confirm import GuardConfirm
+from console.tui.screens.help import HelpScreen, KeyHelp, key_help
+from console.tui.screens.history import HistoryScreen
 from console.tui.screens.main import MainScreen
+from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
+from console.tui.widgets.side_toggle import SideToggle
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 
@@ -170,8 +175,8 @@ class TradingConsoleApp(KeysInOrderApp):
     def on_mount(self) -> None:
         desk = self.settings.desk
         themes.register(self)
-        self.theme = desk.get("theme")
-        self.set_class(desk.get("theme") == themes.MONOCHROME, "-monochrome")
+        self.theme = desk.theme
+        self.set_class(desk.theme == themes.MONOCHROME, "-monochrome")
         if desk.keymap:
             self.set_keymap(dict(desk.keymap))
         self.push_screen(self.main_screen)
@@ -275,13 +280,17 @@ class TradingConsoleApp(KeysInOrderApp):
     def action_help(self) -> None:
         """Show every key (generated from the bindings)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.help_rows(), self.COMMAND_PALETTE_BINDING))
+
+    def help_rows(self) -> list[KeyHelp]:
+        """Every key of the console after the desk's ``[keymap]`` (the help screen and the command palette)."""
+        return key_help(self.settings.desk.keymap, binding_sources())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette offers Textual's own commands and every action of the console's bindings."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for row in key_help(dict(self._keymap)):
+        for row in self.help_rows():
             target = self._action_target(row.owner)
             if target is None or row.action in seen or row.action.startswith("dismiss"):
                 continue
@@ -365,3 +374,22 @@ class TradingConsoleApp(KeysInOrderApp):
             crashed = self.exit_reason == "exit" and self.return_code == 1
             await self.deadman.on_exit("error" if crashed else self.exit_reason)
         await self.session.close()
+
+
+def binding_sources() -> list[tuple[str, type]]:
+    """Every class of the console that declares bindings, with the scope name the help screen shows."""
+    return [
+        ("Anywhere", TradingConsoleApp),
+        ("Main screen", MainScreen),
+        ("Orders table", OrdersTable),
+        ("Order ticket", OrderTicket),
+        ("Ticket side control", SideToggle),
+        ("Guard confirmation", GuardConfirm),
+        ("Cancel preview", ConfirmCancelAll),
+        ("Production start", ConfirmProduction),
+        ("Quit with working orders", ConfirmQuit),
+        ("Account views (history, fills, balances, fees, detail, wrap)", AccountView),
+        ("Order history", HistoryScreen),
+        ("Sub-account switcher", SubAccountScreen),
+        ("Help", HelpScreen),
+    ]

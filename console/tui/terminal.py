@@ -1,11 +1,12 @@
 """The terminal driver for a desk over SSH: a terminal that goes away ends the console instead of hanging it.
 
 When an SSH connection drops (or tmux kills the pane), writes to the terminal fail with ``EIO``. Textual's writer
-thread (``textual.drivers._writer_thread``, Textual 8.2) dies on the first such error; its bounded queue then fills
+thread (Textual 8.2.8) dies on the first such error; its bounded queue then fills
 and the next frame blocks the event loop for good, so the console never exits, never runs its dead-man switch on
 the way out, and its input thread spins on the dead terminal at 100% CPU (Textual PR #6690). This driver gives the
 writer thread an output stream that drops writes once the terminal is gone and tells the app, which leaves as it
-does on SIGHUP (exit code 129, this session's orders cancelled when ``cancel_on_exit`` is on).
+does on SIGHUP (exit code 129, this session's orders cancelled when ``cancel_on_exit`` is on). The driver's
+private output stream and event loop are reached through :mod:`console.tui.internals`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
 
-if TYPE_CHECKING:
-    from textual.app import App
+from console.tui.internals import call_in_app_loop, wrap_driver_output
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +77,10 @@ class HangupSafeLinuxDriver(LinuxDriver):
     """Textual's ``LinuxDriver`` writing through :class:`HangupSafeOutput`; the app's ``terminal_gone()`` is called
     in the app's event loop when the terminal goes away."""
 
-    def __init__(
-        self, app: App[Any], *, debug: bool = False, mouse: bool = True, size: tuple[int, int] | None = None
-    ) -> None:
+    def __init__(self, app: App[Any], *, debug: bool = False, mouse: bool = True,
+                 size: tuple[int, int] | None = None) -> None:
         super().__init__(app, debug=debug, mouse=mouse, size=size)
-        # Textual 8.2 types _file as sys.__stderr__'s type (TextIOWrapper | None); the writer thread only writes and
-        # flushes it, which HangupSafeOutput does.
-        self._file = HangupSafeOutput(self._file, self._terminal_gone)  # type: ignore[assignment, arg-type]
+        wrap_driver_output(self, lambda stream: HangupSafeOutput(stream, self._terminal_gone))
 
     def _terminal_gone(self) -> None:
-        on_gone = getattr(self._app, "terminal_gone", None)
-        if on_gone is not None:
-            self._loop.call_soon_threadsafe(on_gone)
+        call_in_app_loop(self, "terminal_gone")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import pkgutil
 from decimal import Decimal
+from pathlib import Path
+
+from textual.widgets import Static
 
 import console.tui
 from console.app.config import load_config
@@ -12,10 +16,11 @@ from console.app.settings import Environment
 from console.domain.reasons import Severity
 from console.exchange.keys import DEMO_API_KEY
 from console.trading.session import StatusEntry
+from console.tui.app import binding_sources
 from console.tui.messages import StatusReported
 from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
-from console.tui.screens.help import HelpScreen, binding_sources, help_text, key_help
+from console.tui.screens.help import HelpScreen, key_help
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.scenarios import seed_resting_orders
 
@@ -146,10 +151,18 @@ def test_help_lists_every_binding_of_every_class_that_declares_one():
             if cls.__module__ == info.name and "BINDINGS" in cls.__dict__:
                 declared.add(cls)
     assert declared == {owner for _, owner in binding_sources()}
-    ids = {row.binding_id for row in key_help()}
+    ids = {row.binding_id for row in key_help({}, binding_sources())}
     for cls in declared:
         for binding in cls.__dict__["BINDINGS"]:
             assert binding.id in ids
+
+
+def test_help_imports_no_other_part_of_the_tui():
+    """The app hands the help screen its rows: help.py importing the app (or a screen) would be an import cycle."""
+    tree = ast.parse((Path(console.tui.__file__).parent / "screens" / "help.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.startswith("console")}
 
 
 async def test_help_screen_and_keymap_rebinding(exchange):
@@ -159,7 +172,7 @@ async def test_help_screen_and_keymap_rebinding(exchange):
         await wait_until_ready(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        text = help_text(app)
+        text = str(app.screen.query_one("#key-list", Static).content)
         assert "ctrl+k" in text and "main.cancel_all" in text and "guard.confirm" in text
         await pilot.press("escape")
         await pilot.pause()

@@ -2,7 +2,8 @@
 
 These tests call the table's actions synchronously and count the frames the app paints (``App._display``) before
 anything is awaited: without ``paint_now`` no frame comes until the screen's 60 Hz timer ticks. They also pin the
-Textual internals ``console/tui/widgets/painting.py`` relies on: after a Textual upgrade they fail, not the console.
+Textual internals ``paint_now`` (``console/tui/internals.py``) relies on: after a Textual upgrade they fail, not the
+console.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import contextlib
 
 from textual.screen import Screen
 
+from console.tui.internals import paint_now
 from console.tui.widgets.orders_table import OrdersTable
-from console.tui.widgets.painting import paint_now
 from tests.tui.test_orders_table_keys import TableApp
 
 

@@ -138,7 +138,7 @@ class MainScreen(Screen[None]):
         self.clock_ms = clock_ms
         self.market = market
         #: The pre-trade guards (limits from the config's [guards]).
-        self.guards = PreTradeGuards(settings.desk.guards)
+        self.guards = PreTradeGuards(settings.desk.guards.limits())
         #: Where the guards' reference price comes from; injectable (a live book can replace the ticker).
         self.price_source: PriceSource = quote_source(quotes)
         if market is not None:
@@ -224,9 +224,9 @@ class MainScreen(Screen[None]):
         for entry in entries:
             pane.add_entry(entry)
             if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
-                if self.settings.desk.get("toasts"):
+                if self.settings.desk.toasts:
                     self._toast(entry)
-                if self.settings.desk.get("bell"):
+                if self.settings.desk.bell:
                     self.app.bell()
 
     def _toast(self, entry: StatusEntry) -> None:

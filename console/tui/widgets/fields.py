@@ -14,36 +14,38 @@ app's keys), as Textual would once the key had bubbled up. A focus change by one
 before the next key is routed, and a field's select-on-focus happens when focus arrives, not when its ``Focus``
 event is processed later.
 
-This is the one module that reaches into Textual internals for key routing, all of Textual 8.2.8 (pinned exactly in
-``pyproject.toml``): ``Widget._forward_event`` (how the app hands a key or paste to the focused widget),
-``App._check_bindings`` (the non-priority binding chain), ``textual._dispatch_key.dispatch_key``,
-``MessagePump._context`` and ``DOMNode._bindings``. ``tests/tui/test_keys_in_order.py`` fails if they change.
+The Textual internals this takes (how the app hands a key to the focused widget, the binding chain, ``key_``
+methods, a widget's message context, its bindings after the keymap) are in :mod:`console.tui.internals`, pinned to
+Textual 8.2.8; ``tests/tui/test_keys_in_order.py`` fails if they change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
-from textual._dispatch_key import dispatch_key
 from textual.app import App
-from textual.dom import DOMNode
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Input, Select
 from textual.widgets.input import Selection
+
+from console.tui.internals import (
+    ForwardHook,
+    binds_key,
+    check_bindings,
+    dispatch_key,
+    input_key,
+    input_paste,
+    mark_forwarded,
+    message_context,
+)
 
 __all__ = ["Dropdown", "InOrderKeys", "KeysInOrderApp", "TextInput", "binds_key"]
 
 
-def binds_key(node: DOMNode, key: str) -> bool:
-    """True if ``node``'s own bindings (after the app's keymap) include ``key`` (a key name, e.g. ``"s"``)."""
-    return key in node._bindings.key_to_bindings
-
-
-class KeysInOrderApp(App[None]):
+class KeysInOrderApp(App[Any]):
     """An app that applies every key (and paste) to a focused :class:`TextInput` or :class:`Dropdown` at once.
 
     Textual's own handling runs first (focus on app focus, priority bindings such as Ctrl+Q); where it would post the
@@ -78,30 +80,24 @@ class KeysInOrderApp(App[None]):
             await field._apply_in_order(forwarded)
 
 
-if TYPE_CHECKING:
-    _MixinBase = Widget
-else:
-    # Not a Widget at run time: Textual inherits CSS and component classes along the first DOMNode base only.
-    _MixinBase = object
-
-
-class _InOrder(_MixinBase):
+class _InOrder(ForwardHook):
     """Mixin for a focusable widget whose whole key handling :class:`KeysInOrderApp` runs in order."""
 
     #: Events the app applies in order to this widget (others go to its queue as usual).
     IN_ORDER: ClassVar[tuple[type[events.Event], ...]] = (events.Key,)
 
-    def _forward_event(self, event: events.Event) -> None:
+    def take_forwarded(self, event: events.Event) -> bool:
+        """While :class:`KeysInOrderApp` handles a key: take it, to be applied before the app's next message."""
         slot = getattr(self.app, "_keys_in_order", None)
         if slot is not None and isinstance(event, self.IN_ORDER):
-            event._set_forwarded()
+            mark_forwarded(event)
             slot.append((self, event))
-            return
-        super()._forward_event(event)
+            return True
+        return False
 
     async def _apply_in_order(self, event: events.Event) -> None:
         """What Textual does with a key forwarded to this widget, without leaving the app's message handler."""
-        with self._context():  # as in the widget's own queue
+        with message_context(self):  # as in the widget's own queue
             if isinstance(event, events.Paste):
                 self._paste(event)
                 return
@@ -112,7 +108,7 @@ class _InOrder(_MixinBase):
         # from the focused widget up (this widget's, its containers', the screen's, the app's), then key_ methods.
         # No console container between the field and the app handles keys itself.
         app = self.app
-        if not await app._check_bindings(event.key):
+        if not await check_bindings(app, event.key):
             await dispatch_key(app, event)
 
     async def _own_key(self, event: events.Key) -> bool:
@@ -151,11 +147,11 @@ class TextInput(_InOrder, Input):
         return super().post_message(message)
 
     async def _own_key(self, event: events.Key) -> bool:
-        await Input._on_key(self, event)  # printable: inserted (or replaces the selection), event stopped
+        await input_key(self, event)  # printable: inserted (or replaces the selection), event stopped
         return event.is_printable
 
     def _paste(self, event: events.Paste) -> None:
-        Input._on_paste(self, event)
+        input_paste(self, event)
 
 
 def _plain(label: object) -> str:
@@ -203,8 +199,9 @@ class Dropdown(_InOrder, Select[Any]):
         self.select_by_letter(event.character)
         return True
 
-    async def _on_key(self, event: events.Key) -> None:
-        # Reached only in an app that does not route keys in order (KeysInOrderApp calls _own_key itself).
+    async def on_key(self, event: events.Key) -> None:
+        # Reached only in an app that does not route keys in order (KeysInOrderApp calls _own_key itself). Textual
+        # dispatches a class's on_key where it has no _on_key, so it runs where the private name ran before.
         if await self._own_key(event):
             event.stop()
             event.prevent_default()

@@ -24,9 +24,9 @@ from textual.strip import Strip
 from console.domain.fmt import fmt_price, fmt_qty
 from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
+from console.tui.internals import paint_now
 from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
-from console.tui.widgets.painting import paint_now
 from console.tui.widgets.scrolling import set_virtual_size
 
 _C = TypeVar("_C")  # a filter choice: a symbol, a side or a status group

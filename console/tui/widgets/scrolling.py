@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.geometry import Size
 from textual.widget import Widget
 
+from console.tui.internals import update_scrollbars
+
 
 def set_virtual_size(widget: Widget, size: Size) -> None:
     """Give a Line API ``ScrollView`` a new virtual size without a screen-wide layout when only its height changed.
@@ -17,6 +19,6 @@ def set_virtual_size(widget: Widget, size: Size) -> None:
         return
     if widget.is_mounted and widget.virtual_size.width == size.width:
         widget.set_reactive(Widget.virtual_size, size)
-        widget._scroll_update(size)
+        update_scrollbars(widget, size)
     else:
         widget.virtual_size = size

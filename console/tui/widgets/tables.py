@@ -4,26 +4,20 @@ Textual 8.2.8's ``DataTable`` measures new rows when its queue next goes idle (`
 painted between ``add_row`` and that idle caches every visible line with the columns still at their header's width,
 and the line cache's key does not change when the columns widen: rows the cursor did not touch stayed cut
 (``64,25`` for ``64,250.00``) until something else repainted them. After measuring, this table drops those cached
-lines. It is the one place that touches ``DataTable``'s private caches, for the Textual version pinned exactly in
-``pyproject.toml``; ``tests/tui/test_account_views.py``'s history snapshot fails without it.
+lines (through :mod:`console.tui.internals`, which holds the private ``DataTable`` names this needs, for the Textual
+version pinned exactly in ``pyproject.toml``); ``tests/tui/test_account_views.py``'s history snapshot fails without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from console.tui.internals import MeasuredRowsHook, clear_cached_lines
 
 __all__ = ["MeasuredTable"]
 
 
-class MeasuredTable(DataTable[object]):
+class MeasuredTable(MeasuredRowsHook):
     """:class:`textual.widgets.DataTable` whose lines are drawn again once its new rows are measured."""
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        new_rows = list(new_rows)
-        super()._update_dimensions(new_rows)
-        if new_rows:
-            self._clear_caches()  # Textual 8.2.8 internals: the row and line caches of lines painted too early
-            self.refresh()
+    def rows_measured(self) -> None:
+        clear_cached_lines(self)  # the row and line caches of lines painted too early
+        self.refresh()
