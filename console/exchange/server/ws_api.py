@@ -27,7 +27,6 @@ import itertools
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +36,7 @@ from console.exchange.engine import ExchangeError, MatchingEngine
 from console.exchange.faults import FaultKind, FaultPlan
 from console.exchange.keys import ApiKey, KeyStore
 from console.exchange.server.ws_api_auth import HandshakeRefused, verify_handshake
+from console.exchange.server.ws_api_streams import Connection, Refused, StreamsMixin, dumps, window_count
 from console.exchange.server.ws_api_wire import (
     BAD_PARAMS,
     DEFAULT_DEPTH_LIMIT,
@@ -50,14 +50,9 @@ from console.exchange.server.ws_api_wire import (
     UNAUTHENTICATED,
     UNSUPPORTED,
     WS_API_PATH,
-    ErrorCode,
     RateLimit,
-    StreamSpec,
-    balance_update,
     error_body,
     order_result,
-    order_update,
-    parse_stream,
     reject_reason,
 )
 
@@ -75,71 +70,7 @@ _METHODS = frozenset(
 )
 
 
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=str)
-
-
-class _Refused(Exception):
-    """A request answered with an error (``error``, ``msg``)."""
-
-    def __init__(self, error: ErrorCode, msg: str | None = None) -> None:
-        super().__init__(msg or error.msg)
-        self.error = error
-        self.msg = msg or error.msg
-
-
-def _window_count(windows: dict[int, list[int]], index: int, limit: RateLimit, now_ms: int, add: int) -> int:
-    """Add ``add`` to a fixed-window counter and return its count (CHOICE ws:rate-limits)."""
-    start = now_ms - now_ms % limit.window_ms
-    window = windows.get(index)
-    if window is None or window[0] != start:
-        window = windows[index] = [start, 0]
-    window[1] += add
-    return window[1]
-
-
-@dataclass(eq=False)
-class _Connection:
-    """One new-API socket: its key (None: market data only), subscriptions, outgoing queue and counters."""
-
-    ws: web.WebSocketResponse
-    key: ApiKey | None
-    conn_id: int
-    cancel_on_disconnect: bool
-    snapshot: int
-    queue: asyncio.Queue[str]
-    transport: Any = None
-    subs: dict[str, StreamSpec] = field(default_factory=dict)
-    placed: set[int] = field(default_factory=set)  # live orders placed over this connection (cancelOnDisconnect)
-    held: list[str] | None = None  # while a request runs: what it pushed, sent after its answer
-    windows: dict[int, list[int]] = field(default_factory=dict)
-    balances_sent: dict[str, str] = field(default_factory=dict)
-    overflowed: bool = False
-
-    def offer(self, text: str) -> None:
-        """Send ``text`` (after the current request's answer, if one is running); never blocks the engine."""
-        if self.held is not None:
-            self.held.append(text)
-            return
-        self.put(text)
-
-    def put(self, text: str) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.overflowed = True
-            log.warning("new API connection %s fell %d messages behind; closing it with 1011", self.conn_id,
-                        self.queue.maxsize)
-            asyncio.get_running_loop().create_task(self._close(WSCloseCode.INTERNAL_ERROR, b"client too slow"))
-
-    async def _close(self, code: int, message: bytes) -> None:
-        with contextlib.suppress(Exception):
-            await self.ws.close(code=code, message=message)
-
-
-class WsApiHub:
+class WsApiHub(StreamsMixin):
     """Serves the new WebSocket API from a :class:`MatchingEngine`; one per :class:`ExchangeServer`.
 
     Call :meth:`start` in the server's loop (engine listener, stream timers) and :meth:`stop` on shutdown. Tests may
@@ -176,9 +107,9 @@ class WsApiHub:
         self.rate_limits: list[RateLimit] = list(DEFAULT_RATE_LIMITS)
         self._attempts: dict[int, list[int]] = {}
         self._ids = itertools.count(1)
-        self._conns: set[_Connection] = set()
-        self._by_account: dict[int, set[_Connection]] = {}
-        self._by_stream: dict[str, set[_Connection]] = {}
+        self._conns: set[Connection] = set()
+        self._by_account: dict[int, set[Connection]] = {}
+        self._by_stream: dict[str, set[Connection]] = {}
         self._market_subs = 0
         self._market_attached = False
         self._update_id: dict[str, int] = {}
@@ -220,21 +151,21 @@ class WsApiHub:
         return len(conns)
 
     # -- rate limits ---------------------------------------------------------------------------------------------
-    def _rate_limits_json(self, conn: _Connection, now_ms: int) -> list[dict[str, Any]]:
+    def _rate_limits_json(self, conn: Connection, now_ms: int) -> list[dict[str, Any]]:
         out = []
         for index, limit in enumerate(self.rate_limits):
             windows = self._attempts if limit.kind == "CONNECTION_ATTEMPTS" else conn.windows
-            out.append(limit.to_json(_window_count(windows, index, limit, now_ms, 0)))
+            out.append(limit.to_json(window_count(windows, index, limit, now_ms, 0)))
         return out
 
     def _charge(self, windows: dict[int, list[int]], kind: str, now_ms: int) -> None:
         """Count one ``kind`` in every window of that kind; -1003 when one is over its limit."""
         over = False
         for index, limit in enumerate(self.rate_limits):
-            if limit.kind == kind and _window_count(windows, index, limit, now_ms, 1) > limit.limit:
+            if limit.kind == kind and window_count(windows, index, limit, now_ms, 1) > limit.limit:
                 over = True
         if over:
-            raise _Refused(RATE_LIMITED, f"Too many requests: {kind} limit reached")
+            raise Refused(RATE_LIMITED, f"Too many requests: {kind} limit reached")
 
     # -- the handshake and the socket ------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -247,14 +178,14 @@ class WsApiHub:
             snapshot = _query_int(request.query.get("snapshot"))
         except HandshakeRefused as exc:
             return web.json_response(error_body(None, exc.error, exc.msg), status=exc.error.status)
-        except _Refused as exc:
+        except Refused as exc:
             return web.json_response(error_body(None, exc.error, exc.msg), status=exc.error.status)
         ws = web.WebSocketResponse(autoping=True, heartbeat=None, timeout=_CLOSE_TIMEOUT_S)
         if not ws.can_prepare(request).ok:
             text = f"{WS_API_PATH} is a WebSocket endpoint: send an upgrade request"
             return web.json_response(error_body(None, UNSUPPORTED, text), status=UNSUPPORTED.status)
         await ws.prepare(request)
-        conn = _Connection(ws, key, next(self._ids), cancel_on_disconnect, snapshot,
+        conn = Connection(ws, key, next(self._ids), cancel_on_disconnect, snapshot,
                            asyncio.Queue(maxsize=self._queue_size), transport=request.transport)
         self._conns.add(conn)
         if key is not None:
@@ -267,7 +198,7 @@ class WsApiHub:
                 if msg.type == WSMsgType.TEXT:
                     await self._on_frame(conn, msg.data)
                 elif msg.type == WSMsgType.BINARY:
-                    conn.offer(_dumps(error_body(None, BAD_PARAMS, "Binary frames are not supported")))
+                    conn.offer(dumps(error_body(None, BAD_PARAMS, "Binary frames are not supported")))
                 elif msg.type == WSMsgType.ERROR:
                     log.info("new API connection %s error: %s", conn.conn_id, ws.exception())
         except ConnectionError as exc:
@@ -283,7 +214,7 @@ class WsApiHub:
             log.info("new API connection %s closed (code %s)", conn.conn_id, ws.close_code)
         return ws
 
-    def _forget(self, conn: _Connection) -> None:
+    def _forget(self, conn: Connection) -> None:
         """Unregister a closed connection; with cancelOnDisconnect, cancel the orders it placed (CHOICE ws:session)."""
         self._conns.discard(conn)
         for name in list(conn.subs):
@@ -298,7 +229,7 @@ class WsApiHub:
                     self._engine.cancel_order(conn.key.account_id, order_id, conn.key.key)
             log.info("new API connection %s dropped: cancelled its orders %s", conn.conn_id, placed)
 
-    async def _write_loop(self, conn: _Connection) -> None:
+    async def _write_loop(self, conn: Connection) -> None:
         try:
             while True:
                 await conn.ws.send_str(await conn.queue.get())
@@ -306,23 +237,23 @@ class WsApiHub:
             log.info("new API connection %s dropped while sending: %s", conn.conn_id, exc)
 
     # -- requests --------------------------------------------------------------------------------------------------
-    async def _on_frame(self, conn: _Connection, text: str) -> None:
+    async def _on_frame(self, conn: Connection, text: str) -> None:
         """Answer one request frame (CHOICE ws:bad-frame, ws:answer-first), applying an armed fault."""
         try:
             request = json.loads(text, parse_float=Decimal)
         except ValueError:
-            conn.offer(_dumps(error_body(None, BAD_PARAMS, "The message is not valid JSON")))
+            conn.offer(dumps(error_body(None, BAD_PARAMS, "The message is not valid JSON")))
             return
         if not isinstance(request, dict):
-            conn.offer(_dumps(error_body(None, BAD_PARAMS, "The message must be a JSON object")))
+            conn.offer(dumps(error_body(None, BAD_PARAMS, "The message must be a JSON object")))
             return
         rid = request.get("id")
         if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (str, int))):
-            conn.offer(_dumps(error_body(None, BAD_PARAMS, "'id' must be a string or a number")))
+            conn.offer(dumps(error_body(None, BAD_PARAMS, "'id' must be a string or a number")))
             return
         method = request.get("method")
         if not isinstance(method, str) or method not in _METHODS:
-            conn.offer(_dumps(error_body(rid, UNSUPPORTED, f"Unsupported method {method!r}")))
+            conn.offer(dumps(error_body(rid, UNSUPPORTED, f"Unsupported method {method!r}")))
             return
         fault = self._faults.take_ws_api(method)
         if fault is not None:
@@ -330,17 +261,17 @@ class WsApiHub:
             if fault.kind is FaultKind.DROP_REQUEST:
                 return
             if fault.kind is FaultKind.HTTP_ERROR:
-                conn.offer(_dumps(error_body(rid, INTERNAL, "fault injected: technical issues")))
+                conn.offer(dumps(error_body(rid, INTERNAL, "fault injected: technical issues")))
                 return
             if fault.kind is FaultKind.HTTP_429:
-                conn.offer(_dumps(error_body(rid, RATE_LIMITED, "fault injected: too many requests")))
+                conn.offer(dumps(error_body(rid, RATE_LIMITED, "fault injected: too many requests")))
                 return
             if fault.kind is FaultKind.HANG:
                 await self._faults.hold(fault.delay_s)
         conn.held = []
         try:
             body = self._call(conn, rid, method, request.get("params"))
-        except _Refused as exc:
+        except Refused as exc:
             body = error_body(rid, exc.error, exc.msg)
         except Exception:
             log.exception("new API %s failed", method)
@@ -353,13 +284,13 @@ class WsApiHub:
             if fault.kind is FaultKind.DROP_RESPONSE:
                 return
             await asyncio.sleep(fault.delay_s)
-            conn.put(_dumps(body))
+            conn.put(dumps(body))
             return
-        conn.put(_dumps(body))
+        conn.put(dumps(body))
         for item in held:
             conn.put(item)
 
-    def _call(self, conn: _Connection, rid: object, method: str, params: object) -> dict[str, Any]:
+    def _call(self, conn: Connection, rid: object, method: str, params: object) -> dict[str, Any]:
         now_ms = self._clock_ms()
         self._charge(conn.windows, "REQUEST_WEIGHT", now_ms)
         ok: dict[str, Any] = {"id": rid, "status": 200}
@@ -387,7 +318,7 @@ class WsApiHub:
             return {**ok, "result": self._depth(_params(params))}
         key = conn.key
         if key is None:
-            raise _Refused(UNAUTHENTICATED)
+            raise Refused(UNAUTHENTICATED)
         if method == "order.place":
             result = self._place(conn, key, _params(params), now_ms)
         elif method == "order.cancel":
@@ -404,38 +335,28 @@ class WsApiHub:
         symbol = p.get("symbol")
         limit = p.get("limit", DEFAULT_DEPTH_LIMIT)
         if not isinstance(symbol, str) or symbol.lower() not in self._engine.symbols():
-            raise _Refused(BAD_PARAMS, f"UnknownInstrument: no symbol {symbol!r}")
+            raise Refused(BAD_PARAMS, f"UnknownInstrument: no symbol {symbol!r}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_DEPTH_LIMIT:
-            raise _Refused(BAD_PARAMS, f"'limit' must be an integer from 1 to {MAX_DEPTH_LIMIT}")
+            raise Refused(BAD_PARAMS, f"'limit' must be an integer from 1 to {MAX_DEPTH_LIMIT}")
         return self._book_message(symbol.lower(), limit, with_symbol=False)
 
-    def _book_message(self, symbol: str, limit: int, *, with_symbol: bool) -> dict[str, Any]:
-        """``{"lastUpdateId", ("s",) "bids": [[price, qty]...], "asks": [...]}``; limit 0 = every level."""
-        book = self._engine.book(symbol, limit, limit)
-        out: dict[str, Any] = {"lastUpdateId": self._update_id.get(symbol, 0)}
-        if with_symbol:
-            out["s"] = symbol
-        out["bids"] = [[level["price"], level["amount"]] for level in book["bids"]]
-        out["asks"] = [[level["price"], level["amount"]] for level in book["asks"]]
-        return out
-
-    def _place(self, conn: _Connection, key: ApiKey, p: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    def _place(self, conn: Connection, key: ApiKey, p: dict[str, Any], now_ms: int) -> dict[str, Any]:
         """``order.place`` (CHOICE ws:order-place-result, ws:market-orders, ws:duplicate-order, ws:reject-reason)."""
         symbol, side, otype = p.get("symbol"), p.get("side"), p.get("type")
         tif = p.get("timeInForce", "GTC")
         if "eventOutcome" in p or otype == "MARKET":
-            raise _Refused(UNSUPPORTED, "The local exchange takes LIMIT orders only (no MARKET, no eventOutcome)")
+            raise Refused(UNSUPPORTED, "The local exchange takes LIMIT orders only (no MARKET, no eventOutcome)")
         if otype != "LIMIT":
-            raise _Refused(BAD_PARAMS, "'type' must be LIMIT or MARKET")
+            raise Refused(BAD_PARAMS, "'type' must be LIMIT or MARKET")
         if not isinstance(symbol, str) or not symbol:
-            raise _Refused(BAD_PARAMS, "'symbol' is required")
+            raise Refused(BAD_PARAMS, "'symbol' is required")
         if side not in ("BUY", "SELL"):
-            raise _Refused(BAD_PARAMS, "'side' must be BUY or SELL")
+            raise Refused(BAD_PARAMS, "'side' must be BUY or SELL")
         if not isinstance(tif, str) or tif not in TIME_IN_FORCE_OPTIONS:
-            raise _Refused(BAD_PARAMS, f"'timeInForce' must be one of {', '.join(TIME_IN_FORCE_OPTIONS)}")
+            raise Refused(BAD_PARAMS, f"'timeInForce' must be one of {', '.join(TIME_IN_FORCE_OPTIONS)}")
         for name in ("quantity", "price"):
             if p.get(name) is None:
-                raise _Refused(BAD_PARAMS, f"'{name}' is required")
+                raise Refused(BAD_PARAMS, f"'{name}' is required")
         self._charge(conn.windows, "ORDERS", now_ms)
         client_order_id = p.get("clientOrderId")
         if isinstance(client_order_id, str):
@@ -444,7 +365,7 @@ class WsApiHub:
             except ExchangeError:
                 previous = None
             if previous is not None and previous["is_live"]:
-                raise _Refused(ORDER_REJECTED, f"DuplicateOrder: order {previous['order_id']} with clientOrderId "
+                raise Refused(ORDER_REJECTED, f"DuplicateOrder: order {previous['order_id']} with clientOrderId "
                                f"{client_order_id!r} is live")
         option = TIME_IN_FORCE_OPTIONS[tif]
         stop_price = p.get("stopPrice")
@@ -463,8 +384,8 @@ class WsApiHub:
             )
         except ExchangeError as exc:
             if exc.reason in PARAM_ERROR_REASONS:
-                raise _Refused(BAD_PARAMS, f"{exc.reason}: {exc.message}") from None
-            raise _Refused(ORDER_REJECTED, f"{reject_reason(exc.reason)}: {exc.message}") from None
+                raise Refused(BAD_PARAMS, f"{exc.reason}: {exc.message}") from None
+            raise Refused(ORDER_REJECTED, f"{reject_reason(exc.reason)}: {exc.message}") from None
         if order["is_live"]:
             conn.placed.add(int(order["order_id"]))
         return order_result(order, tif, now_ms * 1_000_000)
@@ -473,201 +394,20 @@ class WsApiHub:
         """``order.cancel`` (CHOICE ws:order-cancel-result)."""
         order_id = p.get("orderId")
         if isinstance(order_id, bool) or not isinstance(order_id, (str, int)) or not str(order_id).isdigit():
-            raise _Refused(BAD_PARAMS, "'orderId' must be an order id (digits)")
+            raise Refused(BAD_PARAMS, "'orderId' must be an order id (digits)")
         try:
             order = self._engine.cancel_order(key.account_id, order_id, key.key)
         except ExchangeError as exc:
-            raise _Refused(ORDER_REJECTED, f"{exc.reason}: {exc.message}") from None
+            raise Refused(ORDER_REJECTED, f"{exc.reason}: {exc.message}") from None
         options = order.get("options") or []
         return order_result(order, _OPTION_TIF.get(options[0], "GTC") if options else "GTC", now_ms * 1_000_000)
-
-    # -- subscriptions ---------------------------------------------------------------------------------------------
-    def _streams(self, conn: _Connection, params: object) -> list[StreamSpec]:
-        """Parse a subscribe/unsubscribe array, all or nothing (CHOICE ws:subscribe)."""
-        if not isinstance(params, list) or not params:
-            raise _Refused(BAD_PARAMS, "params must be a non-empty array of stream names")
-        symbols = frozenset(self._engine.symbols())
-        specs = []
-        for name in params:
-            spec = parse_stream(name, symbols)
-            if spec is None:
-                raise _Refused(BAD_PARAMS, f"Unknown stream {name!r}")
-            if spec.private and conn.key is None:
-                raise _Refused(UNAUTHENTICATED, f"Authentication required for {spec.name}")
-            specs.append(spec)
-        return specs
-
-    def _subscribe(self, conn: _Connection, spec: StreamSpec) -> None:
-        if spec.name in conn.subs:
-            return
-        conn.subs[spec.name] = spec
-        self._by_stream.setdefault(spec.name, set()).add(conn)
-        if spec.symbol is not None:
-            self._market_subs += 1
-            self._attach_market()
-        now_ms = self._clock_ms()
-        if spec.kind in ("balances", "balances_1s") and conn.key is not None:
-            current = self._balances(conn.key.account_id)
-            if spec.kind == "balances":
-                conn.balances_sent = current
-            else:
-                conn.offer(_dumps(balance_update(current, now_ms)))
-        elif spec.kind == "book_ticker" and spec.symbol is not None:
-            ticker = self._ticker(spec.symbol)
-            if "b" in ticker or "a" in ticker:
-                conn.offer(_dumps(ticker))
-        elif spec.kind == "diff_depth" and spec.symbol is not None and conn.snapshot:
-            conn.offer(_dumps(self._book_message(spec.symbol, max(conn.snapshot, 0), with_symbol=True)))
-
-    def _unsubscribe(self, conn: _Connection, name: str) -> None:
-        spec = conn.subs.pop(name, None)
-        if spec is None:
-            return
-        subs = self._by_stream.get(name)
-        if subs is not None:
-            subs.discard(conn)
-            if not subs:
-                del self._by_stream[name]
-        if spec.symbol is not None:
-            self._market_subs -= 1
-            if not self._market_subs:
-                self._detach_market()
-
-    def _attach_market(self) -> None:
-        # The engine tracks book changes only while a market listener exists: attach only while someone watches.
-        if not self._market_attached:
-            self._engine.add_market_listener(self._on_market)
-            self._market_attached = True
-
-    def _detach_market(self) -> None:
-        if self._market_attached:
-            self._engine.remove_market_listener(self._on_market)
-            self._market_attached = False
-            self._pending_diff.clear()
-            self._last_ticker.clear()
-
-    # -- engine listeners (synchronous) ----------------------------------------------------------------------------
-    def _balances(self, account_id: int) -> dict[str, str]:
-        return {b["currency"]: b["available"] for b in self._engine.balances(account_id)}
-
-    def _on_events(self, account_id: int, events: list[dict[str, Any]]) -> None:
-        """Engine order events → ``orders@…`` and ``balances@account`` messages of that account's connections."""
-        conns = self._by_account.get(account_id)
-        if not conns:
-            return
-        now_ms = self._clock_ms()
-        updates: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
-        balances: dict[str, str] | None = None
-        for conn in tuple(conns):
-            key = conn.key
-            assert key is not None  # only authenticated connections are listed by account
-            for event in events:
-                if event.get("type") in ("closed", "rejected") and conn.placed:
-                    conn.placed.discard(int(event["order_id"]))
-            every, own = "orders@account" in conn.subs, "orders@session" in conn.subs
-            if every or own:
-                if updates is None:
-                    updates = []
-                    for event in events:
-                        update = order_update(event, now_ms * 1_000_000)
-                        if update is not None:
-                            updates.append((event, update))
-                for event, update in updates:
-                    if every or event.get("api_session") == key.key:
-                        conn.offer(_dumps(update))
-            if "balances@account" in conn.subs:
-                balances = balances if balances is not None else self._balances(account_id)
-                changed = {a: f for a, f in balances.items() if conn.balances_sent.get(a) != f}
-                if changed:
-                    conn.balances_sent = dict(balances)
-                    conn.offer(_dumps(balance_update(changed, now_ms)))
-
-    def _ticker(self, symbol: str) -> dict[str, Any]:
-        book = self._engine.book(symbol, 1, 1)
-        ticker: dict[str, Any] = {"u": self._update_id.get(symbol, 0), "E": self._clock_ms() * 1_000_000, "s": symbol}
-        if book["bids"]:
-            ticker["b"], ticker["B"] = book["bids"][0]["price"], book["bids"][0]["amount"]
-        if book["asks"]:
-            ticker["a"], ticker["A"] = book["asks"][0]["price"], book["asks"][0]["amount"]
-        return ticker
-
-    def _on_market(self, symbol: str, changes: list[tuple[str, str, str]], trades: list[dict[str, Any]]) -> None:
-        """Engine level changes and public trades → bookTicker, diff depth (pending) and trade messages."""
-        sym = symbol.lower()
-        if changes:
-            uid = self._update_id[sym] = self._update_id.get(sym, 0) + 1
-            for fast in (True, False):
-                name = f"{sym}@depth@100ms" if fast else f"{sym}@depth"
-                if name in self._by_stream:
-                    first, levels = self._pending_diff.get((sym, fast), (uid, {}))
-                    for side, price, total in changes:
-                        levels[(side, price)] = total
-                    self._pending_diff[(sym, fast)] = (first, levels)
-            watchers = self._by_stream.get(f"{sym}@bookTicker")
-            if watchers:
-                ticker = self._ticker(sym)
-                last = self._last_ticker.get(sym)
-                fields = ("b", "B", "a", "A")
-                if last is None or any(last.get(f) != ticker.get(f) for f in fields):
-                    self._last_ticker[sym] = ticker
-                    text = _dumps(ticker)
-                    for conn in tuple(watchers):
-                        conn.offer(text)
-        watchers = self._by_stream.get(f"{sym}@trade")
-        if trades and watchers:
-            for trade in trades:
-                text = _dumps({"E": int(trade["timestampms"]) * 1_000_000, "s": sym, "t": trade["tid"],
-                               "p": trade["price"], "q": trade["amount"], "m": trade["type"] == "sell"})
-                for conn in tuple(watchers):
-                    conn.offer(text)
-
-    # -- timed streams ---------------------------------------------------------------------------------------------
-    async def _tick_loop(self) -> None:
-        for tick in itertools.count(1):
-            await asyncio.sleep(self._fast_s)
-            try:
-                self._flush_timed(fast=True)
-                if tick % self._slow_every == 0:
-                    self._flush_timed(fast=False)
-            except Exception:
-                log.exception("new API stream timer failed")
-
-    def _flush_timed(self, *, fast: bool) -> None:
-        now_ms = self._clock_ms()
-        for (sym, is_fast), (first, levels) in list(self._pending_diff.items()):
-            if is_fast != fast:
-                continue
-            del self._pending_diff[(sym, is_fast)]
-            watchers = self._by_stream.get(f"{sym}@depth@100ms" if fast else f"{sym}@depth")
-            if not watchers:
-                continue
-            text = _dumps({
-                "e": "depthUpdate", "E": now_ms * 1_000_000, "s": sym, "U": first, "u": self._update_id.get(sym, 0),
-                "b": [[price, total] for (side, price), total in levels.items() if side == "buy"],
-                "a": [[price, total] for (side, price), total in levels.items() if side == "sell"],
-            })
-            for conn in tuple(watchers):
-                conn.offer(text)
-        for name, watchers in list(self._by_stream.items()):
-            spec = next(iter(watchers)).subs.get(name) if watchers else None
-            if spec is None:
-                continue
-            if spec.kind == "partial_depth" and spec.fast == fast and spec.symbol is not None:
-                text = _dumps(self._book_message(spec.symbol, spec.levels, with_symbol=True))
-                for conn in tuple(watchers):
-                    conn.offer(text)
-            elif spec.kind == "balances_1s" and not fast:
-                for conn in tuple(watchers):
-                    if conn.key is not None:
-                        conn.offer(_dumps(balance_update(self._balances(conn.key.account_id), now_ms)))
-
 
 def _params(params: object) -> dict[str, Any]:
     """A method's ``params`` object (absent = ``{}``); -1013 for any other JSON type."""
     if params is None:
         return {}
     if not isinstance(params, dict):
-        raise _Refused(BAD_PARAMS, "params must be a JSON object")
+        raise Refused(BAD_PARAMS, "params must be a JSON object")
     return params
 
 
@@ -676,7 +416,7 @@ def _query_flag(text: str | None) -> bool:
         return False
     if text.lower() in ("true", "1"):
         return True
-    raise _Refused(BAD_PARAMS, f"cancelOnDisconnect must be true or false, not {text!r}")
+    raise Refused(BAD_PARAMS, f"cancelOnDisconnect must be true or false, not {text!r}")
 
 
 def _query_int(text: str | None) -> int:
@@ -685,4 +425,4 @@ def _query_int(text: str | None) -> int:
     try:
         return int(text)
     except ValueError:
-        raise _Refused(BAD_PARAMS, f"snapshot must be an integer, not {text!r}") from None
+        raise Refused(BAD_PARAMS, f"snapshot must be an integer, not {text!r}") from None
