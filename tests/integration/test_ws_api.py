@@ -23,6 +23,7 @@ from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_WS_API_KEY
 from console.exchange.process import LocalExchangeProcess
 from console.exchange.server.app import ExchangeServer
 from console.exchange.server.ws_api_wire import RateLimit
+from console.venues.gemini.auth import sign
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.models.ws_api import (
     BalanceUpdate,
@@ -40,7 +41,7 @@ from console.venues.gemini.ws_api import (
     WsApiRequestTimeout,
     handshake_headers,
 )
-from tests.integration.conftest import WAIT_S, PrivateClient, Signer, encode, sign
+from tests.integration.conftest import WAIT_S, PrivateClient, Signer, encode
 
 WS_CREDENTIALS = Credentials(DEMO_WS_API_KEY, SecretStr(DEMO_WS_API_SECRET))
 M = TypeVar("M", bound=PushedMessage)
@@ -122,8 +123,8 @@ async def test_ping_time_and_conninfo_counters(api: WsApiClient, clock: list[int
     assert limits[("ORDERS", "SECOND", 10)].count == 0
     assert limits[("CONNECTION_ATTEMPTS", "MINUTE", 5)].count == 1
     await api.place_order("btcusd", "BUY", Decimal("0.01"), Decimal("100.00"))
-    limits = {(r.rate_limit_type, r.interval): r for r in await api.conninfo()}
-    assert limits[("ORDERS", "SECOND")].count == 1 and limits[("ORDERS", "DAY")].count == 1
+    after = {(r.rate_limit_type, r.interval): r.count for r in await api.conninfo()}
+    assert after[("ORDERS", "SECOND")] == 1 and after[("ORDERS", "DAY")] == 1
 
 
 async def test_without_credentials_market_data_only(open_api: Callable[..., Any]) -> None:
@@ -544,6 +545,45 @@ async def test_answer_precedes_its_updates_unless_delayed(exchange: ExchangeServ
         assert [f.get("id", f.get("X")) for f in frames] == ["NEW", "OPEN", 3]
     finally:
         await ws.close()
+
+
+async def test_slow_depth_streams_and_a_top_n_snapshot(
+    open_api: Callable[..., Any], maker: PrivateClient
+) -> None:
+    await rest_place(maker, "buy", "0.5", "60000.00")
+    await rest_place(maker, "buy", "0.5", "59000.00")
+    await rest_place(maker, "sell", "1", "61000.00")
+    diff: WsApiClient = await open_api(None, snapshot=1)
+    await diff.subscribe(["btcusd@depth", "btcusd@depth10"])
+    snapshot = await next_of(diff, DepthSnapshot)  # the diff stream's snapshot, top 1 level per side
+    assert snapshot.bids == [(Decimal("60000.00"), Decimal("0.5"))] and len(snapshot.asks) == 1
+    await rest_place(maker, "sell", "0.5", "62000.00")
+    change = await next_of(diff, DepthUpdate)  # within the 1 s period
+    assert change.asks == [(Decimal("62000.00"), Decimal("0.5"))] and change.bids == []
+    partial = await next_of(diff, DepthSnapshot, lambda m: len(m.bids) == 2)  # the 1 s partial depth
+    assert len(partial.asks) == 2
+
+
+async def test_connection_attempts_limit_is_1003(exchange: ExchangeServer, open_api: Callable[..., Any]) -> None:
+    limits = exchange.ws_api.rate_limits
+    exchange.ws_api.rate_limits = [*limits[:3], RateLimit("CONNECTION_ATTEMPTS", "MINUTE", 5, 1)]
+    await open_api()
+    with pytest.raises(HandshakeRefused) as refused:
+        await open_api()
+    assert (refused.value.code, refused.value.status) == (-1003, 429)
+
+
+async def test_hung_order_place_is_placed_when_released(
+    api: WsApiClient, exchange: ExchangeServer, trader: PrivateClient
+) -> None:
+    exchange.faults.arm(FaultKind.HANG, path="/ws:order.place", delay_s=60)
+    placing = asyncio.ensure_future(
+        api.place_order("btcusd", "BUY", Decimal("0.01"), Decimal("100.00"), client_order_id="late-1"))
+    await wait_until(lambda: exchange.faults.fired.get("hang") == 1, "the request to reach the exchange")
+    assert await trader.ok("/v1/orders") == []  # held: not placed yet
+    exchange.faults.clear(FaultKind.HANG)
+    placed = await placing
+    assert placed.client_order_id == "late-1" and placed.order_id in await live_ids(trader)
 
 
 # -- the command line ----------------------------------------------------------------------------------------------
