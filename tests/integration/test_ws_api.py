@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -602,4 +605,39 @@ def test_ready_json_has_ws_api_url() -> None:
                 return len(await client.conninfo())
 
         assert asyncio.run(ping()) == 4
+
+
+def _ready_line(*args: str) -> dict[str, Any]:
+    """Start the exchange CLI with ``args``, return its ready line, stop it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GEMINI_API_SECRET")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console.exchange", "--port", "0", "--no-simulator", "--ready-json",
+         "--exit-with-stdin", *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        ready: dict[str, Any] = json.loads(proc.stdout.readline())
+        if ready.get("ws_api_key"):
+            async def ping() -> None:
+                credentials = Credentials(ready["ws_api_key"], SecretStr("own-secret-0001"))
+                async with WsApiClient(ready["ws_api_url"], credentials) as client:
+                    await client.ping()
+
+            asyncio.run(ping())
+        proc.stdin.close()
+        proc.wait(timeout=WAIT_S)
+        return ready
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_own_key_kind_on_the_command_line() -> None:
+    key = "account-OwnTimeNonceKey0001"
+    timed = _ready_line("--api-key", key, "--api-secret", "own-secret-0001", "--time-based-nonce")
+    assert (timed["api_key"], timed["ws_api_key"]) == (key, key)  # and it opened /ws (ping above)
+    counter = _ready_line("--api-key", key, "--api-secret", "own-secret-0001")
+    assert counter["ws_api_key"] is None and counter["ws_api_url"].endswith("/ws")
 
