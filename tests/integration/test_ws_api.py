@@ -483,6 +483,21 @@ async def test_balance_streams(open_api: Callable[..., Any]) -> None:
     assert {b.asset: b.free for b in second.balances}["USD"] == changed.balances[0].free
 
 
+async def test_requests_are_heartbeats_of_a_require_heartbeat_key(
+    exchange: ExchangeServer, open_api: Callable[..., Any], clock: list[int]
+) -> None:
+    key = "account-HeartbeatTimeKey0001"
+    exchange.add_api_key(key, "hb-secret", require_heartbeat=True, time_based_nonce=True)
+    client: WsApiClient = await open_api(Credentials(key, SecretStr("hb-secret")))
+    placed = await client.place_order("btcusd", "BUY", Decimal("0.01"), Decimal("100.00"))
+    for _ in range(3):  # 60 s of requests 20 s apart: the key never goes silent for 30 s
+        clock[0] += 20_000
+        await client.ping()
+    assert exchange.expire_heartbeat_sessions() == {}
+    clock[0] += 30_000
+    assert exchange.expire_heartbeat_sessions()[key]["cancelledOrders"] == [placed.order_id]
+
+
 # -- cancel on disconnect, lost answers ----------------------------------------------------------------------------
 
 

@@ -293,6 +293,8 @@ class WsApiHub(StreamsMixin):
     def _call(self, conn: Connection, rid: object, method: str, params: object) -> dict[str, Any]:
         now_ms = self._clock_ms()
         self._charge(conn.windows, "REQUEST_WEIGHT", now_ms)
+        if conn.key is not None:  # any authenticated call is a "Require Heartbeat" key's heartbeat
+            self._keystore.touch(conn.key.key, now_ms)  # (https://developer.gemini.com/authentication/api-key)
         ok: dict[str, Any] = {"id": rid, "status": 200}
         if method == "ping":
             _params(params)
