@@ -30,7 +30,8 @@ Faults (``FaultKind``):
 ``clock-skew``         shift the server clock by ``skew_ms`` (time-based nonces, heartbeats, timestamps)
 =====================  ==============================================================================================
 
-Every request that reaches the server (REST and upgrades, not the admin route) is logged in ``arrivals`` as
+Every request that reaches the server (REST, upgrades and new-API requests as ``"/ws:<method>"``; not the admin
+route) is logged in ``arrivals`` as
 ``(path, time.monotonic())`` before any fault applies: when the exchange received it, for latency tests.
 
 Faults of the new WebSocket API (:mod:`console.exchange.server.ws_api`) are armed on the path ``"/ws:<method>"``,

@@ -115,9 +115,10 @@ async def live_ids(trader: PrivateClient) -> set[int]:
 # -- connection and auth -------------------------------------------------------------------------------------------
 
 
-async def test_ping_time_and_conninfo_counters(api: WsApiClient, clock: list[int]) -> None:
+async def test_ping_time_and_conninfo_counters(api: WsApiClient, exchange: ExchangeServer, clock: list[int]) -> None:
     await api.ping()
     assert await api.server_time_ms() == clock[0]
+    assert [path for path, _ in exchange.faults.arrivals][-2:] == ["/ws:ping", "/ws:time"]
     limits = {(r.rate_limit_type, r.interval, r.interval_num): r for r in await api.conninfo()}
     assert set(limits) == {("REQUEST_WEIGHT", "MINUTE", 1), ("ORDERS", "SECOND", 10), ("ORDERS", "DAY", 1),
                            ("CONNECTION_ATTEMPTS", "MINUTE", 5)}

@@ -26,6 +26,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -255,6 +256,8 @@ class WsApiHub(StreamsMixin):
         if not isinstance(method, str) or method not in _METHODS:
             conn.offer(dumps(error_body(rid, UNSUPPORTED, f"Unsupported method {method!r}")))
             return
+        # When the exchange received it, as for REST requests (FaultPlan.arrivals: latency tests).
+        self._faults.arrivals.append((f"{WS_API_PATH}:{method}", time.monotonic()))
         fault = self._faults.take_ws_api(method)
         if fault is not None:
             log.warning("fault %s on new API %s", fault.kind, method)
