@@ -40,6 +40,7 @@ from console.venues.gemini.models.ws_api import (
 from console.venues.gemini.ws_api import (
     HandshakeRefused,
     WsApiClient,
+    WsApiDisconnected,
     WsApiError,
     WsApiRequestTimeout,
     handshake_headers,
@@ -526,6 +527,20 @@ async def test_cancel_on_disconnect_cancels_only_that_connections_orders(
     assert (cancelled.order_id, cancelled.reason) == (gone.order_id, "Requested")
     assert await live_ids(trader) == {kept.order_id, plain_order.order_id, int(rest_order["order_id"]),
                                       int(other["order_id"])}
+
+
+async def test_drop_all_closes_every_socket(exchange: ExchangeServer, open_api: Callable[..., Any]) -> None:
+    abrupt: WsApiClient = await open_api()
+    assert await exchange.ws_api.drop_all(abrupt=True) == 1
+    with pytest.raises(WsApiDisconnected):
+        await abrupt.next_message(timeout_s=WAIT_S)
+    with pytest.raises(WsApiDisconnected):
+        await abrupt.ping()
+    clean: WsApiClient = await open_api()
+    await wait_until(lambda: exchange.ws_api.connection_count == 1, "the dropped socket to be gone")
+    assert await exchange.ws_api.drop_all(abrupt=False) == 1
+    with pytest.raises(WsApiDisconnected):
+        await clean.next_message(timeout_s=WAIT_S)
 
 
 async def test_dropped_order_place_answer_is_settled_by_client_order_id(
