@@ -23,6 +23,7 @@ from console.exchange.keys import (
     DEMO_API_SECRET,
     DEMO_AUDITOR_API_KEY,
     DEMO_MASTER_API_KEY,
+    DEMO_WS_API_KEY,
     TRADER,
     KeyStore,
 )
@@ -42,7 +43,7 @@ ENV_API_SECRET = "GEMINI_API_SECRET"
 log = logging.getLogger("console.exchange")
 
 # The public strings of the built-in keys (their secrets are in console/exchange/keys.py, i.e. public).
-_DEMO_KEY_STRINGS = frozenset({DEMO_API_KEY, DEMO_AUDITOR_API_KEY, DEMO_MASTER_API_KEY})
+_DEMO_KEY_STRINGS = frozenset({DEMO_API_KEY, DEMO_AUDITOR_API_KEY, DEMO_MASTER_API_KEY, DEMO_WS_API_KEY})
 
 
 def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentParser:
@@ -74,6 +75,12 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
         help="with --api-key (or the environment's key): also accept the built-in demo keys, whose secrets are "
         "public (in the source code); without a key of your own they are the only keys accepted anyway",
     )
+    parser.add_argument(
+        "--time-based-nonce",
+        action="store_true",
+        help="your --api-key was created with a time-based nonce (Unix seconds, within 30 s): the new WebSocket "
+        "API accepts it, REST expects such nonces from it",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed of the simulated market (default: 7)")
     parser.add_argument("--no-simulator", action="store_true", help="no market maker: an empty, quiet market")
     parser.add_argument(
@@ -86,8 +93,9 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
     parser.add_argument(
         "--ready-json",
         action="store_true",
-        help='print one JSON line {"rest_url", "ws_url", "api_key"} to stdout once listening (human text goes to '
-        "stderr then)",
+        help='print one JSON line {"rest_url", "ws_url", "api_key", "ws_api_url", "ws_api_key"} to stdout once '
+        "listening (human text goes to stderr then); ws_api_url is the new WebSocket API, ws_api_key the "
+        "time-based-nonce key it accepts (null when none is)",
     )
     parser.add_argument(
         "--exit-with-stdin", action="store_true", help="exit when stdin reaches end of file (the parent process died)"
@@ -184,6 +192,7 @@ def _print_banner(
 ) -> None:
     rest_url = server.rest_url
     ws_url = server.ws_url
+    ws_api_url = server.ws_api_url
     market = (
         "no simulator: empty books until you place orders"
         if args.no_simulator
@@ -195,12 +204,13 @@ def _print_banner(
         f"  REST:          {rest_url}",
         f"  Order events:  {ws_url}/v1/order/events",
         f"  Market data:   {ws_url}/v2/marketdata   (WebSocket v2, l2)",
+        f"  WebSocket API: {ws_api_url}   (Gemini's new API; time-based-nonce keys only)",
         f"  Market data:   {market}",
         "  API keys accepted:",
     ]
     for key in sorted(keystore, key=lambda k: k.key):
         origin = "built-in demo key" if key.key in _DEMO_KEY_STRINGS else f"your key, from the {choice.source}"
-        lines.append(f"    {mask_key(key.key):<18} {', '.join(sorted(key.roles))}  ({origin})")
+        lines.append(f"    {mask_key(key.key):<18} {', '.join(sorted(key.roles))}, {key.nonce_kind} nonce  ({origin})")
     if choice.source == "demo":
         # The demo pair is public (it is in the source); printing it lets a second program connect.
         lines.append(f"  Demo key:      {DEMO_API_KEY}  secret {DEMO_API_SECRET}  (public: local use only)")
@@ -238,7 +248,7 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
             print(f"error: --fault {spec!r}: {exc}", file=sys.stderr)
             return 2
     if choice.source != "demo":
-        server.add_api_key(choice.key, choice.secret, roles=(TRADER,))
+        server.add_api_key(choice.key, choice.secret, roles=(TRADER,), time_based_nonce=args.time_based_nonce)
     try:
         await server.start()
     except OSError as exc:
@@ -264,7 +274,14 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
         if warning is not None:
             print(warning, file=sys.stderr, flush=True)
         if args.ready_json:
-            ready = {"rest_url": server.rest_url, "ws_url": server.ws_url, "api_key": choice.key}
+            ws_key = server.keystore.get(DEMO_WS_API_KEY if choice.source == "demo" else choice.key)
+            ready = {
+                "rest_url": server.rest_url,
+                "ws_url": server.ws_url,
+                "api_key": choice.key,
+                "ws_api_url": server.ws_api_url,
+                "ws_api_key": ws_key.key if ws_key is not None and ws_key.time_based_nonce else None,
+            }
             sys.stdout.write(json.dumps(ready) + "\n")
             sys.stdout.flush()
         await stop.wait()

@@ -30,8 +30,15 @@ Faults (``FaultKind``):
 ``clock-skew``         shift the server clock by ``skew_ms`` (time-based nonces, heartbeats, timestamps)
 =====================  ==============================================================================================
 
-Every request that reaches the server (REST and upgrades, not the admin route) is logged in ``arrivals`` as
+Every request that reaches the server (REST, upgrades and new-API requests as ``"/ws:<method>"``; not the admin
+route) is logged in ``arrivals`` as
 ``(path, time.monotonic())`` before any fault applies: when the exchange received it, for latency tests.
+
+Faults of the new WebSocket API (:mod:`console.exchange.server.ws_api`) are armed on the path ``"/ws:<method>"``,
+e.g. ``arm(FaultKind.DROP_RESPONSE, path="/ws:order.place")``: the request is processed (an order *is* placed) and
+its answer is never sent (the socket stays open). ``http-error`` answers -1000 and ``http-429`` answers -1003
+without processing; ``delay`` processes then waits before answering; ``hang`` waits then processes;
+``drop-request`` ignores the request. Only faults naming the method apply (a fault with no path is REST's).
 
 REST faults match a request path (``path``, e.g. ``"/v1/order/new"``; None = every private or public route) and
 fire ``count`` times (None = until cleared). Control:
@@ -64,10 +71,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
+from console.exchange.server.ws_api_wire import WS_API_PATH
+
 if TYPE_CHECKING:  # pragma: no cover
     from console.exchange.server.app import ExchangeServer
 
-__all__ = ["ADMIN_PATH", "Fault", "FaultKind", "FaultPlan", "parse_fault_spec"]
+__all__ = ["ADMIN_PATH", "WS_API_KINDS", "Fault", "FaultKind", "FaultPlan", "parse_fault_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +115,8 @@ HTTP_KINDS = frozenset({FaultKind.HTTP_ERROR, FaultKind.HTTP_429, FaultKind.DELA
                         FaultKind.DROP_RESPONSE, FaultKind.DROP_REQUEST})
 SEQUENCE_KINDS = frozenset({FaultKind.SEQ_SKIP, FaultKind.SEQ_REPEAT, FaultKind.SEQ_RESET})
 ACTIONS = frozenset({FaultKind.CLOSE_CLEAN, FaultKind.CLOSE_ABRUPT})
+#: The faults a new-API request may meet (armed on ``"/ws:<method>"``).
+WS_API_KINDS = HTTP_KINDS
 
 #: How many request arrivals ``FaultPlan.arrivals`` keeps (the oldest are dropped).
 ARRIVALS_KEPT = 10_000
@@ -237,6 +248,23 @@ class FaultPlan:
                 return fault
         return None
 
+    def take_ws_api(self, method: str) -> Fault | None:
+        """The armed fault for one new-API request of ``method`` (a fault whose path is ``"/ws:<method>"``), once."""
+        path = f"{WS_API_PATH}:{method}"
+        for fault in self.faults:
+            if fault.kind in WS_API_KINDS and fault.path == path:
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                self._count(fault.kind)
+                return fault
+        return None
+
+    async def hold(self, delay_s: float) -> None:
+        """Wait ``delay_s`` seconds, or less if the hang faults are cleared meanwhile (a new-API ``hang``)."""
+        await self._hold(delay_s)
+
     def heartbeats_stalled(self) -> bool:
         """True while heartbeats must not be sent."""
         stalled = self.armed(FaultKind.STALL_HEARTBEATS)
@@ -299,6 +327,8 @@ class FaultPlan:
             await self._hold(hang.delay_s)
             _abort(request)  # a black-holed upgrade never reaches the venue
             return web.Response(status=500)
+        if request.path == WS_API_PATH:  # the new API's faults apply per method (take_ws_api), not to its upgrade
+            return await handler(request)
         fault = self._take(HTTP_KINDS, request.path)
         if fault is None:
             return await handler(request)

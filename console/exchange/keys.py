@@ -20,6 +20,8 @@ __all__ = [
     "DEMO_MASTER_API_SECRET",
     "DEMO_SECONDARY_ACCOUNT_NAME",
     "DEMO_SECONDARY_BALANCES",
+    "DEMO_WS_API_KEY",
+    "DEMO_WS_API_SECRET",
     "MASTER_KEY_PREFIX",
     "FUND_MANAGER",
     "TRADER",
@@ -43,6 +45,13 @@ DEMO_API_SECRET = "LocalDemoSecretNotForRealUse"
 # A read-only Auditor key on the same demo account (used to exercise MissingRole).
 DEMO_AUDITOR_API_KEY = "account-LocalDemoAuditor0001"
 DEMO_AUDITOR_API_SECRET = "LocalDemoAuditSecretNotReal1"
+
+# A Trader key on the same demo account created with a time-based nonce (Unix seconds, within ±30 s of server time;
+# https://developer.gemini.com/authentication/api-key): the kind of key Gemini's new WebSocket API requires
+# (https://docs.gemini.com/websocket/introduction). The REST API accepts it too. The demo Trader key above keeps
+# the counter nonce (increasing, ms) that today's REST client sends.
+DEMO_WS_API_KEY = "account-LocalDemoTimeNonce01"
+DEMO_WS_API_SECRET = "LocalDemoTimeNonceSecretNotReal"
 
 # A master key over the demo group: sub-accounts "primary" (the demo account) and "secondary"
 # (https://developer.gemini.com/authentication/api-key). It must name the sub-account in every payload's "account"
@@ -95,6 +104,12 @@ class ApiKey:
     accounts: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     @property
+    def nonce_kind(self) -> str:
+        """``"time-based"`` (Unix seconds within ±30 s; the new WebSocket API needs it) or ``"counter"``
+        (increasing from call to call)."""
+        return "time-based" if self.time_based_nonce else "counter"
+
+    @property
     def is_master(self) -> bool:
         """True for a master (group) key: its public string starts with ``master-``."""
         return self.key.startswith(MASTER_KEY_PREFIX)
@@ -117,10 +132,12 @@ class ApiKey:
 
 
 def demo_keys(account_id: int) -> list[ApiKey]:
-    """Return the two built-in demo keys bound to ``account_id``: a Trader key and an Auditor key."""
+    """Return the built-in demo keys bound to ``account_id``: a Trader key (counter nonce), an Auditor key, and a
+    Trader key with a time-based nonce (:data:`DEMO_WS_API_KEY`, the one the new WebSocket API accepts)."""
     return [
         ApiKey(DEMO_API_KEY, SecretStr(DEMO_API_SECRET), account_id, frozenset({TRADER})),
         ApiKey(DEMO_AUDITOR_API_KEY, SecretStr(DEMO_AUDITOR_API_SECRET), account_id, frozenset({AUDITOR})),
+        ApiKey(DEMO_WS_API_KEY, SecretStr(DEMO_WS_API_SECRET), account_id, frozenset({TRADER}), time_based_nonce=True),
     ]
 
 

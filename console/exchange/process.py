@@ -17,7 +17,7 @@ from typing import IO
 
 from pydantic import SecretStr
 
-from console.exchange.keys import DEMO_API_SECRET
+from console.exchange.keys import DEMO_API_SECRET, DEMO_WS_API_KEY, DEMO_WS_API_SECRET
 
 __all__ = ["LocalExchangeInfo", "LocalExchangeProcess"]
 
@@ -35,16 +35,26 @@ class LocalExchangeInfo:
         rest_url: e.g. ``"http://127.0.0.1:53211"`` (no trailing slash).
         ws_url: e.g. ``"ws://127.0.0.1:53211"``; order events are at ``ws_url + "/v1/order/events"``.
         api_key: the demo API key the child accepts.
+        ws_api_url: the new WebSocket API, e.g. ``"ws://127.0.0.1:53211/ws"``
+            (https://docs.gemini.com/websocket/introduction); None from a child that does not serve it.
+        ws_api_key: the time-based-nonce key the new API accepts (the demo one), or None.
     """
 
     rest_url: str
     ws_url: str
     api_key: str
+    ws_api_url: str | None = None
+    ws_api_key: str | None = None
 
     @property
     def api_secret(self) -> SecretStr:
         """The demo secret matching :attr:`api_key` (known to the parent; never sent through the ready line)."""
         return SecretStr(DEMO_API_SECRET)
+
+    @property
+    def ws_api_secret(self) -> SecretStr:
+        """The secret of :attr:`ws_api_key` (the demo time-based key's; never sent through the ready line)."""
+        return SecretStr(DEMO_WS_API_SECRET if self.ws_api_key == DEMO_WS_API_KEY else "")
 
 
 class LocalExchangeProcess:
@@ -127,8 +137,13 @@ class LocalExchangeProcess:
         try:
             line = self._read_ready_line(timeout_s)
             ready = json.loads(line)
+            ws_api_url, ws_api_key = ready.get("ws_api_url"), ready.get("ws_api_key")
             self._info = LocalExchangeInfo(
-                rest_url=str(ready["rest_url"]), ws_url=str(ready["ws_url"]), api_key=str(ready["api_key"])
+                rest_url=str(ready["rest_url"]),
+                ws_url=str(ready["ws_url"]),
+                api_key=str(ready["api_key"]),
+                ws_api_url=None if ws_api_url is None else str(ws_api_url),
+                ws_api_key=None if ws_api_key is None else str(ws_api_key),
             )
         except Exception as exc:
             tail = self._stderr_tail()

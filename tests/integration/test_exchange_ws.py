@@ -374,7 +374,9 @@ def _run_cli_until_stdin_closes() -> tuple[dict, int, str]:
 
 async def test_cli_ready_line_and_exit_with_stdin() -> None:
     ready, code, rest_of_output = await asyncio.to_thread(_run_cli_until_stdin_closes)
-    assert set(ready) == {"rest_url", "ws_url", "api_key"} and ready["api_key"] == DEMO_API_KEY
+    assert set(ready) == {"rest_url", "ws_url", "api_key", "ws_api_url", "ws_api_key"}
+    assert ready["api_key"] == DEMO_API_KEY
+    assert ready["ws_api_url"] == ready["ws_url"] + "/ws" and ready["ws_api_key"] == "account-LocalDemoTimeNonce01"
     assert code == 0
     assert "Order events:  ws://127.0.0.1:" in rest_of_output  # the human banner went to stderr
     assert DEMO_API_SECRET in rest_of_output  # the built-in demo secret is the only one ever printed

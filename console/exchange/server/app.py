@@ -51,6 +51,7 @@ from console.exchange.server.market_data import MARKET_DATA_PATH, TICKER_V2_PATH
 from console.exchange.server.payload import ORDER_NEW_REQUIRED, _error_response, _not_found, error_body
 from console.exchange.server.private import PrivateEndpointsMixin
 from console.exchange.server.public import PublicEndpointsMixin
+from console.exchange.server.ws_api import WS_API_PATH, WsApiHub
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ORDER_NEW_REQUIRED", "ExchangeServer", "error_body"]
 
@@ -171,6 +172,7 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
         self._marketdata = MarketDataHub(
             engine, clock_ms=self._clock_ms, heartbeat_interval_s=marketdata_heartbeat_interval_s
         )
+        self._ws_api = WsApiHub(engine, self._keystore, clock_ms=self._clock_ms, faults=self.faults)
 
     # -- properties --------------------------------------------------------------------------------------------------
 
@@ -188,6 +190,17 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
     def marketdata(self) -> MarketDataHub:
         """The market data WebSocket v2 publisher (``/v2/marketdata``; tests use its fault hooks)."""
         return self._marketdata
+
+    @property
+    def ws_api(self) -> WsApiHub:
+        """The new WebSocket API (``/ws``; tests change its ``rate_limits`` or drop its sockets)."""
+        return self._ws_api
+
+    @property
+    def ws_api_url(self) -> str:
+        """URL of the new WebSocket API, e.g. ``"ws://127.0.0.1:8787/ws"``
+        (Gemini: ``wss://ws.gemini.com``, https://docs.gemini.com/websocket/introduction)."""
+        return f"{self.ws_url}{WS_API_PATH}"
 
     @property
     def keystore(self) -> KeyStore:
@@ -277,6 +290,7 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
         self._bound_port = int(runner.addresses[0][1])
         self._engine.add_listener(self._on_engine_events)
         self._marketdata.start()
+        self._ws_api.start()
         self._listening = True
         loop = asyncio.get_running_loop()
         if self._simulator_enabled:
@@ -309,6 +323,7 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
         if self._listening:
             self._engine.remove_listener(self._on_engine_events)
             await self._marketdata.stop()
+            await self._ws_api.stop()
             self._listening = False
         connections = [c for conns in self._connections.values() for c in conns]
         for conn in connections:
@@ -386,6 +401,7 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
         app.router.add_get(ORDER_EVENTS_PATH, self._order_events, allow_head=False)
         app.router.add_get(MARKET_DATA_PATH, self._marketdata.handle, allow_head=False)
         app.router.add_get(TICKER_V2_PATH, self._marketdata.ticker_v2, allow_head=False)
+        app.router.add_get(WS_API_PATH, self._ws_api.handle, allow_head=False)
 
     @web.middleware
     async def _error_middleware(
