@@ -306,9 +306,10 @@ class RoxomServer:
         key = self.keys.get(key_id)
         if key is None:
             raise RoxomError(401, "Invalid API Key", "unknown key id")
-        message = f"{request.method.upper()}:{request.path}"
-        if request.query_string:
-            message += f"?{request.query_string}"
+        # The path and query exactly as sent (percent-encoding kept): what the client had in hand when it signed.
+        message = f"{request.method.upper()}:{request.rel_url.raw_path}"
+        if request.rel_url.raw_query_string:
+            message += f"?{request.rel_url.raw_query_string}"
         params = canonical_params(body) if body else ""
         if params:
             message += f":{params}"
@@ -515,10 +516,12 @@ class RoxomServer:
                 if connection.closed:
                     break
         finally:
+            # The client left: what is still queued for it is dropped, not sent into a closing socket.
             self._connections.discard(connection)
             connection.closed = True
-            connection.queue.put_nowait(None)
-            await writer
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
             await ws.close()
         return ws
 

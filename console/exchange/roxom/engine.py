@@ -761,7 +761,7 @@ class RoxomEngine:
             account = self._accounts[account_id]
             before = account.published_balance
             if before is not None and before != account.balance:
-                # https://docs.roxom.com/reference/websockets/account-updates/balance (amounts in BTC)
+                # the documented balance message (https://docs.roxom.com/reference/websockets/overview), amounts in BTC
                 messages.append({"type": "balance", "data": {
                     "accountId": account.account_uuid, "balanceBefore": _btc(before),
                     "balanceAfter": _btc(account.balance), "amount": _btc(account.balance - before), "unit": "btc",
