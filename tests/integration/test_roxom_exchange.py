@@ -7,6 +7,7 @@ own reading of the string to sign, so the two must agree for any test to pass.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import stat
@@ -75,6 +76,7 @@ class Venue:
         return Client(self.server.rest_url, signer)
 
 
+@functools.cache
 def _fixture_key() -> rsa.RSAPrivateKey:
     return load_private_key((FIXTURES / "test_private_key.pem").read_bytes())
 
