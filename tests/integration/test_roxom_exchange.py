@@ -25,8 +25,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+import console.exchange.roxom.app as roxom_app
 from console.exchange.roxom.app import RoxomServer
 from console.venues.roxom.auth import RoxomSigner, load_private_key
 
@@ -351,7 +352,7 @@ async def test_cancel_all_reports_pending_then_cancelled_in_order(venue: Venue) 
         response = (await venue.user.post("/api/v1/orders/cancel-all")).json()
         assert set(response) == set(SAMPLES["cancel_all_response"]["sample"])
         assert response["data"]["cancelledOrderIds"] == ids
-        statuses = []
+        statuses: list[tuple[str, str]] = []
         while len([s for s in statuses if s[1] == "cancelled"]) < 4:
             message = await recv_until(ws, lambda m: m.get("type") == "order")
             statuses.append((message["data"]["orderId"], message["data"]["status"]))
@@ -530,7 +531,7 @@ async def test_order_updates_go_pendingsubmit_then_submitted_then_fills(venue: V
     try:
         await venue.maker.place(side="sell", qty="1.00", px="0.025200")
         order_id = await venue.user.place(side="buy", qty="2.00", px="0.025200")
-        seen = []
+        seen: list[str] = []
         while not seen or seen[-1] != "partiallyfilled":
             message = await recv_until(ws, lambda m: m.get("type") == "order" and m["data"]["orderId"] == order_id)
             seen.append(message["data"]["status"])
@@ -611,20 +612,29 @@ async def test_ws_errors_and_ping(venue: Venue) -> None:
         await authed.close()
 
 
-async def test_subscription_limit(venue: Venue) -> None:
+async def test_subscription_limit(venue: Venue, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roxom_app, "MAX_SUBSCRIPTIONS", 1)
     ws = await ws_open(venue, None)
     try:
-        server_module = sys.modules[RoxomServer.__module__]
-        limit = server_module.MAX_SUBSCRIPTIONS
-        monkey = {"op": "subscribe", "args": [{"channel": "level1", "symbol": GOLD}]}
-        server_module.MAX_SUBSCRIPTIONS = 1
-        try:
-            await ws.send(json.dumps(monkey))
-            await recv_until(ws, lambda m: m.get("event") == "subscribe")
-            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "depth", "symbol": GOLD}]}))
-            assert (await recv_until(ws, lambda m: m.get("event") == "error"))["code"] == "60016"
-        finally:
-            server_module.MAX_SUBSCRIPTIONS = limit
+        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "level1", "symbol": GOLD}]}))
+        await recv_until(ws, lambda m: m.get("event") == "subscribe")
+        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "depth", "symbol": GOLD}]}))
+        assert (await recv_until(ws, lambda m: m.get("event") == "error"))["code"] == "60016"
+    finally:
+        await ws.close()
+
+
+async def test_a_client_too_far_behind_is_closed_with_1011(venue: Venue, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roxom_app, "WS_QUEUE_SIZE", 3)
+    for i in range(4):
+        await venue.user.place(side="buy", qty="1.00", px=f"0.0250{i:02d}")
+    ws = await ws_open(venue, venue.user_signer)
+    try:
+        await venue.user.post("/api/v1/orders/cancel-all")  # 4 pendingcancel updates + balance in one step
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                await asyncio.wait_for(ws.recv(), WAIT_S)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1011
     finally:
         await ws.close()
 

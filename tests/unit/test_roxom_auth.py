@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -27,8 +28,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "roxom"
 KEY_ID = "xrxk_key_3437401edb0560e2de84efe7d34327c4"  # the documented example key id
 
 
-def _vectors() -> list[dict]:
-    return json.loads((FIXTURES / "signing_vectors.json").read_text())["vectors"]
+def _vectors() -> list[dict[str, Any]]:
+    vectors: list[dict[str, Any]] = json.loads((FIXTURES / "signing_vectors.json").read_text())["vectors"]
+    return vectors
 
 
 def _private_key_file(tmp_path: Path, mode: int = 0o600) -> Path:
@@ -45,7 +47,7 @@ def _public_key() -> rsa.RSAPublicKey:
 
 
 @pytest.mark.parametrize("vector", _vectors(), ids=lambda v: v["string_to_sign"][:40])
-def test_golden_vectors_match_openssl(vector: dict, tmp_path: Path) -> None:
+def test_golden_vectors_match_openssl(vector: dict[str, Any], tmp_path: Path) -> None:
     signer = RoxomSigner(KEY_ID, load_private_key(_private_key_file(tmp_path)))
     text = string_to_sign(vector["method"], vector["path"], vector["query"], vector["body"])
     assert text == vector["string_to_sign"]
