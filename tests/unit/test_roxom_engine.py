@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import console.exchange.roxom.engine as engine_module
 from console.exchange.roxom.engine import OrderRequest, RoxomEngine, RoxomError, to_unit
 
 GOLD = "GOLD-BTC"
@@ -96,3 +97,28 @@ def test_validate_rejects_before_an_id_and_to_unit_rounds_sats() -> None:
     assert to_unit(Decimal("0.025"), "sats") == "2500000"
     assert to_unit(Decimal("0.000000015"), "sats") == "2"  # half even
     assert to_unit(Decimal("0.025"), "btc") == "0.02500000"
+
+
+def test_a_stop_triggered_while_its_cancel_is_pending_stays_pending_cancel() -> None:
+    engine, messages = _engine()
+    user = engine.add_account("user", Decimal(5))
+    maker = engine.add_account("maker", Decimal(100))
+    other = engine.add_account("other", Decimal(100))
+    stop = engine.place(user, OrderRequest(GOLD, "buy", "stoplimit", Decimal(1), Decimal("0.024000"),
+                                           Decimal("0.025100")))
+    engine.request_cancel(user, stop.id)
+    engine.place(maker, _limit("sell", "1.00", "0.025100"))
+    engine.place(other, _limit("buy", "1.00", "0.025100"))  # triggers the stop; it rests below the market
+    assert (stop.status, stop.is_triggered, stop.on_book) == ("pendingcancel", True, True)
+    assert "submitted" not in [m["data"]["status"] for a, m in messages if a == user and m["type"] == "order"][2:]
+    assert engine.complete_cancel(stop.id) is True and stop.status == "cancelled" and not stop.on_book
+
+
+def test_closed_orders_are_forgotten_past_the_kept_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "CLOSED_ORDERS_KEPT", 2)
+    engine, _ = _engine()
+    user = engine.add_account("user", Decimal(5))
+    ids = [engine.place(user, _limit("buy", "1.00", "0.025000", time_in_force="ioc")).id for _ in range(3)]
+    with pytest.raises(RoxomError, match="Order not found"):
+        engine.order(user, ids[0])
+    assert [o.id for o in engine.orders(user, include_closed=True)] == ids[1:]

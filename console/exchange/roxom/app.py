@@ -274,7 +274,10 @@ class RoxomServer:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.engine.complete_cancel(order_id)
+            try:
+                self.engine.complete_cancel(order_id)
+            except Exception:  # one bad cancel must not stop every later one from completing
+                log.exception("completing the cancel of order %s failed", order_id)
             if self.cancel_service_s > 0:
                 await asyncio.sleep(self.cancel_service_s)
 

@@ -60,6 +60,9 @@ REASON_GTD = "gtdexpired"
 REASON_INACTIVE = "accountinactive"
 REASON_MARGIN = "insufficientmargin"
 
+#: Closed orders kept per account for order-by-id and ``includeClosed`` (the simulator closes dozens a second).
+CLOSED_ORDERS_KEPT = 10_000
+
 ORDER_TYPES = frozenset({"limit", "stoplimit", "market", "stop"})
 TIME_IN_FORCE = frozenset({"gtc", "ioc", "gtd"})
 
@@ -187,6 +190,7 @@ class Account:
     positions: dict[str, Position] = field(default_factory=dict)
     log: list[Fill] = field(default_factory=list)
     published_balance: Decimal | None = None
+    closed_ids: deque[str] = field(default_factory=deque)
 
 
 class _Side:
@@ -543,8 +547,9 @@ class RoxomEngine:
     def _submit(self, order: Order, book: _Book) -> None:
         """At the engine: post-only check, match, then rest or cancel the rest (IOC / market)."""
         request = order.request
-        order.status = "submitted"
-        self._emit(order)
+        # A stop triggered while its cancel is pending stays pending cancel (it can still fill until the cancel ends).
+        order.status = "pendingcancel" if order.cancel_requested else "submitted"
+        self._emit(order, brief=order.cancel_requested)
         opposite = book.asks if order.is_buy else book.bids
         limit = request.px
         if limit is None:  # market (or triggered stop): at most the documented band from the touch
@@ -663,7 +668,11 @@ class RoxomEngine:
         order.status = status
         order.reason = reason
         order.margin = ZERO
-        self._accounts[order.account_id].open_orders.pop(order.id, None)
+        account = self._accounts[order.account_id]
+        account.open_orders.pop(order.id, None)
+        account.closed_ids.append(order.id)
+        if len(account.closed_ids) > CLOSED_ORDERS_KEPT:
+            self._orders.pop(account.closed_ids.popleft(), None)
         last_fill = order.fills[-1] if status == "filled" and order.fills else None
         self._emit(order, fill=last_fill, brief=status in ("cancelled", "partiallyfilledcancelled", EXPIRED_STATUS))
 
