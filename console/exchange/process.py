@@ -35,11 +35,13 @@ class LocalExchangeInfo:
         rest_url: e.g. ``"http://127.0.0.1:53211"`` (no trailing slash).
         ws_url: e.g. ``"ws://127.0.0.1:53211"``; order events are at ``ws_url + "/v1/order/events"``.
         api_key: the demo API key the child accepts.
+        private_key_path: the local Roxom venue's demo RSA private key (PKCS#8 PEM, mode 0600); None for Gemini.
     """
 
     rest_url: str
     ws_url: str
     api_key: str
+    private_key_path: str | None = None
 
     @property
     def api_secret(self) -> SecretStr:
@@ -82,13 +84,16 @@ class LocalExchangeProcess:
         """The child's process id while it runs."""
         return None if self._proc is None else self._proc.pid
 
-    def start(self, *, seed: int = 7, simulator: bool = True, timeout_s: float = 15.0) -> LocalExchangeInfo:
+    def start(
+        self, *, seed: int = 7, simulator: bool = True, timeout_s: float = 15.0, venue: str = "gemini"
+    ) -> LocalExchangeInfo:
         """Spawn the child and wait until it listens.
 
         Args:
             seed: random seed of the simulated market.
             simulator: run the market maker.
             timeout_s: how long to wait for the child's ready line, seconds.
+            venue: ``"gemini"`` or ``"roxom"`` (the local Roxom venue; its ws_url already ends in ``/ws``).
 
         Returns:
             The child's URLs and API key.
@@ -103,6 +108,8 @@ class LocalExchangeProcess:
             sys.executable,
             "-m",
             "console.exchange",
+            "--venue",
+            venue,
             "--port",
             "0",
             "--ready-json",
@@ -127,8 +134,12 @@ class LocalExchangeProcess:
         try:
             line = self._read_ready_line(timeout_s)
             ready = json.loads(line)
+            key_path = ready.get("private_key_path")
             self._info = LocalExchangeInfo(
-                rest_url=str(ready["rest_url"]), ws_url=str(ready["ws_url"]), api_key=str(ready["api_key"])
+                rest_url=str(ready["rest_url"]),
+                ws_url=str(ready["ws_url"]),
+                api_key=str(ready["api_key"]),
+                private_key_path=None if key_path is None else str(key_path),
             )
         except Exception as exc:
             tail = self._stderr_tail()

@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import console.exchange.roxom.app as roxom_app
+from console.exchange.process import LocalExchangeProcess
 from console.exchange.roxom.app import RoxomServer
 from console.venues.roxom.auth import RoxomSigner, load_private_key
 
@@ -707,3 +708,16 @@ def test_fixture_private_key_matches_its_public_key() -> None:
     public = serialization.load_pem_public_key((FIXTURES / "test_public_key.pem").read_bytes())
     assert isinstance(public, rsa.RSAPublicKey)
     assert public.public_numbers() == _fixture_key().public_key().public_numbers()
+
+
+async def test_local_exchange_process_starts_the_roxom_venue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    with LocalExchangeProcess() as process:
+        info = await asyncio.to_thread(process.start, venue="roxom", simulator=False)
+        assert info.private_key_path == str(tmp_path / "trading-console" / "roxom" / "demo-private-key.pem")
+        assert info.ws_url.endswith("/ws") and info.api_key.startswith("xrxk_key_")
+        client = Client(info.rest_url, RoxomSigner(info.api_key, load_private_key(Path(info.private_key_path))))
+        try:
+            assert (await client.get("/api/v1/accounts/balance")).status_code == 200
+        finally:
+            await client.http.aclose()
