@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ def test_string_to_sign_shapes() -> None:
     assert string_to_sign("POST", "/p", "", {"x": None}) == "POST:/p"  # only null params: no body part
     assert encode_body_params(body, BodyEncoding.VALUES) == "1&2&1700000000000&false"
     assert encode_body_params({"args": [{"k": 1}]}) == 'args=[{"k":1}]'
+    assert encode_body_params({"b": "1", "B": "2", "a": "3"}) == "B=2&a=3&b=1"  # code point order
+    with pytest.raises(TypeError):
+        encode_body_params({"qty": Decimal("1.5")})  # money goes as a decimal string: signed text = sent text
 
 
 def test_pss_setting_verifies_with_pss_and_not_pkcs1() -> None:

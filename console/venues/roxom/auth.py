@@ -101,10 +101,15 @@ def mask_key_id(key_id: str) -> str:
 
 
 def _param_text(value: Any) -> str:
-    """One body value as it appears in the string to sign (JSON text; strings without their quotes)."""
+    """One body value as it appears in the string to sign (JSON text; strings without their quotes).
+
+    Raises:
+        TypeError: a value JSON cannot carry as is (e.g. a ``Decimal``: send money as a decimal string, so the text
+            signed is the text sent).
+    """
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def encode_body_params(body: Mapping[str, Any] | None, encoding: BodyEncoding = BodyEncoding.KEY_VALUE) -> str:
@@ -115,7 +120,10 @@ def encode_body_params(body: Mapping[str, Any] | None, encoding: BodyEncoding = 
         encoding: ``KEY_VALUE`` gives ``postOnly=true&qty=1&symbol=GOLD-BTC``; ``VALUES`` gives ``true&1&GOLD-BTC``.
 
     Returns:
-        The encoded parameters; ``""`` for no body or a body with only null values.
+        The encoded parameters; ``""`` for no body or a body with only null values. Keys sort by code point.
+
+    Raises:
+        TypeError: a value that is not a JSON type (str, int, float, bool, list, dict).
     """
     if not body:
         return ""
