@@ -29,7 +29,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import console.exchange.roxom.app as roxom_app
 from console.exchange.process import LocalExchangeProcess
+from console.exchange.roxom import cli as roxom_cli
 from console.exchange.roxom.app import RoxomServer
+from console.exchange.roxom.faults import parse_fault_spec
 from console.venues.roxom.auth import RoxomSigner, load_private_key
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "roxom"
@@ -721,3 +723,82 @@ async def test_local_exchange_process_starts_the_roxom_venue(tmp_path: Path, mon
             assert (await client.get("/api/v1/accounts/balance")).status_code == 200
         finally:
             await client.http.aclose()
+
+
+# -- faults ----------------------------------------------------------------------------------------------------------
+
+
+async def test_fault_http_error_answers_without_processing(venue: Venue) -> None:
+    venue.server.faults.arm("http-error", status=503, path="/api/v1/orders", count=1)
+    body = {"symbol": GOLD, "instType": "perpetual", "side": "buy", "orderType": "limit", "qty": "1.00",
+            "px": "0.025000"}
+    assert_error(await venue.user.post("/api/v1/orders", body), 503, "Internal error")
+    assert (await venue.user.get("/api/v1/orders", instType="perpetual")).json()["data"]["orders"] == []
+    assert (await venue.user.post("/api/v1/orders", body)).status_code == 200  # count 1: it fired once
+
+
+async def test_fault_drop_response_places_the_order_but_loses_the_answer(venue: Venue) -> None:
+    venue.server.faults.arm("drop-response", path="/api/v1/orders")
+    with pytest.raises(httpx.TransportError):
+        await venue.user.place(side="buy", qty="1.00", px="0.025000", clientOrderId="ambiguous-1")
+    orders = (await venue.user.get("/api/v1/orders", instType="perpetual")).json()["data"]["orders"]
+    assert [o["clientOrderId"] for o in orders] == ["ambiguous-1"]  # settled by client order id, never re-sent
+
+
+async def test_fault_drop_request_places_nothing(venue: Venue) -> None:
+    venue.server.faults.arm("drop-request", path="/api/v1/orders")
+    with pytest.raises(httpx.TransportError):
+        await venue.user.place(side="buy", qty="1.00", px="0.025000")
+    assert (await venue.user.get("/api/v1/orders", instType="perpetual")).json()["data"]["orders"] == []
+
+
+async def test_fault_delay_answers_late(venue: Venue) -> None:
+    venue.server.faults.arm("delay", path="/api/v1/accounts/balance", delay_s=0.3)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    assert (await venue.user.get("/api/v1/accounts/balance")).status_code == 200
+    assert loop.time() - start >= 0.3
+
+
+async def test_fault_stall_stream_loses_messages_until_cleared(venue: Venue) -> None:
+    ws = await ws_open(venue, venue.user_signer)
+    try:
+        admin = venue.client(None).http
+        assert (await admin.post("/_faults", json={"kind": "stall-stream"})).status_code == 200
+        await venue.user.place(side="buy", qty="1.00", px="0.025000")  # its updates are lost
+        await ws.send(json.dumps({"op": "ping"}))  # and so is the pong
+        listed = (await admin.get("/_faults")).json()
+        assert [f["kind"] for f in listed["armed"]] == ["stall-stream"]
+        assert (await admin.delete("/_faults")).json() == {"armed": []}
+        await ws.send(json.dumps({"op": "ping"}))
+        first = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
+        assert first.get("op") == "pong"  # nothing sent while stalled arrives late
+    finally:
+        await ws.close()
+
+
+@pytest.mark.parametrize(("kind", "code"), [("close-clean", 1000), ("close-abrupt", None)])
+async def test_fault_close_streams(venue: Venue, kind: str, code: int | None) -> None:
+    ws = await ws_open(venue, venue.user_signer)
+    try:
+        answer = await venue.client(None).http.post("/_faults", json={"kind": kind})
+        assert answer.json() == {"closed": 1}
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), WAIT_S)
+        assert (info.value.rcvd.code if info.value.rcvd is not None else None) == code
+    finally:
+        await ws.close()
+
+
+async def test_fault_admin_refuses_a_bad_fault(venue: Venue) -> None:
+    admin = venue.client(None).http
+    assert (await admin.post("/_faults", json={"kind": "nope"})).status_code == 400
+    assert (await admin.post("/_faults", json={"kind": "http-error", "status": 418})).status_code == 400
+    assert (await admin.get("/_faults")).json()["armed"] == []
+
+
+def test_cli_refuses_a_bad_fault_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert roxom_cli.main(["--port", "0", "--state-dir", str(tmp_path), "--fault", "nope"]) == 2
+    assert "--fault 'nope'" in capsys.readouterr().err
+    assert parse_fault_spec("http-error:status=503,path=/api/v1/orders,count=0") == {
+        "kind": "http-error", "status": 503, "path": "/api/v1/orders", "count": None}

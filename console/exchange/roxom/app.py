@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from uuid_utils import uuid7
 
 from console.exchange.roxom.engine import RoxomEngine, RoxomError, TradeTick, to_unit
+from console.exchange.roxom.faults import RoxomFaults
 from console.exchange.roxom.instruments import DEFAULT_INSTRUMENTS, Instrument
 from console.exchange.roxom.keys import ApiKey, KeyTable, default_state_dir, ensure_demo_key, key_id_for
 from console.exchange.roxom.market_maker import MarketMaker
@@ -108,13 +109,16 @@ class _Connection:
 
     conn_id: str
     account_id: int | None
+    ws: web.WebSocketResponse
+    request: web.Request
+    stalled: Callable[[], bool]
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(WS_QUEUE_SIZE))
     subscriptions: set[tuple[str, str | None]] = field(default_factory=set)
     closed: bool = False
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.closed:
-            return
+        if self.closed or self.stalled():
+            return  # a stall-stream fault loses the message, as a silent network would
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -146,6 +150,9 @@ class RoxomServer:
         expiry_interval_s: how often GTD orders are checked against their ``cancelAt``, seconds.
         instruments: the listed instruments.
         clock_ns: the venue's clock in ns since the epoch.
+
+    Attributes:
+        faults: the fault plan (:mod:`console.exchange.roxom.faults`), also at ``/_faults`` on the same port.
     """
 
     def __init__(
@@ -188,6 +195,7 @@ class RoxomServer:
         self._depth: dict[str, dict[str, dict[str, str]]] = {}
         self.engine.add_listener(self._on_account_message)
         self.engine.add_market_listener(self._on_market)
+        self.faults = RoxomFaults(self.close_streams)
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
@@ -216,7 +224,8 @@ class RoxomServer:
         self.private_key_path, public_key = ensure_demo_key(self._state_dir)
         self.api_key = key_id_for(public_key)
         self.keys.add(public_key, self.demo_account_id)
-        app = web.Application(middlewares=[self._errors])
+        app = web.Application(middlewares=[self.faults.middleware, self._errors])
+        self.faults.add_routes(app)
         routes = [
             web.post("/api/v1/orders", self._place),
             web.get("/api/v1/orders", self._list_orders),
@@ -255,6 +264,18 @@ class RoxomServer:
             connection.queue.put_nowait(None)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def close_streams(self, abrupt: bool) -> int:
+        """Close every WebSocket: with 1000, or (``abrupt``) by dropping the TCP connection. Returns how many."""
+        connections = list(self._connections)
+        for connection in connections:
+            if abrupt:
+                transport = connection.request.transport
+                if transport is not None:
+                    transport.abort()
+            else:
+                await connection.ws.close(code=WSCloseCode.OK, message=b"closed by the venue")
+        return len(connections)
 
     async def _simulate(self) -> None:
         assert self.market_maker is not None
@@ -507,7 +528,7 @@ class RoxomServer:
             account_id = self._verify(request, None).account_id  # a bad key fails the HTTP handshake (401)
         ws = web.WebSocketResponse(heartbeat=self._ws_ping_interval_s, max_msg_size=1 << 16)
         await ws.prepare(request)
-        connection = _Connection(str(uuid7()), account_id)
+        connection = _Connection(str(uuid7()), account_id, ws, request, lambda: self.faults.stream_stalled)
         self._connections.add(connection)
         writer = asyncio.create_task(self._ws_writer(ws, connection))
         try:

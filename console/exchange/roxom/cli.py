@@ -51,6 +51,14 @@ def build_parser(prog: str = "trading-console exchange --venue roxom") -> argpar
         help="how long a cancel stays pendingcancel before it completes; fills may arrive meanwhile (default: 100)",
     )
     parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[:key=value,...]",
+        help="arm a fault at start (repeatable), e.g. 'http-error:status=503,path=/api/v1/orders,count=2' or "
+        "'stall-stream'; more at runtime with POST /_faults (see console/exchange/roxom/faults.py)",
+    )
+    parser.add_argument(
         "--ready-json",
         action="store_true",
         help='print one JSON line {"rest_url", "ws_url", "api_key", "private_key_path"} to stdout once listening '
@@ -80,6 +88,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def _serve(args: argparse.Namespace) -> int:
     from console.exchange.roxom.app import RoxomServer  # deferred: keeps --help fast
+    from console.exchange.roxom.faults import parse_fault_spec
 
     if args.cancel_latency_ms < 0:
         print("error: --cancel-latency-ms must not be negative", file=sys.stderr)
@@ -92,6 +101,12 @@ async def _serve(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         cancel_latency_s=args.cancel_latency_ms / 1000,
     )
+    for spec in args.fault:
+        try:
+            server.faults.arm(**parse_fault_spec(spec))
+        except (ValueError, TypeError) as exc:
+            print(f"error: --fault {spec!r}: {exc}", file=sys.stderr)
+            return 2
     try:
         await server.start()
     except KeyFileError as exc:
