@@ -261,7 +261,8 @@ class RoxomServer:
                 await task
         for connection in list(self._connections):
             connection.closed = True
-            connection.queue.put_nowait(None)
+            with contextlib.suppress(asyncio.QueueFull):
+                connection.queue.put_nowait(None)
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -3,8 +3,8 @@
 Roxom lists perpetuals such as ``US500-BTC``, ``GOLD-BTC`` and ``OIL-BTC``, priced in BTC, sized in contracts
 (https://docs.roxom.com/reference/api-reference/market-data/instruments). The published instrument sample looks like
 a template (``tickSize: 1`` everywhere, no quantity step, no minimum notional), so the numbers here are chosen
-(docs/local-roxom.md, the "Instruments" row): a price tick of 100 sats (10 on OIL-BTC), a quantity step of 0.01 contracts,
-and the rulebook's pre-trade limits.
+(docs/local-roxom.md, the "Instruments" row): a price tick of 100 sats (10 on OIL-BTC), a quantity step of 0.01
+contracts, and the rulebook's pre-trade limits.
 """
 
 from __future__ import annotations
