@@ -55,6 +55,10 @@ def build_parser(prog: str = "python -m console.exchange") -> argparse.ArgumentP
             "with a simulated market maker. No network, no real money."
         ),
     )
+    parser.add_argument(
+        "--venue", choices=("gemini", "roxom"), default="gemini",
+        help="which venue to run; 'roxom' has its own options (--venue roxom --help) (default: %(default)s)",
+    )
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default: %(default)s)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="TCP port; 0 picks a free one (default: %(default)s)"
@@ -301,8 +305,16 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m console.excha
     Returns:
         Process exit status: 0 after a clean stop, 1 if the port cannot be bound, 2 for bad arguments.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    venue = argparse.ArgumentParser(add_help=False)
+    venue.add_argument("--venue", choices=("gemini", "roxom"), default="gemini")
+    chosen, rest = venue.parse_known_args(argv)
+    if chosen.venue == "roxom":
+        from console.exchange.roxom.cli import main as roxom_main  # deferred: only the chosen venue loads
+
+        return roxom_main(rest, prog=f"{prog} --venue roxom")
     parser = build_parser(prog)
-    args = parser.parse_args(None if argv is None else list(argv))
+    args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
         level=getattr(logging, args.log_level),

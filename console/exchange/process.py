@@ -38,6 +38,7 @@ class LocalExchangeInfo:
         ws_api_url: the new WebSocket API, e.g. ``"ws://127.0.0.1:53211/ws"``
             (https://docs.gemini.com/websocket/introduction); None from a child that does not serve it.
         ws_api_key: the time-based-nonce key the new API accepts (the demo one), or None.
+        private_key_path: the local Roxom venue's demo RSA private key (PKCS#8 PEM, mode 0600); None for Gemini.
     """
 
     rest_url: str
@@ -45,6 +46,7 @@ class LocalExchangeInfo:
     api_key: str
     ws_api_url: str | None = None
     ws_api_key: str | None = None
+    private_key_path: str | None = None
 
     @property
     def api_secret(self) -> SecretStr:
@@ -92,13 +94,16 @@ class LocalExchangeProcess:
         """The child's process id while it runs."""
         return None if self._proc is None else self._proc.pid
 
-    def start(self, *, seed: int = 7, simulator: bool = True, timeout_s: float = 15.0) -> LocalExchangeInfo:
+    def start(
+        self, *, seed: int = 7, simulator: bool = True, timeout_s: float = 15.0, venue: str = "gemini"
+    ) -> LocalExchangeInfo:
         """Spawn the child and wait until it listens.
 
         Args:
             seed: random seed of the simulated market.
             simulator: run the market maker.
             timeout_s: how long to wait for the child's ready line, seconds.
+            venue: ``"gemini"`` or ``"roxom"`` (the local Roxom venue; its ws_url already ends in ``/ws``).
 
         Returns:
             The child's URLs and API key.
@@ -113,6 +118,8 @@ class LocalExchangeProcess:
             sys.executable,
             "-m",
             "console.exchange",
+            "--venue",
+            venue,
             "--port",
             "0",
             "--ready-json",
@@ -138,12 +145,14 @@ class LocalExchangeProcess:
             line = self._read_ready_line(timeout_s)
             ready = json.loads(line)
             ws_api_url, ws_api_key = ready.get("ws_api_url"), ready.get("ws_api_key")
+            key_path = ready.get("private_key_path")
             self._info = LocalExchangeInfo(
                 rest_url=str(ready["rest_url"]),
                 ws_url=str(ready["ws_url"]),
                 api_key=str(ready["api_key"]),
                 ws_api_url=None if ws_api_url is None else str(ws_api_url),
                 ws_api_key=None if ws_api_key is None else str(ws_api_key),
+                private_key_path=None if key_path is None else str(key_path),
             )
         except Exception as exc:
             tail = self._stderr_tail()

@@ -1,0 +1,1 @@
+"""Roxom's wire protocol: request signing (``auth``); the REST and WebSocket clients come with the venue interface."""
