@@ -21,6 +21,7 @@ from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.venue import GeminiVenue
 
 #: Terminal size of every pipeline benchmark (the README's main screenshot size).
 SIZE = (120, 36)
@@ -31,10 +32,14 @@ def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
     credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
     settings = Settings(environment=Environment.LOCAL, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
     nonce = NonceSource()
-    session = TradingSession(
+    venue = GeminiVenue(
         GeminiRestClient(rest_url, credentials, nonce=nonce),
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=DEMO_API_KEY,
+        clock_ms=wall_clock_ms,
+    )
+    session = TradingSession(
+        venue,
         symbols=settings.symbols,
         clock_ms=wall_clock_ms,
     )

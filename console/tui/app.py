@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from console.app import heap
 from console.app.paths import styles_dir
 from console.app.settings import Environment, Settings
+from console.domain.errors import TransportError, VenueError, network_cause
 from console.domain.latency import LatencyTracker
 from console.domain.model import Order
 from console.domain.reasons import Severity
@@ -41,7 +42,6 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
-from console.venues.gemini.errors import GeminiError, TransportError, network_cause
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class TradingConsoleApp(KeysInOrderApp):
         self.session = session
         self.clock_ms = clock_ms
         #: Typed account queries for the account views (shares the session's REST client).
-        self.account = AccountService(session.rest, settings.sub_accounts)
+        self.account = AccountService(session.venue.rest, settings.sub_accounts)
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
         self.market = market
@@ -315,7 +315,7 @@ class TradingConsoleApp(KeysInOrderApp):
         error = event.worker.error
         log.error("worker %s failed: %r", event.worker.name, error)
         code = getattr(error, "reason", None) or error.__class__.__name__
-        message = str(error) if isinstance(error, GeminiError) else repr(error)
+        message = str(error) if isinstance(error, VenueError) else repr(error)
         stopped = event.worker.group in ("bootstrap", "order-events")
         if isinstance(error, TransportError):
             message = f"The exchange could not be reached: {network_cause(error)} ({error})."

@@ -19,6 +19,7 @@ from textual.widgets import Footer
 
 from console.app.settings import Settings
 from console.domain.book import price_for
+from console.domain.errors import VenueError
 from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.model import Order, OrderType
 from console.domain.reasons import Severity
@@ -59,7 +60,6 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
-from console.venues.gemini.errors import GeminiError
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,11 @@ class MainScreen(Screen):
         #: The pre-trade guards (limits from the config's [guards]).
         self.guards = PreTradeGuards(settings.desk.guards)
         #: Where the guards' reference price comes from; injectable (a live book can replace the ticker).
-        self.price_source: PriceSource = pubticker_source(session.rest)
+        self.price_source: PriceSource = pubticker_source(session.venue.rest)
         if market is not None:
             self.price_source = live_book_source(market, self.price_source)
         #: The last trade price, for a stop price already through the market (the live book's, else the ticker's).
-        self.last_price: LastPriceSource = last_price_source(session.rest, market)
+        self.last_price: LastPriceSource = last_price_source(session.venue.rest, market)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
         self._marks_scheduled = False
@@ -386,7 +386,7 @@ class MainScreen(Screen):
             return
         try:
             rows = await account.balances()
-        except GeminiError as exc:
+        except VenueError as exc:
             log.warning("balances for the ticket: %r", exc)
             available: dict[str, Decimal] | None = None
         else:
