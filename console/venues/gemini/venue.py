@@ -40,8 +40,7 @@ from console.venues.gemini.tap import TappedOrderEvents
 
 __all__ = ["MY_TRADES_LIMIT", "GeminiOrderEvents", "GeminiVenue", "stream_events", "stream_message"]
 
-#: The session's logger: conversion warnings keep the name they were logged under before the venue interface.
-log = logging.getLogger("console.trading.session")
+log = logging.getLogger(__name__)
 
 #: Most trades one ``/v1/mytrades`` call returns (Gemini's maximum, https://docs.gemini.com/rest/orders#get-past-trades).
 MY_TRADES_LIMIT = 500
@@ -55,7 +54,16 @@ def _wall_clock_ms() -> int:
 
 
 def stream_events(batch: OrderEventBatch, now_ms: int) -> StreamEvents:
-    """Convert one events array; an event that cannot be converted is logged and counted, the rest kept."""
+    """Convert one events array (``OrderEventsConnection``'s ``OrderEventBatch``) to ``StreamEvents``.
+
+    Args:
+        batch: the validated wire events of one message and its ``socket_sequence``.
+        now_ms: ``updated_ms`` of the converted orders (ms since the epoch).
+
+    Returns:
+        The domain events in order (events of a type the console does not know are left out); an event that
+        cannot be converted is logged, counted in ``unreadable`` and left out, the rest kept.
+    """
     events: list[OrderEvent] = []
     unreadable = 0
     sequence = batch.socket_sequence
