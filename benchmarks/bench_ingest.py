@@ -3,8 +3,9 @@
 The frames are real: the local exchange (child process) sends them over a real WebSocket to the console's
 order-events client, which records each frame as received. The timed part then feeds those exact frames through
 what the console does with a frame: ``FrameDecoder.feed`` (JSON, ``socket_sequence`` check, pydantic wire
-models), ``TradingSession._apply_batch`` (wire → domain conversion, the blotter's state machine, status entries
-for fills and cancels). Socket reads are left out so the figure is the console's own cost, not the exchange's.
+models), ``console.venues.gemini.venue.stream_events`` (wire → domain conversion) and
+``TradingSession._apply_batch`` (the blotter's state machine, status entries for fills and cancels). Socket reads
+are left out so the figure is the console's own cost, not the exchange's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from console.trading.session import TradingSession
 from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.order_events import FrameDecoder, OrderEventBatch, OrderEventsClient
+from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.venue import GeminiVenue, stream_events
 
 
 async def capture_frames(exchange, ws_url: str, credentials: Credentials, *, orders: int, takers: int) -> list[str]:
@@ -55,14 +58,19 @@ def replay_as_console(frames: list[str], credentials: Credentials) -> tuple[int,
 
 def replay(frames: list[str], credentials: Credentials) -> tuple[int, float]:
     """Feed ``frames`` through a fresh decoder and session; return (events applied, seconds)."""
-    session = TradingSession(rest=None, order_events=None, api_key=credentials.api_key)  # type: ignore[arg-type]
+    # The clients are never used (nothing is sent): the venue only names the key and carries the clock.
+    nonce = NonceSource()
+    venue = GeminiVenue(GeminiRestClient("http://127.0.0.1:9", credentials, nonce=nonce),
+                        OrderEventsClient("ws://127.0.0.1:9", credentials, nonce=nonce), api_key=credentials.api_key)
+    session = TradingSession(venue)
+    clock_ms = session.clock_ms
     decoder = FrameDecoder()
     events = 0
     start = time.perf_counter()
     for frame in frames:
         for message in decoder.feed(frame):
             if isinstance(message, OrderEventBatch):
-                session._apply_batch(message)
+                session._apply_batch(stream_events(message, clock_ms()))
                 events += len(message.events)
     elapsed = time.perf_counter() - start
     return events, elapsed

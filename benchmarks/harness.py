@@ -24,6 +24,7 @@ from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.venue import GeminiVenue
 
 #: Terminal size of every pipeline benchmark (the README's main screenshot size).
 SIZE = (120, 36)
@@ -35,10 +36,14 @@ def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
     settings = Settings(environment=Environment.LOCAL, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
     nonce = NonceSource()
     rest = GeminiRestClient(rest_url, credentials, nonce=nonce)
-    session = TradingSession(
+    venue = GeminiVenue(
         rest,
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=DEMO_API_KEY,
+        clock_ms=wall_clock_ms,
+    )
+    session = TradingSession(
+        venue,
         symbols=settings.symbols,
         clock_ms=wall_clock_ms,
     )

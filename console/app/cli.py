@@ -160,6 +160,7 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     from console.venues.gemini.order_events import OrderEventsClient
     from console.venues.gemini.rest import GeminiRestClient
     from console.venues.gemini.tap import TappedOrderEvents, TapTransport, latency_observer
+    from console.venues.gemini.venue import GeminiVenue
 
     desk = settings.desk
     latency = LatencyTracker()
@@ -172,10 +173,14 @@ def build_app(settings: Settings, *, clock_ms=None, client_order_ids=None):
     clock_ms = clock_ms or wall_clock_ms
     rest = GeminiRestClient(settings.rest_url, settings.credentials, nonce=nonce, transport=TapTransport(observers),
                             account=settings.sub_accounts[0] if settings.sub_accounts else None)
-    session = TradingSession(
+    venue = GeminiVenue(
         rest,
         TappedOrderEvents(OrderEventsClient(settings.ws_url, settings.credentials, nonce=nonce), observers),
         api_key=settings.credentials.api_key,
+        clock_ms=clock_ms,
+    )
+    session = TradingSession(
+        venue,
         symbols=settings.symbols,
         clock_ms=clock_ms,
         client_order_ids=client_order_ids,

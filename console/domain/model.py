@@ -1,6 +1,7 @@
 """Venue-neutral order domain: sides, types, states, orders, fills and the events that change them.
 
-Nothing here knows Gemini's field names; ``console.venues.gemini.convert`` turns wire messages into these objects.
+Nothing here knows a venue's field names; each venue adapter (e.g. ``console.venues.gemini.convert``) turns its wire
+messages into these objects.
 Every price and amount is a ``Decimal``; every timestamp says its unit in its name.
 """
 
@@ -337,3 +338,74 @@ class OrderEvent:
     fill: Fill | None = None
     reason: str | None = None
     sequence: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """What a venue's cancel-session or cancel-all call ended.
+
+    Attributes:
+        cancelled: order ids the venue cancelled, as strings (the venue's order ids).
+        rejected: order ids the venue refused to cancel (e.g. already ending), as strings.
+    """
+
+    cancelled: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+
+
+# -- the order-event stream, as a venue delivers it (already converted from the wire) -------------------------------
+@dataclass(frozen=True, slots=True)
+class StreamAck:
+    """The venue confirmed the subscription: from here on the stream is complete (the session reconciles now)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHeartbeat:
+    """The venue's keep-alive (no order data); it proves the stream is alive for the watchdog."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvents:
+    """The order events of one stream message, in venue order.
+
+    Attributes:
+        events: the converted events (events of a kind the console does not know are left out).
+        sequence: the stream's sequence number of the message, None when the venue numbers nothing.
+        unreadable: events of this message the venue adapter could not convert (logged): the blotter may be
+            missing something, so the session resynchronises.
+    """
+
+    events: list[OrderEvent]
+    sequence: int | None = None
+    unreadable: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGap:
+    """The message just received broke the stream's sequence count (gap, repeat or reset): it is incomplete.
+
+    Attributes:
+        expected: the sequence number the next message should have carried.
+        received: the number it carried.
+    """
+
+    expected: int
+    received: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBadFrame:
+    """A stream message that could not be read; the adapter logged and skipped it.
+
+    Attributes:
+        reason: what was wrong, e.g. ``"invalid JSON"``.
+        lost_events: True when it may have carried order events (the blotter can no longer be trusted); False for
+            a message known to carry none (e.g. an unreadable heartbeat).
+    """
+
+    reason: str
+    lost_events: bool
+
+
+#: Everything an order-event stream yields (see ``console.trading.venue.OrderEventStream``).
+StreamMessage = StreamAck | StreamHeartbeat | StreamEvents | StreamGap | StreamBadFrame

@@ -26,7 +26,7 @@ class AccountService:
         venue: the venue's account interface (sharing the trading session's client; this never closes it).
         sub_accounts: the sub-account nicknames a master key may switch between (empty for account keys).
 
-    Every method raises the venue's errors (``console.trading.errors.VenueError`` and below) on failure.
+    Every method raises the venue's errors (``console.domain.errors.VenueError`` and below) on failure.
     """
 
     def __init__(self, venue: AccountVenue, sub_accounts: Iterable[str] = ()) -> None:

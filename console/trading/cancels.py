@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from console.domain.model import OrderState
+from console.domain.errors import VenueError, VenueRefused
+from console.domain.model import CancelResult, OrderState
 from console.domain.reasons import Severity
 from console.trading.status_text import describe
-from console.trading.types import ConnectionState, _ambiguous, _halts
-from console.venues.gemini.convert import order_from_status
-from console.venues.gemini.errors import ApiError, GeminiError
+from console.trading.types import ConnectionState, SessionBase
 
 #: The session's logger for every part of it: records keep the name they had before the split.
 log = logging.getLogger("console.trading.session")
 
 
-class SessionCancelsMixin:
-    """The cancels of :class:`~console.trading.session.TradingSession` (mixed in; uses its REST client and blotter)."""
+class SessionCancelsMixin(SessionBase):
+    """The cancels of :class:`~console.trading.session.TradingSession` (mixed in; uses its venue and blotter)."""
 
     async def cancel(self, order_id: str) -> None:
-        """Cancel one order (``/v1/order/cancel``); it shows PENDING_CANCEL until the venue confirms.
+        """Cancel one order (the venue's cancel); it shows PENDING_CANCEL until the venue confirms.
 
         A cancel whose answer is lost (timeout, lost connection, 5xx, 429) keeps the order PENDING_CANCEL (it can
         still fill) and is retried with back-off: cancelling is idempotent, unlike placing.
@@ -38,9 +37,9 @@ class SessionCancelsMixin:
         if order is None:
             return True
         try:
-            status = await self.rest.cancel_order(order_id)
-        except GeminiError as exc:
-            if _ambiguous(exc):
+            answer = await self.venue.cancel(order_id)
+        except VenueError as exc:
+            if exc.outcome_unknown:
                 current = self.blotter.get(order_id)
                 if current is None or current.state is not OrderState.PENDING_CANCEL:
                     # Settled meanwhile (the stream said cancelled or filled, or refused the cancel): a late lost
@@ -50,19 +49,19 @@ class SessionCancelsMixin:
                     return True
                 # True as written: with retry the task below re-sends it, without it the caller's retry loop does.
                 self._emit(Severity.WARNING, describe(order), "PendingCancel",
-                           f"Cancel not confirmed ({getattr(exc, 'reason', None) or exc.__class__.__name__}); the "
+                           f"Cancel not confirmed ({exc.reason}); the "
                            "order stays pending-cancel (it may still fill) and the cancel is retried.")
                 if retry:
                     self._spawn(self._retry_cancel(order_id))
                 return False
-            if not isinstance(exc, ApiError):
+            if not isinstance(exc, VenueRefused):
                 raise
             self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
             self._report(describe(order), exc.reason, self._reason_text(exc), cancel=False)
-            if _halts(exc):
+            if exc.halts_trading:
                 self._halt(exc)
             return True
-        self._apply_answer(order_from_status(status))
+        self._apply_answer(answer)
         return True
 
     async def _retry_cancel(self, order_id: str) -> None:
@@ -87,14 +86,15 @@ class SessionCancelsMixin:
 
 
     async def cancel_session(self) -> int:
-        """Cancel every order of this API session (``/v1/order/cancel/session``); return how many."""
-        return await self._cancel_many(self.rest.cancel_session, "this session's", session_only=True)
+        """Cancel every order of this API session (the venue's cancel-session); return how many."""
+        return await self._cancel_many(self.venue.cancel_session, "this session's", session_only=True)
 
     async def cancel_all(self) -> int:
-        """Cancel every order of the account, all sessions and the web UI (``/v1/order/cancel/all``)."""
-        return await self._cancel_many(self.rest.cancel_all, "all", session_only=False)
+        """Cancel every order of the account, all sessions and the web UI (the venue's cancel-all)."""
+        return await self._cancel_many(self.venue.cancel_all, "all", session_only=False)
 
-    async def _cancel_many(self, call: Callable, label: str, *, session_only: bool) -> int:
+    async def _cancel_many(self, call: Callable[[], Awaitable[CancelResult]], label: str, *,
+                           session_only: bool) -> int:
         now = self.clock_ms()
         marked = [
             o.order_id for o in self.blotter.open_orders()
@@ -103,20 +103,18 @@ class SessionCancelsMixin:
         ]
         try:
             result = await call()
-        except GeminiError as exc:
-            reason = getattr(exc, "reason", exc.__class__.__name__)
-            self._emit(Severity.ERROR, f"Cancel {label} orders", str(reason), str(exc))
-            if _ambiguous(exc):
+        except VenueError as exc:
+            self._emit(Severity.ERROR, f"Cancel {label} orders", exc.reason, str(exc))
+            if exc.outcome_unknown:
                 for order_id in marked:  # each one is cancelled on its own, safely, until confirmed
                     self._spawn(self._retry_cancel(order_id))
             else:
                 for order_id in marked:
                     self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
-                if _halts(exc):
+                if exc.halts_trading:
                     self._halt(exc)
             return 0
-        cancelled = list(result.details.cancelledOrders)
-        rejects = list(result.details.cancelRejects)
+        cancelled, rejects = result.cancelled, result.rejected
         severity = Severity.WARNING if rejects else Severity.INFO
         text = f"{len(cancelled)} cancelled" + (f", {len(rejects)} cancel rejects" if rejects else "")
         self._emit(severity, f"Cancel {label} orders", "Requested", text + ".")

@@ -1,14 +1,14 @@
 """The dead-man switch: heartbeats for a Require-Heartbeat key, and cancelling the session's orders on the way out.
 
-With ``heartbeat = true`` the console sends ``POST /v1/heartbeat`` every 15 s (Gemini cancels a Require-Heartbeat
-key's orders after 30 s without an authenticated call: https://docs.gemini.com/rest/orders#heartbeat) and shows
-the seconds left before that expiry. On quit, on SIGHUP (the SSH connection dropped) and when the app stops on an
-error, the session's orders are cancelled with ``/v1/order/cancel/session`` when ``cancel_on_exit`` is on
-(default: on outside LOCAL). If the process dies too hard for that (SIGKILL, power), the exchange's 30 s expiry
-is the backstop, for keys created with Require Heartbeat.
+With ``heartbeat = true`` the console sends the venue's heartbeat (``Venue.heartbeat``) every 15 s (a venue that
+expires a Require-Heartbeat key's orders after 30 s without an authenticated call, see the adapter's
+``heartbeat``) and shows the seconds left before that expiry. On quit, on SIGHUP (the SSH connection dropped) and
+when the app stops on an error, the session's orders are cancelled with the venue's cancel-session when
+``cancel_on_exit`` is on (default: on outside LOCAL). If the process dies too hard for that (SIGKILL, power), the
+exchange's 30 s expiry is the backstop, for keys created with Require Heartbeat.
 
 Every exit ends with an :class:`ExitReport`: what the exit cancel ended, what is still working on the account
-(asked of the exchange with ``/v1/orders`` when it can be reached, else the blotter's last view), and whether a
+(asked of the exchange, its open orders, when it can be reached, else the blotter's last view), and whether a
 requested cancel-on-exit failed. The command line prints it to the terminal and writes it to the journal, and
 exits non-zero when the requested cancel did not succeed.
 """
@@ -23,18 +23,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.domain.errors import TransportError, VenueError, VenueRefused, network_cause
 from console.domain.fmt import fmt_price, fmt_qty
 from console.domain.model import Order
 from console.trading.session import TradingSession
-from console.venues.gemini.convert import order_from_status
-from console.venues.gemini.errors import ApiError, GeminiError, TransportError, network_cause
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_S = 15.0
 EXCHANGE_EXPIRY_S = 30.0
 EXIT_CANCEL_TIMEOUT_S = 5.0
-#: Seconds to ask the exchange which orders are still working after the exit cancel (``/v1/orders``).
+#: Seconds to ask the exchange which orders are still working after the exit cancel (its open orders).
 EXIT_QUERY_TIMEOUT_S = 3.0
 #: Exit status when a requested cancel-on-exit did not succeed (orders may still be working).
 EXIT_CANCEL_FAILED = 4
@@ -72,7 +71,7 @@ class ExitReport:
         cancel_rejects: order ids the venue refused to cancel (``cancelRejects``).
         cancel_error: why the requested exit cancel failed (None when it succeeded or was not requested).
         working: orders still working on the account after the exit.
-        working_confirmed: ``working`` is the exchange's answer (``/v1/orders``); False: the blotter's last view,
+        working_confirmed: ``working`` is the exchange's answer (its open orders); False: the blotter's last view,
             which may be out of date.
         started: trading had started (False: e.g. the PRODUCTION confirmation was declined; nothing was sent).
     """
@@ -141,7 +140,7 @@ def _count(n: int) -> str:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {EXIT_CANCEL_TIMEOUT_S:g} s"
-    if isinstance(exc, ApiError):
+    if isinstance(exc, VenueRefused):
         return f"the exchange refused it: {exc}"
     if isinstance(exc, TransportError):
         return f"the exchange could not be reached: {network_cause(exc)} ({exc})"
@@ -152,8 +151,8 @@ class DeadManSwitch:
     """Heartbeats and the cancel-on-exit of one trading session.
 
     Args:
-        session: the trading session (its REST client sends the heartbeats).
-        heartbeat: send ``/v1/heartbeat`` every ``interval_s`` seconds.
+        session: the trading session (its venue sends the heartbeats).
+        heartbeat: send the venue's heartbeat every ``interval_s`` seconds.
         cancel_on_exit: cancel this session's orders on quit, SIGHUP or an error exit.
         interval_s: heartbeat period, seconds (at most 15, so one lost heartbeat still leaves margin).
         clock_s: monotonic clock in seconds (tests pass a fake one).
@@ -184,9 +183,9 @@ class DeadManSwitch:
         """Send a heartbeat now and every ``interval_s`` until cancelled; a failure is logged and retried."""
         while True:
             try:
-                await self.session.rest.heartbeat()
+                await self.session.venue.heartbeat()
                 self.last_heartbeat_s = self.clock_s()
-            except GeminiError as exc:
+            except VenueError as exc:
                 self.failures += 1
                 log.warning("heartbeat failed: %r", exc)
             await asyncio.sleep(self.interval_s)
@@ -208,8 +207,8 @@ class DeadManSwitch:
         """Cancel this session's orders if configured, then find what is left working; return how many the
         cancel ended (None: not attempted, or failed). The outcome is kept in :attr:`report`.
 
-        The cancel goes straight to ``/v1/order/cancel/session`` (not through the session's cancel path, which
-        turns a failure into a status line and retries in the background: at exit a failure must be known here).
+        The cancel goes straight to the venue's cancel-session (not through the session's cancel path, which turns a
+        failure into a status line and retries in the background: at exit a failure must be known here).
         Never raises: the console is leaving either way, and the exchange's expiry is the backstop.
         """
         if not self.armed:
@@ -223,16 +222,16 @@ class DeadManSwitch:
         if self.cancel_on_exit:
             log.info("cancelling this session's orders on exit (%s)", reason)
             try:
-                result = await asyncio.wait_for(self.session.rest.cancel_session(), EXIT_CANCEL_TIMEOUT_S)
-            except (TimeoutError, GeminiError, OSError) as exc:
+                result = await asyncio.wait_for(self.session.venue.cancel_session(), EXIT_CANCEL_TIMEOUT_S)
+            except (TimeoutError, VenueError, OSError) as exc:
                 log.error("cancel-session on exit failed: %r", exc)
                 report.cancel_error = _why(exc)
                 unreachable = isinstance(exc, TimeoutError | TransportError | OSError)
                 self.exit_cancelled = None
             else:
-                ids = [str(i) for i in result.details.cancelledOrders]
+                ids = list(result.cancelled)
                 report.cancelled = [OrderLine.of(known[i], api_key) if i in known else OrderLine(i, i) for i in ids]
-                report.cancel_rejects = [str(i) for i in result.details.cancelRejects]
+                report.cancel_rejects = list(result.rejected)
                 self.exit_cancelled = len(ids)
                 for order_id in ids:
                     known.pop(order_id, None)
@@ -242,15 +241,15 @@ class DeadManSwitch:
         return self.exit_cancelled
 
     async def _still_working(self, known: Iterable[Order], unreachable: bool) -> tuple[list[OrderLine], bool]:
-        """The account's working orders: the exchange's ``/v1/orders`` (True), else the blotter's view (False)."""
+        """The account's working orders: the venue's open orders (True), else the blotter's view (False)."""
         api_key = self.session.api_key
         if not unreachable:
             try:
-                active = await asyncio.wait_for(self.session.rest.active_orders(), EXIT_QUERY_TIMEOUT_S)
-            except (TimeoutError, GeminiError, OSError, ValueError) as exc:
+                active = await asyncio.wait_for(self.session.venue.open_orders(), EXIT_QUERY_TIMEOUT_S)
+            except (TimeoutError, VenueError, OSError, ValueError) as exc:
                 log.warning("could not ask the exchange which orders are working at exit: %r", exc)
             else:
-                return [OrderLine.of(order_from_status(status), api_key) for status in active], True
+                return [OrderLine.of(order, api_key) for order in active], True
         return [OrderLine.of(order, api_key) for order in known], False
 
     def install_sighup(self, loop: asyncio.AbstractEventLoop, on_hangup: Callable[[], None]) -> bool:

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from console.domain.errors import VenueError
 from console.domain.guards import reference_price
-from console.trading.errors import VenueError
 from console.trading.market import MarketSession
 from console.trading.venue_account import ReferenceQuotes
 

@@ -1,7 +1,8 @@
-"""A trading session: the Gemini client, the order-events stream and the blotter, working as one.
+"""A trading session: one venue (its order entry, cancels and order-event stream) and the blotter, working as one.
 
-This is the layer the TUI drives. It knows no widgets: it turns tickets into orders on the wire, wire answers
-and stream events into blotter changes, and every cancel or reject into a plain-language status entry.
+This is the layer the TUI drives. It knows no widgets and no venue's wire: it drives the venue through the
+``console.trading.venue.Venue`` protocol, turns tickets into orders sent, the venue's answers and stream events
+into blotter changes, and every cancel or reject into a plain-language status entry.
 Listeners hear about changes through plain callbacks (the TUI turns them into Textual messages).
 """
 
@@ -12,27 +13,19 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 from console.domain.blotter import Blotter
+from console.domain.errors import OrderNotFound, PermissionDenied, VenueError, VenueRefused
 from console.domain.model import Order, OrderState, SymbolRules
 from console.domain.reasons import Severity, explain
 from console.domain.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
 from console.trading.cancels import SessionCancelsMixin
 from console.trading.status_text import KNOWN_REASONS, SessionTextMixin, describe
 from console.trading.stream import STALE_AFTER_S, SessionStreamMixin, _Backoff
-from console.trading.types import (
-    ConnectionState,
-    SessionListener,
-    StatusEntry,
-    TradingBlocked,
-    _ambiguous,
-    _halts,
-)
-from console.venues.gemini.convert import order_from_status, rules_from_details
-from console.venues.gemini.errors import ApiError, GeminiError, OrderNotFound, PermissionDenied
-from console.venues.gemini.order_events import OrderEventsClient
-from console.venues.gemini.rest import GeminiRestClient
+from console.trading.types import ConnectionState, SessionListener, StatusEntry, TradingBlocked
+from console.trading.venue import Venue
 
 __all__ = [
     "KNOWN_REASONS",
@@ -62,20 +55,18 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
     """One console session against one venue account.
 
     Guarantees (docs/reliability.md): an order shown live is live; filled amounts are the venue's; an order is
-    never sent twice. The order-events stream is watched (heartbeat watchdog, ``socket_sequence``); when trust is
-    lost the session shows STALE, blocks new orders, reconnects with capped exponential back-off and jitter, and
-    reconciles over REST (``/v1/orders``, ``/v1/order/status`` for every order that vanished or is UNKNOWN,
-    ``/v1/mytrades`` for fills during the gap) before going LIVE again with a summary of what changed.
+    never sent twice. The order-event stream is watched (heartbeat watchdog, the venue's sequence numbers); when
+    trust is lost the session shows STALE, blocks new orders, reconnects with capped exponential back-off and
+    jitter, and reconciles (the venue's open orders, the status of every order that vanished or is UNKNOWN, the
+    fills during the gap) before going LIVE again with a summary of what changed.
 
     Args:
-        rest: the REST client (owns its httpx client; the session closes it).
-        order_events: the order-events WebSocket client.
-        api_key: the API key both clients use; the venue names it as ``api_session`` on this session's orders.
+        venue: the venue account to trade on (``console.trading.venue.Venue``; the session closes it).
         symbols: the symbols the ticket offers, e.g. ``["btcusd", "ethusd", "solusd"]``.
         clock_ms: the console's clock (ms since the epoch); tests pass a fixed one.
         client_order_ids: generator of this session's client order ids.
-        stale_after_s: heartbeat watchdog: no message for this long means the stream is stale (Gemini sends a
-            heartbeat every 5 s; default 10 s). Tests pass a short one.
+        stale_after_s: heartbeat watchdog: no message for this long means the stream is stale (a venue sends a
+            heartbeat every few seconds; default 10 s). Tests pass a short one.
         reconnect_initial_s / reconnect_cap_s: reconnect back-off (seconds): doubling from the first, capped.
         retry_initial_s / retry_cap_s: back-off of the status calls that settle an UNKNOWN order and of cancel
             retries (seconds).
@@ -84,10 +75,8 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
 
     def __init__(
         self,
-        rest: GeminiRestClient,
-        order_events: OrderEventsClient,
+        venue: Venue,
         *,
-        api_key: str,
         symbols: Iterable[str] = ("btcusd", "ethusd", "solusd"),
         clock_ms: Callable[[], int] = wall_clock_ms,
         client_order_ids: ClientOrderIds | None = None,
@@ -98,9 +87,9 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         retry_cap_s: float = 5.0,
         seed: int | None = None,
     ) -> None:
-        self.rest = rest
-        self.order_events = order_events
-        self.api_key = api_key
+        self.venue = venue
+        #: What the venue puts in ``Order.api_session`` for this session's orders (e.g. the API key).
+        self.api_key = venue.api_session
         self.symbols = [s.lower() for s in symbols]
         self.clock_ms = clock_ms
         self.client_order_ids = client_order_ids or ClientOrderIds()
@@ -125,32 +114,29 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self.reconcile_count = 0
         self._gap_started_ms: int | None = None
         self._resync_reason: str | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._resolving: set[str] = set()
         self._cancel_retrying: set[str] = set()
-        if hasattr(rest, "on_rate_limited"):
-            rest.on_rate_limited = self._rate_limited
+        venue.on_rate_limited = self._rate_limited
 
     # -- reference data and snapshots ----------------------------------------------------------------------
     async def load_symbols(self) -> dict[str, SymbolRules]:
-        """Fetch the trading rules of every configured symbol (``/v1/symbols/details/:symbol``).
+        """Fetch the trading rules of every configured symbol.
 
         Raises:
-            GeminiError: the venue or the network failed.
+            VenueError: the venue or the network failed.
         """
-        details = await asyncio.gather(*(self.rest.symbol_details(s) for s in self.symbols))
-        self.rules = {rules.symbol: rules for rules in map(rules_from_details, details)}
+        self.rules = await self.venue.symbol_rules(self.symbols)
         return self.rules
 
     async def reconcile(self) -> int:
-        """Apply the venue's active orders (``/v1/orders``) to the blotter; return how many are open.
+        """Apply the venue's open orders to the blotter; return how many are open.
 
         Raises:
-            GeminiError: the venue or the network failed.
+            VenueError: the venue or the network failed.
         """
-        active = await self.rest.active_orders()
-        now = self.clock_ms()
-        self.blotter.apply_snapshots([order_from_status(status, updated_ms=now) for status in active], now)
+        active = await self.venue.open_orders()
+        self.blotter.apply_snapshots(active, self.clock_ms())
         return len(active)
 
     # -- orders -------------------------------------------------------------------------------------------------
@@ -175,11 +161,12 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         return validate_ticket(ticket, self.rules.get(ticket.symbol.lower()), self.client_order_ids.next())
 
     async def submit(self, order: NewOrder) -> Order | None:
-        """Send a validated order (``/v1/order/new``) once, and record what the venue answered.
+        """Send a validated order (the venue's place) once, and record what the venue answered.
 
-        The order shows as PENDING_NEW at once. A refusal becomes REJECTED with its reason. A timeout, a lost
-        connection, a 5xx or a 429 leaves it UNKNOWN: it is never re-sent; a background task asks
-        ``/v1/order/status`` by its client order id (with back-off) until the venue or the stream settles it.
+        The order shows as PENDING_NEW at once. A refusal becomes REJECTED with its reason. An error whose outcome
+        is unknown (a timeout, a lost connection, a 5xx or a 429) leaves it UNKNOWN: it is never re-sent; a
+        background task asks the order's status by its client order id (with back-off) until the venue or the
+        stream settles it.
 
         Returns:
             The order as recorded after the answer, or None if the answer changed nothing.
@@ -192,20 +179,11 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
             raise TradingBlocked(block)
         self.blotter.add_pending(order, self.clock_ms())
         try:
-            status = await self.rest.new_order(
-                symbol=order.symbol,
-                side=order.side,
-                amount=order.amount,
-                price=order.price,
-                order_type=order.order_type,
-                stop_price=order.stop_price,
-                options=order.options,
-                client_order_id=order.client_order_id,
-            )
-        except GeminiError as exc:
-            if _ambiguous(exc):
+            answer = await self.venue.place(order)
+        except VenueError as exc:
+            if exc.outcome_unknown:
                 return self._outcome_unknown(order, exc)
-            if not isinstance(exc, ApiError):
+            if not isinstance(exc, VenueRefused):
                 raise
             before = self.blotter.by_client_order_id(order.client_order_id)
             already_rejected = before is not None and before.state is OrderState.REJECTED
@@ -213,14 +191,14 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
             if not already_rejected:  # the stream's `rejected` event may have told us first
                 self._report(describe(rejected) if rejected else order.client_order_id, exc.reason,
                              self._reason_text(exc), cancel=False)
-            if _halts(exc):
+            if exc.halts_trading:
                 self._halt(exc)
             return rejected
-        return self._apply_answer(order_from_status(status))
+        return self._apply_answer(answer)
 
-    def _outcome_unknown(self, order: NewOrder, exc: GeminiError) -> Order | None:
+    def _outcome_unknown(self, order: NewOrder, exc: VenueError) -> Order | None:
         unknown = self.blotter.mark_unknown(order.client_order_id, self.clock_ms())
-        what = getattr(exc, "reason", None) or exc.__class__.__name__
+        what = exc.reason
         if unknown is None:  # the stream told us first: the order is known, nothing is ambiguous
             log.info("new order %s: no answer (%s) but the stream already settled it", order.client_order_id, what)
             return self.blotter.by_client_order_id(order.client_order_id)
@@ -231,7 +209,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         return unknown
 
     async def _resolve_unknown(self, client_order_id: str) -> None:
-        """Ask ``/v1/order/status`` by client order id until the UNKNOWN order is settled (never re-sends it)."""
+        """Ask the order's status by client order id until the UNKNOWN order is settled (never re-sends it)."""
         if client_order_id in self._resolving:
             return
         self._resolving.add(client_order_id)
@@ -242,19 +220,19 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
                 if order is None or order.state is not OrderState.UNKNOWN:
                     return  # settled meanwhile (the stream, or a reconciliation)
                 try:
-                    status = await self.rest.order_status(client_order_id=client_order_id)
+                    answer = await self.venue.order_status(client_order_id=client_order_id)
                 except OrderNotFound:
                     self._not_received(client_order_id)
                     return
-                except GeminiError as exc:
-                    if _halts(exc):
+                except VenueError as exc:
+                    if exc.halts_trading:
                         self._halt(exc)
                         return
                     log.info("status of %s not known yet (%s); retrying", client_order_id, exc.__class__.__name__)
                     await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
                     delay = min(self.retry_cap_s, delay * 2)
                     continue
-                recorded = self._apply_answer(order_from_status(status))
+                recorded = self._apply_answer(answer)
                 if recorded is not None:
                     self._emit(Severity.INFO, describe(recorded), "Resolved",
                                f"The exchange has this order: {recorded.state.value}.")
@@ -297,7 +275,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self.connection = state
         self.listener.connection_changed(state, detail)
 
-    def _halt(self, exc: ApiError) -> None:
+    def _halt(self, exc: VenueError) -> None:
         """The venue refused the key itself (InvalidSignature, MissingRole…): stop trading, never retry."""
         if self.connection is ConnectionState.HALTED:
             return
@@ -317,7 +295,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
 
         Args:
             cause: what went wrong, in the words the header and the ticket show, e.g.
-                ``"ConnectError: Name or service not known"`` (see ``console.venues.gemini.errors.network_cause``).
+                ``"ConnectError: Name or service not known"`` (see ``console.domain.errors.network_cause``).
         """
         self.halt_reason = cause
         self._set_connection(ConnectionState.HALTED, cause)
@@ -332,13 +310,13 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
                    f"The exchange answered 429 (too many requests) to {path}: requests paused {pause_s:g} s, "
                    "then resumed at the documented rate. Nothing is re-sent blindly.")
 
-    def _spawn(self, coro) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task) -> None:
+    def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed: %r", task.exception())
@@ -349,11 +327,11 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         return bool(self._tasks)
 
     async def close(self) -> None:
-        """Stop the background retries and close the REST client."""
+        """Stop the background retries and close the venue's connections."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.rest.close()
+        await self.venue.close()

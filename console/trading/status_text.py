@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from console.domain.errors import VenueRefused
 from console.domain.fmt import fmt_money, fmt_price, fmt_qty
-from console.domain.model import EventKind, Order, OrderEvent
+from console.domain.model import EventKind, Order, OrderEvent, OrderState
 from console.domain.reasons import CANCEL_REASONS, REJECT_REASONS, Severity, explain
-from console.trading.types import StatusEntry
-from console.venues.gemini.errors import ApiError
+from console.trading.types import SessionBase, StatusEntry
 
 #: The session's logger for every part of it: records keep the name they had before the split.
 log = logging.getLogger("console.trading.session")
@@ -29,14 +30,14 @@ def describe(order: Order) -> str:
 
 
 
-class SessionTextMixin:
+class SessionTextMixin(SessionBase):
     """The status lines of :class:`~console.trading.session.TradingSession` (mixed in; uses its clock and listener)."""
 
     @staticmethod
     def _key(order: Order) -> str:
         return order.client_order_id or order.order_id
 
-    def _gap_summary(self, before: dict, after: list[Order], new_fills: int) -> str:
+    def _gap_summary(self, before: dict[str, tuple[OrderState, Any]], after: list[Order], new_fills: int) -> str:
         """The Reconciled line: what changed, how long the stream was down and how long since its last message.
 
         Two durations, not one: the stream is down from the moment trust was lost (a close, a gap, the
@@ -78,7 +79,7 @@ class SessionTextMixin:
 
     # -- status helpers --------------------------------------------------------------------------------------------
     @staticmethod
-    def _reason_text(exc: ApiError) -> str:
+    def _reason_text(exc: VenueRefused) -> str:
         """Our plain text for a known reason; the venue's own message for one we do not know."""
         log.info("venue refused: %s: %s", exc.reason, exc.message)
         if exc.reason in KNOWN_REASONS:

@@ -1,50 +1,37 @@
-"""The order-events stream of a trading session: heartbeat watchdog, reconnect back-off, reconciliation over REST."""
+"""The order-events stream of a trading session: heartbeat watchdog, reconnect back-off, reconciliation."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import random
-from dataclasses import dataclass, field
 
-from console.domain.model import EventKind, Order, OrderEvent, OrderState
+from console.domain.errors import OrderNotFound, StreamClosed, VenueError, VenueRefused
+from console.domain.model import (
+    EventKind,
+    Order,
+    OrderState,
+    StreamAck,
+    StreamBadFrame,
+    StreamEvents,
+    StreamGap,
+)
 from console.domain.reasons import Severity
-from console.trading.types import ConnectionState, _halts
-from console.venues.gemini.auth import nonce_quoted_in
-from console.venues.gemini.convert import event_from_wire, fill_from_my_trade, order_from_status
-from console.venues.gemini.errors import ApiError, GeminiError, NonceError, OrderNotFound, StreamClosed
-from console.venues.gemini.order_events import BadFrame, OrderEventBatch, SequenceGap, SubscriptionAck
+from console.trading.types import ConnectionState, SessionBase, _Backoff
+
+__all__ = ["STALE_AFTER_S", "SessionStreamMixin", "_Backoff"]
 
 #: The session's logger for every part of it: records keep the name they had before the split.
 log = logging.getLogger("console.trading.session")
 
 #: Heartbeat watchdog: no message for this long (two missed 5 s heartbeats) and the stream is stale (seconds).
 STALE_AFTER_S = 10.0
+#: Fills are asked from this long before the gap began (ms): margin for the venue's clock against ours.
+FILLS_MARGIN_MS = 1_000
 
 
-@dataclass
-class _Backoff:
-    """Capped exponential back-off with jitter for reconnects (seconds)."""
-
-    initial_s: float = 0.25
-    cap_s: float = 10.0
-    attempt: int = 0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def next_delay(self) -> float:
-        """The next pause: ``min(cap, initial * 2**attempt)`` times a jitter factor in [0.5, 1)."""
-        delay = min(self.cap_s, self.initial_s * (2 ** min(self.attempt, 30)))
-        self.attempt += 1
-        return delay * (0.5 + self.rng.random() / 2)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-
-class SessionStreamMixin:
-    """The order stream of :class:`~console.trading.session.TradingSession` (mixed in; uses its clients, blotter)."""
+class SessionStreamMixin(SessionBase):
+    """The order stream of :class:`~console.trading.session.TradingSession` (mixed in; uses its venue, blotter)."""
 
     # -- the order events stream ----------------------------------------------------------------------------------
     async def run_order_events(self) -> None:
@@ -52,8 +39,9 @@ class SessionStreamMixin:
 
         Trust is lost (STALE) when the stream closes, goes silent for ``stale_after_s``, breaks its
         ``socket_sequence`` (gap, repeat or reset), or sends an order-events frame that cannot be read. Each time:
-        reconnect with capped exponential back-off and jitter (a fresh nonce on every handshake), then reconcile
-        over REST before going LIVE. ``InvalidSignature`` / ``MissingRole`` halt trading: no retry loop.
+        reconnect with capped exponential back-off and jitter (the venue signs every handshake afresh), then
+        reconcile before going LIVE. An error that ``halts_trading`` (e.g. ``InvalidSignature`` / ``MissingRole``)
+        halts trading: no retry loop.
         """
         while True:
             reason: str | None
@@ -61,17 +49,12 @@ class SessionStreamMixin:
                 reason = await self._stream_once()
             except asyncio.CancelledError:
                 raise
-            except NonceError as exc:
-                quoted = nonce_quoted_in(exc.message)
-                if quoted is not None:
-                    self.rest.nonce.advance_to(quoted)
-                reason = exc.reason
-            except ApiError as exc:
-                if _halts(exc):
+            except VenueRefused as exc:
+                if exc.halts_trading:
                     self._halt(exc)
                     return
                 reason = exc.reason
-            except (GeminiError, OSError) as exc:
+            except (VenueError, OSError) as exc:
                 reason = exc.__class__.__name__
             if self.connection is ConnectionState.HALTED:
                 return
@@ -80,7 +63,7 @@ class SessionStreamMixin:
 
     async def _stream_once(self) -> str | None:
         """One connection: returns (or raises) why it ended."""
-        connection = await self.order_events.connect()
+        connection = await self.venue.connect_order_events()
         try:
             while True:
                 try:
@@ -91,27 +74,27 @@ class SessionStreamMixin:
                     connection.abort()
                     return f"no message for {self.stale_after_s:g} s"
                 except StreamClosed as exc:
-                    if exc.code == 1006:  # websockets' code for "no close frame": the network dropped it
+                    if exc.dropped:  # no close frame: the network dropped it
                         return "connection lost without a close frame"
                     detail = f": {exc.close_reason}" if exc.close_reason else ""
                     return f"closed by the exchange (code {exc.code}{detail})"
                 self.last_message_ms = self.clock_ms()
-                if isinstance(message, SubscriptionAck):
+                if isinstance(message, StreamAck):
                     await self._reconcile_after_connect()
-                elif isinstance(message, OrderEventBatch):
+                elif isinstance(message, StreamEvents):
                     self._apply_batch(message)
                     # Frames already buffered are read without suspending: yield once per batch so the screen
                     # (same event loop) paints and takes keys between batches instead of after the backlog.
                     await asyncio.sleep(0)
-                elif isinstance(message, SequenceGap):
+                elif isinstance(message, StreamGap):
                     self._emit(Severity.ERROR, "Order events", "SequenceGap",
                                f"Stream sequence jumped from {message.expected} to {message.received}: "
                                "reconnecting to resynchronise.")
                     connection.abort()
                     return "sequence gap"
-                elif isinstance(message, BadFrame):
+                elif isinstance(message, StreamBadFrame):
                     log.warning("bad order-events frame: %s", message.reason)
-                    if message.raw.lstrip().startswith("[") or message.reason == "invalid JSON":
+                    if message.lost_events:
                         # It may have carried order events: the blotter can no longer be trusted.
                         self._emit(Severity.ERROR, "Order events", "BadFrame",
                                    f"Unreadable order events ({message.reason[:80]}): resynchronising.")
@@ -149,14 +132,13 @@ class SessionStreamMixin:
         self._set_connection(ConnectionState.STALE, reason)
 
     async def _reconcile_after_connect(self) -> None:
-        """After every (re)connect: ``/v1/orders``, status of what vanished or is UNKNOWN, ``/v1/mytrades``."""
+        """After every (re)connect: the open orders, the status of what vanished or is UNKNOWN, the gap's fills."""
         self._set_connection(ConnectionState.RECONCILING, "")
         was_stale = self.stale_since_ms is not None
         before = {self._key(o): (o.state, o.filled) for o in self.blotter.orders()}
         fills_before = sum(len(o.fills) for o in self.blotter.orders())
         now = self.clock_ms()
-        active = await self.rest.active_orders()
-        incoming = [order_from_status(status, updated_ms=now) for status in active]
+        incoming = await self.venue.open_orders()
         active_ids = {order.order_id for order in incoming}
         self.blotter.apply_snapshots(incoming, now)
         for order in self.blotter.open_orders():
@@ -180,56 +162,48 @@ class SessionStreamMixin:
         if was_stale:
             self._emit(Severity.INFO, "Order events", "Reconciled", summary)
         else:
-            count = len(active)
+            count = len(incoming)
             self._emit(Severity.INFO, "Order events", "",
                        f"Stream live; {count} open order{'s' if count != 1 else ''} on the account.")
 
     async def _settle_vanished(self, order: Order) -> None:
-        """An open order missing from ``/v1/orders``: ask its status (filled or cancelled while we were away)."""
+        """An open order missing from the open orders: ask its status (filled or cancelled while we were away)."""
         try:
-            status = await self.rest.order_status(order_id=order.order_id)
+            status = await self.venue.order_status(order_id=order.order_id)
         except OrderNotFound:
             log.error("order %s vanished and the exchange does not know it", order.order_id)
             return
-        self.blotter.apply_snapshot(order_from_status(status), self.clock_ms())
+        self.blotter.apply_snapshot(status, self.clock_ms())
 
     async def _settle_unknown_now(self, client_order_id: str) -> None:
         try:
-            status = await self.rest.order_status(client_order_id=client_order_id)
+            status = await self.venue.order_status(client_order_id=client_order_id)
         except OrderNotFound:
             self._not_received(client_order_id)
             return
-        self.blotter.apply_snapshot(order_from_status(status), self.clock_ms())
+        self.blotter.apply_snapshot(status, self.clock_ms())
 
     async def _fills_during_gap(self, since_ms: int) -> None:
-        """Record the detail of fills made while the stream was down (``/v1/mytrades`` since the gap began)."""
-        trades = await self.rest.my_trades(timestamp=max(0, since_ms - 1_000), limit_trades=500)
+        """Record the detail of fills made while the stream was down (the venue's fills since the gap began)."""
+        fills = await self.venue.fills_since(max(0, since_ms - FILLS_MARGIN_MS))
         now = self.clock_ms()
-        for trade in sorted(trades, key=lambda t: (t.timestampms, t.tid)):
-            if self.blotter.get(trade.order_id) is None:
+        for fill in fills:
+            if self.blotter.get(fill.order_id) is None:
                 # An order placed elsewhere that traded and ended during the gap: fetch it so it shows.
                 try:
-                    status = await self.rest.order_status(order_id=trade.order_id)
+                    status = await self.venue.order_status(order_id=fill.order_id)
                 except OrderNotFound:
                     continue
-                self.blotter.apply_snapshot(order_from_status(status), now)
-            self.blotter.record_fill(fill_from_my_trade(trade), now)
+                self.blotter.apply_snapshot(status, now)
+            self.blotter.record_fill(fill, now)
 
 
-    def _apply_batch(self, batch: OrderEventBatch) -> None:
-        events: list[OrderEvent] = []
+    def _apply_batch(self, batch: StreamEvents) -> None:
+        """Apply one message's events to the blotter and report what they ended; resynchronise after any doubt."""
+        if batch.unreadable:
+            self._resync_reason = "unreadable order event"
         now = self.clock_ms()
-        sequence = batch.socket_sequence
-        for wire in batch.events:
-            try:
-                event = event_from_wire(wire, sequence, updated_ms=now)
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                log.warning("order event %s not convertible: %s", getattr(wire, "event_id", None), exc)
-                self._resync_reason = "unreadable order event"
-                continue
-            if event is not None:
-                events.append(event)
-        for applied in self.blotter.apply_many(events, now):
+        for applied in self.blotter.apply_many(batch.events, now):
             if applied.flagged is not None:
                 continue
             if applied.duplicate or applied.order is None:

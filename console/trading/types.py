@@ -1,33 +1,19 @@
-"""What every part of a trading session shares: connection states, status entries, listeners, error classes."""
+"""What every part of a trading session shares: connection states, status entries, listeners, the mixins' base."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass
+import random
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
-from console.domain.model import Order
+from console.domain.blotter import Blotter
+from console.domain.errors import VenueError, VenueRefused
+from console.domain.model import Order, OrderEvent, OrderState
 from console.domain.reasons import Severity
-from console.venues.gemini.errors import (
-    AuthenticationError,
-    GeminiError,
-    InvalidResponse,
-    PermissionDenied,
-    TransportError,
-)
-
-
-def _ambiguous(exc: GeminiError) -> bool:
-    """True when a failed request may or may not have been executed: network failure, 5xx, 429, unreadable 200."""
-    if isinstance(exc, TransportError | InvalidResponse):
-        return True
-    status = getattr(exc, "status", None) or 0
-    return status >= 500 or status == 429
-
-
-def _halts(exc: GeminiError) -> bool:
-    """True for errors that stop trading: the key is refused (InvalidSignature, …) or lacks a role (MissingRole)."""
-    return isinstance(exc, AuthenticationError | PermissionDenied)
+from console.trading.venue import Venue
 
 
 class ConnectionState(enum.StrEnum):
@@ -77,3 +63,92 @@ class SessionListener:
     status: Callable[[StatusEntry], None] = lambda entry: None
     connection_changed: Callable[[ConnectionState, str], None] = lambda state, detail: None
 
+
+
+@dataclass
+class _Backoff:
+    """Capped exponential back-off with jitter for reconnects (seconds)."""
+
+    initial_s: float = 0.25
+    cap_s: float = 10.0
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        """The next pause: ``min(cap, initial * 2**attempt)`` times a jitter factor in [0.5, 1)."""
+        delay = min(self.cap_s, self.initial_s * float(2 ** min(self.attempt, 30)))
+        self.attempt += 1
+        return delay * (0.5 + self.rng.random() / 2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class SessionBase:
+    """What the session's mixins (stream, cancels, texts) share: the attributes ``TradingSession`` sets and the
+    methods one mixin calls on another. Declarations only; ``console.trading.session.TradingSession`` defines them.
+    """
+
+    venue: Venue
+    api_key: str
+    clock_ms: Callable[[], int]
+    blotter: Blotter
+    connection: ConnectionState
+    listener: SessionListener
+    stale_after_s: float
+    retry_initial_s: float
+    retry_cap_s: float
+    last_message_ms: int | None
+    stale_since_ms: int | None
+    halt_reason: str | None
+    reconcile_count: int
+    _backoff: _Backoff
+    _rng: random.Random
+    _gap_started_ms: int | None
+    _resync_reason: str | None
+    _cancel_retrying: set[str]
+
+    # -- defined by TradingSession ------------------------------------------------------------------------------
+    def _set_connection(self, state: ConnectionState, detail: str) -> None:
+        raise NotImplementedError
+
+    def _halt(self, exc: VenueError) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        raise NotImplementedError
+
+    def _apply_answer(self, incoming: Order) -> Order | None:
+        raise NotImplementedError
+
+    def _not_received(self, client_order_id: str) -> None:
+        raise NotImplementedError
+
+    # -- defined by the stream mixin ----------------------------------------------------------------------------
+    def _surface_flags(self) -> bool:
+        raise NotImplementedError
+
+    # -- defined by the cancels mixin ---------------------------------------------------------------------------
+    async def _retry_cancel(self, order_id: str) -> None:
+        raise NotImplementedError
+
+    # -- defined by the text mixin ------------------------------------------------------------------------------
+    @staticmethod
+    def _key(order: Order) -> str:
+        raise NotImplementedError
+
+    def _gap_summary(self, before: dict[str, tuple[OrderState, Any]], after: list[Order], new_fills: int) -> str:
+        raise NotImplementedError
+
+    def _status_for_event(self, event: OrderEvent, order: Order) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _reason_text(exc: VenueRefused) -> str:
+        raise NotImplementedError
+
+    def _report(self, subject: str, code: str, text: str, *, cancel: bool) -> None:
+        raise NotImplementedError
+
+    def _emit(self, severity: Severity, subject: str, code: str, text: str) -> None:
+        raise NotImplementedError

@@ -2,7 +2,7 @@
 
 A venue adapter (``console.venues.<venue>``) implements these over its own clients and does every wire → domain
 conversion itself, so ``console.trading`` and the views only ever see ``console.domain`` objects. Failures are the
-venue's error tree; its root is what ``console.trading.errors.VenueError`` names.
+venue's error tree; its root is what ``console.domain.errors.VenueError`` names.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ __all__ = ["AccountVenue", "MarketDataFeed", "ReferenceQuotes"]
 class AccountVenue(Protocol):
     """The account queries and actions of one venue key (and, for a master key, its sub-account switch).
 
-    Every method raises the venue's errors (``console.trading.errors.VenueError`` and below) on failure.
+    Every method raises the venue's errors (``console.domain.errors.VenueError`` and below) on failure.
     """
 
     @property

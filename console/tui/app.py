@@ -19,12 +19,13 @@ from console.app import heap
 from console.app.paths import styles_dir
 from console.app.settings import Environment, Settings
 from console.domain.book import Trade
+from console.domain.errors import TransportError as VenueTransportError
+from console.domain.errors import VenueError, network_cause
 from console.domain.latency import LatencyTracker
 from console.domain.model import Order
 from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
-from console.trading.errors import VenueError, VenueTransportError, network_cause
 from console.trading.market import FeedState, MarketListener, MarketSession
 from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
 from console.trading.venue_account import ReferenceQuotes

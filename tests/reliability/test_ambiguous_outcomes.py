@@ -46,7 +46,7 @@ async def test_new_order_429_is_unknown_backs_off_visibly_and_is_never_resent():
         assert answer.state is OrderState.UNKNOWN
         cid = answer.client_order_id
         assert any(s.code == "RateLimit" for s in r.statuses)  # shown on screen (status pane)
-        assert r.session.rest.limiter.private.paused_for_s() > 0
+        assert r.session.venue.rest.limiter.private.paused_for_s() > 0
         await wait_until(lambda: r.session.blotter.by_client_order_id(cid).state is OrderState.REJECTED,
                          timeout=5.0)
         assert r.placements(cid) == 0

@@ -47,7 +47,7 @@ async def _everything_in_flight(r: Rig) -> list[asyncio.Task]:
     hung_order = asyncio.create_task(r.place(Side.BUY, "48000.00"))
     await wait_until(lambda: _fired(r, FaultKind.HANG) >= 1, what="the order/new to be held")
     faults.arm(FaultKind.HANG, path="/v1/order/status", delay_s=HUNG_S)
-    hung_status = asyncio.create_task(r.session.rest.order_status(client_order_id="nobody"))
+    hung_status = asyncio.create_task(r.session.venue.rest.order_status(client_order_id="nobody"))
     await wait_until(lambda: _fired(r, FaultKind.HANG) >= 2, what="the status call to be held")
     faults.arm(FaultKind.HANG, path="/v1/order/events", delay_s=HUNG_S, count=None)
     await faults.close_streams(abrupt=True)
@@ -134,7 +134,7 @@ async def test_a_refused_handshake_nonce_is_signed_again_at_once():
     async with rig(session_kwargs={"nonce": stalled}) as r:
         r.server.keystore.record_nonce(r.session.api_key, Decimal(stalled.last + 1))
         before = sum(1 for p, _ in r.server.faults.arrivals if p == "/v1/order/events")
-        conn = await r.session.order_events.connect()  # refused once for its nonce, then accepted
+        conn = await r.session.venue.order_events.connect()  # refused once for its nonce, then accepted
         await conn.close()
         assert sum(1 for p, _ in r.server.faults.arrivals if p == "/v1/order/events") - before == 2
 
@@ -188,7 +188,7 @@ async def test_a_cancel_key_puts_the_cancel_on_the_wire_at_once_behind_a_hung_or
 
 async def test_the_cancel_lane_starts_with_the_first_private_call_and_stops_with_the_client():
     async with rig(start_stream=False) as r:
-        rest = r.session.rest
+        rest = r.session.venue.rest
         lane = rest._cancel_lane
         assert lane is not None and lane._thread is None  # no thread before any private call
         await rest.balances()

@@ -92,8 +92,9 @@ async def test_known_secret_never_appears_in_logs_state_screen_or_errors(fast_ex
             await wait_for(pilot, lambda: app.session.reconcile_count >= 2, what="a reconnect")
             texts.append(app.export_screenshot())
             texts.extend(app.screen.query_one(StatusPane).entries_text())
-            texts.extend([repr(app.session.rest), repr(app.session.order_events), repr(app.settings)])
-            for call in (lambda: app.session.rest.order_status(client_order_id="nope"),):
+            venue = app.session.venue
+            texts.extend([repr(venue), repr(venue.rest), repr(venue.order_events), repr(app.settings)])
+            for call in (lambda: app.session.venue.rest.order_status(client_order_id="nope"),):
                 try:
                     await call()
                 except GeminiError as exc:

@@ -105,10 +105,10 @@ async def test_a_slow_answer_holds_no_later_request_of_the_key_behind_it():
     """The ordering lock is released once the request is written (httpcore's trace), not after a fixed bound."""
     async with rig(start_stream=False, session_kwargs={"rest_timeout_s": 30.0}) as r:
         r.server.faults.arm(FaultKind.HANG, path="/v1/balances", delay_s=20.0)
-        slow = asyncio.create_task(r.session.rest.balances())
+        slow = asyncio.create_task(r.session.venue.rest.balances())
         await wait_until(lambda: any(p == "/v1/balances" for p, _ in r.server.faults.arrivals), what="arrival")
         start = time.monotonic()
-        await r.session.rest.active_orders()
+        await r.session.venue.rest.active_orders()
         assert time.monotonic() - start < HANDOFF_BOUND_S / 2
         r.server.faults.clear()
         # Held, it reached the venue after the later nonce: refused unexecuted, signed again, answered.
@@ -153,14 +153,14 @@ async def test_a_429_storm_is_never_retried_and_is_reported():
 async def test_invalid_signature_halts_with_a_clear_message_and_no_retry_loop():
     async with rig(start_stream=False, session_kwargs={"secret": "not-the-right-secret"}) as r:
         attempts = 0
-        connect = r.session.order_events.connect
+        connect = r.session.venue.order_events.connect
 
         def counting_connect():
             nonlocal attempts
             attempts += 1
             return connect()
 
-        r.session.order_events.connect = counting_connect
+        r.session.venue.order_events.connect = counting_connect
         await asyncio.wait_for(r.session.run_order_events(), 5.0)  # returns: no retry loop
         assert r.session.connection is ConnectionState.HALTED and r.session.halt_reason == "InvalidSignature"
         assert attempts == 1

@@ -174,7 +174,7 @@ async def test_every_handshake_takes_a_fresh_nonce():
         await wait_until(_reconnected(r, count))
         # The venue refuses a reused nonce: the reconnect only worked because its handshake nonce was greater.
         assert keystore.last_nonce(r.session.api_key) > before
-        assert r.session.order_events._nonce is r.session.rest.nonce  # one source per key, shared
+        assert r.session.venue.order_events._nonce is r.session.venue.rest.nonce  # one source per key, shared
 
 
 @pytest.mark.parametrize(("abrupt", "said", "not_said"), [

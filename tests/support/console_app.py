@@ -22,6 +22,7 @@ from console.venues.gemini.market_data import MarketDataClient
 from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.venue import GeminiVenue
 
 #: 2026-11-22 14:30:00 UTC, the fixed "now" of every screen test.
 FIXED_NOW_MS = 1_795_444_200_000
@@ -55,10 +56,14 @@ def make_app(
                         sub_accounts=sub_accounts, desk=desk)
     nonce = NonceSource()
     rest = GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None)
-    session = TradingSession(
+    venue = GeminiVenue(
         rest,
         OrderEventsClient(ws_url, credentials, nonce=nonce),
         api_key=api_key,
+        clock_ms=clock,
+    )
+    session = TradingSession(
+        venue,
         symbols=settings.symbols,
         clock_ms=clock,
         client_order_ids=ClientOrderIds("snapshot"),
@@ -107,8 +112,8 @@ async def settle_market(pilot, timeout: float = 10.0) -> None:
     deadline = loop.time() + timeout
     while True:
         symbol = app.market.symbol
-        rest = await app.session.rest.book(symbol, limit_bids=0, limit_asks=0)
-        trades = await app.session.rest.public_trades(symbol, limit_trades=1)
+        rest = await app.session.venue.rest.book(symbol, limit_bids=0, limit_asks=0)
+        trades = await app.session.venue.rest.public_trades(symbol, limit_trades=1)
         book = app.market.book
         if (
             app.market.live

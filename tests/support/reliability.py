@@ -24,6 +24,7 @@ from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.venue import GeminiVenue
 
 MAKER_KEY = "account-ReliabilityMaker0001"
 MAKER_SECRET = "ReliabilityMakerSecret0001"
@@ -129,11 +130,14 @@ def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: 
                  stale_after_s: float = STALE_AFTER_S, rest_timeout_s: float = REST_TIMEOUT_S) -> TradingSession:
     credentials = Credentials(api_key=key, api_secret=SecretStr(secret))
     nonce = nonce or NonceSource()
-    return TradingSession(
+    venue = GeminiVenue(
         GeminiRestClient(server.rest_url, credentials, nonce=nonce,
                          timeout=httpx.Timeout(rest_timeout_s, connect=5.0)),
         OrderEventsClient(server.ws_url, credentials, nonce=nonce, open_timeout=2.0),
         api_key=key,
+    )
+    return TradingSession(
+        venue,
         symbols=("btcusd",),
         client_order_ids=ClientOrderIds(tag),
         stale_after_s=stale_after_s,

@@ -79,7 +79,7 @@ async def status_reasons(pilot) -> None:
     """
     await wait_until_ready(pilot)
     session = pilot.app.session
-    book = await session.rest.book("btcusd", limit_bids=1, limit_asks=1)
+    book = await session.venue.rest.book("btcusd", limit_bids=1, limit_asks=1)
     best_bid, best_ask = book.bids[0], book.asks[0]
     tickets = [
         TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_ask.price + Decimal("5.00")), "0.01",

@@ -191,7 +191,7 @@ async def test_master_key_switches_sub_accounts(account_exchange) -> None:
         await scenarios.sub_account_switcher(pilot)
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.account.account == "secondary", what="the switch")
-        assert app.session.rest.account == "secondary"
+        assert app.session.venue.rest.account == "secondary"
         await pilot.press("b")
         await wait_for(pilot, lambda: getattr(app.screen, "rows", None), what="balances")
         assert {r.currency: r.total for r in app.screen.rows} == {"BTC": 1.5, "ETH": 20, "USD": 75000}

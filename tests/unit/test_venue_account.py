@@ -13,11 +13,11 @@ import pytest
 
 from console.domain.account import BalanceRow, FeeSummary, WrapReceipt
 from console.domain.book import OrderBook
+from console.domain.errors import VenueError
 from console.domain.feed import FeedListener, FeedState, Quote
 from console.domain.model import Fill, Liquidity, Order, OrderType, Side
 from console.trading import venue_account
 from console.trading.account import AccountService
-from console.trading.errors import VenueError
 from console.trading.market import MarketSession
 from console.trading.reference_prices import last_price_source, live_book_source, quote_source
 from console.venues.gemini.account_venue import GeminiAccountVenue

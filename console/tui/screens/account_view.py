@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.domain.errors import VenueError
+from console.domain.errors import VenueRefused as VenueApiError
 from console.domain.fmt import fmt_price
 from console.domain.model import Fill, Liquidity
 from console.trading.account import AccountService
-from console.trading.errors import VenueApiError, VenueError
 from console.tui.messages import AccountChanged
 
 
@@ -41,7 +42,7 @@ def error_text(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
-class AccountView(Screen):
+class AccountView(Screen[None]):
     """A full-screen account view: ``Esc`` goes back, ``r`` reloads; subclasses compose a body and fetch data.
 
     Args:

@@ -20,12 +20,12 @@ from textual.widgets import Footer
 
 from console.app.settings import Settings
 from console.domain.book import price_for
+from console.domain.errors import VenueError
 from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.model import Order, OrderType
 from console.domain.reasons import Severity
 from console.domain.ticket import NewOrder, TicketErrors
 from console.trading.account import AccountService
-from console.trading.errors import VenueError
 from console.trading.market import MarketSession
 from console.trading.reference_prices import (
     LastPriceSource,

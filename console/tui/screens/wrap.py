@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from textual import on, work
@@ -9,9 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.domain.errors import VenueError
 from console.domain.fmt import fmt_money
 from console.domain.model import Side
-from console.trading.errors import VenueError
+from console.trading.account import AccountService
 from console.tui.screens.account_view import AccountView, error_text
 from console.tui.widgets.fields import Dropdown, TextInput
 
@@ -29,8 +31,10 @@ class WrapScreen(AccountView):
 
     VIEW_TITLE = "Wrap"
 
-    def __init__(self, *args, symbols: list[str], read_only: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, account: AccountService, clock_ms: Callable[[], int], *, symbols: list[str], read_only: bool = False
+    ) -> None:
+        super().__init__(account, clock_ms)
         self.candidates = symbols
         self.read_only = read_only
         self.receipt_text = ""
@@ -87,7 +91,7 @@ class WrapScreen(AccountView):
         if not amount.is_finite() or amount <= 0:
             self.set_status(f"Amount must be a positive decimal, got {text!r}.", error=True)
             return
-        self.send(symbol, Side(self.query_one("#wrap-side", Select).value), amount)
+        self.send(symbol, Side(str(self.query_one("#wrap-side", Select).value)), amount)
 
     @work(exclusive=True, group="wrap", exit_on_error=False)
     async def send(self, symbol: str, side: Side, amount: Decimal) -> None:

@@ -1,22 +1,26 @@
 """The exception tree of the Gemini client, and the mapping from Gemini's error bodies to it.
 
-Every error raised by ``console.venues.gemini`` derives from ``GeminiError``::
+Every error raised by ``console.venues.gemini`` derives from ``GeminiError``, which derives from the venue-neutral
+``console.domain.errors.VenueError``; the neutral class each one also derives from is in brackets. The tree says
+what a failure means for trading (``outcome_unknown``, ``halts_trading``, ``retry_safe``), never the caller::
 
-    GeminiError
-    ├── TransportError           the request may or may not have reached Gemini: outcome UNKNOWN
-    │   ├── RequestTimeout       connect, read, write or pool timeout
-    │   └── StreamClosed         the order events WebSocket closed abnormally
-    ├── InvalidResponse          HTTP 200 whose body is not the documented JSON
-    └── ApiError                 Gemini answered with an error body (``.reason``, ``.message``, ``.status``)
-        ├── AuthenticationError  InvalidSignature, Missing*Header, InvalidApiKey; credentials missing locally
-        ├── NonceError           InvalidNonce, MissingNonce
-        ├── PermissionDenied     MissingRole (HTTP 403), RemoteAddressForbidden
-        ├── OrderRejected        InvalidPrice, InvalidQuantity, InvalidStopPrice*, Missing<Field>, …
-        │   └── InsufficientFunds   InsufficientFunds (HTTP 406)
-        ├── OrderNotFound        OrderNotFound (HTTP 404)
-        ├── RateLimited          RateLimit (HTTP 429)
-        ├── ServerError          System, Maintenance, any 5xx
-        └── AccountError         master-group / sub-account reasons (AccountsOnGroupOnlyApi, …)
+    GeminiError [VenueError]
+    ├── TransportError [TransportError]    the request may or may not have reached Gemini: outcome UNKNOWN
+    │   ├── RequestTimeout                 connect, read, write or pool timeout
+    │   └── StreamClosed [StreamClosed]    the order events WebSocket closed abnormally
+    ├── InvalidResponse                    HTTP 200 whose body is not the documented JSON: outcome UNKNOWN
+    └── ApiError [VenueRefused]            Gemini answered with an error body (``.reason``, ``.message``, ``.status``);
+        │                                  outcome UNKNOWN when the status is 5xx or 429
+        ├── AuthenticationError [AuthenticationFailed]  InvalidSignature, Missing*Header, InvalidApiKey; credentials
+        │                                  missing locally: halts trading
+        ├── NonceError                     InvalidNonce, MissingNonce: refused unexecuted, safe to sign again
+        ├── PermissionDenied [PermissionDenied]  MissingRole (HTTP 403), RemoteAddressForbidden: halts trading
+        ├── OrderRejected                  InvalidPrice, InvalidQuantity, InvalidStopPrice*, Missing<Field>, …
+        │   └── InsufficientFunds          InsufficientFunds (HTTP 406)
+        ├── OrderNotFound [OrderNotFound]  OrderNotFound (HTTP 404)
+        ├── RateLimited [RateLimited]      RateLimit (HTTP 429)
+        ├── ServerError                    System, Maintenance, any 5xx
+        └── AccountError                   master-group / sub-account reasons (AccountsOnGroupOnlyApi, …)
 
 A ``TransportError`` is never turned into ``OrderNotFound``: a request that timed out may have been executed.
 An HTTP 404 becomes ``OrderNotFound`` only when its body says ``"reason": "OrderNotFound"``: a 404 without that
@@ -35,15 +39,39 @@ from __future__ import annotations
 
 import json
 
+from console.domain import errors as venue_errors
+from console.domain.errors import network_cause
+
+__all__ = [
+    "AccountError",
+    "ApiError",
+    "AuthenticationError",
+    "GeminiError",
+    "InsufficientFunds",
+    "InvalidResponse",
+    "NonceError",
+    "OrderNotFound",
+    "OrderRejected",
+    "PermissionDenied",
+    "RateLimited",
+    "RequestTimeout",
+    "ServerError",
+    "StreamClosed",
+    "TransportError",
+    "error_class_for",
+    "error_from_response",
+    "network_cause",
+]
+
 #: Longest message kept from an error body (the rest is cut and marked with "…").
 MAX_MESSAGE_CHARS = 500
 
 
-class GeminiError(Exception):
+class GeminiError(venue_errors.VenueError):
     """Root of every error raised by the Gemini client."""
 
 
-class TransportError(GeminiError):
+class TransportError(GeminiError, venue_errors.TransportError):
     """The network failed (connect refused, reset, TLS, protocol); the request's outcome is unknown."""
 
 
@@ -51,18 +79,13 @@ class RequestTimeout(TransportError):
     """A connect, read, write or pool timeout; the request's outcome is unknown (it may have executed)."""
 
 
-class StreamClosed(TransportError):
+class StreamClosed(TransportError, venue_errors.StreamClosed):
     """The order events WebSocket closed with an error code (or without a close frame).
 
     Attributes:
         code: the close code received (1006 when the connection dropped without a close frame), or None.
         close_reason: the close reason text, possibly empty.
     """
-
-    def __init__(self, code: int | None, close_reason: str = "") -> None:
-        self.code = code
-        self.close_reason = close_reason
-        super().__init__(f"order events stream closed: code {code} {close_reason}".rstrip())
 
 
 class InvalidResponse(GeminiError):
@@ -73,13 +96,16 @@ class InvalidResponse(GeminiError):
         detail: what was wrong, with the body cut to a few hundred characters.
     """
 
+    # A 200 that cannot be read may still have been executed (e.g. an order placed, its answer garbled).
+    _outcome_unknown = True
+
     def __init__(self, detail: str, status: int = 200) -> None:
         self.status = status
         self.detail = detail
         super().__init__(detail)
 
 
-class ApiError(GeminiError):
+class ApiError(GeminiError, venue_errors.VenueRefused):
     """Gemini rejected the request with an error body ``{"result":"error","reason":...,"message":...}``.
 
     Attributes:
@@ -87,14 +113,27 @@ class ApiError(GeminiError):
         message: Gemini's human text (cut to ``MAX_MESSAGE_CHARS``).
         status: the HTTP status, or None when raised locally (e.g. missing credentials).
 
-    ``str(error)`` is ``"Reason: message"``.
+    ``str(error)`` is ``"Reason: message"``. The outcome is unknown when the status is 5xx (Gemini failed while it
+    may have acted) or 429 (the console does not assume a throttled request was dropped).
     """
 
     def __init__(self, reason: str, message: str = "", status: int | None = None) -> None:
         self.reason = reason
         self.message = message
         self.status = status
-        super().__init__(reason, message, status)
+        # Exception's own constructor: ``args`` stay ``(reason, message, status)``.
+        Exception.__init__(self, reason, message, status)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True for a 5xx or 429 answer: the request may have been executed before the error."""
+        status = self.status or 0
+        return status >= 500 or status == 429
+
+    @property
+    def retry_safe(self) -> bool:
+        """True when the class says so and the status does not leave the outcome unknown."""
+        return self._retry_safe and not self.outcome_unknown
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.message}" if self.message else self.reason
@@ -103,15 +142,20 @@ class ApiError(GeminiError):
         return f"{type(self).__name__}(reason={self.reason!r}, message={self.message!r}, status={self.status!r})"
 
 
-class AuthenticationError(ApiError):
+class AuthenticationError(ApiError, venue_errors.AuthenticationFailed):
     """Signature, key or auth headers refused (HTTP 400), or no credentials to sign a private call with."""
 
 
 class NonceError(ApiError):
-    """Nonce missing, not greater than the last one of this key, or outside ±30 s for a time-based key."""
+    """Nonce missing, not greater than the last one of this key, or outside ±30 s for a time-based key.
+
+    Refused before execution (https://docs.gemini.com/rest/error-codes): signing again with a greater nonce is safe.
+    """
+
+    _retry_safe = True
 
 
-class PermissionDenied(ApiError):
+class PermissionDenied(ApiError, venue_errors.PermissionDenied):
     """The key lacks the role the endpoint needs (HTTP 403 ``MissingRole``), or its IP is not allowed."""
 
 
@@ -123,11 +167,11 @@ class InsufficientFunds(OrderRejected):
     """Not enough available balance for the order (HTTP 406)."""
 
 
-class OrderNotFound(ApiError):
+class OrderNotFound(ApiError, venue_errors.OrderNotFound):
     """Gemini says the order does not exist (HTTP 404, reason ``OrderNotFound``)."""
 
 
-class RateLimited(ApiError):
+class RateLimited(ApiError, venue_errors.RateLimited):
     """Too many requests (HTTP 429, reason ``RateLimit``); back off and retry later."""
 
 
@@ -268,28 +312,3 @@ def error_from_response(status: int, body: bytes | bytearray | str) -> ApiError:
             message = ""
     cls = error_class_for(reason, status)
     return cls(reason, message, status)
-
-
-def network_cause(exc: BaseException) -> str:
-    """Say why a network call failed, in the operating system's words, e.g. ``"ConnectError: Name or service not
-    known"`` (DNS) or ``"ConnectError: Connection refused"``.
-
-    The class named is the first one in the ``__cause__``/``__context__`` chain that is not ours (httpx's or
-    websockets' error, e.g. ``ConnectError``), and the text is the innermost ``OSError``'s ``strerror`` (httpx
-    says only "All connection attempts failed" for a refused connection); without an ``OSError`` it is the
-    exception's own text.
-    """
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    outer = next((e for e in chain if not isinstance(e, GeminiError)), exc)
-    detail = str(outer)
-    for error in chain:
-        if isinstance(error, ConnectionRefusedError):
-            detail = "Connection refused"
-        elif isinstance(error, OSError) and error.strerror:
-            detail = error.strerror
-    name = outer.__class__.__name__
-    return f"{name}: {detail}" if detail and detail != name else name

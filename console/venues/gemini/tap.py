@@ -168,6 +168,9 @@ class _TappedConnection:
     async def close(self) -> None:
         await self._inner.close()
 
+    def abort(self) -> None:
+        self._inner.abort()
+
     async def __aenter__(self) -> _TappedConnection:
         return self
 
