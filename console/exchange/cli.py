@@ -27,7 +27,7 @@ from console.exchange.keys import (
     KeyStore,
 )
 from console.exchange.symbols import SIMULATED_SYMBOLS
-from console.venues.gemini.credentials import mask_key
+from console.util.redact import mask_key
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_parser", "main"]
 

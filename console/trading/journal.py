@@ -38,8 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from console.venues.gemini.credentials import mask_key
-from console.venues.gemini.tap import redact
+from console.util.clock import ClockMs, wall_clock_ms
+from console.util.redact import mask_key, redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -149,7 +149,7 @@ class Journal:
         sqlite3.DatabaseError: the file is not a journal (or is corrupt).
     """
 
-    def __init__(self, path: Path, *, clock_ms=lambda: time.time_ns() // 1_000_000,
+    def __init__(self, path: Path, *, clock_ms: ClockMs = wall_clock_ms,
                  environ: dict[str, str] | os._Environ = os.environ, venue: str = "", url: str = "") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable
 
 from console.domain.blotter import Blotter
@@ -20,7 +19,7 @@ from console.domain.reasons import Severity, explain
 from console.domain.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
 from console.trading.cancels import SessionCancelsMixin
 from console.trading.status_text import KNOWN_REASONS, SessionTextMixin, describe
-from console.trading.stream import STALE_AFTER_S, SessionStreamMixin, _Backoff
+from console.trading.stream import STALE_AFTER_S, SessionStreamMixin
 from console.trading.types import (
     ConnectionState,
     SessionListener,
@@ -29,6 +28,8 @@ from console.trading.types import (
     _ambiguous,
     _halts,
 )
+from console.util.backoff import Backoff
+from console.util.clock import wall_clock_ms
 from console.venues.gemini.convert import order_from_status, rules_from_details
 from console.venues.gemini.errors import ApiError, GeminiError, OrderNotFound, PermissionDenied
 from console.venues.gemini.order_events import OrderEventsClient
@@ -51,11 +52,6 @@ log = logging.getLogger(__name__)
 
 #: Reason code the console gives an order the venue never received (its status by client order id: not found).
 NOT_RECEIVED = "NotReceived"
-
-
-def wall_clock_ms() -> int:
-    """Milliseconds since the epoch."""
-    return time.time_ns() // 1_000_000
 
 
 class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
@@ -110,7 +106,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self.listener = SessionListener()
         self.blotter.add_listener(lambda changed: self.listener.orders_changed(changed))
         rng = random.Random(seed)
-        self._backoff = _Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
+        self._backoff = Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
         self._rng = rng
         self.stale_after_s = stale_after_s
         self.retry_initial_s = retry_initial_s
@@ -235,7 +231,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         if client_order_id in self._resolving:
             return
         self._resolving.add(client_order_id)
-        delay = self.retry_initial_s
+        backoff = Backoff(self.retry_initial_s, self.retry_cap_s, rng=self._rng)
         try:
             while True:
                 order = self.blotter.by_client_order_id(client_order_id)
@@ -251,8 +247,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
                         self._halt(exc)
                         return
                     log.info("status of %s not known yet (%s); retrying", client_order_id, exc.__class__.__name__)
-                    await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
-                    delay = min(self.retry_cap_s, delay * 2)
+                    await asyncio.sleep(backoff.next_delay())
                     continue
                 recorded = self._apply_answer(order_from_status(status))
                 if recorded is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from dataclasses import dataclass, field
 
 from console.domain.model import EventKind, Order, OrderEvent, OrderState
 from console.domain.reasons import Severity
@@ -21,26 +19,6 @@ log = logging.getLogger("console.trading.session")
 
 #: Heartbeat watchdog: no message for this long (two missed 5 s heartbeats) and the stream is stale (seconds).
 STALE_AFTER_S = 10.0
-
-
-@dataclass
-class _Backoff:
-    """Capped exponential back-off with jitter for reconnects (seconds)."""
-
-    initial_s: float = 0.25
-    cap_s: float = 10.0
-    attempt: int = 0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def next_delay(self) -> float:
-        """The next pause: ``min(cap, initial * 2**attempt)`` times a jitter factor in [0.5, 1)."""
-        delay = min(self.cap_s, self.initial_s * (2 ** min(self.attempt, 30)))
-        self.attempt += 1
-        return delay * (0.5 + self.rng.random() / 2)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
 
 
 class SessionStreamMixin:

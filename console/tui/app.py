@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from console.app import heap
 from console.app.paths import styles_dir
 from console.app.settings import Environment, Settings
 from console.domain.latency import LatencyTracker
@@ -22,7 +21,7 @@ from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
 from console.trading.market import MarketListener, MarketSession
-from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
+from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession
 from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
@@ -41,6 +40,8 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.util.backoff import Backoff
+from console.util.clock import wall_clock_ms
 from console.venues.gemini.errors import GeminiError, TransportError, network_cause
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ class TradingConsoleApp(KeysInOrderApp):
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
         latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
+        account: typed account queries for the account views (shares the session's REST client).
         deadman: heartbeats and cancel-on-exit, if wanted.
-        settle_heap: collect and freeze the heap once the blotter is first reconciled (``console.app.heap.settle``);
-            the command line turns it on, tests leave it off (it changes the collector of the whole process).
+        once_reconciled: called once, :data:`HEAP_SETTLE_DELAY_S` after the blotter is first reconciled (its table
+            painted first). The app factory passes the heap policy here (``console.app.heap.settle``) for the
+            console's own process; tests pass nothing (it changes the collector of the whole process).
+        shown_url: the exchange URL the header shows (default: ``settings.rest_url``).
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -80,16 +84,17 @@ class TradingConsoleApp(KeysInOrderApp):
         settings: Settings,
         session: TradingSession,
         *,
+        account: AccountService,
         clock_ms: Callable[[], int] = wall_clock_ms,
         market: MarketSession | None = None,
         latency: LatencyTracker | None = None,
         deadman: DeadManSwitch | None = None,
-        settle_heap: bool = False,
+        once_reconciled: Callable[[], object] | None = None,
+        shown_url: str | None = None,
     ) -> None:
         super().__init__()
-        #: Settle the heap once the blotter is first reconciled (console/app/heap.py); the console's own process only
-        #: (it changes the collector for the whole process, so tests leave it off).
-        self.settle_heap = settle_heap
+        #: Run once shortly after the blotter is first reconciled (the factory's heap policy), if given.
+        self.once_reconciled = once_reconciled
         self.latency = latency
         self.deadman = deadman
         self.exit_reason = "exit"  # "SIGHUP" after a hangup; only logged
@@ -97,11 +102,11 @@ class TradingConsoleApp(KeysInOrderApp):
         self.session = session
         self.clock_ms = clock_ms
         #: Typed account queries for the account views (shares the session's REST client).
-        self.account = AccountService(session.rest, settings.sub_accounts)
+        self.account = account
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
         self.market = market
-        self.main_screen = MainScreen(settings, session, clock_ms, market)
+        self.main_screen = MainScreen(settings, session, clock_ms, market, shown_url=shown_url)
         self._orders_message: OrdersChanged | None = None
         self._status_message: StatusReported | None = None
         if market is not None:
@@ -117,23 +122,23 @@ class TradingConsoleApp(KeysInOrderApp):
             status=self._status_reported,
             connection_changed=self._connection_changed,
         )
-        self._heap_settled = False
+        self._reconciled_once = False
         #: Automatic retries after a network failure at start: the first pause and the cap, seconds (tests set
         #: short or long ones).
         self.retry_initial_s = RETRY_INITIAL_S
         self.retry_cap_s = RETRY_CAP_S
-        self._retry_delay_s: float | None = None
+        self._retry_backoff: Backoff | None = None  # None: no failure since the stream was last LIVE
         self._retry_timer: Timer | None = None
 
     def _connection_changed(self, state: ConnectionState, detail: str) -> None:
         self.main_screen.post_message(ConnectionChanged(state, detail))
         if state is ConnectionState.LIVE:
-            self._retry_delay_s = None  # connected: the next failure starts the back-off again
-        if state is ConnectionState.LIVE and self.settle_heap and not self._heap_settled:
-            # The first time the blotter is reconciled: once its table has been painted, collect and freeze the
-            # session's long-lived objects so full collections stop pausing the screen (console/app/heap.py).
-            self._heap_settled = True
-            self.set_timer(HEAP_SETTLE_DELAY_S, heap.settle)
+            self._retry_backoff = None  # connected: the next failure starts the back-off again
+        if state is ConnectionState.LIVE and self.once_reconciled is not None and not self._reconciled_once:
+            # The first time the blotter is reconciled: once its table has been painted (the factory's heap policy
+            # collects and freezes the session's long-lived objects then, console/app/heap.py).
+            self._reconciled_once = True
+            self.set_timer(HEAP_SETTLE_DELAY_S, self.once_reconciled)
 
     def _orders_changed(self, orders: list[Order]) -> None:
         """Blotter changes for the screen.
@@ -321,8 +326,9 @@ class TradingConsoleApp(KeysInOrderApp):
             message = f"The exchange could not be reached: {network_cause(error)} ({error})."
         if stopped and isinstance(error, TransportError):
             # The network may come back: retry on our own, with capped back-off; ctrl+r does not wait.
-            delay = self._retry_delay_s = min(self.retry_cap_s, 2 * self._retry_delay_s if self._retry_delay_s
-                                              else self.retry_initial_s)
+            if self._retry_backoff is None:
+                self._retry_backoff = Backoff(self.retry_initial_s, self.retry_cap_s)  # no jitter: one console
+            delay = self._retry_backoff.next_delay()
             self._retry_timer = self.set_timer(delay, self.retry_connection)
             message += f" Trading halted: retrying in {delay:g} s (ctrl+r: retry now)."
         elif stopped:

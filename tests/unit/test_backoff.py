@@ -2,7 +2,7 @@
 
 import random
 
-from console.trading.session import _Backoff
+from console.util.backoff import Backoff as _Backoff
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap_and_resets():

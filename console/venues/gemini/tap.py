@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from console.venues.gemini.credentials import mask_key
+from console.util.redact import SECRET_KEYS, mask_key, redact
 from console.venues.gemini.order_events import OrderEventBatch, OrderEventsClient
 
 log = logging.getLogger(__name__)
@@ -30,17 +30,9 @@ log = logging.getLogger(__name__)
 #: ``(direction, path, data)``; direction is "request", "response", "error" or "event".
 Observer = Callable[[str, str, dict[str, Any]], None]
 
-#: Keys removed from any payload before an observer sees it.
-SECRET_KEYS = frozenset({"secret", "api_secret", "signature", "password", "x-gemini-signature"})
-
-
-def redact(data: Any) -> Any:
-    """A copy of ``data`` with every key named like a secret (see :data:`SECRET_KEYS`) removed, recursively."""
-    if isinstance(data, dict):
-        return {k: redact(v) for k, v in data.items() if str(k).lower() not in SECRET_KEYS}
-    if isinstance(data, list):
-        return [redact(v) for v in data]
-    return data
+# SECRET_KEYS (the keys removed from any payload before an observer sees it) and redact are venue-neutral: they
+# live in console.util.redact and are re-exported here.
+__all__ = ["SECRET_KEYS", "Observer", "TapTransport", "TappedOrderEvents", "latency_observer", "redact"]
 
 
 def _notify(observers: Sequence[Observer], direction: str, path: str, data: dict[str, Any]) -> None:
