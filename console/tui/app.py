@@ -223,7 +223,10 @@ class TradingConsoleApp(KeysInOrderApp):
         """Heartbeat countdown and ack latency p50/p95 in the status pane's bottom border."""
         parts = [self.deadman.countdown_text() if self.deadman else "",
                  self.latency.status_text() if self.latency else ""]
-        self.main_screen.query_one(StatusPane).border_subtitle = " · ".join(p for p in parts if p)
+        panes = self.main_screen.query(StatusPane)
+        if not panes:  # the tick fired while the app shuts down, after the screen's widgets went: nothing to show
+            return
+        panes.first().border_subtitle = " · ".join(p for p in parts if p)
 
     def start_dead_man(self) -> None:
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""

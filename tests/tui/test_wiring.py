@@ -36,3 +36,12 @@ async def test_a_picture_shows_the_fixed_url_whatever_port_the_exchange_got(exch
         assert str(app.main_screen.query_one("#url").render()) == SHOWN_URL
     assert app.latency is None  # timings would differ on every run
 
+
+
+async def test_the_desk_status_tick_after_the_screen_is_gone_does_nothing(exchange):
+    """The 1 s tick of the heartbeat countdown and latency figures can fire while the app is shutting down, after
+    the main screen's widgets are gone: it must not raise (an error on the way out would be reported as a crash)."""
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_ready(pilot)
+    app.refresh_desk_status()
