@@ -11,45 +11,27 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from console.app.config import load_config
 from console.app.settings import Environment, Settings
+from console.app.wiring import build_console
 from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
-from console.trading.account import AccountService
-from console.trading.session import TradingSession, wall_clock_ms
 from console.tui import app as app_module
 from console.tui.screens import main as main_module
 from console.tui.widgets.orders_table import OrdersTable
-from console.venues.gemini.account_venue import GeminiAccountVenue
-from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
-from console.venues.gemini.market_venue import GeminiQuotes
-from console.venues.gemini.order_events import OrderEventsClient
-from console.venues.gemini.rest import GeminiRestClient
-from console.venues.gemini.venue import GeminiVenue
 
 #: Terminal size of every pipeline benchmark (the README's main screenshot size).
 SIZE = (120, 36)
 
 
 def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
-    """The console as ``trading-console --rest-url`` builds it, with the demo key and the wall clock."""
+    """The console as ``trading-console --rest-url`` builds it (the app factory), with the demo key, the wall clock
+    and the heap policy; the journal is off, as the figures have always been measured: they are the screen's."""
     credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
-    settings = Settings(environment=Environment.LOCAL, rest_url=rest_url, ws_url=ws_url, credentials=credentials)
-    nonce = NonceSource()
-    rest = GeminiRestClient(rest_url, credentials, nonce=nonce)
-    venue = GeminiVenue(
-        rest,
-        OrderEventsClient(ws_url, credentials, nonce=nonce),
-        api_key=DEMO_API_KEY,
-        clock_ms=wall_clock_ms,
-    )
-    session = TradingSession(
-        venue,
-        symbols=settings.symbols,
-        clock_ms=wall_clock_ms,
-    )
-    account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
-    return app_module.TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest),
-                                        clock_ms=wall_clock_ms, settle_heap=True)
+    desk = load_config({"journal": "false"}, environ={})
+    settings = Settings(environment=Environment.LOCAL, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
+                        desk=desk)
+    return build_console(settings, settle_heap=True).app
 
 
 @contextlib.contextmanager

@@ -1,18 +1,21 @@
 """Regenerate screenshots/*.svg: each state reached through the real pipeline against the local exchange.
 
-Run with ``make screenshots``. The pictures are the same scenarios the snapshot tests check.
+Run with ``make screenshots``. The pictures are the same scenarios the snapshot tests check, built the same way
+(``snapshot_app``: the app factory's console, its header showing a fixed URL whatever free port the exchange got).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support import account_scenarios, scenarios  # noqa: E402
-from tests.support.console_app import make_app  # noqa: E402
+from tests.support.console_app import snapshot_app  # noqa: E402
 from tests.support.exchange_thread import ExchangeThread  # noqa: E402
 
 SHOTS = [
@@ -65,13 +68,13 @@ def shoot_account(name: str, role: str, scenario) -> Path:
 
 
 def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario, seeds=()) -> Path:
-    with ExchangeThread(port=scenarios.SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60,
+    with ExchangeThread(port=0, simulator=True, seed=7, heartbeat_interval_s=60,
                         **scenarios.SNAPSHOT_EXCHANGE_KWARGS) as exchange:
         if seed_orders:
             scenarios.seed_resting_orders(exchange)
         for seed in seeds:
             seed(exchange)
-        svg = _run(make_app(exchange.server.rest_url, exchange.server.ws_url), size, scenario)
+        svg = _run(snapshot_app(exchange.server.rest_url, exchange.server.ws_url), size, scenario)
     path = ROOT / "screenshots" / name
     path.write_text(svg, encoding="utf-8")
     return path
@@ -79,6 +82,14 @@ def shoot(name: str, size: tuple[int, int], seed_orders: bool, scenario, seeds=(
 
 def main() -> int:
     (ROOT / "screenshots").mkdir(exist_ok=True)
+    # The console keeps its journal and nonce high-water marks under $XDG_STATE_HOME: the screenshots' consoles
+    # use a throw-away one, not the user's.
+    with tempfile.TemporaryDirectory(prefix="screenshots-state-") as state:
+        os.environ["XDG_STATE_HOME"] = state
+        return _shoot_all()
+
+
+def _shoot_all() -> int:
     for name, size, seed_orders, scenario, *extra in SHOTS:
         print(shoot(name, size, seed_orders, scenario, *extra).relative_to(ROOT))
     for name, role, scenario in ACCOUNT_SHOTS:

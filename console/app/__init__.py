@@ -1,1 +1,2 @@
-"""The runtime: command line, doctor, serve, configuration, settings, credentials, heap policy and paths."""
+"""The runtime: command line (cli, args), doctor, serve, the one app factory (wiring, clients), configuration, settings,
+credentials, heap policy and paths."""

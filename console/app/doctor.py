@@ -18,16 +18,22 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 import httpx
+from pydantic import SecretStr
 
-from console.app.config import DeskConfig, config_path, load_config
+from console.app.args import UsageError, parser, venue_urls
+from console.app.clients import venue_clients
+from console.app.config import DeskConfig, config_path, load_config, parse_set_flags
 from console.app.credentials import SecretsError, keyring_available, load_credentials
+from console.exchange.keys import DEMO_API_SECRET
+from console.exchange.process import LocalExchangeProcess
 from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.errors import ApiError, GeminiError, network_cause
 from console.venues.gemini.order_events import OrderEventsClient, SubscriptionAck
-from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.tap import TappedOrderEvents
 
 #: Gemini accepts a time-based nonce within this many seconds of its clock.
 NONCE_WINDOW_S = 30.0
@@ -123,8 +129,10 @@ async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | Non
     if credentials is None:
         checks.append(Check("roles", False, "not checked: no credentials"))
         return checks
-    nonce = NonceSource()
-    rest = GeminiRestClient(rest_url, credentials, nonce=nonce, transport=transport)
+    # The same clients the console builds (console.app.wiring), untapped, with a nonce source of their own.
+    clients = venue_clients(rest_url, ws_url, credentials, nonce=NonceSource(), transport=transport,
+                            open_timeout_s=TIMEOUT_S)
+    rest = clients.rest
     try:
         try:
             orders = await rest.active_orders()
@@ -138,7 +146,7 @@ async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | Non
             checks.append(Check("Trader role", False, _why(exc)))
     finally:
         await rest.close()
-    checks.append(await _check_ws(ws_url, credentials, nonce))
+    checks.append(await _check_ws(clients.order_events))
     return checks
 
 
@@ -162,8 +170,7 @@ def _skew(date_header: str | None, local_s: float) -> Check:
                  f"this check allows ±{MAX_SKEW_S:.0f} s)")
 
 
-async def _check_ws(ws_url: str, credentials: Credentials, nonce: NonceSource) -> Check:
-    client = OrderEventsClient(ws_url, credentials, nonce=nonce, open_timeout=TIMEOUT_S)
+async def _check_ws(client: OrderEventsClient | TappedOrderEvents) -> Check:
     try:
         async with asyncio.timeout(TIMEOUT_S):
             async with await client.connect() as connection:
@@ -177,7 +184,7 @@ async def _check_ws(ws_url: str, credentials: Credentials, nonce: NonceSource) -
     return Check("WebSocket", False, "closed before the subscription acknowledgement")
 
 
-def report(checks: Sequence[Check], out=None) -> int:
+def report(checks: Sequence[Check], out: TextIO | None = None) -> int:
     """Print one line per check (to ``out``, default stdout); return 0 if none failed, else 1."""
     out = out or sys.stdout
     for check in checks:
@@ -189,12 +196,7 @@ def report(checks: Sequence[Check], out=None) -> int:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     """``trading-console doctor [--sandbox|--production|--rest-url URL] [--config FILE] [--set NAME=VALUE]``."""
-    from console.app.cli import UsageError, _derive_ws, _parser, parse_set_flags
-    from console.venues.gemini.urls import PRODUCTION, SANDBOX
-
-    parser = _parser()
-    parser.prog = "trading-console doctor"
-    args = parser.parse_args(list(argv or []))
+    args = parser("trading-console doctor").parse_args(list(argv or []))
     try:
         flags = parse_set_flags(args.settings)
     except ValueError as exc:
@@ -205,31 +207,21 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         env["TRADING_CONSOLE_CONFIG"] = str(args.config)
     config_check, config = check_config(flags, env)
     checks = [config_check, Check("keyring", None, keyring_available()[1])]
-    if args.sandbox or args.production or args.rest_url:
-        if args.sandbox:
-            rest, ws = SANDBOX.rest, SANDBOX.ws
-        elif args.production:
-            rest, ws = PRODUCTION.rest, PRODUCTION.ws
-        else:
-            try:
-                rest, ws = args.rest_url.rstrip("/"), (args.ws_url or _derive_ws(args.rest_url)).rstrip("/")
-            except UsageError as exc:
-                print(f"trading-console doctor: {exc}", file=sys.stderr)
-                return 2
+    try:
+        urls = venue_urls(args)
+    except UsageError as exc:
+        print(f"trading-console doctor: {exc}", file=sys.stderr)
+        return 2
+    if urls is not None:
+        rest, ws = urls
         credential_checks, credentials = check_credentials(env, config)
         checks += credential_checks
         checks += asyncio.run(check_venue(rest, ws, credentials))
         return report(checks)
 
-    from console.exchange.process import LocalExchangeProcess
-
     print("No venue given: checking the embedded local exchange (started for the purpose).", file=sys.stderr)
     with LocalExchangeProcess() as exchange:
         info = exchange.start()
-        from pydantic import SecretStr
-
-        from console.exchange.keys import DEMO_API_SECRET
-
         credentials = Credentials(info.api_key, SecretStr(DEMO_API_SECRET))
         checks.append(Check("credentials", True, f"local demo key {credentials.masked_key}"))
         checks += asyncio.run(check_venue(info.rest_url, info.ws_url, credentials))

@@ -28,7 +28,7 @@ from console.exchange.keys import (
     KeyStore,
 )
 from console.exchange.symbols import SIMULATED_SYMBOLS
-from console.venues.gemini.credentials import mask_key
+from console.util.redact import mask_key
 
 if TYPE_CHECKING:  # imported in _serve at run time (keeps --help fast)
     from console.exchange.server.app import ExchangeServer

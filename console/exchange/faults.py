@@ -67,14 +67,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
 from console.exchange.server.ws_api_wire import WS_API_PATH
-
-if TYPE_CHECKING:  # pragma: no cover
-    from console.exchange.server.app import ExchangeServer
 
 __all__ = ["ADMIN_PATH", "WS_API_KINDS", "Fault", "FaultKind", "FaultPlan", "parse_fault_spec"]
 
@@ -151,6 +148,13 @@ class Fault:
         return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in asdict(self).items()}
 
 
+class StreamConnection(Protocol):
+    """One open order-events socket, as the server keeps it: what :meth:`FaultPlan.close_streams` closes."""
+
+    transport: Any  # the TCP transport (``asyncio.Transport``), None before it is known
+    ws: web.WebSocketResponse
+
+
 @dataclass
 class FaultPlan:
     """The faults armed on one exchange server, and the counters of what fired.
@@ -164,12 +168,13 @@ class FaultPlan:
     fired: dict[str, int] = field(default_factory=dict)
     arrivals: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
     _released: asyncio.Event | None = None
-    _server: ExchangeServer | None = None
+    _connections: Callable[[], Iterable[StreamConnection]] | None = None
     _held: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def attach(self, server: ExchangeServer) -> None:
-        """Bind the plan to its server (the server calls this)."""
-        self._server = server
+    def attach(self, connections: Callable[[], Iterable[StreamConnection]]) -> None:
+        """Bind the plan to its server: ``connections()`` lists the server's open order-events sockets (the server
+        calls this with its :meth:`~console.exchange.server.app.ExchangeServer.order_events_connections`)."""
+        self._connections = connections
 
     # -- control -----------------------------------------------------------------------------------------------------
     def arm(self, kind: FaultKind | str, *, count: int | None = 1, path: str | None = None, **params: Any) -> Fault:
@@ -210,10 +215,9 @@ class FaultPlan:
         Returns:
             How many sockets were closed.
         """
-        server = self._server
-        if server is None:
+        if self._connections is None:
             return 0
-        conns = [c for conns in server._connections.values() for c in conns]
+        conns = list(self._connections())
         kind = FaultKind.CLOSE_ABRUPT if abrupt else FaultKind.CLOSE_CLEAN
         for conn in conns:
             self._count(kind)

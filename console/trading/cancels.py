@@ -11,6 +11,7 @@ from console.domain.model import CancelResult, OrderState
 from console.domain.reasons import Severity
 from console.trading.status_text import describe
 from console.trading.types import ConnectionState, SessionBase
+from console.util.backoff import Backoff
 
 #: The session's logger for every part of it: records keep the name they had before the split.
 log = logging.getLogger("console.trading.session")
@@ -69,11 +70,10 @@ class SessionCancelsMixin(SessionBase):
         if order_id in self._cancel_retrying:
             return
         self._cancel_retrying.add(order_id)
-        delay = self.retry_initial_s
+        backoff = Backoff(self.retry_initial_s, self.retry_cap_s, rng=self._rng)
         try:
             while True:
-                await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
-                delay = min(self.retry_cap_s, delay * 2)
+                await asyncio.sleep(backoff.next_delay())
                 order = self.blotter.get(order_id)
                 if order is None or order.state is not OrderState.PENDING_CANCEL:
                     return

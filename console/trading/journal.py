@@ -32,14 +32,14 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from console.venues.gemini.credentials import mask_key
-from console.venues.gemini.tap import redact
+from console.util.clock import ClockMs, wall_clock_ms
+from console.util.redact import mask_key, redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -98,7 +98,7 @@ def _ids(direction: str, data: dict[str, Any]) -> tuple[str, str, str]:
     return kind, "" if order_id is None else str(order_id), "" if client_id is None else str(client_id)
 
 
-def default_path(environ: dict[str, str] | os._Environ = os.environ) -> Path:
+def default_path(environ: Mapping[str, str] = os.environ) -> Path:
     """``$XDG_STATE_HOME/trading-console/journal.sqlite3`` (``~/.local/state`` when unset)."""
     base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "trading-console" / "journal.sqlite3"
@@ -149,8 +149,8 @@ class Journal:
         sqlite3.DatabaseError: the file is not a journal (or is corrupt).
     """
 
-    def __init__(self, path: Path, *, clock_ms=lambda: time.time_ns() // 1_000_000,
-                 environ: dict[str, str] | os._Environ = os.environ, venue: str = "", url: str = "") -> None:
+    def __init__(self, path: Path, *, clock_ms: ClockMs = wall_clock_ms,
+                 environ: Mapping[str, str] = os.environ, venue: str = "", url: str = "") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
@@ -184,7 +184,9 @@ class Journal:
             (self._clock_ms(), self._venue, self._url, direction, kind, order_id, mask_keys(client_order_id), path,
              text, self._user, self._ssh, self._pid),
         )
-        return int(cursor.lastrowid)
+        rowid = cursor.lastrowid
+        assert rowid is not None  # an INSERT always sets it
+        return rowid
 
     def observe(self, direction: str, path: str, data: dict[str, Any]) -> None:
         """A :data:`console.venues.gemini.tap.Observer`: journal what it is told."""
@@ -229,7 +231,7 @@ class Journal:
         self._db.close()
 
 
-def export_csv(records: Sequence[JournalRecord], out) -> None:
+def export_csv(records: Sequence[JournalRecord], out: TextIO) -> None:
     """Write ``records`` as CSV with a header row (columns: :data:`COLUMNS`)."""
     writer = csv.writer(out)
     writer.writerow(COLUMNS)

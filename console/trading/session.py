@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
@@ -23,9 +22,11 @@ from console.domain.reasons import Severity, explain
 from console.domain.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
 from console.trading.cancels import SessionCancelsMixin
 from console.trading.status_text import KNOWN_REASONS, SessionTextMixin, describe
-from console.trading.stream import STALE_AFTER_S, SessionStreamMixin, _Backoff
+from console.trading.stream import STALE_AFTER_S, SessionStreamMixin
 from console.trading.types import ConnectionState, SessionListener, StatusEntry, TradingBlocked
 from console.trading.venue import Venue
+from console.util.backoff import Backoff
+from console.util.clock import wall_clock_ms
 
 __all__ = [
     "KNOWN_REASONS",
@@ -44,11 +45,6 @@ log = logging.getLogger(__name__)
 
 #: Reason code the console gives an order the venue never received (its status by client order id: not found).
 NOT_RECEIVED = "NotReceived"
-
-
-def wall_clock_ms() -> int:
-    """Milliseconds since the epoch."""
-    return time.time_ns() // 1_000_000
 
 
 class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
@@ -99,7 +95,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self.listener = SessionListener()
         self.blotter.add_listener(lambda changed: self.listener.orders_changed(changed))
         rng = random.Random(seed)
-        self._backoff = _Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
+        self._backoff = Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
         self._rng = rng
         self.stale_after_s = stale_after_s
         self.retry_initial_s = retry_initial_s
@@ -213,7 +209,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         if client_order_id in self._resolving:
             return
         self._resolving.add(client_order_id)
-        delay = self.retry_initial_s
+        backoff = Backoff(self.retry_initial_s, self.retry_cap_s, rng=self._rng)
         try:
             while True:
                 order = self.blotter.by_client_order_id(client_order_id)
@@ -229,8 +225,7 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
                         self._halt(exc)
                         return
                     log.info("status of %s not known yet (%s); retrying", client_order_id, exc.__class__.__name__)
-                    await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
-                    delay = min(self.retry_cap_s, delay * 2)
+                    await asyncio.sleep(backoff.next_delay())
                     continue
                 recorded = self._apply_answer(answer)
                 if recorded is not None:

@@ -17,9 +17,9 @@ from console.domain.model import (
     StreamGap,
 )
 from console.domain.reasons import Severity
-from console.trading.types import ConnectionState, SessionBase, _Backoff
+from console.trading.types import ConnectionState, SessionBase
 
-__all__ = ["STALE_AFTER_S", "SessionStreamMixin", "_Backoff"]
+__all__ = ["STALE_AFTER_S", "SessionStreamMixin"]
 
 #: The session's logger for every part of it: records keep the name they had before the split.
 log = logging.getLogger("console.trading.session")

@@ -6,7 +6,7 @@ import asyncio
 import enum
 import random
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from console.domain.blotter import Blotter
@@ -14,6 +14,7 @@ from console.domain.errors import VenueError, VenueRefused
 from console.domain.model import Order, OrderEvent, OrderState
 from console.domain.reasons import Severity
 from console.trading.venue import Venue
+from console.util.backoff import Backoff
 
 
 class ConnectionState(enum.StrEnum):
@@ -65,25 +66,6 @@ class SessionListener:
 
 
 
-@dataclass
-class _Backoff:
-    """Capped exponential back-off with jitter for reconnects (seconds)."""
-
-    initial_s: float = 0.25
-    cap_s: float = 10.0
-    attempt: int = 0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def next_delay(self) -> float:
-        """The next pause: ``min(cap, initial * 2**attempt)`` times a jitter factor in [0.5, 1)."""
-        delay = min(self.cap_s, self.initial_s * float(2 ** min(self.attempt, 30)))
-        self.attempt += 1
-        return delay * (0.5 + self.rng.random() / 2)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
 class SessionBase:
     """What the session's mixins (stream, cancels, texts) share: the attributes ``TradingSession`` sets and the
     methods one mixin calls on another. Declarations only; ``console.trading.session.TradingSession`` defines them.
@@ -102,7 +84,7 @@ class SessionBase:
     stale_since_ms: int | None
     halt_reason: str | None
     reconcile_count: int
-    _backoff: _Backoff
+    _backoff: Backoff
     _rng: random.Random
     _gap_started_ms: int | None
     _resync_reason: str | None

@@ -15,7 +15,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
-from console.app import heap
 from console.app.paths import styles_dir
 from console.app.settings import Environment, Settings
 from console.domain.book import Trade
@@ -27,7 +26,7 @@ from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
 from console.trading.market import FeedState, MarketListener, MarketSession
-from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession, wall_clock_ms
+from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession
 from console.trading.venue_account import ReferenceQuotes
 from console.tui import themes
 from console.tui.messages import (
@@ -52,6 +51,8 @@ from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.side_toggle import SideToggle
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.util.backoff import Backoff
+from console.util.clock import wall_clock_ms
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,12 @@ class TradingConsoleApp(KeysInOrderApp):
         clock_ms: the console's clock, ms since the epoch (tests pass a fixed one).
         market: the market data session behind the depth ladder, trades and price keys (None: no market data).
         latency: acknowledgement latencies to show (p50/p95 in the status pane's subtitle), if measured.
+        account: typed account queries for the account views (shares the session's REST client).
         deadman: heartbeats and cancel-on-exit, if wanted.
-        settle_heap: collect and freeze the heap once the blotter is first reconciled (``console.app.heap.settle``);
-            the command line turns it on, tests leave it off (it changes the collector of the whole process).
+        once_reconciled: called once, :data:`HEAP_SETTLE_DELAY_S` after the blotter is first reconciled (its table
+            painted first). The app factory passes the heap policy here (``console.app.heap.settle``) for the
+            console's own process; tests pass nothing (it changes the collector of the whole process).
+        shown_url: the exchange URL the header shows (default: ``settings.rest_url``).
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -98,12 +102,12 @@ class TradingConsoleApp(KeysInOrderApp):
         market: MarketSession | None = None,
         latency: LatencyTracker | None = None,
         deadman: DeadManSwitch | None = None,
-        settle_heap: bool = False,
+        once_reconciled: Callable[[], object] | None = None,
+        shown_url: str | None = None,
     ) -> None:
         super().__init__()
-        #: Settle the heap once the blotter is first reconciled (console/app/heap.py); the console's own process only
-        #: (it changes the collector for the whole process, so tests leave it off).
-        self.settle_heap = settle_heap
+        #: Run once shortly after the blotter is first reconciled (the factory's heap policy), if given.
+        self.once_reconciled = once_reconciled
         self.latency = latency
         self.deadman = deadman
         self.exit_reason = "exit"  # "SIGHUP" after a hangup; only logged
@@ -115,7 +119,7 @@ class TradingConsoleApp(KeysInOrderApp):
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
         self.market = market
-        self.main_screen = MainScreen(settings, session, clock_ms, market, quotes)
+        self.main_screen = MainScreen(settings, session, clock_ms, market, quotes, shown_url=shown_url)
         self._orders_message: OrdersChanged | None = None
         self._status_message: StatusReported | None = None
         if market is not None:
@@ -129,12 +133,12 @@ class TradingConsoleApp(KeysInOrderApp):
             status=self._status_reported,
             connection_changed=self._connection_changed,
         )
-        self._heap_settled = False
+        self._reconciled_once = False
         #: Automatic retries after a network failure at start: the first pause and the cap, seconds (tests set
         #: short or long ones).
         self.retry_initial_s = RETRY_INITIAL_S
         self.retry_cap_s = RETRY_CAP_S
-        self._retry_delay_s: float | None = None
+        self._retry_backoff: Backoff | None = None  # None: no failure since the stream was last LIVE
         self._retry_timer: Timer | None = None
 
     def _book_changed(self, symbol: str) -> None:
@@ -149,12 +153,12 @@ class TradingConsoleApp(KeysInOrderApp):
     def _connection_changed(self, state: ConnectionState, detail: str) -> None:
         self.main_screen.post_message(ConnectionChanged(state, detail))
         if state is ConnectionState.LIVE:
-            self._retry_delay_s = None  # connected: the next failure starts the back-off again
-        if state is ConnectionState.LIVE and self.settle_heap and not self._heap_settled:
-            # The first time the blotter is reconciled: once its table has been painted, collect and freeze the
-            # session's long-lived objects so full collections stop pausing the screen (console/app/heap.py).
-            self._heap_settled = True
-            self.set_timer(HEAP_SETTLE_DELAY_S, heap.settle)
+            self._retry_backoff = None  # connected: the next failure starts the back-off again
+        if state is ConnectionState.LIVE and self.once_reconciled is not None and not self._reconciled_once:
+            # The first time the blotter is reconciled: once its table has been painted (the factory's heap policy
+            # collects and freezes the session's long-lived objects then, console/app/heap.py).
+            self._reconciled_once = True
+            self.set_timer(HEAP_SETTLE_DELAY_S, self.once_reconciled)
 
     def _orders_changed(self, orders: list[Order]) -> None:
         """Blotter changes for the screen.
@@ -239,7 +243,10 @@ class TradingConsoleApp(KeysInOrderApp):
         """Heartbeat countdown and ack latency p50/p95 in the status pane's bottom border."""
         parts = [self.deadman.countdown_text() if self.deadman else "",
                  self.latency.status_text() if self.latency else ""]
-        self.main_screen.query_one(StatusPane).border_subtitle = " · ".join(p for p in parts if p)
+        panes = self.main_screen.query(StatusPane)
+        if not panes:  # the tick fired while the app shuts down, after the screen's widgets went: nothing to show
+            return
+        panes.first().border_subtitle = " · ".join(p for p in parts if p)
 
     def start_dead_man(self) -> None:
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""
@@ -346,8 +353,9 @@ class TradingConsoleApp(KeysInOrderApp):
             message = f"The exchange could not be reached: {network_cause(error)} ({error})."
         if stopped and isinstance(error, VenueTransportError):
             # The network may come back: retry on our own, with capped back-off; ctrl+r does not wait.
-            delay = self._retry_delay_s = min(self.retry_cap_s, 2 * self._retry_delay_s if self._retry_delay_s
-                                              else self.retry_initial_s)
+            if self._retry_backoff is None:
+                self._retry_backoff = Backoff(self.retry_initial_s, self.retry_cap_s)  # no jitter: one console
+            delay = self._retry_backoff.next_delay()
             self._retry_timer = self.set_timer(delay, self.retry_connection)
             message += f" Trading halted: retrying in {delay:g} s (ctrl+r: retry now)."
         elif stopped:

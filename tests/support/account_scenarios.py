@@ -16,14 +16,13 @@ from console.exchange.keys import (
     DEMO_MASTER_API_KEY,
     DEMO_MASTER_API_SECRET,
 )
-from tests.support.console_app import FIXED_NOW_MS, fixed_clock, make_app, wait_for, wait_until_ready
+from tests.support.console_app import FIXED_NOW_MS, fixed_clock, snapshot_app, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
-from tests.support.scenarios import SNAPSHOT_PORT
 
 COUNTERPARTY_BALANCES = {"USD": "10000000", "BTC": "1000", "ETH": "10000", "SOL": "100000"}
 
 
-def account_exchange(port: int = SNAPSHOT_PORT, clock_ms=None) -> ExchangeThread:
+def account_exchange(port: int = 0, clock_ms=None) -> ExchangeThread:
     """A local exchange for the account views: no simulator, every timestamp at the fixed "now" by default."""
     return ExchangeThread(port=port, simulator=False, paused=False, heartbeat_interval_s=60,
                           clock_ms=clock_ms or fixed_clock(FIXED_NOW_MS))
@@ -66,15 +65,16 @@ def seed_account_activity(exchange: ExchangeThread) -> dict[str, str]:
 
 
 def app_for(exchange: ExchangeThread, role: str = "trader"):
-    """The console on ``exchange`` with the demo Trader key, the Auditor key (``"auditor"``) or the master key."""
+    """The console on ``exchange`` with the demo Trader key, the Auditor key (``"auditor"``) or the master key, as
+    pictures show it (:func:`tests.support.console_app.snapshot_app`)."""
     server = exchange.server
     if role == "auditor":
-        return make_app(server.rest_url, server.ws_url, api_key=DEMO_AUDITOR_API_KEY,
+        return snapshot_app(server.rest_url, server.ws_url, api_key=DEMO_AUDITOR_API_KEY,
                         api_secret=DEMO_AUDITOR_API_SECRET)
     if role == "master":
-        return make_app(server.rest_url, server.ws_url, api_key=DEMO_MASTER_API_KEY,
+        return snapshot_app(server.rest_url, server.ws_url, api_key=DEMO_MASTER_API_KEY,
                         api_secret=DEMO_MASTER_API_SECRET, sub_accounts=("primary", "secondary"))
-    return make_app(server.rest_url, server.ws_url)
+    return snapshot_app(server.rest_url, server.ws_url)
 
 
 def _measured(table: DataTable) -> bool:

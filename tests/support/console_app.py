@@ -1,28 +1,27 @@
-"""Build the console app against a running local exchange, with a fixed clock and fixed client order ids."""
+"""Build the console app (through the app factory) against a running local exchange, with a fixed clock and fixed
+client order ids; and the waits the screen tests share."""
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import SecretStr
 
 from console.app.config import DeskConfig, load_config
 from console.app.settings import Environment, Settings
+from console.app.wiring import MARKET_STALL_TIMEOUT_S, build_console
 from console.domain.ticket import ClientOrderIds
 from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
-from console.trading.account import AccountService
-from console.trading.market import MarketSession
-from console.trading.session import ConnectionState, TradingSession
+from console.trading.session import ConnectionState
 from console.tui.app import TradingConsoleApp
-from console.venues.gemini.account_venue import GeminiAccountVenue
-from console.venues.gemini.auth import NonceSource
 from console.venues.gemini.credentials import Credentials
-from console.venues.gemini.market_data import MarketDataClient
-from console.venues.gemini.market_venue import GeminiQuotes
-from console.venues.gemini.order_events import OrderEventsClient
-from console.venues.gemini.rest import GeminiRestClient
-from console.venues.gemini.venue import GeminiVenue
+
+#: The exchange URL every picture's header shows. The snapshot exchanges bind a free port (a fixed one could be
+#: taken, and two runs at once would collide); the header is told to show this instead, so pictures stay the same.
+SHOWN_URL = "http://127.0.0.1:48787"
 
 #: 2026-11-22 14:30:00 UTC, the fixed "now" of every screen test.
 FIXED_NOW_MS = 1_795_444_200_000
@@ -41,12 +40,19 @@ def make_app(
     api_secret: str = DEMO_API_SECRET,
     environment: Environment = Environment.LOCAL,
     sub_accounts: tuple[str, ...] = (),
-    stall_timeout_s: float = 15.0,
+    stall_timeout_s: float = MARKET_STALL_TIMEOUT_S,
     desk: DeskConfig | None = None,
+    measure_latency: bool = True,
+    settle_heap: bool = False,
+    shown_url: str | None = None,
 ) -> TradingConsoleApp:
-    """A console app wired to the exchange at ``rest_url`` / ``ws_url`` with the demo key.
+    """The console wired by the app factory (``console.app.wiring.build_console``) to the exchange at ``rest_url`` /
+    ``ws_url`` with the demo key, a fixed clock and fixed client order ids: what ``trading-console`` runs, tap,
+    journal and dead-man switch included.
 
     ``desk`` defaults to the built-in settings with toasts and the bell off, so pictures do not depend on timing.
+    The journal and the nonce high-water mark go to ``$XDG_STATE_HOME`` (a temporary directory in every test,
+    tests/conftest.py); the journal is closed when the app is collected.
     """
     clock = clock_ms or fixed_clock()
     credentials = Credentials(api_key=api_key, api_secret=SecretStr(api_secret))
@@ -54,24 +60,18 @@ def make_app(
         desk = load_config({"toasts": "false", "bell": "false"}, environ={})
     settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
                         sub_accounts=sub_accounts, desk=desk)
-    nonce = NonceSource()
-    rest = GeminiRestClient(rest_url, credentials, nonce=nonce, account=sub_accounts[0] if sub_accounts else None)
-    venue = GeminiVenue(
-        rest,
-        OrderEventsClient(ws_url, credentials, nonce=nonce),
-        api_key=api_key,
-        clock_ms=clock,
-    )
-    session = TradingSession(
-        venue,
-        symbols=settings.symbols,
-        clock_ms=clock,
-        client_order_ids=ClientOrderIds("snapshot"),
-    )
-    market = MarketSession(MarketDataClient(ws_url, stall_timeout_s=stall_timeout_s), settings.symbols[0])
-    account = AccountService(GeminiAccountVenue(rest), settings.sub_accounts)
-    return TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(rest), clock_ms=clock,
-                             market=market)
+    console = build_console(settings, clock_ms=clock, client_order_ids=ClientOrderIds("snapshot"),
+                            measure_latency=measure_latency, settle_heap=settle_heap,
+                            market_stall_timeout_s=stall_timeout_s, shown_url=shown_url)
+    if console.journal is not None:  # tests run the app and drop it: the journal closes when the app is collected
+        weakref.finalize(console.app, console.journal.close)
+    return console.app
+
+
+def snapshot_app(rest_url: str, ws_url: str, **kwargs: Any) -> TradingConsoleApp:
+    """:func:`make_app` for a picture: the header shows :data:`SHOWN_URL` whatever port the exchange got, and no
+    latency figures (timings differ on every run, like toasts)."""
+    return make_app(rest_url, ws_url, shown_url=SHOWN_URL, measure_latency=False, **kwargs)
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -10,9 +10,6 @@ from console.exchange.keys import DEMO_API_KEY
 from tests.support.console_app import FIXED_NOW_MS, settle_market, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
-#: The port snapshot tests bind, so the URL in the header is the same in every picture.
-SNAPSHOT_PORT = 48787
-
 
 def seed_resting_orders(exchange: ExchangeThread) -> None:
     """Rest a few demo-account orders away from the touch: from this key, and one 'from the web UI'."""

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.console_app import make_app
 from tests.support.exchange_thread import ExchangeThread
-from tests.support.scenarios import SNAPSHOT_EXCHANGE_KWARGS, SNAPSHOT_PORT
+from tests.support.scenarios import SNAPSHOT_EXCHANGE_KWARGS
 
 
 @pytest.fixture
@@ -18,8 +18,9 @@ def exchange():
 
 @pytest.fixture
 def snapshot_exchange():
-    """The same, on the fixed snapshot port and a fixed clock, so the header URL and trade times never change."""
-    with ExchangeThread(port=SNAPSHOT_PORT, simulator=True, seed=7, heartbeat_interval_s=60,
+    """The same with a fixed clock, so trade times never change (the pictures' header shows a fixed URL whatever
+    port this exchange gets: ``tests.support.console_app.snapshot_app``)."""
+    with ExchangeThread(port=0, simulator=True, seed=7, heartbeat_interval_s=60,
                         **SNAPSHOT_EXCHANGE_KWARGS) as running:
         yield running
 

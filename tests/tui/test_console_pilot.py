@@ -5,7 +5,7 @@ from __future__ import annotations
 from console.domain.model import OrderState
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
-from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.console_app import make_app, wait_for, wait_until_ready
 
 
 async def test_type_order_see_row_from_stream_cancel_by_key(console_app, exchange):
@@ -75,13 +75,12 @@ async def test_cancel_all_needs_confirmation(console_app, exchange):
         assert exchange.call(exchange.server.engine.active_orders, exchange.server.demo_account_id) == []
 
 
-async def test_heap_is_settled_once_after_the_first_reconcile(console_app, exchange, monkeypatch):
+async def test_heap_is_settled_once_after_the_first_reconcile(exchange, monkeypatch):
     from console.app import heap
 
     calls = []
     monkeypatch.setattr(heap, "settle", lambda: calls.append("settled") or (0, 0.0))
-    app = console_app
-    app.settle_heap = True
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url, settle_heap=True)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
         await wait_for(pilot, lambda: calls == ["settled"], what="the heap settled")

@@ -8,9 +8,9 @@ import signal
 
 from pydantic import SecretStr
 
-from console.app.cli import build_app, finish_exit
 from console.app.config import load_config
 from console.app.settings import Environment, Settings
+from console.app.wiring import build_console, finish_exit
 from console.domain.ticket import ClientOrderIds
 from console.trading.journal import Journal
 from console.venues.gemini.credentials import Credentials
@@ -19,6 +19,12 @@ from tests.support.scenarios import seed_resting_orders
 
 HB_KEY = "account-HeartbeatKey000000001"
 HB_SECRET = "HeartbeatSecretLocalOnly0001"
+
+
+def build_app(settings, **options):
+    """The console as the app factory builds it for ``trading-console``: ``(app, journal)``."""
+    console = build_console(settings, **options)
+    return console.app, console.journal
 
 
 def wired_app(exchange, tmp_path, **desk_settings):

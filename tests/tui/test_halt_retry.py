@@ -76,4 +76,4 @@ async def test_the_console_retries_on_its_own_with_back_off_until_the_exchange_a
         assert retries_said()[:3] == ["0.1", "0.2", "0.4"]  # doubling
         with ExchangeThread(port=port, simulator=False, heartbeat_interval_s=0.5):
             await wait_until_ready(pilot)  # no key pressed
-            assert app._retry_delay_s is None  # live: the back-off starts again at the next failure
+            assert app._retry_backoff is None  # live: the back-off starts again at the next failure

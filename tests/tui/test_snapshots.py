@@ -5,23 +5,23 @@ from __future__ import annotations
 import pytest
 
 from tests.support import scenarios
-from tests.support.console_app import make_app
+from tests.support.console_app import snapshot_app
 
 
 @pytest.fixture
 def app(snapshot_exchange):
-    return make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    return snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
 
 
 def test_main_screen(snap_compare, snapshot_exchange):
     scenarios.seed_resting_orders(snapshot_exchange)
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.main_screen)
 
 
 def test_main_screen_80x24(snap_compare, snapshot_exchange):
     scenarios.seed_resting_orders(snapshot_exchange)
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)
 
 
@@ -31,7 +31,7 @@ def test_ticket_with_validation_errors(snap_compare, app):
 
 def test_cancel_all_confirmation(snap_compare, snapshot_exchange):
     scenarios.seed_resting_orders(snapshot_exchange)
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.cancel_all_confirmation)
 
 
@@ -42,7 +42,7 @@ def test_status_pane_with_several_reasons(snap_compare, app):
 def test_ticket_beside_the_ladder(snap_compare, snapshot_exchange):
     scenarios.seed_resting_orders(snapshot_exchange)
     scenarios.seed_trades(snapshot_exchange)
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_and_ladder)
 
 
@@ -50,7 +50,7 @@ def test_ticket_beside_the_ladder(snap_compare, snapshot_exchange):
 def test_ticket_sell_stop_through_the_market(snap_compare, snapshot_exchange, size):
     """Side in colour across the ticket, the button saying what it sends, the stop warning; it fits 80x24."""
     scenarios.seed_trades(snapshot_exchange)
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url)
     assert snap_compare(app, terminal_size=size, run_before=scenarios.ticket_sell_stop)
 
 
@@ -68,5 +68,5 @@ def test_main_screen_monochrome(snap_compare, snapshot_exchange):
 
     scenarios.seed_resting_orders(snapshot_exchange)
     desk = load_config({"theme": "monochrome", "toasts": "false", "bell": "false"}, environ={})
-    app = make_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
     assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)

@@ -2,11 +2,11 @@
 
 import random
 
-from console.trading.session import _Backoff
+from console.util.backoff import Backoff
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap_and_resets():
-    backoff = _Backoff(initial_s=0.25, cap_s=10.0, rng=random.Random(5))
+    backoff = Backoff(initial_s=0.25, cap_s=10.0, rng=random.Random(5))
     delays = [backoff.next_delay() for _ in range(12)]
     for attempt, delay in enumerate(delays):
         base = min(10.0, 0.25 * 2**attempt)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, getcontext, setcontext
 from functools import wraps
@@ -49,10 +48,6 @@ def _exact(method: Callable[_P, _R]) -> Callable[_P, _R]:
             setcontext(outer)
 
     return wrapper
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ExchangeError(Exception):

@@ -25,7 +25,6 @@ from console.exchange.engine.common import (
     MarketListener,
     _exact,
     _to_decimal,
-    _wall_clock_ms,
 )
 from console.exchange.engine.fees import _FeesMixin
 from console.exchange.engine.funds import _FundsMixin
@@ -35,6 +34,7 @@ from console.exchange.engine.queries import _QueriesMixin
 from console.exchange.engine.validation import _parse_client_order_id, _parse_options, _parse_order_type, _parse_side
 from console.exchange.engine.wire import _WireMixin
 from console.exchange.symbols import DEFAULT_SYMBOLS, SymbolSpec
+from console.util.clock import wall_clock_ms
 
 
 class MatchingEngine(_MatchingMixin, _WireMixin, _FeesMixin, _FundsMixin, _QueriesMixin):
@@ -59,7 +59,7 @@ class MatchingEngine(_MatchingMixin, _WireMixin, _FeesMixin, _FundsMixin, _Queri
         self,
         symbols: Mapping[str, SymbolSpec] = DEFAULT_SYMBOLS,
         *,
-        clock_ms: Callable[[], int] = _wall_clock_ms,
+        clock_ms: Callable[[], int] = wall_clock_ms,
         maker_fee_bps: int = 10,
         taker_fee_bps: int = 35,
         price_band: Decimal = Decimal("0.05"),

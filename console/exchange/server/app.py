@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -52,6 +51,7 @@ from console.exchange.server.payload import ORDER_NEW_REQUIRED, _error_response,
 from console.exchange.server.private import PrivateEndpointsMixin
 from console.exchange.server.public import PublicEndpointsMixin
 from console.exchange.server.ws_api import WS_API_PATH, WsApiHub
+from console.util.clock import wall_clock_ms
 
 __all__ = ["DEMO_ACCOUNT_NAME", "ORDER_EVENTS_PATH", "ORDER_NEW_REQUIRED", "ExchangeServer", "error_body"]
 
@@ -61,10 +61,6 @@ DEMO_ACCOUNT_NAME = "primary"
 
 # How often the "Require Heartbeat" timers are checked (seconds).
 SESSION_CHECK_INTERVAL_S = 1.0
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 # -- the server -------------------------------------------------------------------------------------------------------
@@ -130,8 +126,8 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
         self._host = host
         self._port = port
         self.faults = faults if faults is not None else FaultPlan()
-        self.faults.attach(self)
-        base_clock_ms: Callable[[], int] = clock_ms or _now_ms
+        self.faults.attach(self.order_events_connections)
+        base_clock_ms: Callable[[], int] = clock_ms or wall_clock_ms
         self._clock_ms: Callable[[], int] = lambda: base_clock_ms() + self.faults.skew_ms
         if engine is None:
             engine = MatchingEngine(clock_ms=self._clock_ms)
@@ -325,14 +321,17 @@ class ExchangeServer(PrivateEndpointsMixin, PublicEndpointsMixin, OrderEventsMix
             await self._marketdata.stop()
             await self._ws_api.stop()
             self._listening = False
-        connections = [c for conns in self._connections.values() for c in conns]
-        for conn in connections:
+        for conn in self.order_events_connections():
             with contextlib.suppress(Exception):
                 await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
             log.info("local exchange on port %s stopped", self._bound_port)
+
+    def order_events_connections(self) -> list[_OrderEventsConnection]:
+        """Every open order-events socket, of every account (a copy: closing one does not disturb the list)."""
+        return [conn for conns in self._connections.values() for conn in conns]
 
     async def __aenter__(self) -> ExchangeServer:
         await self.start()

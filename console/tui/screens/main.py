@@ -63,6 +63,7 @@ from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
+from console.util.clock import monotonic_ms
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +132,13 @@ class MainScreen(Screen[None]):
         clock_ms: Callable[[], int],
         market: MarketSession | None,
         quotes: ReferenceQuotes,
+        *,
+        shown_url: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        #: The exchange URL the header shows (the app factory's ``shown_url``; default: the REST URL).
+        self.shown_url = shown_url or settings.rest_url
         self.session = session
         self.clock_ms = clock_ms
         self.market = market
@@ -146,7 +151,7 @@ class MainScreen(Screen[None]):
         #: The last trade price, for a stop price already through the market (the live book's, else the ticker's).
         self.last_price: LastPriceSource = last_price_source(quotes, market)
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
-        self.guard_clock_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
+        self.guard_clock_ms: Callable[[], int] = monotonic_ms
         self._marks_scheduled = False
         self._marks_shown_s = 0.0
         self._balances_timer: Timer | None = None
@@ -162,7 +167,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield SessionHeader(
             environment=self.settings.environment,
-            rest_url=self.settings.rest_url,
+            rest_url=self.shown_url,
             masked_key=self.settings.credentials.masked_key,
             clock_ms=self.clock_ms,
             id="header",

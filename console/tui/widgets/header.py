@@ -9,7 +9,8 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from console.app.settings import Environment
-from console.trading.session import ConnectionState, wall_clock_ms
+from console.trading.session import ConnectionState
+from console.util.clock import wall_clock_ms
 
 
 class SessionHeader(Horizontal):

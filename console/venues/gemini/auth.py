@@ -11,12 +11,12 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from console.util.clock import wall_clock_ms
 from console.venues.gemini.credentials import Credentials
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,6 @@ def private_headers(credentials: Credentials, payload: Mapping[str, Any]) -> dic
     }
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def nonce_state_path(api_key: str, state_dir: Path | None = None) -> Path:
     """Where the nonce high-water mark of ``api_key`` is kept across restarts.
 
@@ -162,7 +158,7 @@ class NonceSource:
         path: file holding the persisted high-water mark (see :func:`nonce_state_path`); None = not persisted.
     """
 
-    def __init__(self, time_ms: Callable[[], int] = _now_ms, *, start: int = 0, path: Path | None = None) -> None:
+    def __init__(self, time_ms: Callable[[], int] = wall_clock_ms, *, start: int = 0, path: Path | None = None) -> None:
         self._time_ms = time_ms
         self._last = int(start)
         self._lock = threading.Lock()
@@ -174,7 +170,7 @@ class NonceSource:
             self._reserved = self._last
 
     @classmethod
-    def persistent(cls, api_key: str, *, time_ms: Callable[[], int] = _now_ms, state_dir: Path | None = None
+    def persistent(cls, api_key: str, *, time_ms: Callable[[], int] = wall_clock_ms, state_dir: Path | None = None
                    ) -> NonceSource:
         """A source whose high-water mark is kept in the user's state directory (see :func:`nonce_state_path`)."""
         return cls(time_ms, path=nonce_state_path(api_key, state_dir))

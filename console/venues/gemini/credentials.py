@@ -8,19 +8,12 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from console.util.redact import mask_key
+
+__all__ = ["ENV_API_KEY", "ENV_API_SECRET", "Credentials", "mask_key"]  # mask_key: re-exported from console.util
+
 ENV_API_KEY = "GEMINI_API_KEY"
 ENV_API_SECRET = "GEMINI_API_SECRET"
-
-
-def mask_key(api_key: str) -> str:
-    """Return ``api_key`` masked for display: the first 8 and last 4 characters, e.g. ``"account-…ab12"``.
-
-    Keys of 16 characters or fewer would show too much of themselves that way, so only their last 2
-    characters are kept (``"…12"``); an empty key gives ``"…"``.
-    """
-    if len(api_key) > 16:
-        return f"{api_key[:8]}…{api_key[-4:]}"
-    return f"…{api_key[-2:]}" if len(api_key) > 4 else "…"
 
 
 @dataclass(frozen=True, slots=True, repr=False)

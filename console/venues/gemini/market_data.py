@@ -41,6 +41,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from console.domain.book import OrderBook, Trade
 from console.domain.feed import FeedListener, FeedState
 from console.domain.model import Side
+from console.util.backoff import capped_delay_s, jittered
 from console.venues.gemini.models import L2Updates, MarketError, MarketTrade
 
 __all__ = [
@@ -255,8 +256,8 @@ class MarketDataClient:
             if not stalled:  # a stalled book stays STALE while the client waits to reconnect
                 listener.state_changed(FeedState.RESYNCING, reason)
             attempt = 0 if went_live else attempt + 1
-            delay = min(self._backoff_cap_s, self._backoff_initial_s * (2 ** min(attempt, 16)))
-            await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
+            delay = capped_delay_s(attempt, self._backoff_initial_s, self._backoff_cap_s, max_exponent=16)
+            await asyncio.sleep(jittered(delay, self._rng))
             if stalled:
                 listener.state_changed(FeedState.RESYNCING, reason)
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from console.util.backoff import Backoff
+
 #: Gemini's documented rates (requests per minute) and the burst the venue queues above them.
 PRIVATE_PER_MINUTE = 600
 PUBLIC_PER_MINUTE = 120
@@ -50,6 +52,7 @@ class TokenBucket:
 
     def __post_init__(self) -> None:
         self.tokens = self.capacity
+        self._backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_CAP_S)  # no jitter: the pause is exactly the step
         self.updated_s = self.clock_s()
         self._lock = asyncio.Lock()
 
@@ -92,7 +95,7 @@ class TokenBucket:
     def rate_limited(self) -> float:
         """The venue answered 429: pause this class; return the pause in seconds (1, 2, 4 … capped at 30)."""
         self.rate_limited_count += 1
-        self.backoff_s = BACKOFF_INITIAL_S if self.backoff_s == 0 else min(BACKOFF_CAP_S, self.backoff_s * 2)
+        self.backoff_s = self._backoff.next_delay()
         now = self.clock_s()
         self.paused_until_s = max(self.paused_until_s, now + self.backoff_s)
         self.tokens = 0.0
@@ -101,6 +104,7 @@ class TokenBucket:
 
     def succeeded(self) -> None:
         """The venue answered without a 429: the next 429 starts the back-off from its first step again."""
+        self._backoff.reset()
         self.backoff_s = 0.0
 
     def paused_for_s(self) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -31,6 +31,7 @@ from console.venues.gemini.rest_account import AccountEndpoints
 from console.venues.gemini.rest_history import MAX_PAGE, walk_history
 from console.venues.gemini.rest_market import MarketDataEndpoints
 from console.venues.gemini.rest_orders import WIRE_ORDER_TYPES, OrderEndpoints
+from console.venues.gemini.tap import Observer, TapTransport, forwarded_to_loop
 
 __all__ = ["CANCEL_PATHS", "DEFAULT_TIMEOUT", "MAX_PAGE", "WIRE_ORDER_TYPES", "GeminiRestClient", "walk_history"]
 
@@ -122,6 +123,7 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
         account: str | None = None,
         limiter: RateLimiter | None = None,
         on_rate_limited: Callable[[str, float], None] | None = None,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._limiter = limiter if limiter is not None else RateLimiter()
@@ -129,17 +131,26 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
         self._credentials = credentials
         self._nonce = nonce if nonce is not None else NonceSource()
         self._account = account
+        # The loop of the first private call: where the cancel lane's observer calls are delivered.
+        self._caller_loop: asyncio.AbstractEventLoop | None = None
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
             timeout=timeout,
-            transport=transport,
+            transport=TapTransport(observers, transport) if observers else transport,
             follow_redirects=False,
             headers={"User-Agent": "trading-console"},
         )
         # The cancel lane (class docstring). A test transport is the seam, bound to the caller's loop: then the
         # lane is a second pool on that loop.
+        # With observers (the journal, latency), the lane's requests are tapped too, and the lane's tap hands each
+        # call to the caller's loop (forwarded_to_loop): the lane never waits for an observer.
         def cancel_client() -> httpx.AsyncClient:
-            return httpx.AsyncClient(base_url=self._base_url, timeout=timeout, transport=transport,
+            tapped: httpx.AsyncBaseTransport | None = transport
+            if observers and transport is None:
+                tapped = TapTransport(forwarded_to_loop(observers, lambda: self._caller_loop))
+            elif observers:
+                tapped = TapTransport(observers, transport)
+            return httpx.AsyncClient(base_url=self._base_url, timeout=timeout, transport=tapped,
                                      follow_redirects=False, headers={"User-Agent": "trading-console"})
 
         self._cancel_http: httpx.AsyncClient | None = cancel_client() if transport is not None else None
@@ -256,6 +267,8 @@ class GeminiRestClient(OrderEndpoints, AccountEndpoints, MarketDataEndpoints):
             raise AuthenticationError("MissingCredentials", f"no API key configured for private call {path}")
         cancel = path in CANCEL_PATHS
         if self._cancel_lane is not None:
+            if self._caller_loop is None:
+                self._caller_loop = asyncio.get_running_loop()
             self._cancel_lane.start()  # ready before the first cancel (see _CancelLane)
         attempts = len(_NONCE_RETRY_JUMPS_MS) + 1
         for attempt in range(1, attempts + 1):

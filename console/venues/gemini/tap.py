@@ -14,15 +14,17 @@ An observer that raises is logged and ignored: watching must never break trading
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
+import time
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import httpx
 
-from console.venues.gemini.credentials import mask_key
+from console.util.redact import SECRET_KEYS, mask_key, redact
 from console.venues.gemini.order_events import OrderEventBatch, OrderEventsClient
 
 log = logging.getLogger(__name__)
@@ -30,17 +32,9 @@ log = logging.getLogger(__name__)
 #: ``(direction, path, data)``; direction is "request", "response", "error" or "event".
 Observer = Callable[[str, str, dict[str, Any]], None]
 
-#: Keys removed from any payload before an observer sees it.
-SECRET_KEYS = frozenset({"secret", "api_secret", "signature", "password", "x-gemini-signature"})
-
-
-def redact(data: Any) -> Any:
-    """A copy of ``data`` with every key named like a secret (see :data:`SECRET_KEYS`) removed, recursively."""
-    if isinstance(data, dict):
-        return {k: redact(v) for k, v in data.items() if str(k).lower() not in SECRET_KEYS}
-    if isinstance(data, list):
-        return [redact(v) for v in data]
-    return data
+# SECRET_KEYS (the keys removed from any payload before an observer sees it) and redact are venue-neutral: they
+# live in console.util.redact and are re-exported here.
+__all__ = ["SECRET_KEYS", "Observer", "TapTransport", "TappedOrderEvents", "latency_observer", "redact"]
 
 
 def _notify(observers: Sequence[Observer], direction: str, path: str, data: dict[str, Any]) -> None:
@@ -49,6 +43,39 @@ def _notify(observers: Sequence[Observer], direction: str, path: str, data: dict
             observer(direction, path, data)
         except Exception:  # noqa: BLE001 - an observer's bug must not stop an order
             log.exception("exchange observer failed on %s %s", direction, path)
+
+
+def forwarded_to_loop(
+    observers: Sequence[Observer], loop: Callable[[], asyncio.AbstractEventLoop | None]
+) -> list[Observer]:
+    """Observers for a transport running on another thread (the REST client's cancel lane): each call is handed to
+    the event loop ``loop()`` returns (the console's; the journal and the latency tracker live there, and SQLite
+    connections are bound to their thread) instead of running where the request is sent, so the cancel's bytes
+    leave before any journaling. The data passed on carries ``lane_delay_ms``: how long (ms, monotonic) the call
+    waited to reach that loop, so a latency observer can date the request when it was sent. Calls made while no loop
+    is known, or after it closed, are dropped with a warning in the log.
+    """
+
+    def forward(observer: Observer) -> Observer:
+        def call(direction: str, path: str, data: dict[str, Any]) -> None:
+            target = loop()
+            if target is None or target.is_closed():
+                log.warning("no event loop for the %s observer of %s; dropped", direction, path)
+                return
+            queued_ns = time.monotonic_ns()
+
+            def deliver() -> None:
+                delay_ms = (time.monotonic_ns() - queued_ns) // 1_000_000
+                _notify([observer], direction, path, {**data, "lane_delay_ms": delay_ms})
+
+            try:
+                target.call_soon_threadsafe(deliver)
+            except RuntimeError:  # the loop closed in between
+                log.warning("event loop closed; the %s observer of %s was dropped", direction, path)
+
+        return call
+
+    return [forward(observer) for observer in observers]
 
 
 def _payload(request: httpx.Request) -> dict[str, Any]:
@@ -186,7 +213,8 @@ def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
     """
 
     def observe(direction: str, path: str, data: dict[str, Any]) -> None:
-        now = clock_ms()
+        # A call forwarded from the cancel lane's thread says how long it waited for this loop (forwarded_to_loop).
+        now = clock_ms() - int(data.get("lane_delay_ms", 0))
         if direction == "request":
             payload = data.get("payload") or {}
             if path == "/v1/order/new" and payload.get("client_order_id"):

@@ -1,0 +1,79 @@
+"""The command line's arguments, shared by the console and ``doctor``: the parser and the venue URLs it names.
+
+Both ``trading-console`` and ``trading-console doctor`` take the same venue flags (``--sandbox``, ``--production``,
+``--rest-url``/``--ws-url``), so they parse with the same parser and pick the URLs with :func:`venue_urls`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from console import __version__
+from console.app.settings import DEFAULT_SYMBOLS
+from console.venues.gemini.urls import PRODUCTION, SANDBOX
+
+
+class UsageError(Exception):
+    """The command line asks for something the console refuses to do; the message says why."""
+
+
+def parser(prog: str = "trading-console") -> argparse.ArgumentParser:
+    """The argument parser of ``trading-console`` (and of ``trading-console doctor``, with its own ``prog``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Trade on Gemini (or the embedded local exchange) from the terminal.",
+        epilog="Subcommands: 'trading-console exchange --help' runs the local exchange on its own; "
+               "'trading-console doctor' checks config, keys, clock and reachability; "
+               "'trading-console journal --help' lists or exports the journal. "
+               "Exit status: 0 ok, 2 bad command line, 3 PRODUCTION not confirmed, "
+               "4 cancel-on-exit requested but failed (orders may still be working), 129 the terminal went away.",
+    )
+    venue = parser.add_mutually_exclusive_group()
+    venue.add_argument("--sandbox", action="store_true", help="trade on Gemini's sandbox (keys from the environment)")
+    venue.add_argument("--production", action="store_true",
+                       help="trade on Gemini's PRODUCTION exchange with real money (keys from the environment)")
+    parser.add_argument("--rest-url", help="REST base URL of a Gemini-compatible exchange, e.g. http://127.0.0.1:8787")
+    parser.add_argument("--ws-url", help="WebSocket base URL (default: derived from --rest-url)")
+    parser.add_argument("--symbols", default=None,
+                        help=f"comma-separated symbols the ticket offers (default: {','.join(DEFAULT_SYMBOLS)})")
+    parser.add_argument("--accounts", default="",
+                        help="master keys: comma-separated sub-account nicknames to switch between (first = start)")
+    parser.add_argument("--config", type=Path,
+                        help="config file (default: $XDG_CONFIG_HOME/trading-console/config.toml)")
+    parser.add_argument("--theme", help="Textual theme, or 'monochrome' (no colour: bold/reverse/underline)")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
+                        help="set any config setting, e.g. --set guards.max_notional=250000 (repeatable; flags win)")
+    parser.add_argument("--log-file", type=Path, help="where to write the console's log (default: state dir)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def derive_ws(rest_url: str) -> str:
+    """The WebSocket base URL of a REST base URL: ``https://h`` → ``wss://h``, ``http://h`` → ``ws://h``.
+
+    Raises:
+        UsageError: ``rest_url`` is neither http:// nor https://.
+    """
+    if rest_url.startswith("https://"):
+        return "wss://" + rest_url[len("https://"):]
+    if rest_url.startswith("http://"):
+        return "ws://" + rest_url[len("http://"):]
+    raise UsageError(f"--rest-url must start with http:// or https://, got {rest_url!r}")
+
+
+def venue_urls(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The ``(rest_url, ws_url)`` the venue flags name, without a trailing slash; None: no venue flag given.
+
+    Raises:
+        UsageError: ``--rest-url`` is neither http:// nor https:// (and no ``--ws-url`` was given).
+    """
+    if args.sandbox:
+        return SANDBOX.rest, SANDBOX.ws
+    if args.production:
+        return PRODUCTION.rest, PRODUCTION.ws
+    if args.rest_url:
+        rest_url: str = args.rest_url
+        ws_url: str = args.ws_url or derive_ws(rest_url)
+        return rest_url.rstrip("/"), ws_url.rstrip("/")
+    return None
