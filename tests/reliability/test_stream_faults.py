@@ -84,6 +84,9 @@ async def test_reordered_events_end_in_the_exchange_state():
         r.maker_order("sell", "50000.00", "0.004")  # held back ...
         r.maker_order("sell", "50000.00", "0.006")  # ... and sent after this one (fill + closed)
         await r.settled()
+        # The held-back batch is written right after the later one: the blotter can equal the exchange (filled,
+        # closed) a moment before the earlier fill is read; wait for it rather than for a lucky schedule.
+        await wait_until(lambda: len(r.session.blotter.get(order.order_id).fills) == 2, what="the held-back fill")
         mine = r.session.blotter.get(order.order_id)
         assert mine.state is OrderState.FILLED and mine.filled == Decimal("0.01")
         assert {f.amount for f in mine.fills} == {Decimal("0.004"), Decimal("0.006")}
