@@ -1,0 +1,1 @@
+"""The widgets of the screens: orders table, ticket, side control, depth ladder, trades, status pane, header."""
