@@ -33,6 +33,7 @@ from console.tui.widgets.orders_columns import (
     ColumnWidths,
     Layout,
     cell_texts,
+    cell_widths,
     fit_columns,
     format_age,
     hidden_note,
@@ -310,25 +311,26 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             if order.state.is_terminal:
                 widths.discard(key)
             else:
-                widths.measure(key, cell_texts(order, self._ticks.get(order.symbol), ""), order.created_ms)
+                widths.measure(key, cell_widths(order, self._ticks.get(order.symbol)), order.created_ms)
 
     def _update_geometry(self) -> None:
         self._update_layout()
         set_virtual_size(self, Size(self._layout.width, len(self.view) + 1))
         self._update_indicator()
 
-    def _update_layout(self) -> None:
-        """Fit the columns to the width (only when a width, the sort column or the mode changed)."""
+    def _update_layout(self) -> bool:
+        """Fit the columns to the width (only when a width, the sort column or the mode changed); True if new."""
         oldest = self._widths.oldest_ms()
         age_ms = None if oldest is None else self._clock_ms() - oldest
         widths = natural_widths(self._widths.widths(), age_ms, self.view.column)
         available = self.scrollable_content_region.width if self.is_mounted else 0
         inputs = (widths, available, self._all_columns)
         if inputs == self._layout_inputs:
-            return
+            return False
         self._layout_inputs = inputs
         self._layout = fit_columns(widths, available, every=self._all_columns)
         self._row_cache.clear()
+        return True
 
     def _update_indicator(self) -> None:
         arrow = "▼" if self.view.descending else "▲"
@@ -365,6 +367,10 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         return style
 
     def _header_strip(self) -> Strip:
+        # Painted with every frame: the layout catches up here with what changed without a flush (a scrollbar
+        # that appeared, a sort set on the view directly); O(columns) when nothing changed.
+        if self._update_layout() and self.is_mounted:
+            self.call_later(self._update_geometry)
         base = self._style("header")
         sorted_style = base + self._style("header-sorted", partial=True)
         arrow = "▼" if self.view.descending else "▲"
