@@ -276,7 +276,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         if not self._all_columns:
             scroll_x = 0  # the columns that fit never scroll sideways
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._base_style())
+            # The header's band runs the table's whole width, past the last column.
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._style("header"))
         index = scroll_y + y - 1
         if index >= len(self.view):
             return Strip.blank(width, self._base_style())
