@@ -51,6 +51,8 @@ async def test_the_columns_that_fit_each_terminal(exchange, size, shown, note):
         # Nothing scrolls sideways: every shown column is inside the table, none is cut.
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert table.max_scroll_x == 0
+        assert (table.show_vertical_scrollbar, table.show_horizontal_scrollbar) == (False, False), (
+            table.virtual_size, table.scrollable_content_region, table.styles.overflow_y)
         assert "…" not in header(table)
         # The hidden columns are the least important ones, and the border says which.
         assert table.hidden_columns == tuple(key for key in PRIORITY if key not in shown)
