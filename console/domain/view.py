@@ -188,6 +188,10 @@ class OrderView:
         """The symbols of the open orders, sorted (what a symbol filter can choose from)."""
         return sorted(self._symbols)
 
+    def orders(self) -> list[Order]:
+        """Every open order, shown or filtered out, in no particular order (O(n))."""
+        return list(self._orders.values())
+
     def get(self, key: str) -> Order | None:
         """The open order with this row key (shown or filtered out), if any."""
         return self._orders.get(key)

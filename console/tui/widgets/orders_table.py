@@ -21,39 +21,29 @@ from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.domain.fmt import fmt_price, fmt_qty
-from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
+from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.internals import paint_now
 from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
+from console.tui.widgets.orders_columns import (
+    COLUMNS,
+    PRIORITY,
+    STATUS_LABELS,
+    ColumnWidths,
+    Layout,
+    cell_texts,
+    cell_widths,
+    fit_columns,
+    format_age,
+    hidden_note,
+    natural_widths,
+)
 from console.tui.widgets.scrolling import set_virtual_size
 
 _C = TypeVar("_C")  # a filter choice: a symbol, a side or a status group
 
-__all__ = ["COLUMNS", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
-
-#: (key, label, width) of every column, left to right.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("symbol", "Symbol", 7),
-    ("side", "Side", 4),
-    ("price", "Price", 10),
-    ("amount", "Amount", 10),
-    ("status", "Status", 10),
-    ("filled", "Filled", 10),
-    ("type", "Type", 10),
-    ("stop_price", "Stop", 10),
-    ("remaining", "Remaining", 10),
-    ("avg_price", "Avg Price", 10),
-    ("age", "Age", 6),
-    ("order_id", "Order ID", 12),
-    ("client_order_id", "Client Order ID", 18),
-)
-#: Columns whose values are numbers (right-aligned).
-_NUMERIC = frozenset({"price", "amount", "filled", "stop_price", "remaining", "avg_price", "age", "order_id"})
-#: Blank cells between columns (one on each side of every cell).
-_PAD = 1
-_TABLE_WIDTH = sum(width + 2 * _PAD for _, _, width in COLUMNS)
+__all__ = ["COLUMNS", "PRIORITY", "STATUS_LABELS", "OrdersTable", "format_age", "row_key"]
 
 #: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
 #: at 60 frames a second (Textual's own limit) under a continuous stream (keys and scrolling repaint at once).
@@ -62,36 +52,11 @@ MIN_FLUSH_INTERVAL_S = 1 / 60
 #: The table's border title; the number of open orders follows it.
 TITLE = "Active orders"
 
-#: Short status labels that fit the column; the full state name is in the order detail and the log.
-STATUS_LABELS = {
-    OrderState.PENDING_NEW: "sending",
-    OrderState.UNKNOWN: "UNKNOWN",
-    OrderState.ACCEPTED: "accepted",
-    OrderState.WAITING_TRIGGER: "stop-wait",
-    OrderState.LIVE: "live",
-    OrderState.PARTIALLY_FILLED: "partial",
-    OrderState.PENDING_CANCEL: "cancelling",
-    OrderState.FILLED: "filled",
-    OrderState.CANCELLED: "cancelled",
-    OrderState.REJECTED: "rejected",
-}
+#: The key that shows every column (with a sideways scroll) or fits them again; named in the hidden-columns note.
+ALL_COLUMNS_KEY = "z"
 
-_TYPE_LABELS = {"maker-or-cancel": "limit MOC", "immediate-or-cancel": "limit IOC", "fill-or-kill": "limit FOK"}
-
-
-def format_age(age_ms: int) -> str:
-    """Compact age: ``42s``, ``7m05s``, ``3h12m``, ``2d04h``."""
-    seconds = max(0, age_ms // 1000)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+_LABELS = {key: label for key, label, _ in COLUMNS}
+_KEYS = tuple(key for key, _, _ in COLUMNS)
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -106,6 +71,11 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     Attributes down: the screen calls :meth:`apply_changes` with changed orders. Messages up: a cancel key posts
     :class:`CancelRequested` for the order under the cursor. The cursor stays on the same order while rows move
     around it; when that order leaves, the cursor stays on the same line.
+
+    Columns are as wide as their values among the open orders (see :mod:`console.tui.widgets.orders_columns`);
+    when they do not all fit, the least important hide first (:data:`PRIORITY`) and the border subtitle names
+    them. :data:`ALL_COLUMNS_KEY` shows every column with a sideways scroll, and back. A resize lays the columns
+    out again at once.
     """
 
     COMPONENT_CLASSES = {
@@ -134,6 +104,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         Binding("2", "cycle_side_filter", "Filter side", show=False, id="orders.filter_side"),
         Binding("3", "cycle_status_filter", "Filter status", show=False, id="orders.filter_status"),
         Binding("0", "clear_filter", "Clear filters", show=False, id="orders.clear_filter"),
+        Binding(ALL_COLUMNS_KEY, "toggle_all_columns", "All columns", show=False, id="orders.all_columns"),
     ]
 
     def __init__(self, *, clock_ms: Callable[[], int], id: str | None = None) -> None:
@@ -144,15 +115,24 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._flush_scheduled = False
         self._styles: dict[str, Style] = {}
-        self._row_cache: dict[tuple[str, int, bool], tuple[Order, tuple[str, int, int], Strip]] = {}
+        self._row_cache: dict[tuple[str, int, bool], tuple[Order, tuple[str, int, int, Layout], Strip]] = {}
         self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
         self._indicator = ""
         self._last_flush_s = 0.0
         self._ticks: dict[str, Decimal] = {}  # symbol -> price increment, for prices at the tick's precision
+        self._widths = ColumnWidths()
+        self._all_columns = False  # every column, scrolling sideways, instead of those that fit
+        self._layout: Layout = fit_columns(natural_widths(self._widths.widths(), None, self.view.column), 0)
+        self._layout_inputs: tuple[object, ...] = ()  # what _layout was computed from
 
     def on_mount(self) -> None:
         self._update_geometry()
         self.set_interval(1.0, self.refresh_ages)
+
+    def on_resize(self) -> None:
+        """Lay the columns out again for the new width, at once."""
+        self._update_geometry()
+        self.refresh()
 
     # -- attributes down ------------------------------------------------------------------------------------
     def apply_changes(self, orders: Iterable[Order]) -> None:
@@ -161,6 +141,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
         between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`).
         """
+        orders = list(orders)
+        self._measure(orders)
         if not self.view.apply(orders):
             return
         self._follow_cursor()
@@ -175,12 +157,26 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def set_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         """Give the table the symbols' tick sizes, so prices show at their tick's precision (``63,500.00``)."""
         self._ticks = {symbol: r.price_increment for symbol, r in rules.items()}
+        self._widths.clear()  # prices take the tick's decimals: every width may change (O(n), once per call)
+        self._measure(self.view.orders())
         self._row_cache.clear()
+        self._update_geometry()
         self.refresh()
 
     def refresh_ages(self) -> None:
         """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
+        self._update_geometry()  # the oldest order's age may need one more cell
         self.refresh()
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """Keys of the columns on screen, left to right."""
+        return tuple(key for key, _, _, _ in self._layout.columns)
+
+    @property
+    def hidden_columns(self) -> tuple[str, ...]:
+        """Keys of the columns that do not fit, most important first (empty when every column shows)."""
+        return self._layout.hidden
 
     @property
     def selected_order(self) -> Order | None:
@@ -256,6 +252,15 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         """Show every open order."""
         self._set_filter(symbol=None, side=None, status=None)
 
+    def action_toggle_all_columns(self) -> None:
+        """Show every column (the table scrolls sideways), or again only those that fit."""
+        self._all_columns = not self._all_columns
+        if not self._all_columns:
+            self.scroll_to(x=0, animate=False, immediate=True)
+        self._update_geometry()
+        self.refresh()
+        paint_now(self)
+
     # -- Line API -------------------------------------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
         # The scroll offset and the size are properties that cost microseconds each: read them once per paint.
@@ -268,8 +273,11 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """Paint screen line ``y``: 0 is the header (it scrolls sideways only), then one line per visible row."""
         (scroll_x, scroll_y), width = self._window or (self.scroll_offset, self.size.width)
+        if not self._all_columns:
+            scroll_x = 0  # the columns that fit never scroll sideways
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._base_style())
+            # The header's band runs the table's whole width, past the last column.
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._style("header"))
         index = scroll_y + y - 1
         if index >= len(self.view):
             return Strip.blank(width, self._base_style())
@@ -294,17 +302,49 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._update_geometry()
         self.refresh()
 
+    def _measure(self, orders: Iterable[Order]) -> None:
+        """Keep the column widths up to date for changed orders: O(columns) each, no scan of the other rows."""
+        widths = self._widths
+        for order in orders:
+            key = row_key(order)
+            if not key:
+                continue
+            if order.state.is_terminal:
+                widths.discard(key)
+            else:
+                widths.measure(key, cell_widths(order, self._ticks.get(order.symbol)), order.created_ms)
+
     def _update_geometry(self) -> None:
-        set_virtual_size(self, Size(_TABLE_WIDTH, len(self.view) + 1))
+        self._update_layout()
+        set_virtual_size(self, Size(self._layout.width, len(self.view) + 1))
         self._update_indicator()
 
+    def _update_layout(self) -> bool:
+        """Fit the columns to the width (only when a width, the sort column or the mode changed); True if new."""
+        oldest = self._widths.oldest_ms()
+        age_ms = None if oldest is None else self._clock_ms() - oldest
+        widths = natural_widths(self._widths.widths(), age_ms, self.view.column)
+        available = self.scrollable_content_region.width if self.is_mounted else 0
+        inputs = (widths, available, self._all_columns)
+        if inputs == self._layout_inputs:
+            return False
+        self._layout_inputs = inputs
+        self._layout = fit_columns(widths, available, every=self._all_columns)
+        self._row_cache.clear()
+        return True
+
     def _update_indicator(self) -> None:
-        label = dict((key, label) for key, label, _ in COLUMNS)[self.view.column]
         arrow = "▼" if self.view.descending else "▲"
-        text = f"sort {label} {arrow}"
+        text = f"sort {_LABELS[self.view.column]} {arrow}"
         view_filter = self.view.filter
         if view_filter.active:
             text += f" · filter {view_filter.describe()} · {len(self.view)} of {self.view.total()}"
+        if self._all_columns:
+            text = f"all columns ({ALL_COLUMNS_KEY}) · {text}"
+        elif self._layout.hidden:
+            # Names when they fit in the border beside the rest (two cells of corner and two of margin), else a count.
+            room = self.size.width - len(text) - len(f" ({ALL_COLUMNS_KEY}) · ") - 4
+            text = f"{hidden_note(self._layout.hidden, room)} ({ALL_COLUMNS_KEY}) · {text}"
         if text != self._indicator:  # the subtitle is part of the border: set it only when it says something new
             self._indicator = text
             self.border_subtitle = text
@@ -328,22 +368,28 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         return style
 
     def _header_strip(self) -> Strip:
+        # Painted with every frame: the layout catches up here with what changed without a flush (a scrollbar
+        # that appeared, a sort set on the view directly); O(columns) when nothing changed.
+        if self._update_layout() and self.is_mounted:
+            self.call_later(self._update_geometry)
         base = self._style("header")
         sorted_style = base + self._style("header-sorted", partial=True)
         arrow = "▼" if self.view.descending else "▲"
+        layout = self._layout
+        gap = " " * layout.gap
         segments = []
-        for key, label, width in COLUMNS:
+        last = len(layout.columns) - 1
+        for position, (key, label, width, right) in enumerate(layout.columns):
             if key == self.view.column:
-                # The marker goes after the name when both fit, else into the cell's right padding: the name
-                # always keeps every letter (``Side▲``, never ``Sid…``).
-                if len(label) + 2 <= width:
-                    text = " " + _fit(f"{label} {arrow}", width, key in _NUMERIC) + " "
-                else:
-                    text = " " + _fit(label, width, key in _NUMERIC) + arrow
-                segments.append(Segment(text, sorted_style))
+                # The sorted column is one cell wider than its name (natural_widths): the name always keeps
+                # every letter (``Side▲``, never ``Sid…``).
+                marked = f"{label} {arrow}" if len(label) + 2 <= width else f"{label}{arrow}"
+                segments.append(Segment(_fit(marked, width, right), sorted_style))
             else:
-                segments.append(Segment(" " + _fit(label, width, key in _NUMERIC) + " ", base))
-        return Strip(segments, _TABLE_WIDTH)
+                segments.append(Segment(_fit(label, width, right), base))
+            if position < last:
+                segments.append(Segment(gap, base))
+        return Strip(segments, layout.width)
 
     def _row_strip(self, order: Order, index: int, scroll_x: int, width: int) -> Strip:
         """One row cropped to the window, from the cache when the order, its stripe, the cursor, the age text and
@@ -352,7 +398,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         # Keyed by the stripe and the cursor too: when a new order pushes the rows down by one, each row's stripe
         # flips, and both looks of a row stay cached instead of every visible row being formatted again.
         key = (row_key(order), index % 2, index == self._cursor)
-        look = (age, scroll_x, width)
+        look = (age, scroll_x, width, self._layout)
         cached = self._row_cache.get(key)
         if cached is not None and cached[0] is order and cached[1] == look:
             return cached[2]
@@ -369,32 +415,18 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             row_style = self._style("row-alt") if index % 2 else self._base_style()
             side_style = row_style + self._style("buy" if order.side is Side.BUY else "sell", partial=True)
             status_style = row_style + self._style(f"status-{order.state.value}", partial=True)
-        if order.order_type is OrderType.STOP_LIMIT:
-            order_type = "stop-limit"
-        else:
-            order_type = _TYPE_LABELS.get(order.options[0].value, "limit") if order.options else "limit"
         # console/domain/fmt caches the formatted numbers, and a row is formatted only when its order changed.
-        tick = self._ticks.get(order.symbol)
-        values = (
-            order.symbol.upper(),
-            order.side.upper(),
-            fmt_price(order.price, tick),
-            fmt_qty(order.amount),
-            STATUS_LABELS[order.state],
-            fmt_qty(order.filled),
-            order_type,
-            fmt_price(order.stop_price, tick),
-            fmt_qty(order.open_amount),
-            fmt_price(order.avg_price, tick, blank_zero=True),
-            age,
-            order.order_id or "—",
-            order.client_order_id or "—",
-        )
+        texts = dict(zip(_KEYS, cell_texts(order, self._ticks.get(order.symbol), age), strict=True))
+        layout = self._layout
+        gap = " " * layout.gap
         segments = []
-        for (key, _, width), text in zip(COLUMNS, values, strict=True):
+        last = len(layout.columns) - 1
+        for position, (key, _, width, right) in enumerate(layout.columns):
             style = side_style if key == "side" else status_style if key == "status" else row_style
-            segments.append(Segment(" " + _fit(text, width, key in _NUMERIC) + " ", style))
-        return Strip(segments, _TABLE_WIDTH)
+            segments.append(Segment(_fit(texts[key], width, right), style))
+            if position < last:
+                segments.append(Segment(gap, row_style))
+        return Strip(segments, layout.width)
 
     def _page_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)

@@ -22,6 +22,10 @@ from console.tui.widgets.scrolling import set_virtual_size
 MAX_ENTRIES = 1_000
 #: How often new entries are put on screen, at most (a burst of entries is shown at once).
 FLUSHES_PER_S = 10
+#: Lines of text the pane gives itself before it takes its full height (``StatusPane.-full`` in styles/app.tcss,
+#: 30% of the screen): one line while there is one, then three, then full. It grows at most twice in a session and
+#: never shrinks, so the rows above it do not move with every entry.
+HEIGHT_STEPS = (1, 3)
 
 
 def format_entry(entry: StatusEntry, time_style: Style | str = "", code_style: Style | str = "bold") -> Content:
@@ -44,6 +48,9 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
     painted, so a burst of hundreds of fills and cancels costs one repaint of the pane, never a layout of the
     screen. Each entry is styled by its severity's component class (``status-pane--info``, ``--warning``,
     ``--error``, ``--critical``); the time and the reason code by ``status-pane--time`` and ``status-pane--code``.
+
+    The pane is only as tall as its lines need, in steps (:data:`HEIGHT_STEPS`, then full with the ``-full``
+    class), so the orders above it get the rows it does not use.
     """
 
     COMPONENT_CLASSES = {
@@ -69,6 +76,8 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         #: Where the pane last put itself to show the newest line: still there means the trader did not scroll
         #: away, even when a resize made the end move further down (a shorter pane has more lines above it).
         self._end_y = 0
+        #: Lines of text the pane asks the layout for (a step of HEIGHT_STEPS); None once it takes its full height.
+        self._rows: int | None = HEIGHT_STEPS[0]
 
     def add_entry(self, entry: StatusEntry) -> None:
         """Append an entry (shown within 1 / :data:`FLUSHES_PER_S` s; a burst is shown at once)."""
@@ -105,6 +114,15 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
             segments = [Segment(text, style.rich_style) for text, style in line.render(base, end="")]
             strip = self._strips[id(line)] = Strip(segments).crop_extend(0, width, base.rich_style)
         return strip
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The rows of the current height step (styles cap them; the full height is a style of its own)."""
+        return self._rows if self._rows is not None else max(1, len(self._lines))
+
+    @property
+    def full_height(self) -> bool:
+        """True once the pane has taken its full height (more lines than the last of HEIGHT_STEPS arrived)."""
+        return self._rows is None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -182,3 +200,16 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
 
     def _update_size(self) -> None:
         set_virtual_size(self, Size(max(1, self._wrap_width), len(self._lines)))
+        self._grow()
+
+    def _grow(self) -> None:
+        """Take the next height step when the lines outgrow this one (a layout at most twice a session)."""
+        rows = self._rows
+        if rows is None or len(self._lines) <= rows:
+            return
+        bigger = [step for step in HEIGHT_STEPS if step >= len(self._lines)]
+        self._rows = bigger[0] if bigger else None
+        if self._rows is None:
+            self.add_class("-full")  # a class change lays the screen out again
+        else:
+            self.refresh(layout=True)
