@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-import console.exchange.roxom.app as roxom_app
+import console.exchange.roxom.connection as roxom_connection
+import console.exchange.roxom.streams as roxom_streams
 from console.exchange.process import LocalExchangeProcess
 from console.exchange.roxom import cli as roxom_cli
 from console.exchange.roxom.app import RoxomServer
@@ -616,7 +617,7 @@ async def test_ws_errors_and_ping(venue: Venue) -> None:
 
 
 async def test_subscription_limit(venue: Venue, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(roxom_app, "MAX_SUBSCRIPTIONS", 1)
+    monkeypatch.setattr(roxom_streams, "MAX_SUBSCRIPTIONS", 1)
     ws = await ws_open(venue, None)
     try:
         await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "level1", "symbol": GOLD}]}))
@@ -628,7 +629,7 @@ async def test_subscription_limit(venue: Venue, monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_a_client_too_far_behind_is_closed_with_1011(venue: Venue, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(roxom_app, "WS_QUEUE_SIZE", 3)
+    monkeypatch.setattr(roxom_connection, "WS_QUEUE_SIZE", 3)
     for i in range(4):
         await venue.user.place(side="buy", qty="1.00", px=f"0.0250{i:02d}")
     ws = await ws_open(venue, venue.user_signer)

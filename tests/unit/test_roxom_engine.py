@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import console.exchange.roxom.engine as engine_module
+import console.exchange.roxom.matching as matching_module
 from console.exchange.roxom.engine import OrderRequest, RoxomEngine, RoxomError, to_unit
 
 GOLD = "GOLD-BTC"
@@ -115,7 +115,7 @@ def test_a_stop_triggered_while_its_cancel_is_pending_stays_pending_cancel() -> 
 
 
 def test_closed_orders_are_forgotten_past_the_kept_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "CLOSED_ORDERS_KEPT", 2)
+    monkeypatch.setattr(matching_module, "CLOSED_ORDERS_KEPT", 2)
     engine, _ = _engine()
     user = engine.add_account("user", Decimal(5))
     ids = [engine.place(user, _limit("buy", "1.00", "0.025000", time_in_force="ioc")).id for _ in range(3)]
