@@ -160,7 +160,7 @@ def test_marks_and_starts():
     assert mark_price(D(100), D(102), D(90)) == (101, "mid")
     assert mark_price(None, D(102), D(90)) == (90, "last")
     assert mark_price(None, None, None) == (None, "")
-    now = 1_795_444_200_000  # 2026-11-22 14:30 UTC
+    now = 1_795_444_200_000  # 2026-11-23 14:30 UTC
     assert start_ms(PositionStart.TODAY, now_ms=now, session_start_ms=5) == 1_795_392_000_000
     assert start_ms(PositionStart.SESSION, now_ms=now, session_start_ms=5) == 5
     assert start_ms(PositionStart.SINCE, now_ms=now, session_start_ms=5, since_ms=7) == 7

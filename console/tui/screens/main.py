@@ -122,7 +122,7 @@ class MainScreen(Screen[None]):
         Binding("f", "fills", "Fills", id="main.fills"),
         Binding("b", "balances", "Balances", id="main.balances"),
         Binding("v", "fees", "Fees", id="main.fees"),
-        Binding("p", "positions", "Positions", id="main.positions"),
+        Binding("p", "positions", "Positions", show=False, id="main.positions"),  # no room left at 120 columns
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
         Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),

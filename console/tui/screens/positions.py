@@ -19,7 +19,10 @@ from console.tui.widgets.position_line import signed_money, signed_qty
 from console.tui.widgets.tables import MeasuredTable
 
 #: How the view says positions are costed and marked (console/domain/positions.py).
-METHOD = "weighted average cost · marked at mid, else last"
+METHOD = "weighted avg cost · mark: mid, else last"
+
+#: Row key of the USD total, the table's last row.
+TOTAL_KEY = "__total__"
 
 #: The starts the ``t`` key cycles through.
 STARTS = (PositionStart.TODAY, PositionStart.SESSION)
@@ -42,6 +45,8 @@ class PositionsScreen(AccountView):
     def __init__(self, account: AccountService, clock_ms: Callable[[], int], positions: PositionsService) -> None:
         super().__init__(account, clock_ms)
         self.positions = positions
+        #: How many of this view's loads (open, ``r``, ``t``) have completed.
+        self.loaded = 0
 
     def compose_body(self) -> ComposeResult:
         table = MeasuredTable(id="positions-table", cursor_type="row", zebra_stripes=True)
@@ -57,6 +62,7 @@ class PositionsScreen(AccountView):
     async def fetch(self) -> None:
         await self.positions.reload()
         self.show_positions()
+        self.loaded += 1
 
     def action_cycle_start(self) -> None:
         """Count fills since today (UTC) or since this session started, and load them again."""
@@ -96,9 +102,10 @@ class PositionsScreen(AccountView):
             self.set_status("No fills since the start · t: since today/session")
             return
         usd = "USD"
-        text = (f"USD total: P&L {signed_money(summed.pnl, usd)} · unrealised {signed_money(summed.unrealised, usd)}"
-                f" · realised {signed_money(summed.realised, usd)} · fees {fmt_money(summed.fees, usd, unit=False)}"
-                f" · exposure {fmt_money(summed.exposure, usd, unit=False)}")
+        table.add_row("TOTAL", "", "", "", signed_money(summed.unrealised, usd), signed_money(summed.realised, usd),
+                      fmt_money(summed.fees, usd, unit=False), fmt_money(summed.exposure, usd, unit=False), usd,
+                      key=TOTAL_KEY)
+        text = f"P&L after fees {signed_money(summed.pnl, usd)} USD · TOTAL in USD, exposure gross"
         if summed.missing:
             text += f" · no USD rate: {', '.join(s.upper() for s in summed.missing)}"
         self.set_status(text)
