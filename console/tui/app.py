@@ -46,6 +46,7 @@ from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.help import HelpScreen, KeyHelp, key_help
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.main import MainScreen
+from console.tui.screens.positions import PositionsScreen
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.orders_table import OrdersTable
@@ -410,6 +411,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Quit with working orders", ConfirmQuit),
         ("Account views (history, fills, balances, fees, detail, wrap)", AccountView),
         ("Order history", HistoryScreen),
+        ("Positions", PositionsScreen),
         ("Sub-account switcher", SubAccountScreen),
         ("Help", HelpScreen),
     ]
