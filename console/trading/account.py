@@ -36,6 +36,11 @@ class AccountService:
             venue.account = self.sub_accounts[0]
 
     @property
+    def venue(self) -> AccountVenue:
+        """The venue's account interface (e.g. for the positions service, which walks its fills)."""
+        return self._venue
+
+    @property
     def venue_name(self) -> str:
         """The venue's name for texts, e.g. ``"Gemini"``."""
         return self._venue.name

@@ -65,8 +65,9 @@ class AccountVenue(Protocol):
         """The newest ``limit`` fills of the account, newest first; broken trades flagged in ``Fill.broken``."""
         ...
 
-    def all_fills(self, *, symbol: str | None = None) -> AsyncIterator[Fill]:
-        """Every fill of the account, oldest first, each once (the walk always ends, as :meth:`closed_orders`)."""
+    def all_fills(self, *, symbol: str | None = None, since_ms: int = 0) -> AsyncIterator[Fill]:
+        """Every fill of the account executed at or after ``since_ms`` (ms since the epoch), oldest first, each once
+        (the walk always ends, as :meth:`closed_orders`); broken trades flagged in ``Fill.broken``."""
         ...
 
     async def order_detail(self, order_id: str) -> Order:

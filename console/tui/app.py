@@ -26,6 +26,7 @@ from console.domain.reasons import Severity
 from console.trading.account import AccountService
 from console.trading.deadman import DeadManSwitch
 from console.trading.market import FeedState, MarketListener, MarketSession
+from console.trading.positions import PositionsService
 from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession
 from console.trading.venue_account import ReferenceQuotes
 from console.tui import themes
@@ -35,6 +36,7 @@ from console.tui.messages import (
     ConnectionChanged,
     MarketStateChanged,
     OrdersChanged,
+    PositionsChanged,
     StatusReported,
     TradesUpdated,
 )
@@ -44,6 +46,7 @@ from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.help import HelpScreen, KeyHelp, key_help
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.main import MainScreen
+from console.tui.screens.positions import PositionsScreen
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.orders_table import OrdersTable
@@ -119,6 +122,10 @@ class TradingConsoleApp(KeysInOrderApp):
         #: True once the key turned out to lack the Trader role (Auditor): trading keys are then disabled.
         self.read_only = False
         self.market = market
+        #: Positions and P&L since the chosen start: the venue's fills, then the blotter's (re-loaded on reconnect).
+        self.positions = PositionsService(account.venue, session.blotter, clock_ms=clock_ms, quotes=quotes,
+                                          market=market)
+        self.positions.changed = self._positions_changed
         self.main_screen = MainScreen(settings, session, clock_ms, market, quotes, shown_url=shown_url)
         self._orders_message: OrdersChanged | None = None
         self._status_message: StatusReported | None = None
@@ -154,11 +161,24 @@ class TradingConsoleApp(KeysInOrderApp):
         self.main_screen.post_message(ConnectionChanged(state, detail))
         if state is ConnectionState.LIVE:
             self._retry_backoff = None  # connected: the next failure starts the back-off again
+            self.reload_positions()  # reconciled: positions are re-loaded from the venue too, so they never drift
         if state is ConnectionState.LIVE and self.once_reconciled is not None and not self._reconciled_once:
             # The first time the blotter is reconciled: once its table has been painted (the factory's heap policy
             # collects and freezes the session's long-lived objects then, console/app/heap.py).
             self._reconciled_once = True
             self.set_timer(HEAP_SETTLE_DELAY_S, self.once_reconciled)
+
+    def _positions_changed(self) -> None:
+        """A position or a mark changed: the line beside the ticket, and the positions view if it is shown."""
+        self.main_screen.post_message(PositionsChanged())
+        stack = self.screen_stack
+        if stack and stack[-1] is not self.main_screen:
+            stack[-1].post_message(PositionsChanged())
+
+    @work(exclusive=True, group="positions", exit_on_error=False)
+    async def reload_positions(self) -> None:
+        """Rebuild the positions from the venue's fills since the start (after every reconnect)."""
+        await self.positions.reload()
 
     def _orders_changed(self, orders: list[Order]) -> None:
         """Blotter changes for the screen.
@@ -324,6 +344,7 @@ class TradingConsoleApp(KeysInOrderApp):
         if not await self.account.can_trade():
             self.enter_read_only()
         rules = await self.session.load_symbols()
+        self.positions.set_rules(rules)
         self.main_screen.query_one(OrderTicket).set_rules(rules)
         self.main_screen.query_one(OrdersTable).set_rules(rules)
         self.main_screen.start_balances()  # the ticket's available balance
@@ -399,6 +420,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Quit with working orders", ConfirmQuit),
         ("Account views (history, fills, balances, fees, detail, wrap)", AccountView),
         ("Order history", HistoryScreen),
+        ("Positions", PositionsScreen),
         ("Sub-account switcher", SubAccountScreen),
         ("Help", HelpScreen),
     ]

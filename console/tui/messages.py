@@ -127,3 +127,10 @@ class TicketSymbolChanged(Message):
     def __init__(self, symbol: str) -> None:
         super().__init__()
         self.symbol = symbol
+
+
+class PositionsChanged(Message):
+    """A position or a mark changed (a fill, a reload, new quotes); a burst collapses to the newest."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PositionsChanged)

@@ -16,7 +16,14 @@ from console.exchange.keys import (
     DEMO_MASTER_API_KEY,
     DEMO_MASTER_API_SECRET,
 )
-from tests.support.console_app import FIXED_NOW_MS, fixed_clock, snapshot_app, wait_for, wait_until_ready
+from tests.support.console_app import (
+    FIXED_NOW_MS,
+    fixed_clock,
+    settle_balances,
+    snapshot_app,
+    wait_for,
+    wait_until_ready,
+)
 from tests.support.exchange_thread import ExchangeThread
 
 COUNTERPARTY_BALANCES = {"USD": "10000000", "BTC": "1000", "ETH": "10000", "SOL": "100000"}
@@ -143,6 +150,24 @@ async def wrap_view(pilot) -> None:
                    == "gusdusd", what="the wrap-enabled symbols")
     await pilot.press(*"250.00", "enter")
     await wait_for(pilot, lambda: bool(screen.receipt_text), what="the wrap receipt")
+    await pilot.pause()
+
+
+async def positions_view(pilot) -> None:
+    """``p``: the positions since today (BTCUSD long, SOLUSD short; the broken ETHUSD trade left out), USD total."""
+    await wait_until_ready(pilot)
+    await wait_for(pilot, lambda: pilot.app.positions.loads >= 1, what="the positions' first load")
+    await _open(pilot, "p", "positions-table", 3)
+    await wait_for(pilot, lambda: pilot.app.screen.loaded >= 1, what="the view's own load")
+    await wait_tables_measured(pilot)
+
+
+async def main_screen_with_position(pilot) -> None:
+    """The main screen once the ticket's symbol (BTCUSD) has a position: its two lines at the ticket's bottom."""
+    await wait_until_ready(pilot)
+    line = pilot.app.main_screen.query_one("#position-line")
+    await wait_for(pilot, lambda: pilot.app.positions.loads >= 1 and line.display, what="the position line")
+    await settle_balances(pilot)
     await pilot.pause()
 
 

@@ -137,7 +137,7 @@ class FakeVenue:
         self.calls.append(f"recent_fills {limit}")
         return [_fill("9"), _fill("8")]
 
-    async def all_fills(self, *, symbol: str | None = None) -> AsyncIterator[Fill]:
+    async def all_fills(self, *, symbol: str | None = None, since_ms: int = 0) -> AsyncIterator[Fill]:
         for trade_id in ("7", "8", "9"):
             yield _fill(trade_id)
 

@@ -27,6 +27,7 @@ from console.domain.reasons import Severity
 from console.domain.ticket import NewOrder, TicketErrors
 from console.trading.account import AccountService
 from console.trading.market import MarketSession
+from console.trading.positions import PositionsService
 from console.trading.reference_prices import (
     LastPriceSource,
     PriceSource,
@@ -43,6 +44,7 @@ from console.tui.messages import (
     ConnectionChanged,
     MarketStateChanged,
     OrdersChanged,
+    PositionsChanged,
     StatusReported,
     TicketSubmitted,
     TicketSymbolChanged,
@@ -55,11 +57,13 @@ from console.tui.screens.fills import FillsScreen
 from console.tui.screens.guard_confirm import GuardConfirm, order_line
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
+from console.tui.screens.positions import PositionsScreen
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
 from console.tui.widgets.depth_ladder import DepthLadder, own_levels
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
+from console.tui.widgets.position_line import PositionLine, position_text
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
@@ -86,6 +90,7 @@ class ConsoleHost(Protocol):
     """What MainScreen asks of its app (``TradingConsoleApp``), typed without importing the app (it imports us)."""
 
     account: AccountService
+    positions: PositionsService
     read_only: bool
 
     def retry_connection(self) -> None: ...
@@ -118,6 +123,7 @@ class MainScreen(Screen[None]):
         Binding("f", "fills", "Fills", id="main.fills"),
         Binding("b", "balances", "Balances", id="main.balances"),
         Binding("v", "fees", "Fees", id="main.fees"),
+        Binding("p", "positions", "Positions", show=False, id="main.positions"),  # no room left at 120 columns
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
         Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),
@@ -177,7 +183,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="market"):
                 yield DepthLadder(id="ladder")
                 yield TradesPanel(id="trades")
-            yield OrderTicket(self.settings.ticket_symbols, id="ticket")
+            with OrderTicket(self.settings.ticket_symbols, id="ticket"):
+                yield PositionLine(id="position-line")  # docked at the ticket's bottom, shown once there is one
         yield StatusPane(id="status")
         yield Footer(show_command_palette=False)  # ctrl+p is listed in help (?): its room goes to the desk's keys
 
@@ -269,6 +276,23 @@ class MainScreen(Screen[None]):
     # -- market data (attributes down to the ladder, the trades and the ticket) -----------------------------------
     def on_book_updated(self, message: BookUpdated) -> None:
         self._show_market()
+        self._show_position()
+
+    def on_positions_changed(self, message: PositionsChanged) -> None:
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """The ticket's symbol's position and P&L in the line beside the ticket (marked at the live mid)."""
+        positions = getattr(self.app, "positions", None)
+        if not isinstance(positions, PositionsService):
+            return
+        try:
+            line = self.query_one(PositionLine)
+            symbol = self.query_one(OrderTicket).symbol
+        except NoMatches:  # the console is quitting
+            return
+        rules = positions.rules(symbol)
+        line.show(position_text(symbol, positions.row(symbol), rules.price_increment if rules else None))
 
     def on_trades_updated(self, message: TradesUpdated) -> None:
         if self.market is not None:
@@ -281,6 +305,7 @@ class MainScreen(Screen[None]):
     @on(TicketSymbolChanged)
     def switch_book(self, message: TicketSymbolChanged) -> None:
         self.refresh_balances()
+        self._show_position()
         if self.market is not None:
             self.market.select(message.symbol)
             self._show_market()
@@ -490,6 +515,10 @@ class MainScreen(Screen[None]):
 
     def action_balances(self) -> None:
         self.app.push_screen(BalancesScreen(self.host.account, self.clock_ms))
+
+    def action_positions(self) -> None:
+        """Positions and P&L per symbol, with the USD total."""
+        self.app.push_screen(PositionsScreen(self.host.account, self.clock_ms, self.host.positions))
 
     def action_fees(self) -> None:
         self.app.push_screen(FeesScreen(self.host.account, self.clock_ms))

@@ -131,9 +131,10 @@ class GeminiAccountVenue:
         """The newest ``limit`` fills (``/v1/mytrades``), newest first."""
         return [fill_from_my_trade(t) for t in await self._rest.my_trades(symbol=symbol, limit_trades=limit)]
 
-    async def all_fills(self, *, symbol: str | None = None) -> AsyncIterator[Fill]:
-        """Every fill, oldest first: ``/v1/mytrades`` walked forward (:meth:`GeminiRestClient.iter_my_trades`)."""
-        async for trade in self._rest.iter_my_trades(symbol=symbol):
+    async def all_fills(self, *, symbol: str | None = None, since_ms: int = 0) -> AsyncIterator[Fill]:
+        """Every fill from ``since_ms`` on, oldest first: ``/v1/mytrades`` walked forward
+        (:meth:`GeminiRestClient.iter_my_trades`)."""
+        async for trade in self._rest.iter_my_trades(symbol=symbol, since_ms=since_ms):
             yield fill_from_my_trade(trade)
 
     async def order_detail(self, order_id: str) -> Order:
