@@ -251,6 +251,8 @@ class DeskConfig(BaseSettings):
     """symbols the ticket offers (list or comma-separated); --symbols wins"""
     default_symbol: Annotated[str | None, BeforeValidator(_symbol)] = None
     """symbol the ticket starts on (default: the first of symbols)"""
+    low_bandwidth: Flag = False
+    """fewer bytes to the terminal (over SSH): market data at 4 frames/s, orders at 10, a plainer ladder"""
     bell: Flag = True
     """ring the terminal bell on fills and rejects"""
     toasts: Flag = True

@@ -238,7 +238,10 @@ class TradingConsoleApp(KeysInOrderApp):
         """Heartbeat countdown and ack latency p50/p95 in the status pane's bottom border."""
         parts = [self.deadman.countdown_text() if self.deadman else "",
                  self.latency.status_text() if self.latency else ""]
-        self.main_screen.query_one(StatusPane).border_subtitle = " · ".join(p for p in parts if p)
+        text = " · ".join(p for p in parts if p)
+        pane = self.main_screen.query_one(StatusPane)
+        if text != (pane.border_subtitle or ""):  # setting a border title repaints the whole pane, even unchanged
+            pane.border_subtitle = text
 
     def start_dead_man(self) -> None:
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""

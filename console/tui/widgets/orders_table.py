@@ -149,6 +149,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._indicator = ""
         self._last_flush_s = 0.0
         self._ticks: dict[str, Decimal] = {}  # symbol -> price increment, for prices at the tick's precision
+        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a tenth of a second).
+        self.flush_interval_s = MIN_FLUSH_INTERVAL_S
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -159,14 +161,15 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         """Add, update or remove the rows of changed orders (terminal orders leave the table).
 
         The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
-        between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`).
+        between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`; the screen sets
+        :attr:`flush_interval_s` longer in low-bandwidth mode).
         """
         if not self.view.apply(orders):
             return
         self._follow_cursor()
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            wait_s = self._last_flush_s + MIN_FLUSH_INTERVAL_S - time.monotonic()
+            wait_s = self._last_flush_s + self.flush_interval_s - time.monotonic()
             if wait_s > 0:
                 self.set_timer(wait_s, self._flush, name="orders-flush")
             else:
@@ -179,8 +182,14 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self.refresh()
 
     def refresh_ages(self) -> None:
-        """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
-        self.refresh()
+        """Repaint the rows for their age column (only the visible rows are formatted, so this costs a screenful).
+
+        Only the rows' lines: the header, border and scrollbars are not written to the terminal again, and an empty
+        table writes nothing (every repaint is bytes on the trader's link, once a second all day).
+        """
+        rows = min(len(self.view) - self.scroll_offset.y, self.size.height - 1)
+        if rows > 0:
+            self.refresh(Region(0, 1, self.size.width, rows))
 
     @property
     def selected_order(self) -> Order | None:
