@@ -17,6 +17,7 @@ from console.tui.widgets.depth_ladder import DepthLadder
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import MIN_FLUSH_INTERVAL_S, OrdersTable
 from console.tui.widgets.status_pane import StatusPane
+from console.tui.widgets.trades import TradesPanel
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 
 
@@ -96,18 +97,21 @@ async def test_the_ladder_marks_only_the_changed_cells_dirty(console_app):
 
 
 async def test_idle_screen_repaints_nothing_each_second(console_app):
-    """No orders, nothing changing: the table's age tick and the desk status tick write nothing."""
+    """No orders, nothing changing: the table's age tick, the desk status tick and a book update that brings no
+    new trade repaint nothing."""
     app = console_app
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
         table = app.screen.query_one(OrdersTable)
         pane = app.screen.query_one(StatusPane)
+        trades = app.screen.query_one(TradesPanel)
         refreshed = []
-        for widget in (table, pane):
+        for widget in (table, pane, trades):
             original = widget.refresh
             widget.refresh = (lambda w, o: lambda *r, **kw: (refreshed.append(w), o(*r, **kw))[1])(  # type: ignore[method-assign]
                 widget, original)
         table.refresh_ages()
         app.refresh_desk_status()
         app.refresh_desk_status()
+        trades.set_trades(list(app.market.trades()))  # a book update passes the same trades again
         assert refreshed == []

@@ -12,7 +12,7 @@ from rich.text import Text
 from console.tui.terminal import CompactOutput, compact_sgr
 from console.tui.widgets.depth_ladder import changed_span
 
-_TOKEN = re.compile(r"\x1b\[([0-9;]*)m|\x1b\[(\d+);(\d+)H|(\r\n)|(.)", re.S)
+_TOKEN = re.compile(r"\x1b\[([0-9;]*)m|\x1b\[(\d+);(\d+)H|(\r?\n)|(.)", re.S)
 
 
 def screen(stream: str) -> dict[tuple[int, int], tuple[str, tuple[object, ...]]]:
@@ -65,7 +65,7 @@ STYLES = ["38;2;224;224;224;48;2;18;18;18", "38;2;185;60;91;48;2;18;18;18", "1;3
 @st.composite
 def textual_frames(draw) -> str:
     """Frames shaped as Textual writes them: per line a move, then styled runs each closed by a reset, then the
-    line's end move and CR LF."""
+    line's end move and a newline."""
     out = []
     for _ in range(draw(st.integers(1, 6))):
         row, col = draw(st.integers(1, 30)), draw(st.integers(1, 80))
@@ -75,7 +75,7 @@ def textual_frames(draw) -> str:
             text = draw(st.text(alphabet="ab ─│0.,", min_size=1, max_size=5))
             out.append(f"\x1b[{style}m{text}\x1b[0m")
         if draw(st.booleans()):
-            out.append(f"\x1b[{row};{col + 40}H\r\n")
+            out.append(f"\x1b[{row};{col + 40}H" + draw(st.sampled_from(["\n", "\r\n"])))
     return "".join(out)
 
 

@@ -20,7 +20,8 @@ def _clock(time_ms: int) -> str:
 class TradesPanel(Widget, can_focus=False):
     """Time (UTC), price and amount of each trade; buys (taker bought) and sells in their theme colours.
 
-    Attributes down: :meth:`set_trades`. Redraws are coalesced to one per frame (``refresh``).
+    Attributes down: :meth:`set_trades`. Redraws are coalesced to one per frame (``refresh``), and the screen paces
+    market data (``console/tui/pacing.py``).
     """
 
     COMPONENT_CLASSES = {"trades-panel--buy", "trades-panel--sell", "trades-panel--time"}
@@ -31,7 +32,10 @@ class TradesPanel(Widget, can_focus=False):
         self.border_title = "Trades"
 
     def set_trades(self, trades: list[Trade]) -> None:
-        """Show these trades (newest first)."""
+        """Show these trades (newest first); the panel repaints only when they differ from those shown (a book
+        update passes the same trades again, and every repaint is bytes on the trader's terminal link)."""
+        if trades == self._trades:
+            return
         self._trades = trades
         self.refresh()
 
