@@ -115,3 +115,25 @@ async def test_idle_screen_repaints_nothing_each_second(console_app):
         app.refresh_desk_status()
         trades.set_trades(list(app.market.trades()))  # a book update passes the same trades again
         assert refreshed == []
+
+
+async def test_a_burst_of_order_changes_repaints_the_rows_and_the_title_line_not_the_whole_table(console_app):
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        table = app.screen.query_one(OrdersTable)
+        pane = app.screen.query_one(StatusPane)
+        calls: list[tuple[Region, ...]] = []
+        for widget in (table, pane):
+            original = widget.refresh
+            widget.refresh = (lambda o: lambda *r, **kw: (calls.append(r), o(*r, **kw))[1])(  # type: ignore[method-assign]
+                original)
+        session = app.session
+        order = await session.submit(session.prepare(TicketInput("btcusd", Side.BUY, OrderType.LIMIT, "60000.00",
+                                                                 "0.01")))
+        await wait_for(pilot, lambda: table.view.get(order.client_order_id) is not None, what="the order")
+        await wait_for(pilot, lambda: "1 open" in (table.border_title or ""), what="the open count in the title")
+        await pilot.pause()
+        assert calls and all(regions for regions in calls)  # never the whole widget (border, scrollbars) again
+        title_lines = [r for regions in calls for r in regions if r.y < 0]
+        assert title_lines and all(r.height == 1 for r in title_lines)

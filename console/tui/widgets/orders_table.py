@@ -24,7 +24,7 @@ from textual.strip import Strip
 from console.domain.fmt import fmt_price, fmt_qty
 from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
-from console.tui.internals import paint_now
+from console.tui.internals import paint_now, set_border_title_line
 from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.scrolling import set_virtual_size
@@ -297,11 +297,14 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _flush(self) -> None:
-        """Once per burst of changes: resize the scroll area, update the indicator, repaint on the next frame."""
+        """Once per burst of changes: resize the scroll area, update the indicator, repaint the rows on the next
+        frame."""
         self._flush_scheduled = False
         self._last_flush_s = time.monotonic()
         self._update_geometry()
-        self.refresh()
+        # The rows only: the border and scrollbars repaint when they change (title, scroll), not with every burst.
+        content = self.scrollable_content_region
+        self.refresh(Region(0, 0, content.width, content.height))
 
     def _update_geometry(self) -> None:
         set_virtual_size(self, Size(_TABLE_WIDTH, len(self.view) + 1))
@@ -319,7 +322,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             self.border_subtitle = text
         title = f"{TITLE} · {self.view.total():,} open"
         if title != self.border_title:  # painted with the rows, in the same frame (no other widget changes)
-            self.border_title = title
+            set_border_title_line(self, title)  # the top border line only, not the whole table again
         self.set_class(view_filter.active, "-filtered")
 
     def _style(self, name: str, *, partial: bool = False) -> Style:
