@@ -252,7 +252,7 @@ class DeskConfig(BaseSettings):
     default_symbol: Annotated[str | None, BeforeValidator(_symbol)] = None
     """symbol the ticket starts on (default: the first of symbols)"""
     low_bandwidth: Flag = False
-    """fewer bytes to the terminal (over SSH): market data at 4 frames/s, orders at 10, a plainer ladder"""
+    """fewer bytes to the terminal (over SSH): ladder and trades once a second, orders 10 times, one colour"""
     bell: Flag = True
     """ring the terminal bell on fills and rejects"""
     toasts: Flag = True

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 #: Market data repaints per second by default: what the eye follows on a ladder, a tenth of Textual's frame rate.
 MARKET_FPS = 10.0
-#: In low-bandwidth mode: market data and the orders table (the orders still show at the next such frame).
-LOW_BANDWIDTH_MARKET_FPS = 4.0
+#: In low-bandwidth mode: market data (the market maker alone moves the whole ladder about 2.5 times a second, each
+#: move rewriting most of its rows) and the orders table (the orders still show at the next such frame).
+LOW_BANDWIDTH_MARKET_FPS = 1.0
 LOW_BANDWIDTH_ORDERS_FPS = 10.0
 
 

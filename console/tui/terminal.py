@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
-#: A cursor move then a newline, when another absolute move follows at once: Textual ends each painted line so.
-_DEAD_MOVE = re.compile(r"\x1b\[\d+;\d+H\r?\n(?=\x1b\[\d+;\d+H)")
+#: A newline (after a cursor move or not) when an absolute move follows at once: Textual ends each painted line so.
+#: Textual never writes a newline on the screen's last line (it would scroll the screen), so none of these scrolls.
+_DEAD_MOVE = re.compile(r"(?:\x1b\[\d+;\d+H)?\r?\n(?=\x1b\[\d+;\d+H)")
 #: A reset followed by cursor moves: the moves go first (they do not touch the style), so that the reset meets the
 #: next span's escape.
 _RESET_THEN_MOVES = re.compile(r"(\x1b\[0m)((?:\x1b\[\d+;\d+H)+)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from console.domain.book import Trade
@@ -36,8 +37,12 @@ class TradesPanel(Widget, can_focus=False):
         update passes the same trades again, and every repaint is bytes on the trader's terminal link)."""
         if trades == self._trades:
             return
+        first = not self._trades
         self._trades = trades
-        self.refresh()
+        if first:
+            self.refresh()
+        else:  # the rows only: the border has not changed
+            self.refresh(Region(0, 0, self.size.width, self.size.height))
 
     def render(self) -> Text:
         if not self._trades:
