@@ -41,6 +41,7 @@ async def test_the_setting_shows_in_the_header_and_slows_market_data_not_orders(
         assert screen.market_pacer.interval_s == 1 / LOW_BANDWIDTH_MARKET_FPS
         table = screen.query_one(OrdersTable)
         assert table.flush_interval_s == 1 / LOW_BANDWIDTH_ORDERS_FPS
+        assert screen.query_one(DepthLadder).one_style and screen.query_one(TradesPanel).one_style
 
         # A burst of book updates: the ladder is given the book once now and once at the end of the interval.
         ladder = screen.query_one(DepthLadder)

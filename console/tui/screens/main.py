@@ -195,6 +195,8 @@ class MainScreen(Screen[None]):
         self.set_class(self.low_bandwidth, "-low-bandwidth")
         if self.low_bandwidth:
             self.query_one(OrdersTable).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
+            self.query_one(DepthLadder).one_style = True
+            self.query_one(TradesPanel).one_style = True
         self._show_market()
 
     def on_resize(self) -> None:

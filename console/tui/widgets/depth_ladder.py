@@ -55,6 +55,9 @@ class DepthLadder(Widget, can_focus=False):
         self._own: Mapping[tuple[Side, Decimal], Decimal] = {}
         self.border_title = "Book"
         self.border_subtitle = _STATE_LABELS[self._state]
+        #: One style per row (low-bandwidth mode): the gap between price and size takes the row's style too, so a row
+        #: is one colour escape on the terminal instead of four.
+        self.one_style = False
         self._shown: list[Text] = []  # the rows as last marked for painting
         self._shown_size: tuple[int, int] = (0, 0)
 
@@ -147,7 +150,7 @@ class DepthLadder(Widget, can_focus=False):
         row = Text()
         row.append(OWN_MARK if mine else " ", style=self.get_component_rich_style("depth-ladder--own") if mine else "")
         row.append(fmt_price(level.price).rjust(price_w)[-price_w:], style=style)
-        row.append(" ")
+        row.append(" ", style=style if self.one_style else "")
         row.append(fmt_qty(level.amount).rjust(size_w)[:size_w], style=style)
         return row
 

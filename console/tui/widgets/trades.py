@@ -30,6 +30,8 @@ class TradesPanel(Widget, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._trades: list[Trade] = []
+        #: One style per row (low-bandwidth mode): time, price and amount in the side's style, one colour escape.
+        self.one_style = False
         self.border_title = "Trades"
 
     def set_trades(self, trades: list[Trade]) -> None:
@@ -60,9 +62,9 @@ class TradesPanel(Widget, can_focus=False):
             )
             line = Text()
             if show_time:
-                line.append(_clock(trade.time_ms) + " ", style=time_style)
+                line.append(_clock(trade.time_ms) + " ", style=style if self.one_style else time_style)
             line.append(fmt_price(trade.price).rjust(price_w)[-price_w:], style=style)
-            line.append(" ")
+            line.append(" ", style=style if self.one_style else "")
             line.append(fmt_qty(trade.amount).rjust(size_w)[:size_w], style=style)
             lines.append(line)
         return Text("\n").join(lines)
