@@ -179,9 +179,11 @@ def _child(argv: list[str]) -> int:
     cli_args = argv[argv.index("--") + 1:]
     if baseline:
         from benchmarks.baseline_table import BaselineOrdersTable
+        from console.tui import app as app_module
         from console.tui.screens import main as main_module
 
-        main_module.OrdersTable = BaselineOrdersTable  # type: ignore[misc]  # the benchmark's swap, as harness.py
+        # The benchmark's swap, as harness.py's table_class (the app's bootstrap hands the table its tick sizes).
+        main_module.OrdersTable = app_module.OrdersTable = BaselineOrdersTable  # type: ignore[misc]
     from console.app.cli import main
 
     return main(cli_args)
