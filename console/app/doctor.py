@@ -65,8 +65,8 @@ def ssh_hint(config: DeskConfig) -> Check:
     """Information for a console run over SSH (``SSH_CONNECTION`` is set): every byte it writes crosses the link."""
     if config.low_bandwidth:
         return Check("SSH", None, "over SSH; low-bandwidth mode is on")
-    return Check("SSH", None, "over SSH: --low-bandwidth (or low_bandwidth = true) writes about a quarter of the "
-                 "bytes to the terminal")
+    return Check("SSH", None, "over SSH: --low-bandwidth (or low_bandwidth = true) writes about half the bytes "
+                 "to the terminal")
 
 
 def check_credentials(environ: Mapping[str, str], config: DeskConfig) -> tuple[list[Check], Credentials | None]:
