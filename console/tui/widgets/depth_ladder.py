@@ -35,7 +35,8 @@ class DepthLadder(Widget, can_focus=False):
     updates arrive within a frame, it renders once (the screen also paces the book's updates, see
     ``console/tui/pacing.py``). Only what changed is repainted: each setter compares the rows it would draw with the
     rows last drawn and marks dirty just the changed span of each changed row, so an update that changes one size
-    writes that size to the terminal, not the whole ladder and its border. When the feed is not live it gets the
+    writes that one row to the terminal (Textual writes a dirty row from the widget's left edge to the end of the
+    span), not the whole ladder and its border. When the feed is not live it gets the
     ``-stale`` class and shows the state in its subtitle; the levels stay visible, dimmed, and never read as live.
     """
 
