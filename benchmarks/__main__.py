@@ -1,5 +1,8 @@
 """``python -m benchmarks`` (``make bench``): every figure of issue #4, min / median / max over several runs.
 
+The terminal-bandwidth rows (issue 18) run the real console in a pseudo-terminal and count the bytes it writes
+(``benchmarks/bandwidth.py``); ``--bandwidth-seconds`` sets each window (default 60, 0 skips them).
+
 Each pipeline run drives the real console headless (``App.run_test()``) against the local exchange in a child
 process over a real WebSocket, once with the Line API orders table and once with the stock-``DataTable``
 baseline (``benchmarks/baseline_table.py``), the same stream for both; the last column is how many times better
@@ -18,6 +21,7 @@ import time
 
 from pydantic import SecretStr
 
+from benchmarks import bandwidth
 from benchmarks.baseline_table import BaselineOrdersTable
 from benchmarks.bench_engine import engine_orders_per_s
 from benchmarks.bench_ingest import capture_frames, replay, replay_as_console
@@ -92,6 +96,46 @@ async def _ingest_frames() -> list[str]:
         return await capture_frames(exchange, exchange.ws_url, credentials, orders=LIVE_ORDERS, takers=800)
 
 
+def bandwidth_figures() -> dict[str, Figure]:
+    """The rows of issue 18: terminal bytes per second (quiet market, load) at two sizes, both modes; idle CPU."""
+    figures: dict[str, Figure] = {}
+    for columns, rows in bandwidth.SIZES:
+        size = f"{columns}×{rows}"
+        figures[f"bw_quiet_{columns}"] = Figure(f"terminal output, quiet market, no orders, {size}", "KB/s", "≤ 4")
+        figures[f"bw_quiet_{columns}_low"] = Figure("  the same, --low-bandwidth", "KB/s", "≤ 1")
+    for columns, rows in bandwidth.SIZES:
+        size = f"{columns}×{rows}"
+        figures[f"bw_load_{columns}"] = Figure(
+            f"terminal output, {LIVE_ORDERS:,} orders at {EVENTS_PER_S:,} ev/s, {size}", "KB/s", "≤ 40")
+        figures[f"bw_load_{columns}_low"] = Figure("  the same, --low-bandwidth", "KB/s", "≤ 10")
+    figures["cpu_quiet"] = Figure("console CPU, quiet market, no orders, 120×36", "s per minute", "≤ 1.2 (2%)")
+    figures["cpu_quiet_low"] = Figure("  the same, --low-bandwidth", "s per minute", "≤ 1.2 (2%)")
+    return figures
+
+
+def measure_bandwidth(figures: dict[str, Figure], seconds: float, runs: int, baseline: bool) -> None:
+    """Run the console in a pty for each bandwidth row (``benchmarks/bandwidth.py``); the stock-DataTable baseline
+    where a table is involved (under load)."""
+    for run in range(runs):
+        for workload in ("quiet", "load"):
+            for columns, rows in bandwidth.SIZES:
+                variants = [("", False, False), ("_low", True, False)]
+                if workload == "load" and baseline:
+                    variants.append(("", False, True))
+                for suffix, low, is_baseline in variants:
+                    what = "DataTable baseline" if is_baseline else ("--low-bandwidth" if low else "default")
+                    progress(f"bandwidth run {run + 1}: {workload}, {columns}x{rows}, {what}, {seconds:g} s")
+                    result = bandwidth.measure(
+                        (columns, rows), seconds=seconds, low_bandwidth=low, baseline=is_baseline,
+                        orders=LIVE_ORDERS if workload == "load" else 0,
+                        events_per_s=EVENTS_PER_S if workload == "load" else 0)
+                    progress(f"  {result.bytes_per_s / 1000:.2f} KB/s, CPU {result.cpu_s_per_min:.2f} s/min")
+                    slot = "baseline" if is_baseline else "values"
+                    getattr(figures[f"bw_{workload}_{columns}{suffix}"], slot).append(result.bytes_per_s / 1000)
+                    if workload == "quiet" and columns == bandwidth.SIZES[0][0]:
+                        figures[f"cpu_quiet{suffix}"].values.append(result.cpu_s_per_min)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of every figure (default 3)")
@@ -99,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=8.0, help="seconds of steady load per run")
     parser.add_argument("--soak-minutes", type=float, default=10,
                         help="soak under load with RSS sampling (default 10, the issue's soak; 0 skips it)")
+    parser.add_argument("--bandwidth-seconds", type=float, default=60.0,
+                        help="window of each terminal-bandwidth run, seconds (default 60; 0 skips them)")
+    parser.add_argument("--bandwidth-runs", type=int, default=1, help="runs of each bandwidth figure (default 1)")
     args = parser.parse_args(argv)
 
     figures = {
@@ -119,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss": Figure(f"RSS with {LIVE_ORDERS:,} orders (fresh console process)", "MB", "≤ 150"),
         "soak": Figure(f"RSS growth over a {args.soak_minutes:g}-minute soak at {EVENTS_PER_S:,} ev/s", "MB",
                        "none"),
+        **bandwidth_figures(),
         "engine": Figure("local exchange matching engine, in process", "orders/s", "≥ 50,000",
                          higher_is_better=True),
         "reference": Figure("machine: a fixed pure-Python loop beside each ingest and engine run", "M loops/s", "—",
@@ -170,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             getattr(figures["rss"], slot).append(rss_in_fresh_process("baseline" if slot == "baseline" else "ours"))
             if big.undrained:
                 progress(f"  {cls.__name__}: {big.undrained} new orders never reached the table in time")
+
+    if args.bandwidth_seconds > 0:
+        measure_bandwidth(figures, args.bandwidth_seconds, args.bandwidth_runs, args.baseline_runs > 0)
 
     if args.soak_minutes > 0:
         progress(f"soak: {args.soak_minutes:g} minutes at {EVENTS_PER_S:,} events/s")

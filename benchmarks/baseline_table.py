@@ -1,8 +1,8 @@
 """Baseline for the benchmarks: the orders table as it was before issue #4, on Textual's stock ``DataTable``.
 
-Kept verbatim from git history (commit a201995, ``console/tui/widgets/orders_table.py``) except the class name and
-:meth:`BaselineOrdersTable.cursor_signature`, so the benchmarks feed it the same stream as the Line API table.
-It is not part of the console.
+Kept verbatim from git history (commit a201995, ``console/tui/widgets/orders_table.py``) except the class name,
+:meth:`BaselineOrdersTable.cursor_signature` and a no-op :meth:`BaselineOrdersTable.set_rules`, so the benchmarks
+feed it the same stream as the Line API table. It is not part of the console.
 """
 
 from __future__ import annotations
@@ -100,6 +100,10 @@ class BaselineOrdersTable(DataTable):
     def order_count(self) -> int:
         """How many rows the table shows."""
         return len(self._orders)
+
+    def set_rules(self, rules: object) -> None:
+        """The symbols' tick sizes, which the console's bootstrap hands the orders table (added after this
+        baseline): the baseline shows prices as the venue sends them, so it ignores them."""
 
     def cursor_signature(self) -> int:
         """What a cursor key changes (benchmarks): the cursor's row number."""

@@ -37,12 +37,12 @@ def build_app(rest_url: str, ws_url: str) -> app_module.TradingConsoleApp:
 @contextlib.contextmanager
 def table_class(cls: type) -> Iterator[None]:
     """Build the main screen with ``cls`` as its orders table (the baseline swaps in its DataTable here)."""
-    saved = main_module.OrdersTable
-    main_module.OrdersTable = cls
+    saved = main_module.OrdersTable, app_module.OrdersTable
+    main_module.OrdersTable = app_module.OrdersTable = cls  # the app's bootstrap hands the table its tick sizes
     try:
         yield
     finally:
-        main_module.OrdersTable = saved
+        main_module.OrdersTable, app_module.OrdersTable = saved
 
 
 def cursor_signature(table) -> object:

@@ -33,6 +33,8 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> DeskCo
         flags = parse_set_flags(getattr(args, "settings", None))
         if getattr(args, "theme", None):
             flags["theme"] = args.theme
+        if getattr(args, "low_bandwidth", False):
+            flags["low_bandwidth"] = "true"
         return load_config(flags, environ, getattr(args, "config", None))
     except ConfigError as exc:
         raise UsageError(f"configuration: {exc}") from None

@@ -67,6 +67,14 @@ def check_config(flags: Mapping[str, str], environ: Mapping[str, str]) -> tuple[
     return Check("config", True, where), config
 
 
+def ssh_hint(config: DeskConfig) -> Check:
+    """Information for a console run over SSH (``SSH_CONNECTION`` is set): every byte it writes crosses the link."""
+    if config.low_bandwidth:
+        return Check("SSH", None, "over SSH; low-bandwidth mode is on")
+    return Check("SSH", None, "over SSH: --low-bandwidth (or low_bandwidth = true) writes about half the bytes "
+                 "to the terminal")
+
+
 def check_credentials(environ: Mapping[str, str], config: DeskConfig) -> tuple[list[Check], Credentials | None]:
     """Credentials found and safe, and the key's format."""
     try:
@@ -199,6 +207,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     args = parser("trading-console doctor").parse_args(list(argv or []))
     try:
         flags = parse_set_flags(args.settings)
+        if args.low_bandwidth:
+            flags["low_bandwidth"] = "true"
     except ValueError as exc:
         print(f"trading-console doctor: {exc}", file=sys.stderr)
         return 2
@@ -207,6 +217,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         env["TRADING_CONSOLE_CONFIG"] = str(args.config)
     config_check, config = check_config(flags, env)
     checks = [config_check, Check("keyring", None, keyring_available()[1])]
+    if env.get("SSH_CONNECTION"):
+        checks.append(ssh_hint(config))
     try:
         urls = venue_urls(args)
     except UsageError as exc:

@@ -266,7 +266,10 @@ class TradingConsoleApp(KeysInOrderApp):
         panes = self.main_screen.query(StatusPane)
         if not panes:  # the tick fired while the app shuts down, after the screen's widgets went: nothing to show
             return
-        panes.first().border_subtitle = " · ".join(p for p in parts if p)
+        text = " · ".join(p for p in parts if p)
+        pane = panes.first()
+        if text != (pane.border_subtitle or ""):  # setting a border title repaints the whole pane, even unchanged
+            pane.border_subtitle = text
 
     def start_dead_man(self) -> None:
         """Heartbeats (if configured) and the SIGHUP handler; called once trading is confirmed."""

@@ -15,6 +15,8 @@ touches a private Textual name, so this list stays complete.
   pane tests.
 - The terminal driver that survives a hang-up: :func:`wrap_driver_output`, :func:`call_in_app_loop`. Pinned by
   ``tests/tui/test_terminal_hangup.py``.
+- A border title changed without repainting the whole widget (the orders table's open count):
+  :func:`set_border_title_line`. Pinned by ``tests/tui/test_low_bandwidth.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from textual import events
 from textual._dispatch_key import dispatch_key as _dispatch_key
 from textual.app import App, ScreenStackError
 from textual.dom import DOMNode, NoScreen
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message_pump import MessagePump
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
@@ -54,6 +56,7 @@ __all__ = [
     "mark_forwarded",
     "message_context",
     "paint_now",
+    "set_border_title_line",
     "update_scrollbars",
     "wrap_driver_output",
 ]
@@ -223,3 +226,20 @@ def call_in_app_loop(driver: Driver, name: str) -> None:
     method = getattr(driver._app, name, None)
     if method is not None:
         driver._loop.call_soon_threadsafe(method)
+
+
+# --- A border title without a whole-widget repaint ------------------------------------------------------------------
+
+
+def set_border_title_line(widget: Widget, title: str) -> None:
+    """Set ``widget``'s border title and mark only its top border line for repainting.
+
+    Assigning ``border_title`` (Textual 8.2.8's ``_BorderTitle.__set__``) stores the title as ``Content`` in
+    ``Widget._border_title`` and then repaints the whole widget: its border, scrollbars and every line, which a
+    terminal over SSH receives again. This stores it the same way and marks the top line dirty (a region one line
+    above the content, in the content coordinates ``Widget.refresh`` takes). ``tests/tui/test_low_bandwidth.py``
+    checks the title shows and the rows are not repainted.
+    """
+    widget._border_title = widget.render_str(title).expand_tabs(4).split()[0]
+    offset = widget.content_offset
+    widget.refresh(Region(-offset.x, -offset.y, widget.outer_size.width, 1))

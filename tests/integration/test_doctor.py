@@ -101,3 +101,14 @@ def test_an_unknown_host_is_named_as_a_name_lookup_failure(tmp_path, capsys):
     (rest,) = [line for line in out.splitlines() if "REST reachable" in line]
     assert "ConnectError:" in rest and "exchange.invalid" in rest
     assert rest.split("ConnectError: ", 1)[1] not in ("", "ConnectError")  # the resolver's words, not only a class
+
+
+def test_over_ssh_it_suggests_the_low_bandwidth_mode(running, tmp_path, capsys):
+    ssh = {**env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET), "SSH_CONNECTION": "203.0.113.7 50022 10.0.0.5 22"}
+    assert main(["--rest-url", running.server.rest_url], ssh) == 0
+    out = capsys.readouterr().out
+    assert "INFO  SSH" in out and "--low-bandwidth" in out
+    assert main(["--rest-url", running.server.rest_url, "--low-bandwidth"], ssh) == 0
+    assert "low-bandwidth mode is on" in capsys.readouterr().out
+    main(["--rest-url", running.server.rest_url], env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
+    assert "SSH" not in capsys.readouterr().out  # not over SSH: no hint

@@ -70,3 +70,15 @@ def test_main_screen_monochrome(snap_compare, snapshot_exchange):
     desk = load_config({"theme": "monochrome", "toasts": "false", "bell": "false"}, environ={})
     app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
     assert snap_compare(app, terminal_size=(80, 24), run_before=scenarios.main_screen)
+
+
+def test_main_screen_low_bandwidth(snap_compare, snapshot_exchange):
+    """Low-bandwidth mode: "low bandwidth" in the header; the ladder in one colour, the touch in bold with no
+    background (nothing changes background on a tick); trades in one colour, buys in bold."""
+    from console.app.config import load_config
+
+    scenarios.seed_resting_orders(snapshot_exchange)
+    scenarios.seed_trades(snapshot_exchange)
+    desk = load_config({"low_bandwidth": "true", "toasts": "false", "bell": "false"}, environ={})
+    app = snapshot_app(snapshot_exchange.server.rest_url, snapshot_exchange.server.ws_url, desk=desk)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=scenarios.ticket_and_ladder)

@@ -50,3 +50,12 @@ def test_sub_accounts_for_master_keys():
     s = settings("--sandbox", "--accounts", "primary, desk-b,", environ={**KEYS, "GEMINI_API_KEY": "master-abc"})
     assert s.sub_accounts == ("primary", "desk-b")
     assert settings("--sandbox").sub_accounts == ()
+
+
+def test_low_bandwidth_flag_and_setting():
+    from console.app.cli import _parser, build_config
+
+    assert build_config(_parser().parse_args(["--low-bandwidth"]), {"XDG_CONFIG_HOME": "/nonexistent"}).low_bandwidth
+    assert not build_config(_parser().parse_args([]), {"XDG_CONFIG_HOME": "/nonexistent"}).low_bandwidth
+    via_set = _parser().parse_args(["--set", "low_bandwidth=true"])
+    assert build_config(via_set, {"XDG_CONFIG_HOME": "/nonexistent"}).low_bandwidth

@@ -50,6 +50,13 @@ from console.tui.messages import (
     TicketSymbolChanged,
     TradesUpdated,
 )
+from console.tui.pacing import (
+    LOW_BANDWIDTH_MARKET_FPS,
+    LOW_BANDWIDTH_ORDERS_FPS,
+    MARKET_FPS,
+    Pacer,
+    fps_interval,
+)
 from console.tui.screens.balances import BalancesScreen
 from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
 from console.tui.screens.fees import FeesScreen
@@ -164,6 +171,10 @@ class MainScreen(Screen[None]):
         self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
+        #: Low-bandwidth mode (``--low-bandwidth``): market data and the orders table repaint less often.
+        self.low_bandwidth = settings.desk.low_bandwidth
+        #: The ladder, trades and ticket quote repaint at most this often; a burst of book updates is one repaint.
+        self.market_pacer = Pacer(fps_interval(LOW_BANDWIDTH_MARKET_FPS if self.low_bandwidth else MARKET_FPS))
 
     @property
     def host(self) -> ConsoleHost:
@@ -176,6 +187,7 @@ class MainScreen(Screen[None]):
             rest_url=self.shown_url,
             masked_key=self.settings.credentials.masked_key,
             clock_ms=self.clock_ms,
+            low_bandwidth=self.low_bandwidth,
             id="header",
         )
         with Horizontal(id="workspace"):
@@ -192,6 +204,11 @@ class MainScreen(Screen[None]):
         self.add_class(f"-{self.settings.environment.value.lower()}")
         self.query_one(OrdersTable).focus()
         self.set_class(self.market is None, "-no-market")
+        self.set_class(self.low_bandwidth, "-low-bandwidth")
+        if self.low_bandwidth:
+            self.query_one(OrdersTable).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
+            self.query_one(DepthLadder).one_style = True
+            self.query_one(TradesPanel).one_style = True
         self._show_market()
 
     def on_resize(self) -> None:
@@ -274,8 +291,10 @@ class MainScreen(Screen[None]):
         return block
 
     # -- market data (attributes down to the ladder, the trades and the ticket) -----------------------------------
+    # Book and trade updates are coalesced (:attr:`market_pacer`): however many arrive, the ladder, the trades and
+    # the ticket's quote repaint at most MARKET_FPS times a second. A feed state change shows at once.
     def on_book_updated(self, message: BookUpdated) -> None:
-        self._show_market()
+        self._market_changed()
         self._show_position()
 
     def on_positions_changed(self, message: PositionsChanged) -> None:
@@ -295,11 +314,21 @@ class MainScreen(Screen[None]):
         line.show(position_text(symbol, positions.row(symbol), rules.price_increment if rules else None))
 
     def on_trades_updated(self, message: TradesUpdated) -> None:
-        if self.market is not None:
-            self.query_one(TradesPanel).set_trades(self.market.trades())
-            self._show_quote()
+        self._market_changed()
 
     def on_market_state_changed(self, message: MarketStateChanged) -> None:
+        self._show_market()
+
+    def _market_changed(self) -> None:
+        delay = self.market_pacer.request()
+        if delay is None:
+            return  # a repaint is already scheduled: it shows this update too
+        if delay > 0:
+            self.set_timer(delay, self._paced_market, name="market-repaint")
+        else:
+            self.call_later(self._paced_market)
+
+    def _paced_market(self) -> None:
         self._show_market()
 
     @on(TicketSymbolChanged)
@@ -313,6 +342,7 @@ class MainScreen(Screen[None]):
 
     def _show_market(self) -> None:
         market = self.market
+        self.market_pacer.ran()  # a scheduled repaint still runs, and finds nothing new to draw
         if market is None:
             return
         self.query_one(DepthLadder).set_book(market.book, market.state)

@@ -1,4 +1,5 @@
-"""The session header: environment (LOCAL / SANDBOX / PRODUCTION), connection state, exchange URL, key."""
+"""The session header: environment (LOCAL / SANDBOX / PRODUCTION), connection state, exchange URL, key, and
+"low bandwidth" when that mode is on."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ class SessionHeader(Horizontal):
         rest_url: str,
         masked_key: str,
         clock_ms: Callable[[], int] = wall_clock_ms,
+        low_bandwidth: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self._low_bandwidth = low_bandwidth
         self._environment = environment
         self._rest_url = rest_url
         self._masked_key = masked_key
@@ -42,6 +45,8 @@ class SessionHeader(Horizontal):
         yield Static("", id="connection")
         yield Static(self._rest_url, id="url")
         yield Static(f"key {self._masked_key}", id="key")
+        if self._low_bandwidth:
+            yield Static("low bandwidth", id="bandwidth")
 
     def on_mount(self) -> None:
         self.set_connection(ConnectionState.CONNECTING, "")

@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
-from console.tui.internals import paint_now
+from console.tui.internals import paint_now, set_border_title_line
 from console.tui.messages import CancelRequested
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.orders_columns import (
@@ -124,6 +124,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._all_columns = False  # every column, scrolling sideways, instead of those that fit
         self._layout: Layout = fit_columns(natural_widths(self._widths.widths(), None, self.view.column), 0)
         self._layout_inputs: tuple[object, ...] = ()  # what _layout was computed from
+        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a tenth of a second).
+        self.flush_interval_s = MIN_FLUSH_INTERVAL_S
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -139,7 +141,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         """Add, update or remove the rows of changed orders (terminal orders leave the table).
 
         The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
-        between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`).
+        between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`; the screen sets
+        :attr:`flush_interval_s` longer in low-bandwidth mode).
         """
         orders = list(orders)
         self._measure(orders)
@@ -148,7 +151,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._follow_cursor()
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            wait_s = self._last_flush_s + MIN_FLUSH_INTERVAL_S - time.monotonic()
+            wait_s = self._last_flush_s + self.flush_interval_s - time.monotonic()
             if wait_s > 0:
                 self.set_timer(wait_s, self._flush, name="orders-flush")
             else:
@@ -164,9 +167,19 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self.refresh()
 
     def refresh_ages(self) -> None:
-        """Repaint the age column (only the visible rows are formatted, so this costs a screenful)."""
-        self._update_geometry()  # the oldest order's age may need one more cell
-        self.refresh()
+        """Repaint the rows for their age column (only the visible rows are formatted, so this costs a screenful).
+
+        Only the rows' lines: the header, border and scrollbars are not written to the terminal again, and an empty
+        table writes nothing (every repaint is bytes on the trader's link, once a second all day). When the oldest
+        order's age needs one more cell the columns move, and the whole table is repainted.
+        """
+        if self._update_layout():
+            self._update_geometry()
+            self.refresh()
+            return
+        rows = min(len(self.view) - self.scroll_offset.y, self.size.height - 1)
+        if rows > 0:
+            self.refresh(Region(0, 1, self.size.width, rows))
 
     @property
     def shown_columns(self) -> tuple[str, ...]:
@@ -296,11 +309,14 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _flush(self) -> None:
-        """Once per burst of changes: resize the scroll area, update the indicator, repaint on the next frame."""
+        """Once per burst of changes: resize the scroll area, update the indicator, repaint the rows on the next
+        frame."""
         self._flush_scheduled = False
         self._last_flush_s = time.monotonic()
         self._update_geometry()
-        self.refresh()
+        # The rows only: the border and scrollbars repaint when they change (title, scroll), not with every burst.
+        content = self.scrollable_content_region
+        self.refresh(Region(0, 0, content.width, content.height))
 
     def _measure(self, orders: Iterable[Order]) -> None:
         """Keep the column widths up to date for changed orders: O(columns) each, no scan of the other rows."""
@@ -350,7 +366,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             self.border_subtitle = text
         title = f"{TITLE} · {self.view.total():,} open"
         if title != self.border_title:  # painted with the rows, in the same frame (no other widget changes)
-            self.border_title = title
+            set_border_title_line(self, title)  # the top border line only, not the whole table again
         self.set_class(view_filter.active, "-filtered")
 
     def _style(self, name: str, *, partial: bool = False) -> Style:

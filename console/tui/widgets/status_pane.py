@@ -196,7 +196,9 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         self._update_size()
         if at_end:
             self._scroll_to_end()
-        self.refresh()
+        # The lines only: the border is not written to the terminal again for every burst of entries.
+        content = self.scrollable_content_region
+        self.refresh(Region(0, 0, content.width, content.height))
 
     def _update_size(self) -> None:
         set_virtual_size(self, Size(max(1, self._wrap_width), len(self._lines)))

@@ -1,0 +1,66 @@
+"""How often a widget may repaint: a burst of updates becomes one repaint, at most once per interval.
+
+Market data (the ladder, trades and the ticket's quote) changes far faster than a person reads it, and every repaint
+is bytes on the trader's terminal link. :class:`Pacer` decides when the coalesced repaint runs; the widget or
+screen schedules it (``set_timer`` / ``call_later``). Pure logic with an injectable clock, so it is tested without
+an app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: Market data repaints per second by default: what the eye follows on a ladder, a tenth of Textual's frame rate.
+MARKET_FPS = 10.0
+#: In low-bandwidth mode: market data (the market maker alone moves the whole ladder about 2.5 times a second, each
+#: move rewriting most of its rows) and the orders table (the orders still show at the next such frame).
+LOW_BANDWIDTH_MARKET_FPS = 1.0
+LOW_BANDWIDTH_ORDERS_FPS = 10.0
+
+
+class Pacer:
+    """At most one run of a coalesced update per ``interval_s``; the first update after a quiet spell runs at once.
+
+    Call :meth:`request` on every update: it returns the delay (seconds, 0 = at the next opportunity) after which
+    the caller schedules its flush, or None when a flush is already scheduled (the update is folded into it). The
+    flush calls :meth:`ran` first.
+
+    Args:
+        interval_s: the least time between two runs, seconds (0: no limit, every request runs at once).
+        clock: monotonic seconds (tests pass a fake).
+    """
+
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if interval_s < 0:
+            raise ValueError(f"interval_s must be >= 0, got {interval_s}")
+        self.interval_s = interval_s
+        self._clock = clock
+        self._last_run_s: float | None = None
+        self._scheduled = False
+
+    @property
+    def scheduled(self) -> bool:
+        """True while a flush is scheduled and has not run."""
+        return self._scheduled
+
+    def request(self) -> float | None:
+        """An update arrived: the delay before the flush to schedule, or None if one is already scheduled."""
+        if self._scheduled:
+            return None
+        self._scheduled = True
+        if self._last_run_s is None:
+            return 0.0
+        return max(0.0, self._last_run_s + self.interval_s - self._clock())
+
+    def ran(self) -> None:
+        """The flush is running now: later updates schedule the next one."""
+        self._scheduled = False
+        self._last_run_s = self._clock()
+
+
+def fps_interval(fps: float) -> float:
+    """Seconds between frames at ``fps`` frames per second (``fps`` > 0)."""
+    if fps <= 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    return 1.0 / fps
