@@ -42,6 +42,7 @@ ACCOUNT_SHOTS = [
     ("wrap.svg", "trader", account_scenarios.wrap_view),
     ("sub-account-switcher.svg", "master", account_scenarios.sub_account_switcher),
     ("read-only-auditor.svg", "auditor", account_scenarios.read_only),
+    ("positions.svg", "trader", account_scenarios.positions_view),
 ]
 
 
