@@ -42,6 +42,8 @@ def parser(prog: str = "trading-console") -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path,
                         help="config file (default: $XDG_CONFIG_HOME/trading-console/config.toml)")
     parser.add_argument("--theme", help="Textual theme, or 'monochrome' (no colour: bold/reverse/underline)")
+    parser.add_argument("--low-bandwidth", action="store_true",
+                        help="write fewer bytes to the terminal (over SSH); config: low_bandwidth = true")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
                         help="set any config setting, e.g. --set guards.max_notional=250000 (repeatable; flags win)")
     parser.add_argument("--log-file", type=Path, help="where to write the console's log (default: state dir)")

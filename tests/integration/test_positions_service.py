@@ -49,8 +49,8 @@ def btc_balance(r: Rig) -> Decimal:
 
 async def test_service_position_matches_the_venue_through_fills_and_a_zero_crossing():
     async with rig() as r:
-        service = PositionsService(GeminiAccountVenue(r.session.rest), r.session.blotter,
-                                   clock_ms=r.session.clock_ms, quotes=GeminiQuotes(r.session.rest))
+        service = PositionsService(GeminiAccountVenue(r.session.venue.rest), r.session.blotter,
+                                   clock_ms=r.session.clock_ms, quotes=GeminiQuotes(r.session.venue.rest))
         await service.reload()
         assert service.position("btcusd") is None  # no fill yet today
         start_btc = btc_balance(r)
@@ -82,8 +82,8 @@ async def test_service_position_matches_the_venue_through_fills_and_a_zero_cross
 
 async def test_a_reconnect_reloads_fills_made_meanwhile_and_broken_trades():
     async with rig() as r:
-        service = PositionsService(GeminiAccountVenue(r.session.rest), r.session.blotter,
-                                   clock_ms=r.session.clock_ms, quotes=GeminiQuotes(r.session.rest))
+        service = PositionsService(GeminiAccountVenue(r.session.venue.rest), r.session.blotter,
+                                   clock_ms=r.session.clock_ms, quotes=GeminiQuotes(r.session.venue.rest))
         tasks = wire(r, service)
         await service.reload()
         r.maker_order("sell", "60000.00", "0.2")

@@ -100,7 +100,9 @@ async def test_columns_are_as_wide_as_their_values(exchange):
         widths = {key: width for key, _, width, _ in table._layout.columns}
         assert widths["price"] == len("65,500.00")  # the widest price; "Price" is shorter
         assert widths["amount"] == len("Amount")  # the header is wider than 0.25, 0.1, 2.5, 40, 0.05
-        assert widths["status"] == len("stop-wait")
+        # The status column holds the longest label an open order passes through, so sending or cancelling an
+        # order never moves the columns.
+        assert widths["status"] == len("cancelling")
         assert widths["type"] == len("limit")
 
 
@@ -195,3 +197,26 @@ async def test_a_change_formats_only_the_changed_order_never_every_row(monkeypat
         assert widths["price"] == len("9,999,999.99")  # the new widest price widened the column
         # Painting the frame formats a screenful of rows at most, not the 2,000.
         assert len(measured) == 1 and 0 < len(formatted) <= table.size.height
+
+
+async def test_sending_and_cancelling_an_order_never_moves_the_columns(exchange):
+    """A row passes through ``sending`` and ``cancelling``: the columns keep their places meanwhile."""
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        table = app.main_screen.query_one(OrdersTable)
+        layouts = []
+        original = table._update_layout
+
+        def recording() -> bool:
+            changed = original()
+            layouts.append(tuple((key, x, width) for key, x, width, _ in table._layout.columns))
+            return changed
+
+        table._update_layout = recording  # type: ignore[method-assign]
+        await pilot.press("o", *"62500.00", "tab", *"0.01", "enter")
+        await wait_for(pilot, lambda: table.order_count() == 1, what="the order")
+        await pilot.press("escape", "x")
+        await wait_for(pilot, lambda: table.order_count() == 0, what="the order cancelled")
+        with_rows = {layout for layout in layouts if layout}
+        assert len(with_rows) <= 2  # the empty table's layout and the one with the order; nothing in between

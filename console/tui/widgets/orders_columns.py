@@ -93,6 +93,11 @@ STATUS_LABELS = {
 _TYPE_LABELS = {"maker-or-cancel": "MOC", "immediate-or-cancel": "IOC", "fill-or-kill": "FOK"}
 
 _AGE = [key for key, _, _ in COLUMNS].index("age")
+_STATUS = [key for key, _, _ in COLUMNS].index("status")
+#: The status column is as wide as the longest label an open order passes through on its way (``sending``,
+#: ``accepted``, ``cancelling``): sized to the current values alone, it widened and narrowed again, moving every
+#: column to its right, each time an order was sent or cancelled.
+STATUS_MIN_WIDTH = max(len(STATUS_LABELS[state]) for state in STATUS_LABELS if not state.is_terminal)
 
 
 def format_age(age_ms: int) -> str:
@@ -298,6 +303,8 @@ def natural_widths(content: tuple[int, ...], age_ms: int | None, sort_column: st
     widths: dict[str, int] = {}
     for index, (key, label, widest) in enumerate(COLUMNS):
         value = len(format_age(age_ms)) if index == _AGE and age_ms is not None else content[index]
+        if index == _STATUS:
+            value = max(value, STATUS_MIN_WIDTH)
         widths[key] = max(min(value, widest), len(label) + (1 if key == sort_column else 0))
     return widths
 
