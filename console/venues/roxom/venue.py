@@ -194,9 +194,11 @@ class RoxomVenue:
         except ValueError as exc:
             log.warning("Roxom order update not applied: %s", exc)
             return StreamEvents([], None, 1)
-        order = event.order
+        # The event's order carries no fills (the blotter keeps its own); what the adapter remembers keeps them.
+        fills = known.fills if known is not None else ()
         if event.fill is not None:
-            order = order.evolve(fills=(known.fills if known is not None else ()) + (event.fill,))
+            fills += (event.fill,)
+        order = event.order.evolve(fills=fills) if fills else event.order
         self._remember(order)
         return StreamEvents([event], None, 0)
 
