@@ -225,18 +225,18 @@ def _body(status: int, message: str, details: str = "") -> str:
 
 
 def test_errors_are_classified_for_the_session() -> None:
-    auth = errors.error_from_response(401, _body(401, "Invalid Signature"))
+    auth = errors.error_from_roxom_answer(401, _body(401, "Invalid Signature"))
     assert isinstance(auth, domain_errors.AuthenticationFailed) and auth.halts_trading and not auth.outcome_unknown
-    missing = errors.error_from_response(404, _body(404, "Order not found"))
+    missing = errors.error_from_roxom_answer(404, _body(404, "Order not found"))
     assert isinstance(missing, domain_errors.OrderNotFound) and not missing.outcome_unknown
-    cannot = errors.error_from_response(409, _body(409, "Order cannot be cancelled", "order is filled"))
+    cannot = errors.error_from_roxom_answer(409, _body(409, "Order cannot be cancelled", "order is filled"))
     assert isinstance(cannot, errors.CannotCancel) and cannot.order_status == "filled" and not cannot.halts_trading
-    invalid = errors.error_from_response(400, _body(400, "Price outside allowed range"))
+    invalid = errors.error_from_roxom_answer(400, _body(400, "Price outside allowed range"))
     assert isinstance(invalid, errors.ValidationError) and invalid.reason == "Price outside allowed range"
     assert not (invalid.outcome_unknown or invalid.retry_safe or invalid.halts_trading)
-    server = errors.error_from_response(503, "<html>bad gateway</html>")
+    server = errors.error_from_roxom_answer(503, "<html>bad gateway</html>")
     assert isinstance(server, errors.ServerError) and server.outcome_unknown
-    old = errors.error_from_response(401, '{"error": 401, "message": "Invalid API key"}')
+    old = errors.error_from_roxom_answer(401, '{"error": 401, "message": "Invalid API key"}')
     assert old.reason == "Invalid API key" and old.halts_trading
     assert errors.TransportError("x").outcome_unknown
 

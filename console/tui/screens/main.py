@@ -168,9 +168,10 @@ class MainScreen(Screen[None]):
         yield SessionHeader(
             environment=self.settings.environment,
             rest_url=self.shown_url,
-            masked_key=self.settings.credentials.masked_key,
+            masked_key=self.settings.masked_key,
             clock_ms=self.clock_ms,
             id="header",
+            venue=self.settings.venue_label,
         )
         with Horizontal(id="workspace"):
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")

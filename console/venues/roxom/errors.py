@@ -45,7 +45,7 @@ __all__ = [
     "StreamClosed",
     "TransportError",
     "ValidationError",
-    "error_from_response",
+    "error_from_roxom_answer",
 ]
 
 #: Longest message kept from an error body.
@@ -135,7 +135,7 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
 
 
-def error_from_response(status: int, text: str) -> ApiError:
+def error_from_roxom_answer(status: int, text: str) -> ApiError:
     """The error for an HTTP answer with an error ``status`` and body ``text``.
 
     Args:

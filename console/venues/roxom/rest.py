@@ -27,7 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from console.domain.errors import network_cause
 from console.venues.roxom.auth import RoxomSigner
-from console.venues.roxom.errors import InvalidResponse, TransportError, error_from_response
+from console.venues.roxom.errors import InvalidResponse, TransportError, error_from_roxom_answer
 from console.venues.roxom.models import (
     BalanceData,
     CancelAllData,
@@ -112,7 +112,7 @@ class RoxomRestClient:
         except httpx.HTTPError as exc:
             raise TransportError(f"{method} {path}: {network_cause(exc)}") from exc
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.text)
+            raise error_from_roxom_answer(response.status_code, response.text)
         try:
             payload = response.json()
             data = payload["data"]

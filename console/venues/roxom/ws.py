@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from console.domain.errors import network_cause
 from console.venues.roxom.auth import RoxomSigner
-from console.venues.roxom.errors import StreamClosed, TransportError, error_from_response
+from console.venues.roxom.errors import StreamClosed, TransportError, error_from_roxom_answer
 from console.venues.roxom.models import OrderUpdate
 
 __all__ = [
@@ -263,7 +263,8 @@ class RoxomWsClient:
                                   close_timeout=CLOSE_TIMEOUT_S, ping_interval=None, max_size=1 << 22)
         except InvalidStatus as exc:
             response = exc.response
-            raise error_from_response(response.status_code, (response.body or b"").decode(errors="replace")) from exc
+            body = (response.body or b"").decode(errors="replace")
+            raise error_from_roxom_answer(response.status_code, body) from exc
         except TimeoutError as exc:
             raise TransportError(f"WebSocket: no upgrade within {self.open_timeout_s} s") from exc
         except (OSError, WebSocketException) as exc:
