@@ -64,7 +64,7 @@ async def test_place_see_the_row_from_the_stream_cancel_with_x(roxom: LocalExcha
         await wait_for(pilot, lambda: any("usercancel" in line for line in pane.entries_text()),
                        what="the cancel decoded")
         line = next(line for line in pane.entries_text() if "usercancel" in line)
-        assert order.client_order_id in line
+        assert order.client_order_id in line and "Cancelled at your request." in line
         await wait_for(pilot, lambda: table.order_count() == 0, what="the row to leave")
 
 

@@ -330,3 +330,19 @@ async def test_the_stream_acks_heartbeats_and_flags_doubt() -> None:
     assert await stream.recv() == StreamBadFrame("invalid JSON", lost_events=True)
     assert await stream.recv() == StreamBadFrame("error 60017: parse", lost_events=False)
     await venue.close()
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("usercancel", "at your request"),
+    ("postonlywouldcross", "cancelled it (not rejected)"),
+    ("selftradeprevention", "older, resting order"),
+    ("immediateorcancel", "remainder was cancelled"),
+    ("noliquidity", "No liquidity"),
+    ("gtdexpired", "expired"),
+    ("accountinactive", "restricted"),
+    ("insufficientmargin", "margin"),
+])
+def test_each_roxom_reason_is_decoded_in_plain_language(code: str, words: str) -> None:
+    from console.domain.reasons import explain
+
+    assert words in explain(code, cancel=True).text
