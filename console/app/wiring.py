@@ -42,6 +42,7 @@ from console.venues.gemini.tap import Observer, latency_observer
 from console.venues.gemini.venue import GeminiVenue
 from console.venues.roxom.account_venue import RoxomAccountVenue, RoxomQuotes
 from console.venues.roxom.auth import RoxomSigner, load_private_key
+from console.venues.roxom.market_venue import RoxomMarketFeed
 from console.venues.roxom.rest import RoxomRestClient
 from console.venues.roxom.venue import RoxomVenue
 from console.venues.roxom.ws import RoxomWsClient
@@ -137,12 +138,12 @@ def build_console(
     if latency is not None:
         observers.append(latency_observer(latency, latency_clock_ms))
     if settings.venue is Venue.ROXOM:
-        roxom = roxom_parts(settings, clock_ms)
+        roxom = roxom_parts(settings, clock_ms, market_stall_timeout_s)
         session = TradingSession(roxom.venue, symbols=settings.symbols, clock_ms=clock_ms,
                                  client_order_ids=client_order_ids)
         deadman = DeadManSwitch(session, heartbeat=False, cancel_on_exit=_cancel_on_exit(settings))
         app = TradingConsoleApp(settings, session, account=AccountService(roxom.account, ()), quotes=roxom.quotes,
-                                clock_ms=clock_ms, market=None, latency=latency, deadman=deadman,
+                                clock_ms=clock_ms, market=roxom.market, latency=latency, deadman=deadman,
                                 once_reconciled=heap.settle if settle_heap else None, shown_url=shown_url)
         return Console(app, journal)
     assert settings.credentials is not None, "a Gemini console needs Gemini credentials"
@@ -186,9 +187,11 @@ class RoxomParts:
     venue: RoxomVenue
     account: RoxomAccountVenue
     quotes: RoxomQuotes
+    market: MarketSession
 
 
-def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms) -> RoxomParts:
+def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
+                market_stall_timeout_s: float = MARKET_STALL_TIMEOUT_S) -> RoxomParts:
     """Roxom's clients for ``settings`` (its ``roxom_key`` signs every request and the WebSocket handshake).
 
     Raises:
@@ -200,7 +203,9 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms) -> RoxomP
     signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path))
     venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer), RoxomWsClient(settings.ws_url, signer),
                        api_key=settings.roxom_key.key_id, clock_ms=clock_ms)
-    return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue))
+    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
+    market = MarketSession(feed, settings.ticket_symbols[0])
+    return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market)
 
 
 def finish_exit(report: ExitReport | None, journal: Journal | None, code: int, out: TextIO | None = None) -> int:

@@ -232,3 +232,30 @@ async def test_the_session_reconnects_and_reconciles_over_roxom(rig: Rig) -> Non
         with pytest.raises(asyncio.CancelledError):
             await task
         await session.close()
+
+
+async def test_the_market_feed_keeps_the_book_and_trades_live(rig: Rig) -> None:
+    from console.domain.book import OrderBook, Trade
+    from console.domain.feed import FeedListener, FeedState
+    from console.venues.roxom.market_venue import RoxomMarketFeed
+
+    states: list[FeedState] = []
+    trades: list[Trade] = []
+    book = OrderBook(GOLD)
+    listener = FeedListener(state_changed=lambda state, detail: states.append(state), trades_added=trades.extend)
+    feed = RoxomMarketFeed(RoxomWsClient(rig.server.ws_url, None))
+    task = asyncio.create_task(feed.run(GOLD, book, listener))
+    try:
+        await wait_until(lambda: FeedState.LIVE in states, what="live")
+        await rig.maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal(2),
+                                    px=Decimal("0.025300"))
+        await wait_until(lambda: book.best_ask == Decimal("0.025300"), what="the ask level")
+        await rig.venue.place(new_order("tc-g-1", price="0.025300", amount="0.50"))
+        await wait_until(lambda: bool(trades), what="the trade")
+        assert (trades[0].price, trades[0].amount, trades[0].taker_side) == (Decimal("0.025300"), Decimal("0.50"),
+                                                                             Side.BUY)
+        await wait_until(lambda: book.amount_at(Side.SELL, Decimal("0.025300")) == Decimal("1.50"), what="delta")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
