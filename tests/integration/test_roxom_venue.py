@@ -254,6 +254,7 @@ async def test_the_market_feed_keeps_the_book_and_trades_live(rig: Rig) -> None:
         await wait_until(lambda: bool(trades), what="the trade")
         assert (trades[0].price, trades[0].amount, trades[0].taker_side) == (Decimal("0.025300"), Decimal("0.50"),
                                                                              Side.BUY)
+        assert book.trades == trades and book.last == Decimal("0.025300")
         await wait_until(lambda: book.amount_at(Side.SELL, Decimal("0.025300")) == Decimal("1.50"), what="delta")
     finally:
         task.cancel()

@@ -104,9 +104,11 @@ class RoxomMarketFeed:
                         if message.kind == "snapshot":
                             listener.state_changed(FeedState.LIVE, "")
                     elif message.channel == "trade":
-                        trade = WsTradeData.model_validate(message.data)
-                        listener.trades_added([Trade(next(self._trade_ids), (trade.timestamp or 0) // 1_000_000,
-                                                     trade.vwap, trade.volume, Side(trade.takerSide))])
+                        wire_trade = WsTradeData.model_validate(message.data)
+                        trade = Trade(next(self._trade_ids), (wire_trade.timestamp or 0) // 1_000_000,
+                                      wire_trade.vwap, wire_trade.volume, Side(wire_trade.takerSide))
+                        book.add_trades([trade])
+                        listener.trades_added([trade])
                 except (ValidationError, ValueError) as exc:
                     log.warning("Roxom %s message skipped: %s", message.channel, exc)
                     if message.channel == "depth":
