@@ -78,3 +78,51 @@ def test_the_command_line_builds_roxom_settings(tmp_path: Path) -> None:
     assert settings is not None and settings.venue is Venue.ROXOM and settings.ws_url == "ws://127.0.0.1:1/ws"
     assert settings.symbols[0] == "gold-btc" and settings.masked_key == "xrxk_key_…cdef"
     assert settings.roxom_key == RoxomKey("xrxk_key_0123456789abcdef0123456789abcdef", key)
+
+
+async def test_cancelling_can_still_fill_then_cancelled_decoded(tmp_path: Path) -> None:
+    """The venue in the test's loop with a 1 s cancel latency: `x` shows the row cancelling, a fill arrives while
+    the cancel is pending, then the venue's cancel ends it, and the status pane says both."""
+    from console.exchange.roxom.app import RoxomServer
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path, cancel_latency_s=1.0)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until_ready(pilot)
+            table = app.screen.query_one(OrdersTable)
+            await pilot.press("o", *"0.025000", "tab", *"1.00", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order.state is OrderState.LIVE,
+                           what="the live row")
+            order_id = table.selected_order.order_id
+            await pilot.press("escape", "x")
+            await wait_for(pilot, lambda: table.selected_order.state is OrderState.PENDING_CANCEL,
+                           what="the row cancelling")
+            await maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("0.40"),
+                                    px=Decimal("0.025000"))
+            await wait_for(pilot, lambda: (o := app.session.blotter.get(order_id)) is not None
+                           and o.filled == Decimal("0.40") and o.state is OrderState.PENDING_CANCEL,
+                           what="a fill while the cancel is pending")
+            await wait_for(pilot, lambda: (o := app.session.blotter.get(order_id)) is not None
+                           and o.state is OrderState.CANCELLED, what="cancelled")
+            pane = app.screen.query_one(StatusPane)
+            await wait_for(pilot, lambda: any("usercancel" in line for line in pane.entries_text()),
+                           what="the cancel decoded")
+            lines = pane.entries_text()
+            assert any("Filled 0.4" in line for line in lines), lines
+            ended = app.session.blotter.get(order_id)
+            assert ended is not None and ended.filled == Decimal("0.40") and ended.price == Decimal("0.025")
+    finally:
+        await maker.close()
+        await server.stop()
