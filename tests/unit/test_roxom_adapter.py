@@ -346,3 +346,31 @@ def test_each_roxom_reason_is_decoded_in_plain_language(code: str, words: str) -
     from console.domain.reasons import explain
 
     assert words in explain(code, cancel=True).text
+
+
+def _roxom_rules() -> Any:
+    return rules_from_instrument(Instrument.model_validate({
+        **sample("instrument"), "symbol": "GOLD-BTC", "tickSize": "0.000001", "qtyStep": "0.01", "minQty": "0.01",
+        "maxQty": "10000", "minNotional": "0.0001", "maxLimitNotional": "2.5"}))
+
+
+def test_instrument_rules_carry_max_size_and_notional_limits() -> None:
+    rules = _roxom_rules()
+    assert (rules.max_order_size, rules.min_notional, rules.max_notional) == (
+        Decimal(10000), Decimal("0.0001"), Decimal("2.5"))
+
+
+@pytest.mark.parametrize(("price", "amount", "message"), [
+    ("0.025000", "10001", "above the maximum order size 10000"),
+    ("0.000001", "0.01", "below the minimum 0.0001 BTC"),
+    ("0.025000", "101", "above the maximum 2.5 BTC for a limit order"),
+])
+def test_the_ticket_checks_roxom_s_size_and_notional_limits(price: str, amount: str, message: str) -> None:
+    from console.domain.ticket import TicketErrors, TicketInput, validate_ticket
+
+    with pytest.raises(TicketErrors) as refused:
+        validate_ticket(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, price, amount), _roxom_rules(), "tc-1")
+    assert message in refused.value.errors["amount"]
+    order = validate_ticket(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, "0.025000", "100"), _roxom_rules(),
+                            "tc-1")
+    assert order.notional == Decimal("2.5")

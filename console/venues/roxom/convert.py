@@ -307,7 +307,9 @@ def fills_from_log(entries: Iterable[TransactionLogEntry], executed_now: Mapping
 
 def rules_from_instrument(instrument: Instrument) -> SymbolRules:
     """An instrument's trading rules: tick (``tickSize``), step (``qtyStep``, else 1 contract), minimum size
-    (``minQty``, else ``min_order_size``, else the step). Status ``active`` → ``"open"``, else ``"closed"``."""
+    (``minQty``, else ``min_order_size``, else the step), maximum size (``maxQty``, else ``max_order_size``), minimum
+    notional (``minNotional``) and a limit order's maximum notional (``maxLimitNotional``, the rulebook's 2.5 BTC).
+    Status ``active`` → ``"open"``, else ``"closed"``."""
     step = instrument.qtyStep if instrument.qtyStep is not None else Decimal(1)
     minimum = instrument.minQty if instrument.minQty is not None else instrument.min_order_size
     return SymbolRules(
@@ -318,4 +320,7 @@ def rules_from_instrument(instrument: Instrument) -> SymbolRules:
         price_increment=instrument.tickSize,
         min_order_size=minimum if minimum is not None else step,
         status="open" if (instrument.status or "active") == "active" else "closed",
+        max_order_size=instrument.maxQty if instrument.maxQty is not None else instrument.max_order_size,
+        min_notional=instrument.minNotional,
+        max_notional=instrument.maxLimitNotional,
     )
