@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -138,7 +138,8 @@ def build_console(
     if latency is not None:
         observers.append(latency_observer(latency, latency_clock_ms))
     if settings.venue is Venue.ROXOM:
-        roxom = roxom_parts(settings, clock_ms, market_stall_timeout_s)
+        roxom = roxom_parts(settings, clock_ms, market_stall_timeout_s,
+                            observers=[journal.observe] if journal is not None else [])
         session = TradingSession(roxom.venue, symbols=settings.symbols, clock_ms=clock_ms,
                                  client_order_ids=client_order_ids)
         deadman = DeadManSwitch(session, heartbeat=False, cancel_on_exit=_cancel_on_exit(settings))
@@ -191,8 +192,10 @@ class RoxomParts:
 
 
 def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
-                market_stall_timeout_s: float = MARKET_STALL_TIMEOUT_S) -> RoxomParts:
-    """Roxom's clients for ``settings`` (its ``roxom_key`` signs every request and the WebSocket handshake).
+                market_stall_timeout_s: float = MARKET_STALL_TIMEOUT_S,
+                observers: Sequence[Observer] = ()) -> RoxomParts:
+    """Roxom's clients for ``settings`` (its ``roxom_key`` signs every request and the WebSocket handshake);
+    ``observers`` (the journal) are told of every REST request, answer and order update.
 
     Raises:
         KeyFileError: the private key file is missing, unreadable, group/world readable or not an RSA key.
@@ -201,7 +204,8 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
     if settings.roxom_key is None:
         raise ValueError("a Roxom console needs a Roxom key (key id and private key file)")
     signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path))
-    venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer), RoxomWsClient(settings.ws_url, signer),
+    venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer, observers=observers),
+                       RoxomWsClient(settings.ws_url, signer),
                        api_key=settings.roxom_key.key_id, clock_ms=clock_ms)
     feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
     market = MarketSession(feed, settings.ticket_symbols[0])

@@ -260,3 +260,22 @@ async def test_the_market_feed_keeps_the_book_and_trades_live(rig: Rig) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_observers_hear_requests_answers_errors_and_stream_updates(rig: Rig) -> None:
+    heard: list[tuple[str, str, dict[str, object]]] = []
+    rig.venue.rest.observers.append(lambda direction, path, data: heard.append((direction, path, data)))
+    stream = await open_stream(rig.venue)
+    placed = await rig.venue.place(new_order("tc-h-1"))
+    await next_event(stream, placed.order_id, OrderState.LIVE)
+    with pytest.raises(errors.OrderNotFound):
+        await rig.venue.order_status(order_id="01900000-0000-7000-8000-000000000000")
+    kinds = [(direction, path) for direction, path, _ in heard]
+    assert ("request", "/api/v1/orders") in kinds and ("response", "/api/v1/orders") in kinds
+    assert ("event", "/ws:orders") in kinds and kinds[-1][0] == "error"
+    request = next(data for direction, path, data in heard if direction == "request" and path == "/api/v1/orders")
+    assert request["body"] == {"symbol": "GOLD-BTC", "instType": "perpetual", "side": "buy", "orderType": "limit",
+                               "qty": "1.00", "timeInForce": "gtc", "unit": "btc", "px": "0.025000",
+                               "clientOrderId": "tc-h-1"}
+    assert all("X-API-Signature" not in str(data) for _, _, data in heard)
+    await stream.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -42,7 +42,11 @@ from console.venues.roxom.models import (
     TransactionLogEntry,
 )
 
-__all__ = ["DEFAULT_TIMEOUT_S", "LOG_PAGE_LIMIT", "MAX_LOG_PAGES", "RoxomRestClient", "decimal_text"]
+__all__ = ["DEFAULT_TIMEOUT_S", "LOG_PAGE_LIMIT", "MAX_LOG_PAGES", "Observer", "RoxomRestClient", "decimal_text"]
+
+#: ``observer(direction, path, data)``: told of every request (``"request"``), answer (``"response"``) and failure
+#: (``"error"``); data holds the method, query, body and status, never a header (so never a signature).
+Observer = Callable[[str, str, dict[str, Any]], None]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class RoxomRestClient:
             from the venue).
         timeout_s: per request; past it the outcome is unknown (``TransportError``).
         transport: an httpx transport for tests.
+        observers: told of each request and answer (e.g. the journal); an observer that raises is logged.
 
     Raises (every method):
         TransportError: the network failed: the request's outcome is unknown (a place is never re-sent).
@@ -81,8 +86,9 @@ class RoxomRestClient:
     """
 
     def __init__(self, base_url: str, signer: RoxomSigner | None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, observers: Sequence[Observer] = ()) -> None:
         self.signer = signer
+        self.observers = list(observers)
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
 
     def __repr__(self) -> str:
@@ -98,6 +104,14 @@ class RoxomRestClient:
         await self._http.aclose()
 
     # -- plumbing --------------------------------------------------------------------------------------------------
+    def tell(self, direction: str, path: str, data: dict[str, Any]) -> None:
+        """Tell every observer ``(direction, path, data)`` (the venue tells its stream's order updates too)."""
+        for observer in self.observers:
+            try:
+                observer(direction, path, data)
+            except Exception:  # a journal that fails must not stop trading
+                log.exception("REST observer failed on %s %s", direction, path)
+
     async def _request(self, method: Literal["GET", "POST"], path: str, query: Mapping[str, Any] | None,
                        body: Mapping[str, Any] | None, tp: type[_T] | TypeAdapter[_T], *, private: bool) -> _T:
         params = {k: v for k, v in (query or {}).items() if v is not None}
@@ -107,17 +121,28 @@ class RoxomRestClient:
         if private and self.signer is not None:
             headers = self.signer.headers(method, path, qs, body)
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        if self.observers:
+            self.tell("request", path, {"method": method, "query": params, "body": body})
         try:
             response = await self._http.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as exc:
-            raise TransportError(f"{method} {path}: {network_cause(exc)}") from exc
+            error = TransportError(f"{method} {path}: {network_cause(exc)}")
+            if self.observers:
+                self.tell("error", path, {"method": method, "error": str(error)})
+            raise error from exc
         if response.status_code >= 400:
-            raise error_from_roxom_answer(response.status_code, response.text)
+            refused = error_from_roxom_answer(response.status_code, response.text)
+            if self.observers:
+                self.tell("error", path, {"method": method, "status": response.status_code,
+                                           "reason": refused.reason, "message": refused.message})
+            raise refused
         try:
             payload = response.json()
             data = payload["data"]
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidResponse(f"{method} {path}: not a Roxom success body: {response.text[:200]!r}") from exc
+        if self.observers:
+            self.tell("response", path, {"method": method, "status": response.status_code, "data": data})
         try:
             if isinstance(tp, TypeAdapter):
                 return tp.validate_python(data)

@@ -187,6 +187,8 @@ class RoxomVenue:
         A partial update of an order never seen, or an unknown status, is logged and counted ``unreadable``: the
         session then reconciles over REST.
         """
+        if self.rest.observers:  # the journal: what the stream said, as received
+            self.rest.tell("event", "/ws:orders", update.model_dump(mode="json", exclude_none=True))
         known = self._known.get(update.orderId)
         try:
             event = event_from_update(update, known, api_session=self._session_of(update.orderId, update.clientOrderId),
