@@ -33,6 +33,9 @@ def parser(prog: str = "trading-console") -> argparse.ArgumentParser:
     venue.add_argument("--sandbox", action="store_true", help="trade on Gemini's sandbox (keys from the environment)")
     venue.add_argument("--production", action="store_true",
                        help="trade on Gemini's PRODUCTION exchange with real money (keys from the environment)")
+    parser.add_argument("--venue", choices=("gemini", "roxom"), default=None,
+                        help="venue to trade on (default: the config's venue, else gemini); with no URL, its "
+                             "embedded local venue starts")
     parser.add_argument("--rest-url", help="REST base URL of a Gemini-compatible exchange, e.g. http://127.0.0.1:8787")
     parser.add_argument("--ws-url", help="WebSocket base URL (default: derived from --rest-url)")
     parser.add_argument("--symbols", default=None,

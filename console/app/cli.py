@@ -19,7 +19,15 @@ from console.app.args import UsageError, venue_urls
 from console.app.args import parser as _parser
 from console.app.config import ConfigError, DeskConfig, load_config, parse_set_flags
 from console.app.credentials import SecretsError, load_credentials
-from console.app.settings import DEFAULT_SYMBOLS, Environment, Settings, environment_for
+from console.app.settings import (
+    DEFAULT_SYMBOLS,
+    ROXOM_SYMBOLS,
+    Environment,
+    RoxomKey,
+    Settings,
+    Venue,
+    environment_for,
+)
 from console.venues.gemini.credentials import Credentials
 
 
@@ -40,10 +48,10 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> DeskCo
         raise UsageError(f"configuration: {exc}") from None
 
 
-def _symbols(args: argparse.Namespace, config: DeskConfig) -> tuple[str, ...]:
+def _symbols(args: argparse.Namespace, config: DeskConfig, venue: Venue = Venue.GEMINI) -> tuple[str, ...]:
     if args.symbols:
         return tuple(s.strip().lower() for s in args.symbols.split(",") if s.strip())
-    return config.symbols or DEFAULT_SYMBOLS
+    return config.symbols or (ROXOM_SYMBOLS if venue is Venue.ROXOM else DEFAULT_SYMBOLS)
 
 
 def build_settings(
@@ -60,6 +68,8 @@ def build_settings(
     urls = venue_urls(args)
     if urls is None:
         return None
+    if _venue(args, config) is Venue.ROXOM:
+        return _roxom_settings(args, environ, config, urls)
     rest, ws = urls
     environment = environment_for(rest)
     if environment is Environment.PRODUCTION and not args.production:
@@ -74,6 +84,33 @@ def build_settings(
     sub_accounts = tuple(a.strip() for a in args.accounts.split(",") if a.strip())
     return Settings(environment=environment, rest_url=rest, ws_url=ws, credentials=credentials, symbols=symbols,
                     sub_accounts=sub_accounts, desk=config)
+
+
+def _venue(args: argparse.Namespace, config: DeskConfig) -> Venue:
+    """``--venue``, else the config's ``venue``."""
+    return Venue(getattr(args, "venue", None) or config.venue)
+
+
+def _roxom_settings(args: argparse.Namespace, environ: Mapping[str, str], config: DeskConfig,
+                    urls: tuple[str, str]) -> Settings:
+    """Settings for Roxom at ``--rest-url``/``--ws-url``: the key id from ``ROXOM_API_KEY``, the PKCS#8 private key
+    file from ``ROXOM_PRIVATE_KEY_FILE``.
+
+    Raises:
+        UsageError: ``--sandbox``/``--production`` (Gemini's hosts), or the key variables are missing.
+    """
+    if args.sandbox or args.production:
+        raise UsageError("--sandbox and --production name Gemini's hosts; for Roxom give --rest-url (and --ws-url)")
+    key_id, key_file = environ.get("ROXOM_API_KEY"), environ.get("ROXOM_PRIVATE_KEY_FILE")
+    if not key_id or not key_file:
+        raise UsageError("Set ROXOM_API_KEY (the key id) and ROXOM_PRIVATE_KEY_FILE (its PKCS#8 private key file) "
+                         "to trade on " + urls[0])
+    rest, ws = urls
+    if not args.ws_url:
+        ws = ws + "/ws"  # Roxom's WebSocket is at /ws (https://docs.roxom.com/reference/websockets/connection)
+    return Settings(environment=environment_for(rest), rest_url=rest, ws_url=ws, credentials=None,
+                    symbols=_symbols(args, config, Venue.ROXOM), desk=config, venue=Venue.ROXOM,
+                    roxom_key=RoxomKey(key_id, Path(key_file)))
 
 
 def _configure_logging(log_file: Path | None) -> Path:
@@ -132,6 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from console.exchange.keys import DEMO_API_SECRET
     from console.exchange.process import LocalExchangeProcess
 
+    if _venue(args, config) is Venue.ROXOM:
+        print("Starting the embedded local Roxom venue…", file=sys.stderr)
+        with LocalExchangeProcess() as exchange:
+            info = exchange.start(venue="roxom")
+            assert info.private_key_path is not None
+            settings = Settings(
+                environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
+                symbols=_symbols(args, config, Venue.ROXOM), desk=config, venue=Venue.ROXOM,
+                roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)),
+            )
+            return run_console(settings)
     print("Starting the embedded local exchange…", file=sys.stderr)
     with LocalExchangeProcess() as exchange:
         info = exchange.start()

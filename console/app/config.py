@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -245,6 +245,8 @@ class DeskConfig(BaseSettings):
         use_attribute_docstrings=True,
     )
 
+    venue: Literal["gemini", "roxom"] = "gemini"
+    """venue to trade on: gemini or roxom (--venue wins; with no URL, its embedded local venue)"""
     theme: Text = "textual-dark"
     """Textual theme name, or 'monochrome' (bold/reverse/underline, no colour)"""
     symbols: Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_symbols)] = None

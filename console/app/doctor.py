@@ -10,6 +10,7 @@ local exchange, started for the purpose. Exit status 0 when every check passed, 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import email.utils
 import os
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import httpx
@@ -27,6 +29,7 @@ from console.app.args import UsageError, parser, venue_urls
 from console.app.clients import venue_clients
 from console.app.config import DeskConfig, config_path, load_config, parse_set_flags
 from console.app.credentials import SecretsError, keyring_available, load_credentials
+from console.app.doctor_roxom import check_roxom
 from console.exchange.keys import DEMO_API_SECRET
 from console.exchange.process import LocalExchangeProcess
 from console.venues.gemini.auth import NonceSource
@@ -202,6 +205,24 @@ def report(checks: Sequence[Check], out: TextIO | None = None) -> int:
     return 1 if failed else 0
 
 
+def _roxom(args: argparse.Namespace, urls: tuple[str, str] | None, env: Mapping[str, str]) -> list[Check]:
+    """The Roxom checks (``console.app.doctor_roxom``): at ``--rest-url`` with ``ROXOM_API_KEY`` and
+    ``ROXOM_PRIVATE_KEY_FILE``, or on the embedded local Roxom venue, started for the purpose."""
+    if urls is not None:
+        key_id, key_file = env.get("ROXOM_API_KEY"), env.get("ROXOM_PRIVATE_KEY_FILE")
+        if not key_id or not key_file:
+            return [Check("credentials", False, "set ROXOM_API_KEY and ROXOM_PRIVATE_KEY_FILE")]
+        rest, ws = urls
+        found = asyncio.run(check_roxom(rest, ws if args.ws_url else ws + "/ws", key_id, Path(key_file)))
+        return [Check(*check) for check in found]
+    print("No venue URL given: checking the embedded local Roxom venue (started for the purpose).", file=sys.stderr)
+    with LocalExchangeProcess() as exchange:
+        info = exchange.start(venue="roxom")
+        assert info.private_key_path is not None
+        found = asyncio.run(check_roxom(info.rest_url, info.ws_url, info.api_key, Path(info.private_key_path)))
+        return [Check(*check) for check in found]
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     """``trading-console doctor [--sandbox|--production|--rest-url URL] [--config FILE] [--set NAME=VALUE]``."""
     args = parser("trading-console doctor").parse_args(list(argv or []))
@@ -224,6 +245,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     except UsageError as exc:
         print(f"trading-console doctor: {exc}", file=sys.stderr)
         return 2
+    if (args.venue or config.venue) == "roxom":
+        return report(checks + _roxom(args, urls, env))
     if urls is not None:
         rest, ws = urls
         credential_checks, credentials = check_credentials(env, config)

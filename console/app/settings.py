@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 from console.app.config import DeskConfig
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.urls import PRODUCTION, SANDBOX
+from console.venues.roxom.auth import mask_key_id
 
 DEFAULT_SYMBOLS = ("btcusd", "ethusd", "solusd")
+#: The symbols a Roxom console offers by default (BTC-margined perpetuals; the local venue lists these three).
+ROXOM_SYMBOLS = ("gold-btc", "us500-btc", "oil-btc")
 
 
 class Environment(enum.StrEnum):
@@ -19,6 +23,34 @@ class Environment(enum.StrEnum):
     LOCAL = "LOCAL"
     SANDBOX = "SANDBOX"
     PRODUCTION = "PRODUCTION"
+
+
+class Venue(enum.StrEnum):
+    """Which venue the console trades on (``--venue``)."""
+
+    GEMINI = "gemini"
+    ROXOM = "roxom"
+
+
+@dataclass(frozen=True)
+class RoxomKey:
+    """A Roxom API key: its id (``X-API-Key``) and the PKCS#8 PEM file of its RSA private key (read when signing).
+
+    Attributes:
+        key_id: e.g. ``"xrxk_key_3437401edb0560e2de84efe7d34327c4"``.
+        private_key_path: the private key file (refused when group or world readable).
+    """
+
+    key_id: str
+    private_key_path: Path
+
+    @property
+    def masked_key(self) -> str:
+        """The key id masked for display, e.g. ``"xrxk_key_…27c4"``."""
+        return mask_key_id(self.key_id)
+
+    def __repr__(self) -> str:
+        return f"RoxomKey(key_id={self.masked_key!r}, private_key_path={str(self.private_key_path)!r})"
 
 
 def environment_for(rest_url: str) -> Environment:
@@ -39,19 +71,36 @@ class Settings:
         environment: LOCAL, SANDBOX or PRODUCTION.
         rest_url: REST base URL, e.g. ``"https://api.sandbox.gemini.com"``.
         ws_url: WebSocket base URL, e.g. ``"wss://api.sandbox.gemini.com"``.
-        credentials: the API key and secret (the secret is a ``SecretStr``).
+        credentials: Gemini's API key and secret (the secret is a ``SecretStr``); None on Roxom.
         symbols: the symbols the ticket offers, lowercase.
         sub_accounts: for a master key, the sub-account nicknames the console may switch between (first = start).
         desk: the desk configuration (guards, keymap, theme, bell...; see console/app/config.py).
+        venue: the venue traded on (Gemini by default).
+        roxom_key: the Roxom key (``venue`` Roxom only).
     """
 
     environment: Environment
     rest_url: str
     ws_url: str
-    credentials: Credentials
+    credentials: Credentials | None
     symbols: tuple[str, ...] = field(default=DEFAULT_SYMBOLS)
     sub_accounts: tuple[str, ...] = ()
     desk: DeskConfig = field(default_factory=DeskConfig)
+    venue: Venue = Venue.GEMINI
+    roxom_key: RoxomKey | None = None
+
+    @property
+    def venue_label(self) -> str:
+        """The venue's name for the header beside the environment: ``"ROXOM"``; ``""`` for Gemini (the default
+        venue's header shows the environment alone, as before a second venue existed)."""
+        return "" if self.venue is Venue.GEMINI else self.venue.value.upper()
+
+    @property
+    def masked_key(self) -> str:
+        """The key the console signs with, masked for display (Roxom's key id, or Gemini's API key)."""
+        if self.roxom_key is not None:
+            return self.roxom_key.masked_key
+        return self.credentials.masked_key if self.credentials is not None else "none"
 
     @property
     def ticket_symbols(self) -> list[str]:

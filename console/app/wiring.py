@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from console.app import heap
 from console.app.clients import venue_clients
-from console.app.settings import Environment, Settings
+from console.app.settings import Environment, Settings, Venue
 from console.domain.latency import LatencyTracker
 from console.domain.ticket import ClientOrderIds
 from console.trading.account import AccountService
@@ -40,6 +40,12 @@ from console.venues.gemini.market_data import MarketDataClient
 from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.tap import Observer, latency_observer
 from console.venues.gemini.venue import GeminiVenue
+from console.venues.roxom.account_venue import RoxomAccountVenue, RoxomQuotes
+from console.venues.roxom.auth import RoxomSigner, load_private_key
+from console.venues.roxom.market_venue import RoxomMarketFeed
+from console.venues.roxom.rest import RoxomRestClient
+from console.venues.roxom.venue import RoxomVenue
+from console.venues.roxom.ws import RoxomWsClient
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +137,17 @@ def build_console(
         observers.append(journal.observe)
     if latency is not None:
         observers.append(latency_observer(latency, latency_clock_ms))
+    if settings.venue is Venue.ROXOM:
+        roxom = roxom_parts(settings, clock_ms, market_stall_timeout_s,
+                            observers=[journal.observe] if journal is not None else [])
+        session = TradingSession(roxom.venue, symbols=settings.symbols, clock_ms=clock_ms,
+                                 client_order_ids=client_order_ids)
+        deadman = DeadManSwitch(session, heartbeat=False, cancel_on_exit=_cancel_on_exit(settings))
+        app = TradingConsoleApp(settings, session, account=AccountService(roxom.account, ()), quotes=roxom.quotes,
+                                clock_ms=clock_ms, market=roxom.market, latency=latency, deadman=deadman,
+                                once_reconciled=heap.settle if settle_heap else None, shown_url=shown_url)
+        return Console(app, journal)
+    assert settings.credentials is not None, "a Gemini console needs Gemini credentials"
     if nonce is None:
         nonce = NonceSource.persistent(settings.credentials.api_key)  # the high-water mark survives restarts
     clients = venue_clients(settings.rest_url, settings.ws_url, settings.credentials, nonce=nonce,
@@ -154,6 +171,45 @@ def build_console(
                             market=market, latency=latency,
                             deadman=deadman, once_reconciled=once_reconciled, shown_url=shown_url)
     return Console(app, journal)
+
+
+def _cancel_on_exit(settings: Settings) -> bool:
+    """The ``cancel_on_exit`` setting; auto (None): on wherever real orders could be left behind (not LOCAL)."""
+    cancel_on_exit = settings.desk.cancel_on_exit
+    if cancel_on_exit is None:
+        cancel_on_exit = settings.environment is not Environment.LOCAL
+    return cancel_on_exit
+
+
+@dataclass
+class RoxomParts:
+    """What a Roxom console trades through: the venue, the account views' venue and the reference quotes."""
+
+    venue: RoxomVenue
+    account: RoxomAccountVenue
+    quotes: RoxomQuotes
+    market: MarketSession
+
+
+def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
+                market_stall_timeout_s: float = MARKET_STALL_TIMEOUT_S,
+                observers: Sequence[Observer] = ()) -> RoxomParts:
+    """Roxom's clients for ``settings`` (its ``roxom_key`` signs every request and the WebSocket handshake);
+    ``observers`` (the journal) are told of every REST request, answer and order update.
+
+    Raises:
+        KeyFileError: the private key file is missing, unreadable, group/world readable or not an RSA key.
+        ValueError: ``settings`` has no Roxom key.
+    """
+    if settings.roxom_key is None:
+        raise ValueError("a Roxom console needs a Roxom key (key id and private key file)")
+    signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path))
+    venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer, observers=observers),
+                       RoxomWsClient(settings.ws_url, signer),
+                       api_key=settings.roxom_key.key_id, clock_ms=clock_ms)
+    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
+    market = MarketSession(feed, settings.ticket_symbols[0])
+    return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market)
 
 
 def finish_exit(report: ExitReport | None, journal: Journal | None, code: int, out: TextIO | None = None) -> int:

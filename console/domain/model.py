@@ -188,6 +188,9 @@ class SymbolRules:
         price_increment: smallest step of a price (Gemini's ``quote_increment``), e.g. ``Decimal("0.01")``.
         min_order_size: smallest order amount in base currency.
         status: ``"open"``, ``"closed"``, ``"cancel_only"``, ``"post_only"`` or ``"limit_only"``.
+        max_order_size: largest order amount (None: the venue states none, e.g. Gemini).
+        min_notional / max_notional: smallest / largest ``price × amount`` of a limit order in quote currency
+            (None: none stated; Roxom's instruments state both).
     """
 
     symbol: str
@@ -197,6 +200,9 @@ class SymbolRules:
     price_increment: Decimal
     min_order_size: Decimal
     status: str = "open"
+    max_order_size: Decimal | None = None
+    min_notional: Decimal | None = None
+    max_notional: Decimal | None = None
 
 
 @fast_init

@@ -155,6 +155,32 @@ REJECT_REASONS: dict[str, ReasonText] = {
 }
 
 
+#: Roxom's cancel and reject reasons (lower-case codes of its order updates; the documentation lists none, so these
+#: are the local Roxom venue's, docs/local-roxom.md, "Reasons"; https://docs.roxom.com/reference/api-reference/orders/status).
+ROXOM_REASONS: dict[str, ReasonText] = {
+    r.code: r
+    for r in (
+        ReasonText("usercancel", "Cancelled at your request.", Severity.INFO),
+        ReasonText("postonlywouldcross",
+                   "Post-only order would have traded on arrival, so the venue cancelled it (not rejected) unfilled.",
+                   Severity.WARNING),
+        ReasonText("selftradeprevention",
+                   "Self-trade prevention: an incoming order of yours reached this resting one, so the venue "
+                   "cancelled the older, resting order.", Severity.WARNING),
+        ReasonText("immediateorcancel",
+                   "Immediate-or-cancel: what could trade now did; the unfilled remainder was cancelled.",
+                   Severity.WARNING),
+        ReasonText("noliquidity", "No liquidity to trade against, so the order was cancelled.", Severity.WARNING),
+        ReasonText("gtdexpired", "Good-till-date order reached its cancel time and expired.", Severity.INFO),
+        ReasonText("accountinactive",
+                   "The account is restricted (inactive): the venue stopped its orders and accepts no new ones.",
+                   Severity.CRITICAL),
+        ReasonText("insufficientmargin", "Not enough available margin for this order's initial margin.",
+                   Severity.ERROR),
+    )
+}
+
+
 def explain(code: str | None, *, cancel: bool = False) -> ReasonText:
     """Decode a reason code into plain language.
 
@@ -169,7 +195,7 @@ def explain(code: str | None, *, cancel: bool = False) -> ReasonText:
         if cancel:
             return ReasonText("", "Cancelled (the exchange gave no reason).", Severity.WARNING)
         return ReasonText("", "Rejected (the exchange gave no reason).", Severity.ERROR)
-    known = CANCEL_REASONS.get(code) or REJECT_REASONS.get(code)
+    known = CANCEL_REASONS.get(code) or REJECT_REASONS.get(code) or ROXOM_REASONS.get(code)
     if known is not None:
         return known
     return ReasonText(code, f"The exchange answered {code!r}.", Severity.WARNING if cancel else Severity.ERROR)

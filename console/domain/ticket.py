@@ -198,6 +198,18 @@ def validate_ticket(ticket: TicketInput, rules: SymbolRules | None, client_order
                 errors["amount"] = (
                     f"Amount must be a multiple of the quantity increment {_fmt(rules.quantity_increment)}."
                 )
+            elif rules.max_order_size is not None and amount > rules.max_order_size:
+                errors["amount"] = (
+                    f"Amount is above the maximum order size {_fmt(rules.max_order_size)} {rules.base_currency}."
+                )
+            elif price is not None and "price" not in errors:
+                notional = price * amount
+                if rules.min_notional is not None and notional < rules.min_notional:
+                    errors["amount"] = (f"Order value {_fmt(notional)} {rules.quote_currency} is below the minimum "
+                                        f"{_fmt(rules.min_notional)} {rules.quote_currency}.")
+                elif rules.max_notional is not None and notional > rules.max_notional:
+                    errors["amount"] = (f"Order value {_fmt(notional)} {rules.quote_currency} is above the maximum "
+                                        f"{_fmt(rules.max_notional)} {rules.quote_currency} for a limit order.")
 
     if is_stop and price is not None and stop_price is not None and "stop_price" not in errors:
         if ticket.side is Side.BUY and not stop_price < price:

@@ -208,7 +208,7 @@ class TradingConsoleApp(KeysInOrderApp):
         if self.settings.environment is Environment.PRODUCTION:
             # Real money: nothing is fetched or sent until the trader has typed the word.
             self.push_screen(
-                ConfirmProduction(self.settings.rest_url, self.settings.credentials.masked_key),
+                ConfirmProduction(self.settings.rest_url, self.settings.masked_key),
                 lambda yes: self._start_trading() if yes else self.exit(return_code=3),
             )
         else:

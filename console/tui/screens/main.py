@@ -185,10 +185,11 @@ class MainScreen(Screen[None]):
         yield SessionHeader(
             environment=self.settings.environment,
             rest_url=self.shown_url,
-            masked_key=self.settings.credentials.masked_key,
+            masked_key=self.settings.masked_key,
             clock_ms=self.clock_ms,
             low_bandwidth=self.low_bandwidth,
             id="header",
+            venue=self.settings.venue_label,
         )
         with Horizontal(id="workspace"):
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")

@@ -29,9 +29,11 @@ class SessionHeader(Horizontal):
         clock_ms: Callable[[], int] = wall_clock_ms,
         low_bandwidth: bool = False,
         id: str | None = None,
+        venue: str = "",
     ) -> None:
         super().__init__(id=id)
         self._low_bandwidth = low_bandwidth
+        self._venue = venue  # e.g. "ROXOM", shown before the environment; "" (Gemini) shows the environment alone
         self._environment = environment
         self._rest_url = rest_url
         self._masked_key = masked_key
@@ -41,7 +43,8 @@ class SessionHeader(Horizontal):
         self._since_ms: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f" {self._environment.value} ", id="environment", classes=f"-{self._environment.value.lower()}")
+        label = f"{self._venue} {self._environment.value}" if self._venue else self._environment.value
+        yield Static(f" {label} ", id="environment", classes=f"-{self._environment.value.lower()}")
         yield Static("", id="connection")
         yield Static(self._rest_url, id="url")
         yield Static(f"key {self._masked_key}", id="key")

@@ -1,0 +1,326 @@
+"""Roxom's wire models → the domain's ``Order``, ``OrderEvent``, ``Fill`` and ``SymbolRules``.
+
+Order statuses (https://docs.roxom.com/reference/api-reference/orders/status) map to the domain's state machine
+(``console.domain.model.OrderState``)::
+
+    pendingsubmit             PENDING_NEW       created, not yet at the engine (the console's "sending")
+    waitingtrigger            WAITING_TRIGGER   a stop waiting for its trigger
+    submitted (new, open)     LIVE              at the engine; PARTIALLY_FILLED when something executed
+    partiallyfilled           PARTIALLY_FILLED
+    pendingcancel             PENDING_CANCEL    cancel requested, not confirmed: the order can still fill
+    filled                    FILLED
+    cancelled                 CANCELLED         by the trader or the venue (post-only would cross, self-trade, IOC)
+    partiallyfilledcancelled  CANCELLED         with its executed amount kept
+    expired                   CANCELLED         reason ``gtdexpired`` unless the venue says another
+    inactive                  CANCELLED         reason ``accountinactive`` unless the venue says another
+    rejected                  REJECTED
+
+Roxom's order updates carry no sequence number and may carry only a few fields (a cancelled update: ``orderId``,
+``accountId``, ``symbol``, ``status``, ``remainingQty``, ``executedQty``, ``avgPx``, ``timestamp``):
+``event_from_update`` merges an update into the order already known, never blanking a field the update leaves
+out. An update with a ``fillPx`` is a fill: its amount is the growth of ``executedQty``, its trade id
+``<orderId>@<executedQty>`` (Roxom's update names no trade), the same id ``fills_from_log`` gives the transaction
+log's entry of that fill. The update does not say maker or taker: the fill is recorded as maker until the
+transaction log (``isTaker``) says otherwise.
+
+Symbols are lowercase in the domain (``"gold-btc"``) and upper-case on the wire (``"GOLD-BTC"``). Prices are BTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from console.domain.model import (
+    EventKind,
+    ExecOption,
+    Fill,
+    Liquidity,
+    Order,
+    OrderEvent,
+    OrderState,
+    OrderType,
+    Side,
+    SymbolRules,
+)
+from console.venues.roxom.models import Instrument, OrderFill, OrderUpdate, RestOrder, TransactionLogEntry
+
+__all__ = [
+    "FEE_CURRENCY",
+    "OTHER_SESSION",
+    "STATUS_STATES",
+    "domain_symbol",
+    "event_from_update",
+    "fill_trade_id",
+    "fills_from_log",
+    "order_from_rest",
+    "rules_from_instrument",
+    "state_for",
+    "wire_symbol",
+]
+
+#: Roxom settles in BTC: fees are BTC.
+FEE_CURRENCY = "BTC"
+#: ``Order.api_session`` of an order this console did not place (another key, another run, the web UI).
+OTHER_SESSION = "other"
+
+#: Roxom status → domain state (``submitted``/``partiallyfilled`` are refined by the executed amount).
+STATUS_STATES: dict[str, OrderState] = {
+    "pendingsubmit": OrderState.PENDING_NEW,
+    "waitingtrigger": OrderState.WAITING_TRIGGER,
+    "submitted": OrderState.LIVE,
+    "new": OrderState.LIVE,
+    "open": OrderState.LIVE,
+    "partiallyfilled": OrderState.PARTIALLY_FILLED,
+    "pendingcancel": OrderState.PENDING_CANCEL,
+    "filled": OrderState.FILLED,
+    "cancelled": OrderState.CANCELLED,
+    "partiallyfilledcancelled": OrderState.CANCELLED,
+    "expired": OrderState.CANCELLED,
+    "inactive": OrderState.CANCELLED,
+    "rejected": OrderState.REJECTED,
+}
+
+#: The reason an ending status implies when the venue sends none.
+_DEFAULT_REASONS = {"expired": "gtdexpired", "inactive": "accountinactive"}
+
+_ZERO = Decimal(0)
+
+
+def domain_symbol(symbol: str) -> str:
+    """``"GOLD-BTC"`` → ``"gold-btc"``."""
+    return symbol.lower()
+
+
+def wire_symbol(symbol: str) -> str:
+    """``"gold-btc"`` → ``"GOLD-BTC"``."""
+    return symbol.upper()
+
+
+def state_for(status: str, filled: Decimal = _ZERO) -> OrderState:
+    """The domain state of a Roxom ``status`` (``submitted`` with something executed is PARTIALLY_FILLED).
+
+    Raises:
+        ValueError: a status Roxom does not document.
+    """
+    try:
+        state = STATUS_STATES[status.lower()]
+    except KeyError:
+        raise ValueError(f"unknown Roxom order status {status!r}") from None
+    if state is OrderState.LIVE and filled > 0:
+        return OrderState.PARTIALLY_FILLED
+    return state
+
+
+def _reason(status: str, reason: str | None) -> str | None:
+    return reason or _DEFAULT_REASONS.get(status.lower())
+
+
+def _order_type(wire_type: str) -> OrderType:
+    return OrderType.STOP_LIMIT if wire_type in ("stoplimit", "stop") else OrderType.LIMIT
+
+
+def _options(time_in_force: str | None, post_only: bool | None) -> tuple[ExecOption, ...]:
+    if post_only:
+        return (ExecOption.MAKER_OR_CANCEL,)
+    if time_in_force == "ioc":
+        return (ExecOption.IMMEDIATE_OR_CANCEL,)
+    return ()
+
+
+def fill_trade_id(order_id: str, executed: Decimal) -> str:
+    """The id of the fill that took ``order_id``'s executed amount to ``executed``: ``"<orderId>@<executed>"``."""
+    return f"{order_id}@{executed.normalize():f}"
+
+
+def order_from_rest(wire: RestOrder, *, api_session: str, updated_ms: int = 0,
+                    fills: Iterable[OrderFill] = ()) -> Order:
+    """A REST order (order by id, order list) as a domain ``Order``.
+
+    Args:
+        wire: the order (prices in BTC).
+        api_session: what to put in ``Order.api_session`` (the venue's key id for this console's orders, else
+            ``OTHER_SESSION``).
+        updated_ms: the time of receipt (ms), 0 to let the blotter stamp it.
+        fills: the order's fills (``data.fills`` of the order-by-id answer).
+
+    Raises:
+        ValueError: an unknown status.
+    """
+    filled = wire.amountFilled if wire.amountFilled is not None else _ZERO
+    state = state_for(wire.status, filled)
+    remaining = _ZERO if state.is_terminal else wire.qty - filled
+    order_fills = tuple(
+        Fill(fill_trade_id_at(wire.id, fills, f), wire.id, f.px, f.qty, f.fee, FEE_CURRENCY,
+             Liquidity.TAKER if f.isTaker else Liquidity.MAKER, f.time, domain_symbol(wire.symbol),
+             Side(wire.side), wire.clientOrderId)
+        for f in fills
+    )
+    return Order(
+        order_id=wire.id,
+        client_order_id=wire.clientOrderId,
+        symbol=domain_symbol(wire.symbol),
+        side=Side(wire.side),
+        order_type=_order_type(wire.type),
+        price=wire.px if wire.px is not None else _ZERO,
+        amount=wire.qty,
+        stop_price=wire.triggerPx,
+        options=_options(wire.timeInForce, wire.postOnly),
+        filled=filled,
+        remaining=remaining,
+        avg_price=wire.avgPx if wire.avgPx is not None else _ZERO,
+        state=state,
+        reason=_reason(wire.status, wire.reason),
+        api_session=api_session,
+        created_ms=wire.createdAt or 0,
+        updated_ms=updated_ms,
+        fills=order_fills,
+        venue_type=wire.type,
+        hidden=wire.type in ("stop", "stoplimit") and not wire.isTriggered,
+    )
+
+
+def fill_trade_id_at(order_id: str, fills: Iterable[OrderFill], fill: OrderFill) -> str:
+    """The stream's id of ``fill`` among the order's ``fills`` (cumulative executed amount after it, oldest first)."""
+    executed = _ZERO
+    for f in sorted(fills, key=lambda f: (f.time, f.tradeId)):
+        executed += f.qty
+        if f is fill:
+            break
+    return fill_trade_id(order_id, executed)
+
+
+def event_from_update(update: OrderUpdate, known: Order | None, *, api_session: str, updated_ms: int
+                      ) -> OrderEvent:
+    """One ``orders`` channel update merged into the order already known, as a domain ``OrderEvent``.
+
+    Args:
+        update: the update (possibly partial: only ``orderId``, ``symbol``, ``status``, amounts and ``timestamp``).
+        known: the order as the venue adapter last knew it (None: never seen).
+        api_session: ``Order.api_session`` for an order first seen here.
+        updated_ms: the time of receipt (ms).
+
+    Returns:
+        The event: kind ``FILL`` (with its ``Fill``) when the update carries ``fillPx`` and ``executedQty`` grew;
+        ``CANCELLED`` / ``REJECTED`` / ``CLOSED`` for the ending statuses; ``BOOKED`` for ``submitted`` and
+        ``partiallyfilled``; ``ACCEPTED`` (state in the order) for ``pendingsubmit``, ``waitingtrigger`` and
+        ``pendingcancel``.
+
+    Raises:
+        ValueError: an unknown status, or a partial update of an order not known (the adapter cannot fill in its
+            side, type, size or price: the session reconciles).
+    """
+    status = update.status.lower()
+    if known is None and not update.is_complete:
+        raise ValueError(f"partial update of unknown order {update.orderId} ({status})")
+    executed = update.executedQty if update.executedQty is not None else (known.filled if known else _ZERO)
+    state = state_for(status, executed)
+    if known is not None:
+        side = Side(update.side) if update.side is not None else known.side
+        order_type = _order_type(update.orderType) if update.orderType is not None else known.order_type
+        venue_type = update.orderType or known.venue_type
+        amount = update.orderSize if update.orderSize is not None else known.amount
+        price = update.limitPrice if update.limitPrice is not None else known.price
+        stop_price = update.triggerPx if update.triggerPx is not None else known.stop_price
+        client_order_id = update.clientOrderId or known.client_order_id
+        avg_price = update.avgPx if update.avgPx is not None else known.avg_price
+        options, created_ms, session = known.options, known.created_ms, known.api_session
+        reason = _reason(status, update.reason) or known.reason
+    else:
+        assert update.side is not None and update.orderType is not None and update.orderSize is not None
+        side, order_type, venue_type = Side(update.side), _order_type(update.orderType), update.orderType
+        amount = update.orderSize
+        price = update.limitPrice if update.limitPrice is not None else _ZERO
+        stop_price, client_order_id = update.triggerPx, update.clientOrderId
+        avg_price = update.avgPx if update.avgPx is not None else _ZERO
+        options, created_ms, session = (), (update.timestamp or 0) // 1_000_000, api_session
+        reason = _reason(status, update.reason)
+    remaining = update.remainingQty if update.remainingQty is not None else amount - executed
+    if state.is_terminal:
+        remaining = _ZERO
+    order = Order(
+        order_id=update.orderId, client_order_id=client_order_id, symbol=domain_symbol(update.symbol), side=side,
+        order_type=order_type, price=price, amount=amount, stop_price=stop_price, options=options,
+        filled=executed, remaining=remaining, avg_price=avg_price, state=state, reason=reason,
+        api_session=session, created_ms=created_ms, updated_ms=updated_ms, venue_type=venue_type,
+    )
+    before = known.filled if known is not None else _ZERO
+    if update.fillPx is not None and executed > before:
+        fill = Fill(fill_trade_id(update.orderId, executed), update.orderId, update.fillPx, executed - before,
+                    _fee_delta(update, known), FEE_CURRENCY, Liquidity.MAKER, (update.timestamp or 0) // 1_000_000,
+                    order.symbol, side, client_order_id)
+        return OrderEvent(EventKind.FILL, order, fill=fill)
+    if status == "rejected":
+        return OrderEvent(EventKind.REJECTED, order, reason=reason)
+    if state is OrderState.CANCELLED:
+        return OrderEvent(EventKind.CANCELLED, order, reason=reason)
+    if state is OrderState.FILLED:
+        return OrderEvent(EventKind.CLOSED, order)
+    if state in (OrderState.LIVE, OrderState.PARTIALLY_FILLED):
+        return OrderEvent(EventKind.BOOKED, order)
+    return OrderEvent(EventKind.ACCEPTED, order)
+
+
+def _fee_delta(update: OrderUpdate, known: Order | None) -> Decimal:
+    """The fee of this fill: the growth of the update's cumulative ``filledFees`` (0 when not said)."""
+    if update.filledFees is None:
+        return _ZERO
+    before = sum((f.fee for f in known.fills), start=_ZERO) if known is not None else _ZERO
+    return max(update.filledFees - before, _ZERO)
+
+
+def fills_from_log(entries: Iterable[TransactionLogEntry], executed_now: Mapping[str, Decimal],
+                   client_order_ids: Mapping[str, str | None] | None = None) -> list[Fill]:
+    """The order fills of transaction-log entries, oldest first, each with the stream's trade id.
+
+    A fill's id is ``<orderId>@<the order's executed amount after it>`` (see ``fill_trade_id``), worked back from
+    ``executed_now[orderId]`` (the order's executed amount now) through the order's later fills in ``entries``; so
+    ``entries`` must reach the present (the walk's ``to`` is now). An order missing from ``executed_now`` keeps the
+    log's ``tradeId``.
+
+    Args:
+        entries: transaction-log entries (any types; non-fills are left out), prices in BTC.
+        executed_now: order id → executed amount now.
+        client_order_ids: order id → client order id, when known.
+    """
+    fills = sorted((e for e in entries if e.is_fill and e.orderId and e.amount is not None), key=lambda e: e.time)
+    later: dict[str, Decimal] = {}
+    ids: dict[int, str] = {}
+    for index in range(len(fills) - 1, -1, -1):
+        entry = fills[index]
+        order_id = entry.orderId or ""
+        amount = entry.amount or _ZERO
+        if order_id in executed_now:
+            ids[index] = fill_trade_id(order_id, executed_now[order_id] - later.get(order_id, _ZERO))
+            later[order_id] = later.get(order_id, _ZERO) + amount
+        else:
+            ids[index] = entry.tradeId or entry.txId
+    cids = client_order_ids or {}
+    return [
+        Fill(ids[index], entry.orderId or "", entry.fillPrice or _ZERO, entry.amount or _ZERO, entry.fee or _ZERO,
+             FEE_CURRENCY, Liquidity.TAKER if entry.isTaker else Liquidity.MAKER, entry.time,
+             domain_symbol(entry.symbol) if entry.symbol else None,
+             Side(entry.side) if entry.side in ("buy", "sell") else None, cids.get(entry.orderId or ""))
+        for index, entry in enumerate(fills)
+    ]
+
+
+def rules_from_instrument(instrument: Instrument) -> SymbolRules:
+    """An instrument's trading rules: tick (``tickSize``), step (``qtyStep``, else 1 contract), minimum size
+    (``minQty``, else ``min_order_size``, else the step), maximum size (``maxQty``, else ``max_order_size``), minimum
+    notional (``minNotional``) and a limit order's maximum notional (``maxLimitNotional``, the rulebook's 2.5 BTC).
+    Status ``active`` → ``"open"``, else ``"closed"``."""
+    step = instrument.qtyStep if instrument.qtyStep is not None else Decimal(1)
+    minimum = instrument.minQty if instrument.minQty is not None else instrument.min_order_size
+    return SymbolRules(
+        symbol=domain_symbol(instrument.symbol),
+        base_currency=instrument.baseAsset or instrument.symbol.split("-")[0],
+        quote_currency=instrument.quoteAsset or "BTC",
+        quantity_increment=step,
+        price_increment=instrument.tickSize,
+        min_order_size=minimum if minimum is not None else step,
+        status="open" if (instrument.status or "active") == "active" else "closed",
+        max_order_size=instrument.maxQty if instrument.maxQty is not None else instrument.max_order_size,
+        min_notional=instrument.minNotional,
+        max_notional=instrument.maxLimitNotional,
+    )

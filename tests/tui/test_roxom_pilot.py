@@ -1,0 +1,128 @@
+"""`trading-console --venue roxom`'s app, built by the app factory against the embedded local Roxom venue (the same
+child process the command line starts): place an order from the ticket, see its row from the stream, cancel it with
+`x`, and read the status pane's decoding."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from console.app.cli import build_settings
+from console.app.config import load_config
+from console.app.settings import Environment, RoxomKey, Settings, Venue
+from console.app.wiring import build_console
+from console.domain.model import OrderState
+from console.domain.ticket import ClientOrderIds
+from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
+from console.tui.app import TradingConsoleApp
+from console.tui.screens.guard_confirm import GuardConfirm
+from console.tui.widgets.orders_table import OrdersTable
+from console.tui.widgets.status_pane import StatusPane
+from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+
+
+@pytest.fixture(scope="module")
+def roxom() -> Iterator[LocalExchangeInfo]:
+    with LocalExchangeProcess() as process:
+        yield process.start(venue="roxom", simulator=False)
+
+
+def roxom_app(info: LocalExchangeInfo) -> TradingConsoleApp:
+    assert info.private_key_path is not None
+    settings = Settings(environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
+                        symbols=("gold-btc", "us500-btc"), desk=load_config({"toasts": "false", "bell": "false"},
+                                                                            environ={}),
+                        venue=Venue.ROXOM, roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)))
+    return build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("roxpilot")).app
+
+
+async def test_place_see_the_row_from_the_stream_cancel_with_x(roxom: LocalExchangeInfo) -> None:
+    app = roxom_app(roxom)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until_ready(pilot)
+        assert "ROXOM LOCAL" in str(app.screen.query_one("#environment").render())
+        table = app.screen.query_one(OrdersTable)
+        await pilot.press("o")
+        await pilot.press(*"0.025000", "tab", *"1.00", "enter")
+        # The venue runs without its market maker: no market price, so the guard asks first.
+        await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
+        assert "No market price for GOLD-BTC" in " ".join(str(s.content) for s in app.screen.query(".breach"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order.state is OrderState.LIVE,
+                       what="the order's row, live from the stream")
+        order = table.selected_order
+        assert len(order.order_id) == 36 and order.client_order_id is not None
+        assert order.client_order_id.startswith("tc-roxpilot-") and order.price == Decimal("0.025")
+        await pilot.press("escape", "x")
+        await wait_for(pilot, lambda: (o := app.session.blotter.get(order.order_id)) is not None
+                       and o.state is OrderState.CANCELLED, what="cancelled from the stream")
+        pane = app.screen.query_one(StatusPane)
+        await wait_for(pilot, lambda: any("usercancel" in line for line in pane.entries_text()),
+                       what="the cancel decoded")
+        line = next(line for line in pane.entries_text() if "usercancel" in line)
+        assert order.client_order_id in line and "Cancelled at your request." in line
+        await wait_for(pilot, lambda: table.order_count() == 0, what="the row to leave")
+
+
+def test_the_command_line_builds_roxom_settings(tmp_path: Path) -> None:
+    key = tmp_path / "key.pem"
+    key.write_text("x")
+    args = argparse.Namespace(venue="roxom", sandbox=False, production=False, rest_url="http://127.0.0.1:1",
+                              ws_url=None, symbols=None, accounts="", settings=None, theme=None, config=None)
+    settings = build_settings(args, {"ROXOM_API_KEY": "xrxk_key_0123456789abcdef0123456789abcdef",
+                                     "ROXOM_PRIVATE_KEY_FILE": str(key)}, load_config({}, environ={}))
+    assert settings is not None and settings.venue is Venue.ROXOM and settings.ws_url == "ws://127.0.0.1:1/ws"
+    assert settings.symbols[0] == "gold-btc" and settings.masked_key == "xrxk_key_…cdef"
+    assert settings.roxom_key == RoxomKey("xrxk_key_0123456789abcdef0123456789abcdef", key)
+
+
+async def test_cancelling_can_still_fill_then_cancelled_decoded(tmp_path: Path) -> None:
+    """The venue in the test's loop with a 1 s cancel latency: `x` shows the row cancelling, a fill arrives while
+    the cancel is pending, then the venue's cancel ends it, and the status pane says both."""
+    from console.exchange.roxom.app import RoxomServer
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path, cancel_latency_s=1.0)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until_ready(pilot)
+            table = app.screen.query_one(OrdersTable)
+            await pilot.press("o", *"0.025000", "tab", *"1.00", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order.state is OrderState.LIVE,
+                           what="the live row")
+            order_id = table.selected_order.order_id
+            await pilot.press("escape", "x")
+            await wait_for(pilot, lambda: table.selected_order.state is OrderState.PENDING_CANCEL,
+                           what="the row cancelling")
+            await maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("0.40"),
+                                    px=Decimal("0.025000"))
+            await wait_for(pilot, lambda: (o := app.session.blotter.get(order_id)) is not None
+                           and o.filled == Decimal("0.40") and o.state is OrderState.PENDING_CANCEL,
+                           what="a fill while the cancel is pending")
+            await wait_for(pilot, lambda: (o := app.session.blotter.get(order_id)) is not None
+                           and o.state is OrderState.CANCELLED, what="cancelled")
+            pane = app.screen.query_one(StatusPane)
+            await wait_for(pilot, lambda: any("usercancel" in line for line in pane.entries_text()),
+                           what="the cancel decoded")
+            lines = pane.entries_text()
+            assert any("Filled 0.4" in line for line in lines), lines
+            ended = app.session.blotter.get(order_id)
+            assert ended is not None and ended.filled == Decimal("0.40") and ended.price == Decimal("0.025")
+    finally:
+        await maker.close()
+        await server.stop()
