@@ -251,3 +251,14 @@ async def test_the_session_reconnects_and_reconciles_after_the_socket_drops(exch
         row = session.blotter.get(order.order_id)
         assert row is not None and row.state is OrderState.CANCELLED
         assert any(s.code == "Reconciled" for s in statuses)
+
+
+def test_every_reason_the_venue_can_produce_has_a_plain_text() -> None:
+    from console.domain.reasons import CANCEL_REASONS, REJECT_REASONS
+    from console.venues.gemini.ws_api import WsApiError
+    from console.venues.gemini.ws_venue import venue_error
+
+    for code, status in ((-1000, 500), (-1002, 401), (-1003, 429), (-1013, 400), (-1020, 400), (-2010, 400)):
+        reason = venue_error(WsApiError(code, status, "no reason word here")).reason
+        assert reason in REJECT_REASONS or reason in CANCEL_REASONS, (code, reason)  # not the generic fallback
+    assert NotConnected().reason in REJECT_REASONS
