@@ -43,6 +43,8 @@ class Settings:
         symbols: the symbols the ticket offers, lowercase.
         sub_accounts: for a master key, the sub-account nicknames the console may switch between (first = start).
         desk: the desk configuration (guards, keymap, theme, bell...; see console/app/config.py).
+        ws_api_url: the URL of Gemini's WebSocket API (``wss://ws.gemini.com``; the local exchange's ``/ws``), used
+            when the desk's ``api`` is ``ws``; None when unknown (no sandbox URL is published).
     """
 
     environment: Environment
@@ -52,6 +54,28 @@ class Settings:
     symbols: tuple[str, ...] = field(default=DEFAULT_SYMBOLS)
     sub_accounts: tuple[str, ...] = ()
     desk: DeskConfig = field(default_factory=DeskConfig)
+    ws_api_url: str | None = None
+
+    @property
+    def api(self) -> str:
+        """``"rest"`` (REST + ``/v1/order/events``) or ``"ws"`` (Gemini's WebSocket API): the desk's ``api``."""
+        return self.desk.api
+
+    @property
+    def time_based_nonce(self) -> bool:
+        """True when the key signs with a time-based nonce (seconds): the desk's setting, else yes with ``ws``."""
+        configured = self.desk.time_based_nonce
+        return self.api == "ws" if configured is None else configured
+
+    @property
+    def cancel_on_disconnect(self) -> bool:
+        """With ``ws``: ask the exchange to cancel this session's orders when the socket drops. The desk's setting;
+        auto: on outside LOCAL (a lost link must not leave real orders working), off on LOCAL. Always False with
+        ``rest`` (its dead-man switch is the heartbeat)."""
+        if self.api != "ws":
+            return False
+        configured = self.desk.cancel_on_disconnect
+        return self.environment is not Environment.LOCAL if configured is None else configured
 
     @property
     def ticket_symbols(self) -> list[str]:
@@ -61,3 +85,11 @@ class Settings:
         if default:
             symbols = [default] + [s for s in symbols if s != default]
         return symbols
+
+    @property
+    def api_label(self) -> str:
+        """What the header says of the order API: ``""`` for ``rest`` (unchanged header), else ``"WS API ·
+        cancel-on-disconnect"`` or ``"WS API · no cancel-on-disconnect"``."""
+        if self.api != "ws":
+            return ""
+        return "WS API · " + ("cancel-on-disconnect" if self.cancel_on_disconnect else "no cancel-on-disconnect")

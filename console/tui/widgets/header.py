@@ -26,9 +26,12 @@ class SessionHeader(Horizontal):
         rest_url: str,
         masked_key: str,
         clock_ms: Callable[[], int] = wall_clock_ms,
+        api_label: str = "",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        #: The order API and its dead-man behaviour, e.g. "WS API · cancel-on-disconnect" ("" for REST: not shown).
+        self._api_label = api_label
         self._environment = environment
         self._rest_url = rest_url
         self._masked_key = masked_key
@@ -41,6 +44,8 @@ class SessionHeader(Horizontal):
         yield Static(f" {self._environment.value} ", id="environment", classes=f"-{self._environment.value.lower()}")
         yield Static("", id="connection")
         yield Static(self._rest_url, id="url")
+        if self._api_label:
+            yield Static(self._api_label, id="api")
         yield Static(f"key {self._masked_key}", id="key")
 
     def on_mount(self) -> None:
