@@ -113,6 +113,9 @@ async def test_order_events_come_from_orders_at_account(venue: GeminiWsVenue, ex
     fill = next(e for e in events if e.fill is not None)
     assert fill.order.filled == Decimal("0.005") and fill.order.amount == Decimal("0.02")
     assert fill.fill.amount == Decimal("0.005") and fill.fill.price == Decimal("1000.00")
+    # The stream names no fee or liquidity: they are the exchange's, read from /v1/mytrades by trade id.
+    trade = exchange.engine.my_trades(exchange.demo_account_id)[0]
+    assert fill.fill.fee == Decimal(trade["fee_amount"]) > 0 and fill.fill.liquidity.value == "maker"
     assert fill.order.api_session == DEMO_WS_API_KEY
     # The cancel's update names neither price nor quantity: they come from what the venue knew.
     assert events[-1].order.amount == Decimal("0.02") and events[-1].order.filled == Decimal("0.005")

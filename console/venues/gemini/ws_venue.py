@@ -21,8 +21,9 @@ Order updates (``X``, https://docs.gemini.com/websocket/introduction, "Order Eve
 ``NEW`` → accepted, ``OPEN`` → booked, ``PARTIALLY_FILLED`` / ``FILLED`` → fill (``Z`` is that fill's quantity, ``L``
 its price, ``t`` its trade id), ``CANCELED`` → cancelled (``r`` the reason), ``REJECTED`` → rejected (``r``),
 ``MODIFIED`` → left out. Fields an update omits (``CANCELED`` carries no price or quantity) come from what the venue
-already knows of the order, or from ``/v1/order/status``. The stream names no fee or liquidity: a fill's fee is shown
-as 0 (``/v1/mytrades`` has it) and its liquidity is maker when the order had rested (``OPEN``) before, else taker.
+already knows of the order, or from ``/v1/order/status``. The stream names no fee or liquidity: each fill's fee and
+liquidity are read from ``/v1/mytrades`` (by trade id); only if that fails is the fee shown as 0 and the liquidity
+inferred (maker when the order had rested, ``OPEN``, before; else taker), and the failure logged.
 """
 
 from __future__ import annotations
@@ -339,6 +340,8 @@ class GeminiWsVenue:
         self._known: dict[str, Order] = {}
         #: Client order ids placed through this venue: their updates are marked with ``api_session``.
         self._own: set[str] = set()
+        #: Recent trades of the account from ``/v1/mytrades`` by trade id (fee and liquidity of stream fills).
+        self._trades: dict[str, Fill] = {}
 
     def __repr__(self) -> str:
         return f"GeminiWsVenue(url={self.url!r}, cancel_on_disconnect={self.cancel_on_disconnect})"
@@ -528,14 +531,17 @@ class GeminiWsVenue:
                 prior = filled - quantity
                 avg_price = ((avg_price * prior if prior > 0 else Decimal(0)) + fill_price * quantity) / filled
             rested = known is not None and known.state in (OrderState.LIVE, OrderState.PARTIALLY_FILLED)
+            detail = (await self._trade_detail(str(update.trade_id), update.event_time_ns // 1_000_000)
+                      if update.trade_id is not None else None)
             fill = Fill(
                 trade_id=str(update.trade_id if update.trade_id is not None else f"{order_id}-{update.event_time_ns}"),
                 order_id=order_id,
                 price=fill_price,
                 amount=quantity,
-                fee=Decimal(0),
-                fee_currency=update.symbol[-3:].upper(),
-                liquidity=Liquidity.MAKER if rested else Liquidity.TAKER,
+                fee=detail.fee if detail is not None else Decimal(0),
+                fee_currency=detail.fee_currency if detail is not None else update.symbol[-3:].upper(),
+                liquidity=(detail.liquidity if detail is not None
+                           else Liquidity.MAKER if rested else Liquidity.TAKER),
                 timestamp_ms=update.event_time_ns // 1_000_000,
                 symbol=update.symbol.lower(),
                 side=side,
@@ -563,6 +569,23 @@ class GeminiWsVenue:
         self._remember(order)
         event_id = f"{order_id}:{update.update_time_ns or update.event_time_ns}:{update.status}:{update.trade_id or ''}"
         return OrderEvent(kind, order, event_id, fill, update.reason, None)
+
+    async def _trade_detail(self, trade_id: str, time_ms: int) -> Fill | None:
+        """The account's trade ``trade_id`` from ``/v1/mytrades`` (fee, liquidity), or None when it cannot be read."""
+        known = self._trades.pop(trade_id, None)
+        if known is not None:
+            return known
+        try:
+            trades = await self.rest.my_trades(timestamp=max(0, time_ms - 5_000), limit_trades=MY_TRADES_LIMIT)
+        except GeminiError as exc:
+            log.warning("fee of trade %s not read (%s): shown as 0", trade_id, exc.__class__.__name__)
+            return None
+        for trade in trades:
+            self._trades[str(trade.tid)] = fill_from_my_trade(trade)
+        if len(self._trades) > 4 * MY_TRADES_LIMIT:  # keep it bounded: only the newest are still to come
+            for old in sorted(self._trades, key=lambda t: self._trades[t].timestamp_ms)[:2 * MY_TRADES_LIMIT]:
+                del self._trades[old]
+        return self._trades.pop(trade_id, None)
 
     async def heartbeat(self) -> None:
         """Nothing to do: with the new API the dead-man switch is ``cancelOnDisconnect`` (the socket itself)."""
