@@ -265,3 +265,22 @@ def test_every_reason_the_venue_can_produce_has_a_plain_text() -> None:
         reason = venue_error(WsApiError(code, status, "no reason word here")).reason
         assert reason in REJECT_REASONS or reason in CANCEL_REASONS, (code, reason)  # not the generic fallback
     assert NotConnected().reason in REJECT_REASONS
+
+
+async def test_cancel_on_disconnect_cancels_this_sessions_orders_when_the_socket_drops(
+        exchange: ExchangeServer, clock: list[int]) -> None:
+    async with ws_session(exchange, clock, cancel_on_disconnect=True) as (session, statuses):
+        mine = await session.submit(session.prepare(ticket()))
+        assert mine is not None and mine.state is OrderState.LIVE
+        other = exchange.engine.place_order(exchange.demo_account_id, "UI", symbol="btcusd", side="buy",
+                                            order_type="exchange limit", amount="0.01", price="900.00")
+        count = session.reconcile_count
+        await exchange.ws_api.drop_all()  # the link dies: the exchange cancels what this socket placed
+        await wait_until(lambda: session.reconcile_count > count and session.connection is ConnectionState.LIVE,
+                         "a reconnect and reconciliation")
+        assert exchange.engine.order_status(exchange.demo_account_id, order_id=int(mine.order_id))["is_cancelled"]
+        assert exchange.engine.order_status(exchange.demo_account_id, order_id=other["order_id"])["is_live"]
+        row = session.blotter.get(mine.order_id)
+        assert row is not None and row.state is OrderState.CANCELLED
+        other_row = session.blotter.get(str(other["order_id"]))
+        assert other_row is not None and other_row.state is OrderState.LIVE
