@@ -143,7 +143,8 @@ def build_console(
         if settings.ws_api_url is None:
             raise ValueError("api ws needs the URL of Gemini's WebSocket API (settings.ws_api_url)")
         venue = GeminiWsVenue(clients.rest, settings.ws_api_url, settings.credentials,
-                              cancel_on_disconnect=settings.cancel_on_disconnect, clock_ms=clock_ms)
+                              cancel_on_disconnect=settings.cancel_on_disconnect, clock_ms=clock_ms,
+                              observers=observers)
     else:
         venue = GeminiVenue(
             clients.rest,

@@ -81,3 +81,8 @@ async def test_api_ws_places_and_cancels_from_the_keyboard(exchange) -> None:
         line = next(line for line in pane.entries_text() if "Requested" in line)
         assert "Cancelled at your request." in line and order.client_order_id in line
         assert app.session.blotter.get(order.order_id).state is OrderState.CANCELLED
+        # The ack and cancel latency figures cover the WebSocket API too, and the journal has its requests.
+        await wait_for(pilot, lambda: app.latency.for_order(order.order_id).cancel_ms is not None,
+                       what="the cancel latency")
+        assert app.latency.for_order(order.order_id).ack_ms is not None
+        assert app.latency.summary()["ack"][2] == 1

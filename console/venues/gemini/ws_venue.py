@@ -32,9 +32,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from console.domain.model import (
     CancelResult,
@@ -68,6 +68,7 @@ from console.venues.gemini.errors import (
 )
 from console.venues.gemini.models.ws_api import CancelManyResult, OrderResult, OrderUpdate
 from console.venues.gemini.rest import GeminiRestClient
+from console.venues.gemini.tap import Observer
 from console.venues.gemini.venue import MY_TRADES_LIMIT
 from console.venues.gemini.ws_api import WsApiClient, WsApiDisconnected, WsApiError, WsApiRequestTimeout
 
@@ -86,6 +87,9 @@ log = logging.getLogger(__name__)
 
 #: The stream the venue subscribes: every order of the account, all sessions (the session's own are marked).
 ORDER_STREAM = "orders@account"
+#: The paths observers are told for order requests (as the local exchange's faults name them).
+PLACE_PATH = "/ws:order.place"
+CANCEL_PATH = "/ws:order.cancel"
 #: A time-based nonce is accepted within ±30 s of Gemini's clock (https://docs.gemini.com/websocket/introduction,
 #: "Authentication"): a signed request delivered late may still be executed up to this long after it was signed (ms).
 REPLAY_WINDOW_MS = 30_000
@@ -302,6 +306,10 @@ class GeminiWsVenue:
         keepalive_s: silence on the stream after which a ``ping`` is sent (seconds).
         clock_ms: stamps ``updated_ms`` (ms since the epoch); pass the session's clock.
         clock_s: Unix seconds for the handshake's nonce (injectable for tests).
+        observers: told ``(direction, path, data)`` about each order request (path ``"/ws:order.place"`` /
+            ``"/ws:order.cancel"``; data ``{"payload": params}``), its answer (``{"status": 200, "body": json}``) or
+            error (``{"error": text}``) and each order update (``"event"``, the update's fields plus ``"type"``, the
+            event kind): the journal and the latency figures (``console.venues.gemini.tap.latency_observer``).
 
     Attributes:
         replay_window_ms: how long after sending an order whose answer was lost the venue may still execute it
@@ -324,8 +332,10 @@ class GeminiWsVenue:
         keepalive_s: float = 3.0,
         clock_ms: Callable[[], int] = _wall_clock_ms,
         clock_s: Callable[[], float] = time.time,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self.rest = rest
+        self._observers = tuple(observers)
         self.url = url
         self.api_session = credentials.api_key
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -372,6 +382,26 @@ class GeminiWsVenue:
             self._known[order.order_id] = order
         return order
 
+    def _tell(self, direction: str, path: str, data: dict[str, Any]) -> None:
+        for observer in self._observers:
+            try:
+                observer(direction, path, data)
+            except Exception:  # noqa: BLE001 - an observer's failure must never break order entry
+                log.exception("observer failed on %s %s", direction, path)
+
+    async def _request(self, path: str, params: dict[str, Any], send: Awaitable[OrderResult]) -> OrderResult:
+        """Await ``send`` (an order request), telling the observers its request and its answer or error."""
+        if not self._observers:
+            return await send
+        self._tell("request", path, {"payload": params})
+        try:
+            result = await send
+        except GeminiError as exc:
+            self._tell("error", path, {"error": str(exc)})
+            raise
+        self._tell("response", path, {"status": 200, "body": result.model_dump_json(by_alias=True)})
+        return result
+
     def _session_of(self, client_order_id: str | None) -> str | None:
         return self.api_session if client_order_id is not None and client_order_id in self._own else None
 
@@ -392,11 +422,13 @@ class GeminiWsVenue:
             raise NotConnected()
         time_in_force = _TIME_IN_FORCE[order.options[0]] if order.options else "GTC"
         self._own.add(order.client_order_id)
+        params = {"symbol": order.symbol, "side": order.side.value.upper(), "clientOrderId": order.client_order_id,
+                  "client_order_id": order.client_order_id}
         try:
-            result = await api.place_order(
+            result = await self._request(PLACE_PATH, params, api.place_order(
                 order.symbol, order.side.value.upper(), order.amount, order.price, time_in_force=time_in_force,
                 stop_price=order.stop_price, client_order_id=order.client_order_id,
-            )
+            ))
         except WsApiError as exc:
             raise venue_error(exc) from None
         placed = order_from_result(result, api_session=self.api_session, options=order.options,
@@ -418,7 +450,8 @@ class GeminiWsVenue:
         if api is None or not api.connected:
             return self._remember(order_from_status(await self.rest.cancel_order(order_id)))
         try:
-            result = await api.cancel_order(order_id)
+            result = await self._request(CANCEL_PATH, {"orderId": order_id, "order_id": order_id},
+                                         api.cancel_order(order_id))
         except WsApiError as exc:
             raise venue_error(exc) from None
         known = self._known.get(order_id)
@@ -567,6 +600,10 @@ class GeminiWsVenue:
             updated_ms=self.clock_ms(),
         )
         self._remember(order)
+        if self._observers:
+            self._tell("event", ORDER_STREAM, {**update.model_dump(by_alias=True, exclude_none=True, mode="json"),
+                                               "type": kind.value, "order_id": order_id,
+                                               "client_order_id": client_order_id})
         event_id = f"{order_id}:{update.update_time_ns or update.event_time_ns}:{update.status}:{update.trade_id or ''}"
         return OrderEvent(kind, order, event_id, fill, update.reason, None)
 
