@@ -259,9 +259,10 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
             return
         self._replay_noted.add(order.client_order_id)
         self._emit(Severity.WARNING, describe(order), "Unknown",
-                   f"Not at the exchange yet, but a delayed copy of the request could still be accepted for "
-                   f"{wait_ms / 1000:.0f} s more (its time-based nonce is valid {self.replay_window_ms / 1000:.0f} s): "
-                   "it stays UNKNOWN until then, then is declared not received. It is never re-sent.")
+                   f"Not at the exchange yet, but a delayed copy of the request could still be placed for "
+                   f"{wait_ms / 1000:.0f} s more (the exchange accepts a request signed with a time-based nonce up to "
+                   f"{self.replay_window_ms / 1000:.0f} s late): it stays UNKNOWN until then, then is declared not "
+                   "received. It is never re-sent.")
 
     def _not_received(self, client_order_id: str) -> None:
         order = self.blotter.by_client_order_id(client_order_id)

@@ -108,8 +108,11 @@ async def test_order_events_come_from_orders_at_account(venue: GeminiWsVenue, ex
         while not any(e.kind.value == "cancelled" for e in events):
             events.extend(getattr(await stream.recv(), "events", []))
     mine = [(e.kind.value, e.order.state) for e in events if e.order.order_id == placed.order_id]
+    # A fill update gives the fill, then the order's state after it (as the archived stream's fill, then booked or
+    # closed): the state still comes through when the trade was already recorded during a reconciliation.
     assert mine == [("accepted", OrderState.ACCEPTED), ("booked", OrderState.LIVE),
-                    ("fill", OrderState.PARTIALLY_FILLED), ("cancelled", OrderState.CANCELLED)]
+                    ("fill", OrderState.PARTIALLY_FILLED), ("booked", OrderState.PARTIALLY_FILLED),
+                    ("cancelled", OrderState.CANCELLED)]
     fill = next(e for e in events if e.fill is not None)
     assert fill.order.filled == Decimal("0.005") and fill.order.amount == Decimal("0.02")
     assert fill.fill.amount == Decimal("0.005") and fill.fill.price == Decimal("1000.00")
@@ -284,3 +287,27 @@ async def test_cancel_on_disconnect_cancels_this_sessions_orders_when_the_socket
         assert row is not None and row.state is OrderState.CANCELLED
         other_row = session.blotter.get(str(other["order_id"]))
         assert other_row is not None and other_row.state is OrderState.LIVE
+
+
+async def test_a_fill_whose_trade_was_recorded_during_reconciliation_still_ends_the_order(
+        venue: GeminiWsVenue, exchange: ExchangeServer) -> None:
+    # Found by the property test over ws: the fill happened during a reconnect, /v1/mytrades recorded its trade,
+    # then the FILLED update arrived; the blotter applies a trade once, so the fill event alone was a duplicate
+    # and the order stayed LIVE. The update's state comes as an event of its own.
+    from console.domain.blotter import Blotter
+    from console.domain.model import Fill, Liquidity
+    from console.venues.gemini.models.ws_api import OrderUpdate
+
+    await venue.connect_order_events()
+    placed = await venue.place(new_order("ws-race-1"))
+    blotter = Blotter()
+    blotter.apply_snapshot(placed, 1)
+    blotter.record_fill(Fill(trade_id="555", order_id=placed.order_id, price=Decimal("1000.00"),
+                             amount=Decimal("0.01"), fee=Decimal("0"), fee_currency="USD",
+                             liquidity=Liquidity.MAKER), 2)
+    update = OrderUpdate.model_validate({"E": 3_000_000, "s": "BTCUSD", "i": int(placed.order_id), "c": "ws-race-1",
+                                         "S": "BUY", "o": "LIMIT", "X": "FILLED", "p": "1000.00", "q": "0.01",
+                                         "z": "0", "Z": "0.01", "L": "1000.00", "t": 555, "T": 3_000_000})
+    blotter.apply_many(await venue.events_from_update(update), 3)
+    order = blotter.get(placed.order_id)
+    assert order is not None and order.state is OrderState.FILLED and order.filled == Decimal("0.01")

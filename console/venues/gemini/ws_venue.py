@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from console.domain.model import (
     CancelResult,
@@ -275,12 +275,12 @@ class GeminiWsOrderEvents:
             if not isinstance(message, OrderUpdate):
                 return StreamHeartbeat()  # balances or market data: the link is alive
             try:
-                event = await self._venue.event_from_update(message)
+                events = await self._venue.events_from_update(message)
             except (GeminiError, ValueError, ArithmeticError) as exc:
                 log.warning("order update of %s not convertible: %s", message.order_id, exc)
                 return StreamEvents([], None, unreadable=1)
-            if event is not None:
-                return StreamEvents([event], None)
+            if events:
+                return StreamEvents(events, None)
 
     def abort(self) -> None:
         """Drop the TCP connection without a close frame."""
@@ -310,6 +310,9 @@ class GeminiWsVenue:
             ``"/ws:order.cancel"``; data ``{"payload": params}``), its answer (``{"status": 200, "body": json}``) or
             error (``{"error": text}``) and each order update (``"event"``, the update's fields plus ``"type"``, the
             event kind): the journal and the latency figures (``console.venues.gemini.tap.latency_observer``).
+        replay_window_ms: how long an ``order.place`` whose answer was lost may still be executed (ms; default the
+            30 s of the time-based nonce: the new API documents no bound of its own, so the console waits as long
+            as for a signed REST request); tests scale it down.
 
     Attributes:
         replay_window_ms: how long after sending an order whose answer was lost the venue may still execute it
@@ -318,7 +321,6 @@ class GeminiWsVenue:
     """
 
     name = "Gemini"
-    replay_window_ms: ClassVar[int] = REPLAY_WINDOW_MS
 
     def __init__(
         self,
@@ -333,8 +335,10 @@ class GeminiWsVenue:
         clock_ms: Callable[[], int] = _wall_clock_ms,
         clock_s: Callable[[], float] = time.time,
         observers: Sequence[Observer] = (),
+        replay_window_ms: int = REPLAY_WINDOW_MS,
     ) -> None:
         self.rest = rest
+        self.replay_window_ms = replay_window_ms
         self._observers = tuple(observers)
         self.url = url
         self.api_session = credentials.api_key
@@ -528,8 +532,13 @@ class GeminiWsVenue:
         self._api = api
         return GeminiWsOrderEvents(self, api, self._keepalive_s)
 
-    async def event_from_update(self, update: OrderUpdate) -> OrderEvent | None:
-        """Convert one order update to an ``OrderEvent`` (None for ``MODIFIED``).
+    async def events_from_update(self, update: OrderUpdate) -> list[OrderEvent]:
+        """Convert one order update to ``OrderEvent`` s (none for ``MODIFIED``).
+
+        A fill update gives two: the fill (``FILL``, its trade) and the order's state after it (``CLOSED`` when
+        ``FILLED``, ``BOOKED`` when ``PARTIALLY_FILLED``), as the archived order events send ``fill`` then ``closed``:
+        the blotter applies each trade once, so if the trade was already recorded (``/v1/mytrades`` during a
+        reconciliation) the order's new state and amounts still come through.
 
         Fields the update omits come from what the venue knows of the order, else from ``/v1/order/status``.
 
@@ -538,7 +547,7 @@ class GeminiWsVenue:
         """
         kind = _EVENT_KINDS.get(update.status)
         if kind is None:
-            return None
+            return []
         order_id = str(update.order_id)
         known = self._known.get(order_id)
         if known is None and (update.side is None or update.price is None or update.quantity is None):
@@ -605,7 +614,11 @@ class GeminiWsVenue:
                                                "type": kind.value, "order_id": order_id,
                                                "client_order_id": client_order_id})
         event_id = f"{order_id}:{update.update_time_ns or update.event_time_ns}:{update.status}:{update.trade_id or ''}"
-        return OrderEvent(kind, order, event_id, fill, update.reason, None)
+        events = [OrderEvent(kind, order, event_id, fill, update.reason, None)]
+        if kind is EventKind.FILL:
+            after = EventKind.CLOSED if state is OrderState.FILLED else EventKind.BOOKED
+            events.append(OrderEvent(after, order, event_id + ":state", None, None, None))
+        return events
 
     async def _trade_detail(self, trade_id: str, time_ms: int) -> Fill | None:
         """The account's trade ``trade_id`` from ``/v1/mytrades`` (fee, liquidity), or None when it cannot be read."""
