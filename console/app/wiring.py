@@ -135,7 +135,8 @@ def build_console(
     time_based = settings.time_based_nonce
     if nonce is None:
         # A time-based key signs with the clock in seconds; a counter key's high-water mark survives restarts.
-        nonce = TimeNonceSource() if time_based else NonceSource.persistent(settings.credentials.api_key)
+        # (Both on the console's clock: a test's fixed clock matches its exchange's.)
+        nonce = TimeNonceSource(clock_ms) if time_based else NonceSource.persistent(settings.credentials.api_key)
     clients = venue_clients(settings.rest_url, settings.ws_url, settings.credentials, nonce=nonce,
                             account=settings.sub_accounts[0] if settings.sub_accounts else None, observers=observers)
     venue: GeminiVenue | GeminiWsVenue
@@ -144,7 +145,7 @@ def build_console(
             raise ValueError("api ws needs the URL of Gemini's WebSocket API (settings.ws_api_url)")
         venue = GeminiWsVenue(clients.rest, settings.ws_api_url, settings.credentials,
                               cancel_on_disconnect=settings.cancel_on_disconnect, clock_ms=clock_ms,
-                              observers=observers)
+                              clock_s=lambda: clock_ms() / 1000, observers=observers)
     else:
         venue = GeminiVenue(
             clients.rest,

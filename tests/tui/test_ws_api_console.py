@@ -19,7 +19,7 @@ from console.tui.app import TradingConsoleApp
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.venues.gemini.ws_venue import GeminiWsVenue
-from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+from tests.support.console_app import wait_for, wait_until_ready
 
 ENVIRON = {"GEMINI_API_KEY": DEMO_WS_API_KEY, "GEMINI_API_SECRET": DEMO_WS_API_SECRET}
 
@@ -29,7 +29,8 @@ def ws_app(rest_url: str, *extra: str) -> TradingConsoleApp:
                                 "--set", "bell=false", *extra])
     settings = build_settings(args, ENVIRON)
     assert settings is not None
-    console = build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("wsapp"))
+    # The wall clock (the default): the time-based nonce must be within 30 s of the exchange's real clock.
+    console = build_console(settings, client_order_ids=ClientOrderIds("wsapp"))
     if console.journal is not None:
         weakref.finalize(console.app, console.journal.close)
     return console.app
