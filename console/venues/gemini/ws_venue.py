@@ -608,7 +608,12 @@ class GeminiWsVenue:
             api_session=self._session_of(client_order_id) or (known.api_session if known else None),
             updated_ms=self.clock_ms(),
         )
-        self._remember(order)
+        if state.is_terminal:  # no more updates will come for it: keep the venue's memory bounded
+            self._known.pop(order_id, None)
+            if client_order_id is not None:
+                self._own.discard(client_order_id)
+        else:
+            self._remember(order)
         if self._observers:
             self._tell("event", ORDER_STREAM, {**update.model_dump(by_alias=True, exclude_none=True, mode="json"),
                                                "type": kind.value, "order_id": order_id,
