@@ -23,6 +23,8 @@ from pydantic import SecretStr
 
 from benchmarks import bandwidth
 from benchmarks.baseline_table import BaselineOrdersTable
+from benchmarks.bench_ack import measure as measure_ack
+from benchmarks.bench_ack import print_figures as print_ack_figures
 from benchmarks.bench_engine import engine_orders_per_s
 from benchmarks.bench_ingest import capture_frames, replay, replay_as_console
 from benchmarks.bench_pipeline import progress, run_once
@@ -231,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             progress("soak RSS samples (MB): " + ", ".join(f"{v:.1f}" for v in samples))
 
     print_table(list(figures.values()), args.runs, args.baseline_runs, throughput_runs)
+    progress("key press → order acknowledged on screen, over --api rest and --api ws")
+    print_ack_figures(asyncio.run(measure_ack()))
     ingest = figures["ingest"].summary()
     if ingest:
         print(f"Ingest replays {len(frames):,} recorded frames ({statistics.median(figures['ingest'].values):,.0f} "

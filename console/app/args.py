@@ -11,7 +11,7 @@ from pathlib import Path
 
 from console import __version__
 from console.app.settings import DEFAULT_SYMBOLS
-from console.venues.gemini.urls import PRODUCTION, SANDBOX
+from console.venues.gemini.urls import PRODUCTION, SANDBOX, WS_API_PRODUCTION
 
 
 class UsageError(Exception):
@@ -38,6 +38,13 @@ def parser(prog: str = "trading-console") -> argparse.ArgumentParser:
                              "embedded local venue starts")
     parser.add_argument("--rest-url", help="REST base URL of a Gemini-compatible exchange, e.g. http://127.0.0.1:8787")
     parser.add_argument("--ws-url", help="WebSocket base URL (default: derived from --rest-url)")
+    parser.add_argument("--api", choices=("rest", "ws"), default=None,
+                        help="order entry and order events: rest (REST + /v1/order/events) or ws (Gemini's WebSocket "
+                             "API, one socket; needs a key created with a time-based nonce). Default: config api, "
+                             "else rest")
+    parser.add_argument("--ws-api-url", default=None,
+                        help="URL of Gemini's WebSocket API (default: wss://ws.gemini.com in production, the local "
+                             "exchange's /ws with --rest-url; none is known for the sandbox)")
     parser.add_argument("--symbols", default=None,
                         help=f"comma-separated symbols the ticket offers (default: {','.join(DEFAULT_SYMBOLS)})")
     parser.add_argument("--accounts", default="",
@@ -82,3 +89,16 @@ def venue_urls(args: argparse.Namespace) -> tuple[str, str] | None:
         ws_url: str = args.ws_url or derive_ws(rest_url)
         return rest_url.rstrip("/"), ws_url.rstrip("/")
     return None
+
+
+def ws_api_url(args: argparse.Namespace, ws_url: str) -> str | None:
+    """The new WebSocket API's URL: ``--ws-api-url``, else Gemini's in production, else ``<ws_url>/ws`` for a
+    ``--rest-url`` of one's own (the local exchange serves it there); None for the sandbox (none is published)."""
+    explicit: str | None = getattr(args, "ws_api_url", None)
+    if explicit:
+        return explicit.rstrip("/")
+    if args.production:
+        return WS_API_PRODUCTION
+    if args.sandbox:
+        return None
+    return ws_url.rstrip("/") + "/ws"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from console.app.args import UsageError, venue_urls
+from console.app.args import UsageError, venue_urls, ws_api_url
 from console.app.args import parser as _parser
 from console.app.config import ConfigError, DeskConfig, load_config, parse_set_flags
 from console.app.credentials import SecretsError, load_credentials
@@ -43,6 +43,8 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> DeskCo
             flags["theme"] = args.theme
         if getattr(args, "low_bandwidth", False):
             flags["low_bandwidth"] = "true"
+        if getattr(args, "api", None):
+            flags["api"] = args.api
         return load_config(flags, environ, getattr(args, "config", None))
     except ConfigError as exc:
         raise UsageError(f"configuration: {exc}") from None
@@ -82,8 +84,11 @@ def build_settings(
         raise UsageError("Set GEMINI_API_KEY and GEMINI_API_SECRET (or credentials.api_key with "
                          "credentials.secret_file or credentials.keyring in the config file) to trade on " + rest)
     sub_accounts = tuple(a.strip() for a in args.accounts.split(",") if a.strip())
+    api_url = ws_api_url(args, ws)
+    if config.api == "ws" and api_url is None:
+        raise UsageError("--api ws: no URL of Gemini's WebSocket API is known for this venue: pass --ws-api-url")
     return Settings(environment=environment, rest_url=rest, ws_url=ws, credentials=credentials, symbols=symbols,
-                    sub_accounts=sub_accounts, desk=config)
+                    sub_accounts=sub_accounts, desk=config, ws_api_url=api_url)
 
 
 def _venue(args: argparse.Namespace, config: DeskConfig) -> Venue:
@@ -187,9 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             environment=Environment.LOCAL,
             rest_url=info.rest_url,
             ws_url=info.ws_url,
-            credentials=Credentials(api_key=info.api_key, api_secret=SecretStr(DEMO_API_SECRET)),
+            # The new API takes only time-based-nonce keys: the exchange's demo key of that kind (same account).
+            credentials=(Credentials(api_key=info.ws_api_key, api_secret=info.ws_api_secret)
+                         if config.api == "ws" and info.ws_api_key else
+                         Credentials(api_key=info.api_key, api_secret=SecretStr(DEMO_API_SECRET))),
             symbols=_symbols(args, config),
             desk=config,
+            ws_api_url=info.ws_api_url,
         )
         return run_console(settings)
 

@@ -81,6 +81,13 @@ def _optional_bool(raw: object) -> bool | None:
     return _bool(raw)
 
 
+def _api(raw: object) -> str:
+    value = str(raw).strip().lower()
+    if value not in ("rest", "ws"):
+        raise ValueError(f"must be rest or ws, got {raw!r}")
+    return value
+
+
 def _str(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError(f"must be a non-empty string, got {raw!r}")
@@ -263,6 +270,12 @@ class DeskConfig(BaseSettings):
     """cancel this session's orders on quit, SIGHUP or crash (auto: on outside LOCAL)"""
     heartbeat: Flag = False
     """send /v1/heartbeat every 15 s (for a key created with Require Heartbeat)"""
+    api: Annotated[Literal["rest", "ws"], BeforeValidator(_api)] = "rest"
+    """rest (REST + /v1/order/events) or ws (Gemini's WebSocket API, time-based-nonce keys); --api wins"""
+    time_based_nonce: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
+    """the key was created with a time-based nonce (seconds, ±30 s), not a counter (auto: yes when api is ws)"""
+    cancel_on_disconnect: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
+    """api ws: the exchange cancels this session's orders when its socket drops (auto: on outside LOCAL)"""
     journal: Flag = True
     """keep the SQLite journal of requests, responses and order events"""
     journal_path: Annotated[Path | None, BeforeValidator(_path)] = None

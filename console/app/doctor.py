@@ -32,9 +32,9 @@ from console.app.credentials import SecretsError, keyring_available, load_creden
 from console.app.doctor_roxom import check_roxom
 from console.exchange.keys import DEMO_API_SECRET
 from console.exchange.process import LocalExchangeProcess
-from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.auth import NonceSource, TimeNonceSource
 from console.venues.gemini.credentials import Credentials
-from console.venues.gemini.errors import ApiError, GeminiError, network_cause
+from console.venues.gemini.errors import ApiError, GeminiError, NonceError, network_cause
 from console.venues.gemini.order_events import OrderEventsClient, SubscriptionAck
 from console.venues.gemini.tap import TappedOrderEvents
 
@@ -120,9 +120,42 @@ def key_format_problem(api_key: str) -> str | None:
     return f"has {len(rest)} letters/digits after {prefix!r}; Gemini's key ids have at least 8"
 
 
+def nonce_kind_hint(message: str, *, time_based: bool) -> str:
+    """Explain an ``InvalidNonce`` refusal by the kind of nonce the key was created with.
+
+    Gemini keys take either a counter nonce (each greater than the last) or a time-based one (Unix seconds within
+    ±30 s of its clock; https://docs.gemini.com/authentication/api-key); the console signs as its setting
+    ``time_based_nonce`` says. A "not within 30 seconds" refusal of a counter nonce means a time-based key; a "has not
+    increased" refusal of a time-based nonce means a counter key (whose last nonce, in ms, is far above seconds).
+
+    Args:
+        message: the venue's ``InvalidNonce`` message.
+        time_based: whether the console signed with a time-based nonce.
+    """
+    lowered = message.lower()
+    if not time_based and "within" in lowered and "second" in lowered:
+        return ("this key was created with a time-based nonce: set time_based_nonce = true (or use --api ws, "
+                "which needs exactly such a key)")
+    if time_based and "not increased" in lowered:
+        return ("this key was created with a counter nonce: set time_based_nonce = false and use --api rest "
+                "(Gemini's WebSocket API takes only keys with a time-based nonce)")
+    return f"InvalidNonce: {message} (check the clock and that no other program uses this key)"
+
+
+def api_advice(time_based: bool) -> str:
+    """Which order API a key of this nonce kind can use, and what to choose."""
+    if time_based:
+        return ("time-based nonce: both APIs work; --api ws (one socket, cancel-on-disconnect) or --api rest")
+    return ("counter nonce: --api rest (Gemini's WebSocket API needs a key created with a time-based nonce)")
+
+
 async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | None,
-                      transport: httpx.AsyncBaseTransport | None = None) -> list[Check]:
-    """REST reachability and clock skew, roles, WebSocket; each failure is reported, none raises."""
+                      transport: httpx.AsyncBaseTransport | None = None, *, time_based: bool = False) -> list[Check]:
+    """REST reachability and clock skew, roles, nonce kind, WebSocket; each failure is reported, none raises.
+
+    Args:
+        time_based: sign with a time-based nonce (the setting ``time_based_nonce``) instead of a counter.
+    """
     checks: list[Check] = []
     try:
         async with httpx.AsyncClient(base_url=rest_url, timeout=TIMEOUT_S, transport=transport) as http:
@@ -141,13 +174,18 @@ async def check_venue(rest_url: str, ws_url: str, credentials: Credentials | Non
         checks.append(Check("roles", False, "not checked: no credentials"))
         return checks
     # The same clients the console builds (console.app.wiring), untapped, with a nonce source of their own.
-    clients = venue_clients(rest_url, ws_url, credentials, nonce=NonceSource(), transport=transport,
+    nonce = TimeNonceSource() if time_based else NonceSource()
+    clients = venue_clients(rest_url, ws_url, credentials, nonce=nonce, transport=transport,
                             open_timeout_s=TIMEOUT_S)
     rest = clients.rest
     try:
         try:
             orders = await rest.active_orders()
             checks.append(Check("read access", True, f"/v1/orders: {len(orders)} open (Auditor or Trader role)"))
+            checks.append(Check("order API", None, api_advice(time_based)))
+        except NonceError as exc:
+            checks.append(Check("read access", False, _why(exc)))
+            checks.append(Check("nonce kind", False, nonce_kind_hint(exc.message, time_based=time_based)))
         except GeminiError as exc:
             checks.append(Check("read access", False, _why(exc)))
         try:
@@ -251,7 +289,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         rest, ws = urls
         credential_checks, credentials = check_credentials(env, config)
         checks += credential_checks
-        checks += asyncio.run(check_venue(rest, ws, credentials))
+        time_based = config.time_based_nonce if config.time_based_nonce is not None else config.api == "ws"
+        checks += asyncio.run(check_venue(rest, ws, credentials, time_based=time_based))
         return report(checks)
 
     print("No venue given: checking the embedded local exchange (started for the purpose).", file=sys.stderr)

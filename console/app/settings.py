@@ -77,6 +77,8 @@ class Settings:
         desk: the desk configuration (guards, keymap, theme, bell...; see console/app/config.py).
         venue: the venue traded on (Gemini by default).
         roxom_key: the Roxom key (``venue`` Roxom only).
+        ws_api_url: the URL of Gemini's WebSocket API (``wss://ws.gemini.com``; the local exchange's ``/ws``), used
+            when the desk's ``api`` is ``ws``; None when unknown (no sandbox URL is published).
     """
 
     environment: Environment
@@ -88,6 +90,7 @@ class Settings:
     desk: DeskConfig = field(default_factory=DeskConfig)
     venue: Venue = Venue.GEMINI
     roxom_key: RoxomKey | None = None
+    ws_api_url: str | None = None
 
     @property
     def venue_label(self) -> str:
@@ -103,6 +106,27 @@ class Settings:
         return self.credentials.masked_key if self.credentials is not None else "none"
 
     @property
+    def api(self) -> str:
+        """``"rest"`` (REST + ``/v1/order/events``) or ``"ws"`` (Gemini's WebSocket API): the desk's ``api``."""
+        return self.desk.api
+
+    @property
+    def time_based_nonce(self) -> bool:
+        """True when the key signs with a time-based nonce (seconds): the desk's setting, else yes with ``ws``."""
+        configured = self.desk.time_based_nonce
+        return self.api == "ws" if configured is None else configured
+
+    @property
+    def cancel_on_disconnect(self) -> bool:
+        """With ``ws``: ask the exchange to cancel this session's orders when the socket drops. The desk's setting;
+        auto: on outside LOCAL (a lost link must not leave real orders working), off on LOCAL. Always False with
+        ``rest`` (its dead-man switch is the heartbeat)."""
+        if self.api != "ws":
+            return False
+        configured = self.desk.cancel_on_disconnect
+        return self.environment is not Environment.LOCAL if configured is None else configured
+
+    @property
     def ticket_symbols(self) -> list[str]:
         """The symbols the ticket offers, the config's ``default_symbol`` first (the ticket and book start on it)."""
         symbols = list(self.symbols)
@@ -110,3 +134,11 @@ class Settings:
         if default:
             symbols = [default] + [s for s in symbols if s != default]
         return symbols
+
+    @property
+    def api_label(self) -> str:
+        """What the header says of the order API: ``""`` for ``rest`` (unchanged header), else ``"WS API ·
+        cancel-on-disconnect"`` or ``"WS API · no cancel-on-disconnect"``."""
+        if self.api != "ws":
+            return ""
+        return "WS API · " + ("cancel-on-disconnect" if self.cancel_on_disconnect else "no cancel-on-disconnect")

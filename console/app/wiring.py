@@ -35,11 +35,12 @@ from console.trading.session import TradingSession
 from console.tui.app import TradingConsoleApp
 from console.util.clock import ClockMs, monotonic_ms, wall_clock_ms
 from console.venues.gemini.account_venue import GeminiAccountVenue
-from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.auth import NonceSource, TimeNonceSource
 from console.venues.gemini.market_data import MarketDataClient
 from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.tap import Observer, latency_observer
 from console.venues.gemini.venue import GeminiVenue
+from console.venues.gemini.ws_venue import REPLAY_WINDOW_MS, GeminiWsVenue
 from console.venues.roxom.account_venue import RoxomAccountVenue, RoxomQuotes
 from console.venues.roxom.auth import RoxomSigner, load_private_key
 from console.venues.roxom.market_venue import RoxomMarketFeed
@@ -148,16 +149,29 @@ def build_console(
                                 once_reconciled=heap.settle if settle_heap else None, shown_url=shown_url)
         return Console(app, journal)
     assert settings.credentials is not None, "a Gemini console needs Gemini credentials"
+    time_based = settings.time_based_nonce
     if nonce is None:
-        nonce = NonceSource.persistent(settings.credentials.api_key)  # the high-water mark survives restarts
+        # A time-based key signs with the clock in seconds; a counter key's high-water mark survives restarts.
+        # (Both on the console's clock: a test's fixed clock matches its exchange's.)
+        nonce = TimeNonceSource(clock_ms) if time_based else NonceSource.persistent(settings.credentials.api_key)
     clients = venue_clients(settings.rest_url, settings.ws_url, settings.credentials, nonce=nonce,
                             account=settings.sub_accounts[0] if settings.sub_accounts else None, observers=observers)
-    venue = GeminiVenue(
-        clients.rest,
-        clients.order_events,
-        api_key=settings.credentials.api_key,
-        clock_ms=clock_ms,
-    )
+    venue: GeminiVenue | GeminiWsVenue
+    if settings.api == "ws":
+        if settings.ws_api_url is None:
+            raise ValueError("api ws needs the URL of Gemini's WebSocket API (settings.ws_api_url)")
+        venue = GeminiWsVenue(clients.rest, settings.ws_api_url, settings.credentials,
+                              cancel_on_disconnect=settings.cancel_on_disconnect, clock_ms=clock_ms,
+                              clock_s=lambda: clock_ms() / 1000, observers=observers)
+    else:
+        venue = GeminiVenue(
+            clients.rest,
+            clients.order_events,
+            api_key=settings.credentials.api_key,
+            clock_ms=clock_ms,
+            # A late copy of a request signed with a time-based nonce can still be executed within ±30 s.
+            replay_window_ms=REPLAY_WINDOW_MS if time_based else 0,
+        )
     session = TradingSession(venue, symbols=settings.symbols, clock_ms=clock_ms, client_order_ids=client_order_ids)
     cancel_on_exit = desk.cancel_on_exit
     if cancel_on_exit is None:  # auto: on wherever real orders could be left behind

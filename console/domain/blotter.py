@@ -200,6 +200,17 @@ class Blotter:
         self._notify([unknown])
         return unknown
 
+    def drop_pending(self, client_order_id: str) -> Order | None:
+        """Forget the record kept under a client order id alone (no venue order id yet), whatever its state.
+
+        For an order the console declared never placed (terminal ``REJECTED``) that the venue later reports: the
+        venue's order replaces the record (a terminal order is otherwise never revived).
+
+        Returns:
+            The record dropped, or None when there was none.
+        """
+        return self._pending.pop(client_order_id, None)
+
     def mark_pending_cancel(self, order_id: str, now_ms: int) -> Order | None:
         """A cancel was sent for this order: PENDING_CANCEL until the venue confirms (it may still fill)."""
         order = self._orders.get(order_id)

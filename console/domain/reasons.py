@@ -151,6 +151,19 @@ REJECT_REASONS: dict[str, ReasonText] = {
         ReasonText("System", "The exchange reported a technical problem.", Severity.ERROR),
         ReasonText("Timeout", "No answer from the exchange in time: the outcome is not known yet.", Severity.ERROR),
         ReasonText("Network", "The request could not reach the exchange.", Severity.ERROR),
+        # Gemini's new WebSocket API (https://docs.gemini.com/websocket/introduction, "Error Codes") and the console's
+        # own refusal while its order socket is down.
+        ReasonText("InvalidParameters", "The exchange refused the request's parameters (-1013).", Severity.ERROR),
+        ReasonText("UnsupportedOperation", "The exchange does not support this request (-1020).", Severity.ERROR),
+        ReasonText("AuthenticationRequired",
+                   "The exchange refused this API key at the WebSocket handshake (-1002): the new API needs a "
+                   "Trader key created with a time-based nonce.", Severity.CRITICAL),
+        ReasonText("InternalError", "The exchange failed while handling the request (-1000): its outcome is not "
+                   "known yet.", Severity.ERROR),
+        ReasonText("OrderRejected", "The exchange rejected the order (-2010) without naming a reason.",
+                   Severity.ERROR),
+        ReasonText("NotConnected", "The order socket is not connected: nothing was sent. Wait for the stream to be "
+                   "live and send the order again.", Severity.ERROR),
     )
 }
 

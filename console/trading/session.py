@@ -113,6 +113,10 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self._tasks: set[asyncio.Task[None]] = set()
         self._resolving: set[str] = set()
         self._cancel_retrying: set[str] = set()
+        #: Client order ids declared never placed (NotReceived): an order the venue reports later under one of them
+        #: replaces that verdict (``_revive_declared``).
+        self._declared_not_received: set[str] = set()
+        self._replay_noted: set[str] = set()
         venue.on_rate_limited = self._rate_limited
 
     # -- reference data and snapshots ----------------------------------------------------------------------
@@ -218,6 +222,11 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
                 try:
                     answer = await self.venue.order_status(client_order_id=client_order_id)
                 except OrderNotFound:
+                    wait_ms = self._replay_wait_ms(order)
+                    if wait_ms > 0:  # a delayed copy of the request may still be executed: not yet a verdict
+                        self._note_replay_window(order, wait_ms)
+                        await asyncio.sleep(min(wait_ms / 1000, backoff.next_delay()))
+                        continue
                     self._not_received(client_order_id)
                     return
                 except VenueError as exc:
@@ -235,13 +244,63 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         finally:
             self._resolving.discard(client_order_id)
 
+    @property
+    def replay_window_ms(self) -> int:
+        """The venue's ``replay_window_ms`` (0 when it has none): see ``console.trading.venue.Venue``."""
+        return int(getattr(self.venue, "replay_window_ms", 0))
+
+    def _replay_wait_ms(self, order: Order) -> int:
+        """How long (ms) a late copy of ``order``'s request may still be executed; 0 once the window has passed."""
+        window = self.replay_window_ms
+        return max(0, order.created_ms + window - self.clock_ms()) if window > 0 else 0
+
+    def _note_replay_window(self, order: Order, wait_ms: int) -> None:
+        if order.client_order_id is None or order.client_order_id in self._replay_noted:
+            return
+        self._replay_noted.add(order.client_order_id)
+        self._emit(Severity.WARNING, describe(order), "Unknown",
+                   f"Not at the exchange yet, but a delayed copy of the request could still be placed for "
+                   f"{wait_ms / 1000:.0f} s more (the exchange accepts a request signed with a time-based nonce up to "
+                   f"{self.replay_window_ms / 1000:.0f} s late): it stays UNKNOWN until then, then is declared not "
+                   "received. It is never re-sent.")
+
     def _not_received(self, client_order_id: str) -> None:
         order = self.blotter.by_client_order_id(client_order_id)
         if order is None or order.state is not OrderState.UNKNOWN:
             return
+        if self._replay_wait_ms(order) > 0:  # not yet: a late copy may still be executed
+            self._spawn(self._resolve_unknown(client_order_id))
+            return
         rejected = self.blotter.reject_pending(client_order_id, NOT_RECEIVED, self.clock_ms())
+        self._declared_not_received.add(client_order_id)
+        window = self.replay_window_ms
+        after = (f" and the {window / 1000:.0f} s in which a delayed copy could still be accepted have passed"
+                 if window > 0 else "")
         self._emit(Severity.WARNING, describe(rejected or order), NOT_RECEIVED,
-                   "The exchange has no order with this client order id: it was never placed (not re-sent).")
+                   f"The exchange has no order with this client order id{after}: it was never placed (not re-sent).")
+
+    def _revive_declared(self, orders: Iterable[Order]) -> list[str]:
+        """Drop the NotReceived record of every order the venue now reports under a client order id declared never
+        placed, so the venue's order shows; return those client order ids (report them after applying)."""
+        revived: list[str] = []
+        if not self._declared_not_received:
+            return revived
+        for order in orders:
+            cid = order.client_order_id
+            if cid and order.order_id and cid in self._declared_not_received:
+                self._declared_not_received.discard(cid)
+                self.blotter.drop_pending(cid)
+                revived.append(cid)
+        return revived
+
+    def _report_revived(self, client_order_ids: list[str]) -> None:
+        for cid in client_order_ids:
+            order = self.blotter.by_client_order_id(cid)
+            state = order.state.value if order is not None else "known"
+            self._emit(Severity.ERROR, describe(order) if order is not None else cid, "PlacedLate",
+                       f"This order was declared not received, but the exchange has now reported it ({state}): a "
+                       "delayed copy of the request reached it. The blotter shows the exchange's order; cancel it if "
+                       "it is no longer wanted.")
 
 
     def _apply_answer(self, incoming: Order) -> Order | None:
@@ -249,12 +308,14 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
 
         The same end may reach us first through the stream; whichever comes first reports it, once.
         """
+        revived = self._revive_declared((incoming,))
         before = self.blotter.get(incoming.order_id) if incoming.order_id else None
         if before is None and incoming.client_order_id:
             before = self.blotter.by_client_order_id(incoming.client_order_id)
         previous = before.state if before is not None else None
         recorded = self.blotter.apply_snapshot(incoming, self.clock_ms())
         self._surface_flags()
+        self._report_revived(revived)
         if recorded is not None and recorded.state is not previous:
             if recorded.state is OrderState.CANCELLED:
                 # A requested cancel, or an execution option that ended the order at once (MOC, IOC, FOK...).

@@ -140,7 +140,9 @@ class SessionStreamMixin(SessionBase):
         now = self.clock_ms()
         incoming = await self.venue.open_orders()
         active_ids = {order.order_id for order in incoming}
+        revived = self._revive_declared(incoming)
         self.blotter.apply_snapshots(incoming, now)
+        self._report_revived(revived)
         for order in self.blotter.open_orders():
             if order.order_id and order.order_id not in active_ids:
                 await self._settle_vanished(order)
@@ -203,6 +205,7 @@ class SessionStreamMixin(SessionBase):
         if batch.unreadable:
             self._resync_reason = "unreadable order event"
         now = self.clock_ms()
+        revived = self._revive_declared(event.order for event in batch.events)
         for applied in self.blotter.apply_many(batch.events, now):
             if applied.flagged is not None:
                 continue
@@ -213,6 +216,7 @@ class SessionStreamMixin(SessionBase):
             self._status_for_event(applied.event, applied.order)
         if self._surface_flags():
             self._resync_reason = "impossible order data"
+        self._report_revived(revived)
 
     def _surface_flags(self) -> bool:
         """Show (once) every impossible venue datum the blotter refused; True if there were any."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +104,12 @@ class SessionBase:
         raise NotImplementedError
 
     def _not_received(self, client_order_id: str) -> None:
+        raise NotImplementedError
+
+    def _revive_declared(self, orders: Iterable[Order]) -> list[str]:
+        raise NotImplementedError
+
+    def _report_revived(self, client_order_ids: list[str]) -> None:
         raise NotImplementedError
 
     # -- defined by the stream mixin ----------------------------------------------------------------------------

@@ -71,6 +71,10 @@ class Venue(Protocol):
             (Gemini: the API key); ``cancel_session`` cancels exactly those.
         on_rate_limited: called with ``(what, pause_s)`` when the venue throttles this client (what: e.g. the
             endpoint path; pause in seconds), so the session can say so; None: nobody listens.
+        replay_window_ms: (optional; 0 when absent) how long after a place was sent a copy of it delayed in the
+            network may still be executed (ms). 0 where a later request invalidates a late copy (Gemini's counter
+            nonces: the status call's nonce is greater); 30 000 for Gemini's time-based nonces (±30 s). The session
+            keeps an order whose answer was lost UNKNOWN at least this long before declaring it never placed.
     """
 
     name: str

@@ -8,7 +8,14 @@ import pytest
 
 from console.app.config import load_config
 from console.app.doctor import check_credentials, main
-from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_AUDITOR_API_KEY, DEMO_AUDITOR_API_SECRET
+from console.exchange.keys import (
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    DEMO_AUDITOR_API_KEY,
+    DEMO_AUDITOR_API_SECRET,
+    DEMO_WS_API_KEY,
+    DEMO_WS_API_SECRET,
+)
 from tests.support.exchange_thread import ExchangeThread
 
 
@@ -33,7 +40,26 @@ def test_every_check_passes_with_the_demo_trader_key(running, tmp_path, capsys):
     assert code == 0
     assert result == {"config": "PASS", "keyring": "INFO", "credentials": "PASS", "key format": "PASS",
                       "REST reachable": "PASS", "clock skew": "PASS", "read access": "PASS",
-                      "Trader role": "PASS", "WebSocket": "PASS"}
+                      "order API": "INFO", "Trader role": "PASS", "WebSocket": "PASS"}
+
+
+def test_a_nonce_kind_mismatch_is_named_from_the_invalid_nonce_text(running, tmp_path, capsys):
+    # The time-based demo key signed with a counter (ms) nonce: Gemini says "not within 30 seconds".
+    code = main(["--rest-url", running.server.rest_url], env(tmp_path, DEMO_WS_API_KEY, DEMO_WS_API_SECRET))
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL  nonce kind" in out and "time_based_nonce = true" in out
+    # Told so, it passes and says which API it can use.
+    code = main(["--rest-url", running.server.rest_url, "--set", "time_based_nonce=true"],
+                env(tmp_path, DEMO_WS_API_KEY, DEMO_WS_API_SECRET))
+    out = capsys.readouterr().out
+    assert "PASS  read access" in out and "INFO  order API" in out and "--api ws" in out
+    # A counter key signed with seconds: "has not increased" (its last nonce, in ms, is far above).
+    main(["--rest-url", running.server.rest_url], env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
+    capsys.readouterr()
+    code = main(["--rest-url", running.server.rest_url, "--set", "time_based_nonce=true"],
+                env(tmp_path, DEMO_API_KEY, DEMO_API_SECRET))
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL  nonce kind" in out and "counter nonce" in out
 
 
 def test_auditor_key_reads_but_cannot_trade(running, tmp_path, capsys):

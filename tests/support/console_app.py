@@ -45,6 +45,7 @@ def make_app(
     measure_latency: bool = True,
     settle_heap: bool = False,
     shown_url: str | None = None,
+    ws_api_url: str | None = None,
 ) -> TradingConsoleApp:
     """The console wired by the app factory (``console.app.wiring.build_console``) to the exchange at ``rest_url`` /
     ``ws_url`` with the demo key, a fixed clock and fixed client order ids: what ``trading-console`` runs, tap,
@@ -59,7 +60,7 @@ def make_app(
     if desk is None:
         desk = load_config({"toasts": "false", "bell": "false"}, environ={})
     settings = Settings(environment=environment, rest_url=rest_url, ws_url=ws_url, credentials=credentials,
-                        sub_accounts=sub_accounts, desk=desk)
+                        sub_accounts=sub_accounts, desk=desk, ws_api_url=ws_api_url)
     console = build_console(settings, clock_ms=clock, client_order_ids=ClientOrderIds("snapshot"),
                             measure_latency=measure_latency, settle_heap=settle_heap,
                             market_stall_timeout_s=stall_timeout_s, shown_url=shown_url)

@@ -17,14 +17,15 @@ from pydantic import SecretStr
 
 from console.domain.model import Order, OrderType, Side
 from console.domain.ticket import ClientOrderIds, TicketInput
-from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET
+from console.exchange.keys import DEMO_API_KEY, DEMO_API_SECRET, DEMO_WS_API_KEY, DEMO_WS_API_SECRET
 from console.exchange.server.app import ExchangeServer
 from console.trading.session import ConnectionState, StatusEntry, TradingSession
-from console.venues.gemini.auth import NonceSource
+from console.venues.gemini.auth import NonceSource, TimeNonceSource
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.order_events import OrderEventsClient
 from console.venues.gemini.rest import GeminiRestClient
 from console.venues.gemini.venue import GeminiVenue
+from console.venues.gemini.ws_venue import GeminiWsVenue
 
 MAKER_KEY = "account-ReliabilityMaker0001"
 MAKER_SECRET = "ReliabilityMakerSecret0001"
@@ -127,7 +128,21 @@ class Rig:
 
 def make_session(server: ExchangeServer, *, secret: str = DEMO_API_SECRET, key: str = DEMO_API_KEY,
                  nonce: NonceSource | None = None, seed: int = 1, tag: str = "rel",
-                 stale_after_s: float = STALE_AFTER_S, rest_timeout_s: float = REST_TIMEOUT_S) -> TradingSession:
+                 stale_after_s: float = STALE_AFTER_S, rest_timeout_s: float = REST_TIMEOUT_S,
+                 api: str = "rest", replay_window_ms: int | None = None) -> TradingSession:
+    """A session on the exchange over ``api``: ``rest`` (the given key) or ``ws`` (Gemini's WebSocket API with the
+    time-based demo key; ``replay_window_ms`` scales its 30 s window down for fast tests)."""
+    venue: GeminiVenue | GeminiWsVenue
+    if api == "ws":
+        ws_credentials = Credentials(api_key=DEMO_WS_API_KEY, api_secret=SecretStr(DEMO_WS_API_SECRET))
+        rest = GeminiRestClient(server.rest_url, ws_credentials, nonce=TimeNonceSource(),
+                                timeout=httpx.Timeout(rest_timeout_s, connect=5.0))
+        venue = GeminiWsVenue(rest, server.ws_api_url, ws_credentials, request_timeout_s=rest_timeout_s,
+                              open_timeout_s=2.0, keepalive_s=stale_after_s / 3,
+                              replay_window_ms=30_000 if replay_window_ms is None else replay_window_ms)
+        return TradingSession(venue, symbols=("btcusd",), client_order_ids=ClientOrderIds(tag),
+                              stale_after_s=stale_after_s, reconnect_initial_s=0.02, reconnect_cap_s=0.2,
+                              retry_initial_s=0.03, retry_cap_s=0.2, seed=seed)
     credentials = Credentials(api_key=key, api_secret=SecretStr(secret))
     nonce = nonce or NonceSource()
     venue = GeminiVenue(

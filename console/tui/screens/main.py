@@ -186,6 +186,7 @@ class MainScreen(Screen[None]):
             environment=self.settings.environment,
             rest_url=self.shown_url,
             masked_key=self.settings.masked_key,
+            api_label=self.settings.api_label,
             clock_ms=self.clock_ms,
             low_bandwidth=self.low_bandwidth,
             id="header",

@@ -28,12 +28,15 @@ class SessionHeader(Horizontal):
         masked_key: str,
         clock_ms: Callable[[], int] = wall_clock_ms,
         low_bandwidth: bool = False,
+        api_label: str = "",
         id: str | None = None,
         venue: str = "",
     ) -> None:
         super().__init__(id=id)
         self._low_bandwidth = low_bandwidth
         self._venue = venue  # e.g. "ROXOM", shown before the environment; "" (Gemini) shows the environment alone
+        #: The order API and its dead-man behaviour, e.g. "WS API · cancel-on-disconnect" ("" for REST: not shown).
+        self._api_label = api_label
         self._environment = environment
         self._rest_url = rest_url
         self._masked_key = masked_key
@@ -47,6 +50,8 @@ class SessionHeader(Horizontal):
         yield Static(f" {label} ", id="environment", classes=f"-{self._environment.value.lower()}")
         yield Static("", id="connection")
         yield Static(self._rest_url, id="url")
+        if self._api_label:
+            yield Static(self._api_label, id="api")
         yield Static(f"key {self._masked_key}", id="key")
         if self._low_bandwidth:
             yield Static("low bandwidth", id="bandwidth")

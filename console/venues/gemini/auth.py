@@ -232,6 +232,32 @@ class NonceSource:
             self._persist(self._last)
 
 
+class TimeNonceSource(NonceSource):
+    """Nonces for a key created with "Uses a time based nonce": Unix time in whole **seconds**.
+
+    Gemini accepts such a nonce within ±30 s of its clock and does not require it to increase
+    (https://docs.gemini.com/authentication/api-key, "Time-based nonce"), so ``next()`` is simply the clock and
+    ``advance_to`` (a counter key's recovery from an overtaken nonce) changes nothing. The new WebSocket API takes only
+    such keys (https://docs.gemini.com/websocket/introduction); the REST client works with either kind.
+
+    Args:
+        time_ms: clock returning ms since the epoch (injectable for tests).
+    """
+
+    def __init__(self, time_ms: Callable[[], int] = wall_clock_ms) -> None:
+        super().__init__(time_ms)
+
+    def next(self) -> int:
+        """Return the current Unix time in whole seconds."""
+        with self._lock:
+            nonce = int(self._time_ms()) // 1000
+            self._last = nonce
+            return nonce
+
+    def advance_to(self, floor: int) -> None:
+        """Nothing to do: a time-based nonce need not exceed the last one (an ``InvalidNonce`` means clock skew)."""
+
+
 async def hold_until_sent(
     task: asyncio.Future[T], sent: asyncio.Event | None, bound_s: float = HANDOFF_BOUND_S
 ) -> None:

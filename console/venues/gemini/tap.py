@@ -205,11 +205,18 @@ class _TappedConnection:
         await self._inner.close()
 
 
+_NEW_PATHS = frozenset({"/v1/order/new", "/ws:order.place"})
+_CANCEL_PATHS = frozenset({"/v1/order/cancel", "/ws:order.cancel"})
+
+
 def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
     """An observer that feeds a :class:`console.domain.latency.LatencyTracker` from the wire.
 
     ``/v1/order/new`` requests start the clock by client order id, ``/v1/order/cancel`` by order id; the first
-    of the REST answer or the ``accepted``/``booked`` event stops it (``cancelled`` for a cancel).
+    of the REST answer or the ``accepted``/``booked`` event stops it (``cancelled`` for a cancel). The WebSocket API's
+    ``order.place`` / ``order.cancel`` (paths ``/ws:order.place`` / ``/ws:order.cancel``, told by
+    ``console.venues.gemini.ws_venue.GeminiWsVenue`` with the answer's ``orderId``/``clientOrderId``/``status``)
+    count the same way, so the figure covers both APIs.
     """
 
     def observe(direction: str, path: str, data: dict[str, Any]) -> None:
@@ -217,18 +224,23 @@ def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
         now = clock_ms() - int(data.get("lane_delay_ms", 0))
         if direction == "request":
             payload = data.get("payload") or {}
-            if path == "/v1/order/new" and payload.get("client_order_id"):
+            if path in _NEW_PATHS and payload.get("client_order_id"):
                 tracker.new_sent(str(payload["client_order_id"]), now)
-            elif path == "/v1/order/cancel" and payload.get("order_id") is not None:
+            elif path in _CANCEL_PATHS and payload.get("order_id") is not None:
                 tracker.cancel_sent(str(payload["order_id"]), now)
-        elif direction == "response" and data.get("status") == 200 and path in ("/v1/order/new", "/v1/order/cancel"):
+        elif direction == "response" and data.get("status") == 200 and path in _NEW_PATHS | _CANCEL_PATHS:
             try:
                 body = json.loads(data.get("body") or "{}")
             except ValueError:
                 return
-            if not isinstance(body, dict) or "order_id" not in body:
+            if not isinstance(body, dict):
                 return
-            if path == "/v1/order/new":
+            if "orderId" in body:  # the WebSocket API's result (console.venues.gemini.models.ws_api.OrderResult)
+                body = {"order_id": body["orderId"], "client_order_id": body.get("clientOrderId"),
+                        "is_cancelled": body.get("status") == "CANCELED"}
+            if "order_id" not in body:
+                return
+            if path in _NEW_PATHS:
                 tracker.acknowledged(order_id=str(body["order_id"]), client_order_id=body.get("client_order_id"),
                                      now_ms=now)
             elif body.get("is_cancelled"):

@@ -29,6 +29,10 @@ PRODUCTION = VenueUrls(rest="https://api.gemini.com", ws="wss://api.gemini.com")
 SANDBOX = VenueUrls(rest="https://api.sandbox.gemini.com", ws="wss://api.sandbox.gemini.com")
 
 
+#: Gemini's WebSocket API (https://docs.gemini.com/websocket/introduction); no sandbox URL is published for it.
+WS_API_PRODUCTION = "wss://ws.gemini.com"
+
+
 def order_events_url(ws_base: str) -> str:
     """Return the order events WebSocket URL for a WebSocket base URL.
 

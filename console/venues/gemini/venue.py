@@ -153,6 +153,9 @@ class GeminiVenue:
         api_key: the key both clients sign with; Gemini names it as ``api_session`` on the orders placed with it.
         clock_ms: stamps ``updated_ms`` of the orders of ``open_orders`` and of stream events (ms since the epoch);
             pass the session's clock.
+        replay_window_ms: how long a delayed copy of a signed request may still be executed (ms): 0 for a key with
+            a counter nonce (a later request's greater nonce invalidates the copy), 30 000 for a key with a
+            time-based nonce (accepted within ±30 s, https://docs.gemini.com/authentication/api-key).
 
     Attributes:
         rest / order_events: the clients, for what the venue interface does not cover yet (account views,
@@ -162,8 +165,9 @@ class GeminiVenue:
     name = "Gemini"
 
     def __init__(self, rest: GeminiRestClient, order_events: OrderEventsClient | TappedOrderEvents, *,
-                 api_key: str, clock_ms: Callable[[], int] = _wall_clock_ms) -> None:
+                 api_key: str, clock_ms: Callable[[], int] = _wall_clock_ms, replay_window_ms: int = 0) -> None:
         self.rest = rest
+        self.replay_window_ms = replay_window_ms
         self.order_events = order_events
         self.clock_ms = clock_ms
         self.api_session = api_key

@@ -192,6 +192,10 @@ class WsApiClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self.bad_frames = 0
+        #: The close code and reason of the last connection once it closed (None / "" while open or never opened;
+        #: 1006 when it dropped without a close frame).
+        self.close_code: int | None = None
+        self.close_reason = ""
 
     @property
     def connected(self) -> bool:
@@ -250,6 +254,8 @@ class WsApiClient:
         except ConnectionClosed:
             pass
         finally:
+            self.close_code = ws.close_code if ws.close_code is not None else 1006
+            self.close_reason = ws.close_reason or ""
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(WsApiDisconnected("the WebSocket API connection closed"))
