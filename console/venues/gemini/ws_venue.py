@@ -39,7 +39,6 @@ from typing import Any
 from console.domain.model import (
     CancelResult,
     EventKind,
-    ExecOption,
     Fill,
     Liquidity,
     Order,
@@ -54,23 +53,28 @@ from console.domain.model import (
     SymbolRules,
 )
 from console.domain.ticket import NewOrder
+from console.util.clock import wall_clock_ms
 from console.venues.gemini.convert import fill_from_my_trade, order_from_status, rules_from_details
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.errors import (
-    ApiError,
-    AuthenticationError,
     GeminiError,
-    OrderRejected,
-    RateLimited,
-    ServerError,
     StreamClosed,
-    error_class_for,
 )
-from console.venues.gemini.models.ws_api import CancelManyResult, OrderResult, OrderUpdate
+from console.venues.gemini.models.ws_api import OrderResult, OrderUpdate
 from console.venues.gemini.rest import GeminiRestClient
 from console.venues.gemini.tap import Observer
 from console.venues.gemini.venue import MY_TRADES_LIMIT
 from console.venues.gemini.ws_api import WsApiClient, WsApiDisconnected, WsApiError, WsApiRequestTimeout
+from console.venues.gemini.ws_convert import (
+    EVENT_KINDS,
+    TIME_IN_FORCE,
+    NotConnected,
+    WsRateLimited,
+    cancel_result,
+    order_from_result,
+    state_of,
+    venue_error,
+)
 
 __all__ = [
     "ORDER_STREAM",
@@ -93,146 +97,6 @@ CANCEL_PATH = "/ws:order.cancel"
 #: A time-based nonce is accepted within ±30 s of Gemini's clock (https://docs.gemini.com/websocket/introduction,
 #: "Authentication"): a signed request delivered late may still be executed up to this long after it was signed (ms).
 REPLAY_WINDOW_MS = 30_000
-
-_TIME_IN_FORCE = {
-    ExecOption.MAKER_OR_CANCEL: "MOC",
-    ExecOption.IMMEDIATE_OR_CANCEL: "IOC",
-    ExecOption.FILL_OR_KILL: "FOK",
-}
-_EVENT_KINDS = {
-    "NEW": EventKind.ACCEPTED,
-    "OPEN": EventKind.BOOKED,
-    "PARTIALLY_FILLED": EventKind.FILL,
-    "FILLED": EventKind.FILL,
-    "CANCELED": EventKind.CANCELLED,
-    "REJECTED": EventKind.REJECTED,
-}
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-class NotConnected(ApiError):
-    """The order socket is not open, so the request was not sent (new orders wait for the stream to be live).
-
-    Refused locally before anything left: nothing can have been executed, and the same request may be sent later.
-    """
-
-    _retry_safe = True
-
-    def __init__(self, message: str = "the WebSocket API connection is not open") -> None:
-        super().__init__("NotConnected", message, None)
-
-
-class WsRateLimited(RateLimited):
-    """``-1003`` (HTTP-like 429): the venue refused this request for the connection's rate limit.
-
-    Unlike a REST 429 (where the console does not assume a throttled request was dropped), the new API answers the
-    request's own ``id`` with an error: the request was refused, not executed, and may be sent again later.
-    """
-
-    _retry_safe = True
-
-    @property
-    def outcome_unknown(self) -> bool:
-        """False: the venue answered this request with a refusal."""
-        return False
-
-    @property
-    def retry_safe(self) -> bool:
-        """True: nothing was executed."""
-        return True
-
-
-def venue_error(exc: WsApiError) -> GeminiError:
-    """The console's error for an error answer of the new API (https://docs.gemini.com/websocket/introduction,
-    "Error Codes"), with ``outcome_unknown`` / ``halts_trading`` / ``retry_safe`` right.
-
-    * ``-1000`` (500, internal error): ``ServerError``, outcome unknown (the venue may have acted).
-    * ``-1002`` (401, authentication required): ``AuthenticationError``, halts trading.
-    * ``-1003`` (429, rate limit): ``WsRateLimited``, refused (not executed).
-    * ``-2010`` (400, order rejected; the message opens with the reason, e.g. ``"InsufficientFunds: ..."``): the class
-      of that reason (``InsufficientFunds``, ``OrderNotFound`` for a cancel of an unknown order, else
-      ``OrderRejected``).
-    * ``-1013`` (invalid parameters) and ``-1020`` (unsupported operation): ``OrderRejected``.
-    """
-    reason = exc.reject_reason
-    code, msg = exc.code, exc.msg
-    if reason is not None:
-        msg = msg[len(reason) + 1:].strip()  # "InsufficientFunds: text" → "text" (the reason is kept apart)
-    if code == -1000:
-        return ServerError(reason or "InternalError", msg, exc.status or 500)
-    if code == -1002:
-        return AuthenticationError(reason or "AuthenticationRequired", msg, exc.status or 401)
-    if code == -1003:
-        return WsRateLimited(reason or "RateLimit", msg, exc.status or 429)
-    if code == -2010:
-        cls = error_class_for(reason or "OrderRejected", 400)
-        if cls is ApiError:
-            cls = OrderRejected
-        return cls(reason or "OrderRejected", msg, 400)
-    if code == -1013:
-        return OrderRejected(reason or "InvalidParameters", msg, 400)
-    if code == -1020:
-        return OrderRejected(reason or "UnsupportedOperation", msg, 400)
-    return ApiError(reason or str(code), msg, exc.status)
-
-
-def _state_of(status: str, executed: Decimal) -> OrderState:
-    if status == "NEW":
-        return OrderState.ACCEPTED
-    if status in ("OPEN", "MODIFIED"):
-        return OrderState.PARTIALLY_FILLED if executed > 0 else OrderState.LIVE
-    if status == "PARTIALLY_FILLED":
-        return OrderState.PARTIALLY_FILLED
-    if status == "FILLED":
-        return OrderState.FILLED
-    if status == "CANCELED":
-        return OrderState.CANCELLED
-    return OrderState.REJECTED
-
-
-def order_from_result(result: OrderResult, *, api_session: str | None, known: Order | None = None,
-                      options: tuple[ExecOption, ...] = (), updated_ms: int = 0) -> Order:
-    """Convert an ``order.place`` / ``order.cancel`` result (the local exchange's shape, UNCONFIRMED in the docs:
-    docs/local-exchange.md ``ws:order-place-result``) to an ``Order``.
-
-    Args:
-        result: the answer's ``result``.
-        api_session: what to mark the order with (this connection's key for its own orders).
-        known: what the venue knew of the order before (fills the fields the result leaves out).
-        options: the execution option sent (the result names only ``timeInForce``).
-        updated_ms: ms since the epoch.
-    """
-    amount = result.orig_qty if result.orig_qty is not None else (known.amount if known else Decimal(0))
-    executed = result.executed_qty if result.executed_qty is not None else (known.filled if known else Decimal(0))
-    price = result.price if result.price is not None else (known.price if known else Decimal(0))
-    side = Side(result.side.lower()) if result.side else (known.side if known else Side.BUY)
-    stop = result.stop_price if result.stop_price is not None else (known.stop_price if known else None)
-    return Order(
-        order_id=str(result.order_id),
-        client_order_id=result.client_order_id or (known.client_order_id if known else None),
-        symbol=result.symbol.lower(),
-        side=side,
-        order_type=OrderType.STOP_LIMIT if stop is not None else OrderType.LIMIT,
-        price=price,
-        amount=amount,
-        stop_price=stop,
-        options=options or (known.options if known else ()),
-        filled=executed,
-        remaining=amount - executed,
-        avg_price=known.avg_price if known else Decimal(0),
-        state=_state_of(result.status, executed),
-        reason=result.reason,
-        api_session=api_session,
-        updated_ms=updated_ms,
-    )
-
-
-def _cancel_result(result: CancelManyResult) -> CancelResult:
-    return CancelResult(tuple(str(i) for i in result.cancelled_orders), tuple(str(i) for i in result.cancel_rejects))
-
 
 class GeminiWsOrderEvents:
     """The ``orders@account`` stream of one connection, as domain stream messages
@@ -332,7 +196,7 @@ class GeminiWsVenue:
         request_timeout_s: float = 5.0,
         open_timeout_s: float = 5.0,
         keepalive_s: float = 3.0,
-        clock_ms: Callable[[], int] = _wall_clock_ms,
+        clock_ms: Callable[[], int] = wall_clock_ms,
         clock_s: Callable[[], float] = time.time,
         observers: Sequence[Observer] = (),
         replay_window_ms: int = REPLAY_WINDOW_MS,
@@ -424,7 +288,7 @@ class GeminiWsVenue:
         api = self._api
         if api is None or not api.connected:
             raise NotConnected()
-        time_in_force = _TIME_IN_FORCE[order.options[0]] if order.options else "GTC"
+        time_in_force = TIME_IN_FORCE[order.options[0]] if order.options else "GTC"
         self._own.add(order.client_order_id)
         params = {"symbol": order.symbol, "side": order.side.value.upper(), "clientOrderId": order.client_order_id,
                   "client_order_id": order.client_order_id}
@@ -471,7 +335,7 @@ class GeminiWsVenue:
             return CancelResult(tuple(str(i) for i in result.details.cancelledOrders),
                                 tuple(str(i) for i in result.details.cancelRejects))
         try:
-            return _cancel_result(await api.cancel_session())
+            return cancel_result(await api.cancel_session())
         except WsApiError as exc:
             raise venue_error(exc) from None
 
@@ -483,7 +347,7 @@ class GeminiWsVenue:
             return CancelResult(tuple(str(i) for i in result.details.cancelledOrders),
                                 tuple(str(i) for i in result.details.cancelRejects))
         try:
-            return _cancel_result(await api.cancel_all())
+            return cancel_result(await api.cancel_all())
         except WsApiError as exc:
             raise venue_error(exc) from None
 
@@ -545,7 +409,7 @@ class GeminiWsVenue:
         Raises:
             GeminiError: the order was unknown and ``/v1/order/status`` failed.
         """
-        kind = _EVENT_KINDS.get(update.status)
+        kind = EVENT_KINDS.get(update.status)
         if kind is None:
             return []
         order_id = str(update.order_id)
@@ -589,7 +453,7 @@ class GeminiWsVenue:
                 side=side,
                 client_order_id=client_order_id,
             )
-        state = _state_of(update.status, filled)
+        state = state_of(update.status, filled)
         order = Order(
             order_id=order_id,
             client_order_id=client_order_id,
