@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -29,6 +28,7 @@ from console.domain.model import (
     SymbolRules,
 )
 from console.domain.ticket import NewOrder
+from console.util.clock import wall_clock_ms
 from console.venues.gemini.auth import nonce_quoted_in
 from console.venues.gemini.convert import event_from_wire, fill_from_my_trade, order_from_status, rules_from_details
 from console.venues.gemini.errors import NonceError
@@ -47,10 +47,6 @@ MY_TRADES_LIMIT = 500
 
 _ACK = StreamAck()
 _HEARTBEAT = StreamHeartbeat()
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def stream_events(batch: OrderEventBatch, now_ms: int) -> StreamEvents:
@@ -165,7 +161,7 @@ class GeminiVenue:
     name = "Gemini"
 
     def __init__(self, rest: GeminiRestClient, order_events: OrderEventsClient | TappedOrderEvents, *,
-                 api_key: str, clock_ms: Callable[[], int] = _wall_clock_ms, replay_window_ms: int = 0) -> None:
+                 api_key: str, clock_ms: Callable[[], int] = wall_clock_ms, replay_window_ms: int = 0) -> None:
         self.rest = rest
         self.replay_window_ms = replay_window_ms
         self.order_events = order_events

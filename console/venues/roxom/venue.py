@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -46,6 +45,7 @@ from console.domain.model import (
     SymbolRules,
 )
 from console.domain.ticket import NewOrder
+from console.util.clock import wall_clock_ms
 from console.venues.roxom.convert import (
     OTHER_SESSION,
     event_from_update,
@@ -78,10 +78,6 @@ KNOWN_ORDERS_LIMIT = 20_000
 
 _ACK = StreamAck()
 _HEARTBEAT = StreamHeartbeat()
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class RoxomOrderEvents:
@@ -149,7 +145,7 @@ class RoxomVenue:
     name = "Roxom"
 
     def __init__(self, rest: RoxomRestClient, ws: RoxomWsClient, *, api_key: str,
-                 clock_ms: Callable[[], int] = _wall_clock_ms) -> None:
+                 clock_ms: Callable[[], int] = wall_clock_ms) -> None:
         self.rest = rest
         self.ws = ws
         self.api_session = api_key
