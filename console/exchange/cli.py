@@ -9,9 +9,7 @@ import ipaddress
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -27,6 +25,7 @@ from console.exchange.keys import (
     TRADER,
     KeyStore,
 )
+from console.exchange.lifecycle import stop_event
 from console.exchange.symbols import SIMULATED_SYMBOLS
 from console.util.redact import mask_key
 
@@ -145,20 +144,6 @@ def _choose_key(args: argparse.Namespace, environ: Mapping[str, str]) -> _KeyCho
     return _KeyChoice(key, SecretStr(secret), source)
 
 
-def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    """Start a daemon thread that sets ``stop`` once stdin reaches end of file."""
-
-    def run() -> None:
-        stream = sys.stdin.buffer if sys.stdin is not None else None
-        try:
-            while stream is not None and stream.read(4096):
-                pass
-        except (OSError, ValueError):
-            pass
-        loop.call_soon_threadsafe(stop.set)
-
-    threading.Thread(target=run, name="exit-with-stdin", daemon=True).start()
-
 
 def _is_loopback(host: str) -> bool:
     """True when ``host`` names only this machine (``localhost`` or a loopback address); unknown names are not."""
@@ -259,15 +244,7 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-            pass
-    if args.exit_with_stdin:
-        _watch_stdin(loop, stop)
+    stop = stop_event(exit_with_stdin=args.exit_with_stdin)
 
     try:
         # With --ready-json, stdout carries only the one machine-readable line (the parent reads nothing after it,

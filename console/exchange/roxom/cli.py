@@ -6,12 +6,11 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from console.exchange.lifecycle import stop_event
 from console.exchange.roxom.keys import default_state_dir
 from console.venues.roxom.auth import KeyFileError, mask_key_id
 
@@ -73,18 +72,6 @@ def build_parser(prog: str = "trading-console exchange --venue roxom") -> argpar
     return parser
 
 
-def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    def run() -> None:
-        stream = sys.stdin.buffer if sys.stdin is not None else None
-        try:
-            while stream is not None and stream.read(4096):
-                pass
-        except (OSError, ValueError):
-            pass
-        loop.call_soon_threadsafe(stop.set)
-
-    threading.Thread(target=run, name="exit-with-stdin", daemon=True).start()
-
 
 async def _serve(args: argparse.Namespace) -> int:
     from console.exchange.roxom.app import RoxomServer  # deferred: keeps --help fast
@@ -115,15 +102,7 @@ async def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot start on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-            pass
-    if args.exit_with_stdin:
-        _watch_stdin(loop, stop)
+    stop = stop_event(exit_with_stdin=args.exit_with_stdin)
     try:
         human_out = sys.stderr if args.ready_json else sys.stdout
         lines = [
