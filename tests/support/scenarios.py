@@ -123,10 +123,14 @@ async def ticket_and_ladder(pilot) -> None:
     await wait_until_ready(pilot)
     app = pilot.app
     await wait_for(pilot, lambda: len(app.market.trades()) >= 2, what="the seeded trades")
-    await pilot.press("o", "ctrl+y", "tab", *"0.25", "enter")
     ladder = app.screen.query_one("#ladder")
-    await wait_for(pilot, lambda: any(row.startswith("◆") for row in ladder.visible_rows()),
-                   what="the own order on the ladder")
+
+    def marked() -> int:
+        return sum(row.startswith("◆") for row in ladder.visible_rows())
+
+    before = marked()  # the seeded resting orders' levels are marked already
+    await pilot.press("o", "ctrl+y", "tab", *"0.25", "enter")
+    await wait_for(pilot, lambda: marked() > before, what="the new order's level marked on the ladder")
     await pilot.press("escape", "o", "ctrl+t")
     app.screen.query_one("#ticket").query_one("#amount").value = "0.1"
     await settle_market(pilot)
