@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from console.domain.blotter import Blotter
@@ -111,10 +112,9 @@ class PositionsService:
                 if fill.trade_id in self._live or self.ledger.knows(fill.trade_id):
                     continue
                 if fill.symbol is None or fill.side is None:
-                    fill = Fill(fill.trade_id, fill.order_id, fill.price, fill.amount, fill.fee, fill.fee_currency,
-                                fill.liquidity, fill.timestamp_ms or order.updated_ms, fill.symbol or order.symbol,
-                                fill.side or order.side, fill.client_order_id or order.client_order_id,
-                                fill.broken, fill.is_auction, fill.is_clearing)
+                    fill = replace(fill, timestamp_ms=fill.timestamp_ms or order.updated_ms,
+                                   symbol=fill.symbol or order.symbol, side=fill.side or order.side,
+                                   client_order_id=fill.client_order_id or order.client_order_id)
                 self._live[fill.trade_id] = fill
                 try:
                     changed = self.ledger.apply(fill) or changed
