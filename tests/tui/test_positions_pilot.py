@@ -50,7 +50,13 @@ async def test_p_opens_the_positions_view_with_each_symbol_and_the_usd_total(acc
         assert set(rows) == {"BTCUSD", "SOLUSD", "TOTAL"}  # the broken ETHUSD trade does not count
         assert rows["BTCUSD"][1] == "+0.27" and rows["BTCUSD"][2] == f"{BTC_AVG.quantize(Decimal('0.01')):,}"
         assert rows["SOLUSD"][1] == "-10" and rows["SOLUSD"][5] == "0.00"
-        assert rows["TOTAL"][8] == "USD" and rows["TOTAL"][4] == "-187.50"  # 0.27 BTC marked at the last 63,500
+        assert rows["TOTAL"][4] == "-187.50"  # 0.27 BTC marked at the last 63,500
+        assert rows["BTCUSD"][3].endswith(" last")  # no book in this scenario: the mark says where it comes from
+        # every row quotes in USD: no quote column, the title says it, and nothing needs a sideways scroll at 80
+        assert all(len(row) == 8 for row in rows.values())
+        assert "· in USD" in str(app.screen.query_one("#view-title").render())
+        await pilot.pause()
+        assert app.screen.query_one("#positions-table").max_scroll_x == 0
         assert str(app.screen.query_one("#view-status").render()).startswith("P&L after fees -246.41 USD")
         assert "today (since 2026-11-23 00:00 UTC)" in str(app.screen.query_one("#view-title").render())
         await pilot.press("t")  # since this session: the fixed clock started it at the seeded trades' time

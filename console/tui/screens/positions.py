@@ -18,8 +18,14 @@ from console.tui.screens.account_view import AccountView
 from console.tui.widgets.position_line import signed_money, signed_qty
 from console.tui.widgets.tables import MeasuredTable
 
-#: How the view says positions are costed and marked (console/domain/positions.py).
-METHOD = "weighted avg cost · mark: mid, else last"
+#: How the view says positions are costed and marked (console/domain/positions.py); a mark taken from the
+#: last trade (no book) says so in its cell.
+METHOD = "weighted avg cost · mark mid, else last"
+
+#: The table's columns; ``quote`` only when the rows' quote currencies differ (else the title names the one),
+#: so that the view fits 80 columns without a sideways scroll; uPnL / rPnL (unrealised / realised P&L) as in the
+#: position line beside the ticket.
+COLUMNS = ("symbol", "net", "avg cost", "mark", "uPnL", "rPnL", "fees", "exposure")
 
 #: Row key of the USD total, the table's last row.
 TOTAL_KEY = "__total__"
@@ -50,8 +56,7 @@ class PositionsScreen(AccountView):
 
     def compose_body(self) -> ComposeResult:
         table = MeasuredTable(id="positions-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("symbol", "net", "avg cost", "mark", "unrealised", "realised", "fees", "exposure",
-                          "quote")
+        table.add_columns(*COLUMNS)
         yield table
 
     def on_mount(self) -> None:
@@ -77,24 +82,28 @@ class PositionsScreen(AccountView):
         """Fill the table and the total line from the service (no request)."""
         rows, summed = self.positions.rows()
         table = self.query_one(DataTable)
-        table.clear()
+        quotes = {row.position.quote_currency for row in rows}
+        mixed = len(quotes) > 1
+        table.clear(columns=True)
+        table.add_columns(*COLUMNS, *(("quote",) if mixed else ()))
         for row in rows:
             p = row.position
             quote = p.quote_currency
             rules = self.positions.rules(p.symbol)
             tick = rules.price_increment if rules is not None else None
             avg = p.avg_cost
-            mark = fmt_price(row.mark, tick) + (f" {row.mark_label}" if row.mark_label else "")
+            mark = fmt_price(row.mark, tick) + (f" {row.mark_label}" if row.mark_label not in ("", "mid") else "")
             fees = fmt_money(row.fees, quote, unit=False)
             if row.unconverted_fees:
                 fees += " + " + ", ".join(fmt_money(a, c) for c, a in row.unconverted_fees)
             table.add_row(p.symbol.upper(), signed_qty(p.net),
                           fmt_price(avg.quantize(tick) if avg is not None and tick else avg, tick),
                           mark, signed_money(row.unrealised, quote), signed_money(p.realised, quote), fees,
-                          signed_money(row.exposure, quote), quote, key=p.symbol)
+                          signed_money(row.exposure, quote), *((quote,) if mixed else ()), key=p.symbol)
         since = start_text(self.positions.start, self.positions.first_ms())
         sub = f"  ·  sub-account {self.account.account}" if self.account.account else ""
-        self.query_one("#view-title", Static).update(f"Positions {since} · {METHOD}{sub}")
+        unit = f" · in {next(iter(quotes))}" if len(quotes) == 1 else ""
+        self.query_one("#view-title", Static).update(f"Positions {since} · {METHOD}{unit}{sub}")
         if self.positions.error:
             self.set_status(self.positions.error, error=True)
             return
@@ -103,8 +112,8 @@ class PositionsScreen(AccountView):
             return
         usd = "USD"
         table.add_row("TOTAL", "", "", "", signed_money(summed.unrealised, usd), signed_money(summed.realised, usd),
-                      fmt_money(summed.fees, usd, unit=False), fmt_money(summed.exposure, usd, unit=False), usd,
-                      key=TOTAL_KEY)
+                      fmt_money(summed.fees, usd, unit=False), fmt_money(summed.exposure, usd, unit=False),
+                      *((usd,) if mixed else ()), key=TOTAL_KEY)
         text = f"P&L after fees {signed_money(summed.pnl, usd)} USD · TOTAL in USD, exposure gross"
         if summed.missing:
             text += f" · no USD rate: {', '.join(s.upper() for s in summed.missing)}"
