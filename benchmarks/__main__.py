@@ -25,7 +25,7 @@ from benchmarks import bandwidth
 from benchmarks.baseline_table import BaselineOrdersTable
 from benchmarks.bench_ack import measure as measure_ack
 from benchmarks.bench_ack import print_figures as print_ack_figures
-from benchmarks.bench_engine import engine_orders_per_s
+from benchmarks.bench_engine import engine_orders_per_s, engine_orders_per_s_plain
 from benchmarks.bench_ingest import capture_frames, replay, replay_as_console
 from benchmarks.bench_pipeline import progress, run_once
 from benchmarks.exchange_proc import ExchangeProcess
@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         **bandwidth_figures(),
         "engine": Figure("local exchange matching engine, in process", "orders/s", "≥ 50,000",
                          higher_is_better=True),
+        "engine_plain": Figure("  the same, Python's default garbage-collector settings", "orders/s", "—",
+                               higher_is_better=True),
         "reference": Figure("machine: a fixed pure-Python loop beside each ingest and engine run", "M loops/s", "—",
                             higher_is_better=True),
     }
@@ -185,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     progress("engine")
     for _ in range(throughput_runs):  # each in a fresh process, as the exchange's engine runs in its own
-        figures["engine"].values.append(measure(engine_orders_per_s))
+        figures["engine"].values.append(measure(engine_orders_per_s))  # with the exchange's heap policy
+        figures["engine_plain"].values.append(measure(engine_orders_per_s_plain))
 
     progress("ingest: recording frames from the exchange")
     frames = asyncio.run(_ingest_frames())

@@ -19,6 +19,8 @@ from collections import deque
 from decimal import Decimal
 from typing import Any
 
+from console.util.heap import freeze_survivors
+
 #: The resting orders: symbol, amount, lowest buy price, lowest sell price, price step (the symbol's tick) and how
 #: many steps prices spread over. Buys and sells never cross, and both sides stay inside the ±5% price band.
 _BOOK = (
@@ -114,6 +116,7 @@ class _Child:
     def run(self, conn) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_until_complete(self.server.start())
+        freeze_survivors()  # the exchange's heap policy, as its command line applies it once it is serving
         conn.send({"rest_url": self.server.rest_url, "ws_url": self.server.ws_url})
         threading.Thread(target=self._serve_commands, args=(conn,), daemon=True).start()
         self.loop.run_forever()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import time
 
+from console.util.heap import YOUNG_THRESHOLD, freeze_survivors
+
 log = logging.getLogger(__name__)
 
-#: Net allocations between two young-generation collections (Python's default is 700). Painting a frame allocates
-#: thousands of short-lived strips and segments; with the default most of them are still alive when the collector
-#: runs, so they are walked and promoted, and promoted objects bring on the full collections. At 10,000 they have
-#: died first (``make bench``: a full collection every second under load with 700, none with 10,000).
-YOUNG_THRESHOLD = 10_000
+# YOUNG_THRESHOLD (console.util.heap, shared with the local exchange): painting a frame allocates thousands of
+# short-lived strips and segments; with Python's default most of them are still alive when the collector runs, so
+# they are walked and promoted, and promoted objects bring on the full collections (``make bench``: a full
+# collection every second under load with 700, none with 10,000).
+__all__ = ["YOUNG_THRESHOLD", "release_free_memory", "settle"]
 
 
 def settle() -> tuple[int, float]:
@@ -36,13 +37,9 @@ def settle() -> tuple[int, float]:
     Source: https://docs.python.org/3/library/gc.html#gc.freeze and #gc.set_threshold
     """
     start = time.perf_counter()
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+    frozen = freeze_survivors()
     released = release_free_memory()
     elapsed = time.perf_counter() - start
-    frozen = gc.get_freeze_count()
     log.info("heap settled: %d objects frozen, free memory %s, in %.0f ms", frozen,
              "given back" if released else "kept (no malloc_trim here)", elapsed * 1000)
     return frozen, elapsed

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from console.domain.model import EventKind, Fill, Order, OrderEvent, OrderState, can_transition, fast_init
@@ -146,6 +146,15 @@ class Blotter:
         """Orders that are live or may still be (pending, unknown, pending-cancel), oldest first."""
         open_ = [o for o in (*self._orders.values(), *self._pending.values()) if not o.state.is_terminal]
         return sorted(open_, key=lambda o: (o.created_ms, o.order_id))  # stable: as filtering ``orders()``
+
+    def iter_open_orders(self) -> Iterator[Order]:
+        """The orders of :meth:`open_orders` in no particular order, without sorting them or copying the blotter:
+        for what an order's place in time does not change (the ladder's own-order marks, once a second over every
+        open order)."""
+        for orders in (self._orders, self._pending):
+            for order in orders.values():
+                if not order.state.is_terminal:
+                    yield order
 
     # -- listeners ------------------------------------------------------------------------------------------
     def add_listener(self, listener: BlotterListener) -> None:

@@ -44,6 +44,13 @@ class LatencyTracker:
         self._by_key: dict[str, OrderLatency] = {}
         self._ack_samples: deque[int] = deque(maxlen=window)
         self._cancel_samples: deque[int] = deque(maxlen=window)
+        self._text: str | None = None  # status_text() until the next sample
+
+    def awaits(self, *, order_id: str, client_order_id: str | None) -> bool:
+        """True while an acknowledgement of this order (its new order by ``client_order_id``, or a cancel of
+        ``order_id``) would give a figure: the order-event tap skips the events of every other order (most of them
+        under a busy stream, none of them the console's)."""
+        return (client_order_id is not None and client_order_id in self._new_sent) or order_id in self._cancel_sent
 
     def new_sent(self, client_order_id: str, now_ms: int) -> None:
         """A new order with ``client_order_id`` left the console at ``now_ms``."""
@@ -54,15 +61,20 @@ class LatencyTracker:
         self._cancel_sent.setdefault(order_id, now_ms)
 
     def acknowledged(self, *, order_id: str, client_order_id: str | None, now_ms: int) -> int | None:
-        """The venue accepted (or booked) an order; return its latency in ms if this was the first ack."""
-        if client_order_id:
-            self._order_of_client[order_id] = client_order_id
+        """The venue accepted (or booked) an order; return its latency in ms if this was the first ack.
+
+        Only the console's own new orders (those :meth:`new_sent` told of) are remembered: the acknowledgements of
+        every other order on the account are ignored, so the tracker's memory stays that of the console's orders.
+        """
         sent = self._new_sent.pop(client_order_id, None) if client_order_id else None
         if sent is None:
             return None
+        assert client_order_id is not None  # a send is found by its client order id
+        self._order_of_client[order_id] = client_order_id
         latency = max(0, now_ms - sent)
         self._set(order_id, client_order_id, ack_ms=latency)
         self._ack_samples.append(latency)
+        self._text = None
         return latency
 
     def cancelled(self, *, order_id: str, now_ms: int) -> int | None:
@@ -73,6 +85,7 @@ class LatencyTracker:
         latency = max(0, now_ms - sent)
         self._set(order_id, self._order_of_client.get(order_id), cancel_ms=latency)
         self._cancel_samples.append(latency)
+        self._text = None
         return latency
 
     def _set(self, order_id: str, client_order_id: str | None, **changes: int) -> None:
@@ -93,7 +106,15 @@ class LatencyTracker:
         return out
 
     def status_text(self) -> str:
-        """``"ack p50 12 ms p95 30 ms · cancel p50 9 ms p95 15 ms"``; ``""`` before any sample."""
+        """``"ack p50 12 ms p95 30 ms · cancel p50 9 ms p95 15 ms"``; ``""`` before any sample.
+
+        Worked out again only after a new sample (the status pane asks every second).
+        """
+        if self._text is None:
+            self._text = self._status_text()
+        return self._text
+
+    def _status_text(self) -> str:
         parts = []
         for name, (p50, p95, n) in self.summary().items():
             if n:

@@ -27,6 +27,7 @@ from console.exchange.keys import (
 )
 from console.exchange.lifecycle import stop_event
 from console.exchange.symbols import SIMULATED_SYMBOLS
+from console.util.heap import freeze_survivors
 from console.util.redact import mask_key
 
 if TYPE_CHECKING:  # imported in _serve at run time (keeps --help fast)
@@ -243,6 +244,9 @@ async def _serve(args: argparse.Namespace, choice: _KeyChoice) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    # Its markets and accounts are loaded: they live as long as the process, out of every later collection; each
+    # order's short-lived events die before a young collection comes (docs/performance.md, the engine row).
+    freeze_survivors()
 
     stop = stop_event(exit_with_stdin=args.exit_with_stdin)
 

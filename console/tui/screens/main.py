@@ -360,7 +360,7 @@ class MainScreen(Screen[None]):
 
     def _show_own_levels(self) -> None:
         if self.market is not None:
-            marks = own_levels(self.session.blotter.open_orders(), self.market.symbol)
+            marks = own_levels(self.session.blotter.iter_open_orders(), self.market.symbol)
             self.query_one(DepthLadder).set_own_levels(marks)
 
     def action_price(self, action: str) -> None:

@@ -10,6 +10,11 @@ Both call observers with ``(direction, path, data)``:
 - ``("event", "/v1/order/events", {...one order event as received...})``.
 
 An observer that raises is logged and ignored: watching must never break trading.
+
+An observer that only needs some order events says so with a ``wants_event(kind, order_id, client_order_id)``
+method (:class:`EventInterest`): the tap converts an event to its dict and calls observers only when one wants it,
+so an observer with nothing to do costs no conversion (the latency figure's observer wants only the events of
+orders it is timing, none of a busy stream's other orders).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -34,7 +39,42 @@ Observer = Callable[[str, str, dict[str, Any]], None]
 
 # SECRET_KEYS (the keys removed from any payload before an observer sees it) and redact are venue-neutral: they
 # live in console.util.redact and are re-exported here.
-__all__ = ["SECRET_KEYS", "Observer", "TapTransport", "TappedOrderEvents", "latency_observer", "redact"]
+__all__ = ["SECRET_KEYS", "EventInterest", "LatencyObserver", "Observer", "TapTransport", "TappedOrderEvents",
+           "EventObservers", "latency_observer", "redact"]
+
+
+@runtime_checkable
+class EventInterest(Protocol):
+    """An observer that wants only some order events (the others are neither converted nor passed to it)."""
+
+    def wants_event(self, kind: str, order_id: str, client_order_id: str | None) -> bool:
+        """Whether the order event ``kind`` (``"accepted"``, ``"fill"``…) of this order is to be passed on."""
+        ...
+
+
+class EventObservers:
+    """Which observers to tell of each order event: every one without :class:`EventInterest`, and those with it
+    that want the event. Sorted once (a protocol check costs microseconds), asked per event.
+
+    Args:
+        observers: the observers, in the order they are told.
+    """
+
+    def __init__(self, observers: Sequence[Observer]) -> None:
+        self._observers = list(observers)
+        self._entries = [(observer, observer.wants_event if isinstance(observer, EventInterest) else None)
+                         for observer in self._observers]
+        self._all = all(wants is None for _, wants in self._entries)
+
+    def __bool__(self) -> bool:
+        return bool(self._observers)
+
+    def for_event(self, kind: str, order_id: str, client_order_id: str | None) -> list[Observer]:
+        """The observers to tell of the order event ``kind`` of this order, in order; empty: convert nothing."""
+        if self._all:
+            return self._observers
+        return [observer for observer, wants in self._entries
+                if wants is None or wants(kind, order_id, client_order_id)]
 
 
 def _notify(observers: Sequence[Observer], direction: str, path: str, data: dict[str, Any]) -> None:
@@ -170,17 +210,21 @@ class _TappedConnecting:
 class _TappedConnection:
     def __init__(self, inner: Any, observers: Sequence[Observer]) -> None:
         self._inner = inner
-        self._observers = observers
+        self._observers = EventObservers(observers)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     def _seen(self, message: Any) -> Any:
-        if isinstance(message, OrderEventBatch):
+        if isinstance(message, OrderEventBatch) and self._observers:
+            observers = self._observers
             for event in message.events:
+                told = observers.for_event(event.type, event.order_id, event.client_order_id)
+                if not told:
+                    continue  # nobody wants it: no conversion (most events of a busy stream, journal off)
                 data = event.model_dump(mode="json", exclude_none=True)
                 data["socket_sequence"] = message.socket_sequence
-                _notify(self._observers, "event", TappedOrderEvents.ORDER_EVENTS_PATH, data)
+                _notify(told, "event", TappedOrderEvents.ORDER_EVENTS_PATH, data)
         return message
 
     async def recv(self) -> Any:
@@ -209,19 +253,45 @@ _NEW_PATHS = frozenset({"/v1/order/new", "/ws:order.place"})
 _CANCEL_PATHS = frozenset({"/v1/order/cancel", "/ws:order.cancel"})
 
 
-def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
+def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> LatencyObserver:
+    """An observer that feeds a :class:`console.domain.latency.LatencyTracker` from the wire (see
+    :class:`LatencyObserver`)."""
+    return LatencyObserver(tracker, clock_ms)
+
+
+_ACK_KINDS = frozenset({"accepted", "booked"})
+
+
+class LatencyObserver:
     """An observer that feeds a :class:`console.domain.latency.LatencyTracker` from the wire.
 
     ``/v1/order/new`` requests start the clock by client order id, ``/v1/order/cancel`` by order id; the first
     of the REST answer or the ``accepted``/``booked`` event stops it (``cancelled`` for a cancel). The WebSocket API's
     ``order.place`` / ``order.cancel`` (paths ``/ws:order.place`` / ``/ws:order.cancel``, told by
     ``console.venues.gemini.ws_venue.GeminiWsVenue`` with the answer's ``orderId``/``clientOrderId``/``status``)
-    count the same way, so the figure covers both APIs.
+    count the same way, so the figure covers both APIs. Of the order events it wants only those that can stop a
+    clock it started (:meth:`wants_event`), so a stream of other orders costs it nothing.
+
+    Args:
+        tracker: the :class:`console.domain.latency.LatencyTracker` (``awaits``, ``new_sent``, ``cancel_sent``,
+            ``acknowledged``, ``cancelled``).
+        clock_ms: the monotonic clock, ms.
     """
 
-    def observe(direction: str, path: str, data: dict[str, Any]) -> None:
+    def __init__(self, tracker: Any, clock_ms: Callable[[], int]) -> None:
+        self.tracker = tracker
+        self.clock_ms = clock_ms
+
+    def wants_event(self, kind: str, order_id: str, client_order_id: str | None) -> bool:
+        """An acknowledgement or a cancel of an order whose clock is running (:class:`EventInterest`)."""
+        if kind not in _ACK_KINDS and kind != "cancelled":
+            return False
+        return bool(self.tracker.awaits(order_id=str(order_id), client_order_id=client_order_id))
+
+    def __call__(self, direction: str, path: str, data: dict[str, Any]) -> None:
+        tracker = self.tracker
         # A call forwarded from the cancel lane's thread says how long it waited for this loop (forwarded_to_loop).
-        now = clock_ms() - int(data.get("lane_delay_ms", 0))
+        now = self.clock_ms() - int(data.get("lane_delay_ms", 0))
         if direction == "request":
             payload = data.get("payload") or {}
             if path in _NEW_PATHS and payload.get("client_order_id"):
@@ -247,10 +317,8 @@ def latency_observer(tracker: Any, clock_ms: Callable[[], int]) -> Observer:
                 tracker.cancelled(order_id=str(body["order_id"]), now_ms=now)
         elif direction == "event":
             kind = data.get("type")
-            if kind in ("accepted", "booked"):
+            if kind in _ACK_KINDS:
                 tracker.acknowledged(order_id=str(data.get("order_id")), client_order_id=data.get("client_order_id"),
                                      now_ms=now)
             elif kind == "cancelled":
                 tracker.cancelled(order_id=str(data.get("order_id")), now_ms=now)
-
-    return observe
