@@ -222,7 +222,8 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
     venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer, observers=observers),
                        RoxomWsClient(settings.ws_url, signer),
                        api_key=settings.roxom_key.key_id, clock_ms=clock_ms)
-    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
+    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s,
+                           ticks=venue.ticks, load_ticks=venue.load_ticks)
     market = MarketSession(feed, settings.ticket_symbols[0])
     return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market)
 

@@ -191,6 +191,8 @@ class SymbolRules:
         max_order_size: largest order amount (None: the venue states none, e.g. Gemini).
         min_notional / max_notional: smallest / largest ``price × amount`` of a limit order in quote currency
             (None: none stated; Roxom's instruments state both).
+        quantity_unit: what an order amount counts when it is not the base currency, e.g. ``"contracts"`` for a
+            Roxom perpetual (None: the base currency, e.g. Gemini's ``BTC``); see :attr:`amount_unit`.
     """
 
     symbol: str
@@ -203,6 +205,12 @@ class SymbolRules:
     max_order_size: Decimal | None = None
     min_notional: Decimal | None = None
     max_notional: Decimal | None = None
+    quantity_unit: str | None = None
+
+    @property
+    def amount_unit(self) -> str:
+        """The label of an order amount: :attr:`quantity_unit`, else the base currency (``"contracts"``, ``"BTC"``)."""
+        return self.quantity_unit or self.base_currency
 
 
 @fast_init
