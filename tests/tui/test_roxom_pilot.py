@@ -181,3 +181,52 @@ async def test_prices_show_at_the_tick_everywhere_and_amounts_in_contracts(tmp_p
     finally:
         await maker.close()
         await server.stop()
+
+
+async def test_a_price_outside_roxom_s_band_is_blocked_and_nothing_is_sent(tmp_path: Path) -> None:
+    """Roxom's documented bands (buy ≤ best ask × 1.1, ±50% of the mark) checked before sending: the guard dialog
+    says BLOCKED with the numbers, `y` cannot send it, the ticket says why, and the venue never sees an order."""
+    from console.exchange.roxom.app import RoxomServer
+    from console.tui.widgets.ticket import OrderTicket
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    await maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.025300"))
+    await maker.place_order(symbol="GOLD-BTC", side="buy", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.024800"))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until_ready(pilot)
+            await wait_for(pilot, lambda: app.market.live and app.market.book.best_ask is not None, what="the book")
+            # 0.027900 is 10.3% above the best ask: the console's own bands are widened so only the venue's speaks.
+            app.screen.guards.limits = type(app.screen.guards.limits)(price_band_pct=Decimal(50),
+                                                                       hard_price_band_pct=None)
+            await pilot.press("o", *"0.027900", "tab", *"1.00", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
+            dialog = app.screen
+            assert isinstance(dialog, GuardConfirm) and dialog.verdict.blocked
+            text = " ".join(str(s.content) for s in dialog.query(".breach"))
+            assert "above Roxom's price band: a buy may be at most 0.027830 (best ask 0.025300 + 10%" in text, text
+            await pilot.press("y")  # a hard breach: `y` does not send
+            await pilot.pause()
+            assert isinstance(app.screen, GuardConfirm)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, GuardConfirm), what="back to the ticket")
+            ticket = app.screen.query_one(OrderTicket)
+            shown = str(ticket.query_one("#error-price").render())
+            assert shown.startswith("Not sent: Limit price 0.027900 is above Roxom's price band"), shown
+            ours = server.engine.orders(server.demo_account_id, include_closed=True)
+            assert ours == [] and app.screen.query_one(OrdersTable).order_count() == 0  # nothing was sent
+    finally:
+        await maker.close()
+        await server.stop()

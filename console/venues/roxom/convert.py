@@ -47,6 +47,7 @@ from console.domain.model import (
     OrderType,
     Side,
     SymbolRules,
+    VenuePriceBand,
 )
 from console.venues.roxom.models import Instrument, OrderFill, OrderUpdate, RestOrder, TransactionLogEntry
 
@@ -72,6 +73,10 @@ FEE_CURRENCY = "BTC"
 #: ``contractSize: 1``, https://docs.roxom.com/reference/api-reference/market-data/instruments), not the base asset
 #: (``GOLD``): the ``unit`` parameter (``btc``/``sats``) is the *price* unit.
 QUANTITY_UNIT = "contracts"
+#: Roxom's documented price bands, both enforced (the stricter binds): the create-order page's "buy price ≤ ask ×
+#: 1.1, sell price ≥ bid × 0.9" (https://docs.roxom.com/reference/api-reference/orders/create) and the rulebook's
+#: "±50% of mark".
+PRICE_BAND = VenuePriceBand(touch_pct=Decimal(10), mark_pct=Decimal(50), venue="Roxom")
 #: ``Order.api_session`` of an order this console did not place (another key, another run, the web UI).
 OTHER_SESSION = "other"
 
@@ -325,6 +330,7 @@ def rules_from_instrument(instrument: Instrument) -> SymbolRules:
     minimum = instrument.minQty if instrument.minQty is not None else instrument.min_order_size
     return SymbolRules(
         quantity_unit=QUANTITY_UNIT,
+        price_band=PRICE_BAND,
         symbol=domain_symbol(instrument.symbol),
         base_currency=instrument.baseAsset or instrument.symbol.split("-")[0],
         quote_currency=instrument.quoteAsset or "BTC",
