@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _venue(args, config) is Venue.ROXOM:
         print("Starting the embedded local Roxom venue…", file=sys.stderr)
         with LocalExchangeProcess() as exchange:
-            info = exchange.start(venue="roxom")
+            info = exchange.start(venue="roxom", venue_args=config.roxom.venue_args())
             assert info.private_key_path is not None
             settings = Settings(
                 environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,

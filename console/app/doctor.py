@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from console.app.args import UsageError, parser, venue_urls
 from console.app.clients import venue_clients
-from console.app.config import DeskConfig, config_path, load_config, parse_set_flags
+from console.app.config import DeskConfig, RoxomConfig, config_path, load_config, parse_set_flags
 from console.app.credentials import SecretsError, keyring_available, load_credentials
 from console.app.doctor_roxom import check_roxom
 from console.exchange.keys import DEMO_API_SECRET
@@ -243,21 +243,25 @@ def report(checks: Sequence[Check], out: TextIO | None = None) -> int:
     return 1 if failed else 0
 
 
-def _roxom(args: argparse.Namespace, urls: tuple[str, str] | None, env: Mapping[str, str]) -> list[Check]:
+def _roxom(args: argparse.Namespace, urls: tuple[str, str] | None, env: Mapping[str, str],
+           roxom: RoxomConfig) -> list[Check]:
     """The Roxom checks (``console.app.doctor_roxom``): at ``--rest-url`` with ``ROXOM_API_KEY`` and
-    ``ROXOM_PRIVATE_KEY_FILE``, or on the embedded local Roxom venue, started for the purpose."""
+    ``ROXOM_PRIVATE_KEY_FILE``, or on the embedded local Roxom venue, started for the purpose; signed with the
+    ``[roxom]`` signing settings (the embedded venue verifies with the same ones)."""
+    scheme = roxom.signing_scheme()
     if urls is not None:
         key_id, key_file = env.get("ROXOM_API_KEY"), env.get("ROXOM_PRIVATE_KEY_FILE")
         if not key_id or not key_file:
             return [Check("credentials", False, "set ROXOM_API_KEY and ROXOM_PRIVATE_KEY_FILE")]
         rest, ws = urls
-        found = asyncio.run(check_roxom(rest, ws if args.ws_url else ws + "/ws", key_id, Path(key_file)))
+        found = asyncio.run(check_roxom(rest, ws if args.ws_url else ws + "/ws", key_id, Path(key_file), scheme))
         return [Check(*check) for check in found]
     print("No venue URL given: checking the embedded local Roxom venue (started for the purpose).", file=sys.stderr)
     with LocalExchangeProcess() as exchange:
-        info = exchange.start(venue="roxom")
+        info = exchange.start(venue="roxom", venue_args=roxom.venue_args())
         assert info.private_key_path is not None
-        found = asyncio.run(check_roxom(info.rest_url, info.ws_url, info.api_key, Path(info.private_key_path)))
+        found = asyncio.run(check_roxom(info.rest_url, info.ws_url, info.api_key, Path(info.private_key_path),
+                                        scheme))
         return [Check(*check) for check in found]
 
 
@@ -284,7 +288,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         print(f"trading-console doctor: {exc}", file=sys.stderr)
         return 2
     if (args.venue or config.venue) == "roxom":
-        return report(checks + _roxom(args, urls, env))
+        return report(checks + _roxom(args, urls, env, config.roxom))
     if urls is not None:
         rest, ws = urls
         credential_checks, credentials = check_credentials(env, config)

@@ -12,8 +12,15 @@ import asyncio
 from pathlib import Path
 
 from console.domain.errors import VenueError, network_cause
-from console.venues.roxom.auth import KeyFileError, RoxomSigner, load_private_key, mask_key_id
-from console.venues.roxom.errors import ApiError
+from console.venues.roxom.auth import (
+    DEFAULT_SCHEME,
+    KeyFileError,
+    RoxomSigner,
+    SigningScheme,
+    load_private_key,
+    mask_key_id,
+)
+from console.venues.roxom.errors import ApiError, AuthenticationError
 from console.venues.roxom.rest import RoxomRestClient
 from console.venues.roxom.ws import RoxomWsClient, Subscribed, WsError
 
@@ -32,18 +39,29 @@ def _why(exc: VenueError) -> str:
     return network_cause(exc)
 
 
-async def check_roxom(rest_url: str, ws_url: str, key_id: str, private_key_path: Path) -> list[Check]:
+def _signature_hint(exc: VenueError, scheme: SigningScheme) -> str:
+    """A refused signature names the signing settings in use: the points Roxom's documentation leaves open."""
+    if isinstance(exc, AuthenticationError) and "signature" in exc.reason.lower():
+        return (f"{_why(exc)} (signed with roxom.signature_padding = {scheme.padding.value}, "
+                f"roxom.body_encoding = {scheme.body_encoding.value}: if the key is right, check these against the "
+                "venue)")
+    return _why(exc)
+
+
+async def check_roxom(rest_url: str, ws_url: str, key_id: str, private_key_path: Path,
+                      scheme: SigningScheme = DEFAULT_SCHEME) -> list[Check]:
     """The Roxom checks for one key.
 
     Args:
         rest_url / ws_url: the venue (``ws_url`` ends in ``/ws``).
         key_id: the key id (``X-API-Key``); private_key_path: its PKCS#8 PEM file.
+        scheme: the signing settings (``[roxom]`` in the configuration).
 
     Returns:
         One ``Check`` per step; the steps after a key that cannot be loaded are skipped.
     """
     try:
-        signer = RoxomSigner(key_id, load_private_key(private_key_path))
+        signer = RoxomSigner(key_id, load_private_key(private_key_path), scheme)
     except KeyFileError as exc:
         return [("private key", False, str(exc))]
     checks: list[Check] = [("private key", True, f"{mask_key_id(key_id)}, RSA key at {private_key_path}")]
@@ -59,7 +77,7 @@ async def check_roxom(rest_url: str, ws_url: str, key_id: str, private_key_path:
             await rest.balance()
             checks.append(("signature", True, f"{rest_url}: signed request accepted"))
         except VenueError as exc:
-            checks.append(("signature", False, _why(exc)))
+            checks.append(("signature", False, _signature_hint(exc, scheme)))
     finally:
         await rest.close()
     checks.append(await _check_stream(RoxomWsClient(ws_url, signer)))

@@ -217,11 +217,13 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
     """
     if settings.roxom_key is None:
         raise ValueError("a Roxom console needs a Roxom key (key id and private key file)")
-    signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path))
+    signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path),
+                         settings.desk.roxom.signing_scheme())
     venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer, observers=observers),
                        RoxomWsClient(settings.ws_url, signer),
                        api_key=settings.roxom_key.key_id, clock_ms=clock_ms)
-    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
+    feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s,
+                           ticks=venue.ticks, load_ticks=venue.load_ticks)
     market = MarketSession(feed, settings.ticket_symbols[0])
     return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market)
 

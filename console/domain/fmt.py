@@ -29,6 +29,7 @@ __all__ = [
     "fmt_price",
     "fmt_qty",
     "fmt_count",
+    "at_step",
     "step_places",
 ]
 
@@ -56,6 +57,26 @@ def step_places(step: Decimal | None) -> int:
     exponent = step.normalize().as_tuple().exponent
     assert isinstance(exponent, int)  # finite values have an integer exponent
     return max(0, -exponent)
+
+
+def at_step(value: Decimal, step: Decimal | None) -> Decimal:
+    """``value`` written with the decimals a price or quantity of that ``step`` shows with, never rounded.
+
+    For a venue whose wire carries more decimals than the tick (Roxom sends BTC prices with 8: ``"0.02500000"`` for
+    a tick of ``0.000001``): once re-expressed, every view shows the price as ``fmt_price(price, tick)`` does, even
+    one that is not given the tick. Equal in value to ``value``.
+
+    Args:
+        value: the price or quantity, e.g. ``Decimal("0.02500000")``.
+        step: the tick size or quantity increment, e.g. ``Decimal("0.000001")``; None leaves ``value`` as it is.
+
+    Returns:
+        e.g. ``Decimal("0.025000")``; ``Decimal("0.0250005")`` stays (it carries more decimals than the tick).
+    """
+    if step is None or not value.is_finite():
+        return value
+    places = max(step_places(step), _value_places(value))
+    return value.quantize(Decimal(1).scaleb(-places))  # exact: ``places`` holds every decimal the value carries
 
 
 def _value_places(value: Decimal) -> int:

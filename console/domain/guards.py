@@ -14,12 +14,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import Any
 
 from console.domain.fmt import fmt_money, fmt_price, fmt_qty
-from console.domain.model import Side
+from console.domain.model import Side, VenuePriceBand
 from console.domain.ticket import NewOrder, stop_triggers_at_once
 
 HUNDRED = Decimal(100)
@@ -34,6 +34,7 @@ class GuardKind(enum.StrEnum):
     NO_REFERENCE = "no_reference"
     QUANTITY = "quantity"
     STOP_TRIGGERS = "stop_triggers"
+    VENUE_BAND = "venue_band"
 
 
 #: Soft maximum amount per symbol, base currency: each about 100,000 USD at the local exchange's starting prices.
@@ -200,6 +201,64 @@ def _band_breach(label: str, price: Decimal, reference: Decimal, ref_label: str,
     return None
 
 
+def venue_band_breach(order: NewOrder, band: VenuePriceBand, *, bid: Decimal | None, ask: Decimal | None,
+                      mark: Decimal | None, mark_label: str = "mark", tick: Decimal | None = None) -> Breach | None:
+    """The venue's own price band on the order's limit price (a stop-limit's too): a hard breach when outside.
+
+    Every documented bound applies and the stricter one binds: a buy's price at most ``ask × (1 + touch_pct)`` and
+    ``mark × (1 + mark_pct)``, at least ``mark × (1 − mark_pct)``; a sell's at least ``bid × (1 − touch_pct)`` and
+    ``mark × (1 − mark_pct)``, at most ``mark × (1 + mark_pct)``. A bound whose price is unknown (an empty side,
+    no mark) is not checked.
+
+    Args:
+        order: the validated order.
+        band: the venue's band (``SymbolRules.price_band``).
+        bid / ask: the best bid and ask (quote currency), or None.
+        mark: the mark price; the console reads none from a venue, so the guard's reference (mid of the touch, else
+            the last trade) stands in for it, as the local Roxom venue computes its mark; ``mark_label`` names it.
+        tick: the symbol's tick size: the message shows the bound as the nearest price the trader may type
+            (an upper bound rounded down to the tick, a lower one up); None: the bound as computed.
+
+    Returns:
+        The breach (hard: the venue would refuse the order), or None when the price is inside every bound.
+    """
+    price = order.price
+    upper: list[tuple[Decimal, str]] = []
+    lower: list[tuple[Decimal, str]] = []
+    if band.touch_pct is not None:
+        factor = band.touch_pct / HUNDRED
+        if order.side is Side.BUY and ask is not None and ask > 0:
+            upper.append((ask * (1 + factor), f"best ask {fmt_price(ask)} + {band.touch_pct}%"))
+        if order.side is Side.SELL and bid is not None and bid > 0:
+            lower.append((bid * (1 - factor), f"best bid {fmt_price(bid)} − {band.touch_pct}%"))
+    if band.mark_pct is not None and mark is not None and mark > 0:
+        factor = band.mark_pct / HUNDRED
+        upper.append((mark * (1 + factor), f"{mark_label} {fmt_price(mark)} + {band.mark_pct}%"))
+        lower.append((mark * (1 - factor), f"{mark_label} {fmt_price(mark)} − {band.mark_pct}%"))
+    side = order.side.value
+
+    def shown(bound: Decimal, rounding: str) -> str:
+        if tick is None or tick <= 0:
+            return fmt_price(bound.normalize())
+        return fmt_price((bound / tick).to_integral_value(rounding=rounding) * tick, tick)
+
+    if upper:
+        bound, rule = min(upper, key=lambda item: item[0])
+        if price > bound:
+            return Breach(GuardKind.VENUE_BAND, True,
+                          f"Limit price {fmt_price(price, tick)} is above {band.venue}'s price band: a {side} may be "
+                          f"at most {shown(bound, ROUND_FLOOR)} ({rule}; the stricter of its bands applies). "
+                          f"{band.venue} would refuse it.")
+    if lower:
+        bound, rule = max(lower, key=lambda item: item[0])
+        if price < bound:
+            return Breach(GuardKind.VENUE_BAND, True,
+                          f"Limit price {fmt_price(price, tick)} is below {band.venue}'s price band: a {side} must be "
+                          f"at least {shown(bound, ROUND_CEILING)} ({rule}; the stricter of its bands applies). "
+                          f"{band.venue} would refuse it.")
+    return None
+
+
 @dataclass
 class PreTradeGuards:
     """Checks orders against the limits and remembers recent tickets for the double-submit guard.
@@ -212,7 +271,8 @@ class PreTradeGuards:
     _recent_ms: dict[tuple[object, ...], int] = field(default_factory=dict)
 
     def check(self, order: NewOrder, *, reference: Decimal | None, reference_label: str = "mid",
-              now_ms: int, last: Decimal | None = None) -> GuardVerdict:
+              now_ms: int, last: Decimal | None = None, band: VenuePriceBand | None = None,
+              bid: Decimal | None = None, ask: Decimal | None = None, tick: Decimal | None = None) -> GuardVerdict:
         """Check one validated order.
 
         Args:
@@ -222,6 +282,9 @@ class PreTradeGuards:
             now_ms: the console clock, ms since the epoch.
             last: the last trade price (quote currency), for a stop price already through the market; None when
                 unknown (no check).
+            band / bid / ask: the venue's own price band (``SymbolRules.price_band``) and the touch it is measured
+                from; ``reference`` stands in for the mark (:func:`venue_band_breach`). None: no venue band.
+            tick: the symbol's tick size, for the band's message.
 
         Returns:
             The breaches, hard ones first; empty when the order may go at once.
@@ -239,6 +302,11 @@ class PreTradeGuards:
                     breach = _band_breach(label, price, reference, reference_label, limits)
                     if breach is not None:
                         breaches.append(breach)
+        if band is not None:
+            venue_breach = venue_band_breach(order, band, bid=bid, ask=ask, mark=reference,
+                                             mark_label=reference_label or "mark", tick=tick)
+            if venue_breach is not None:
+                breaches.append(venue_breach)
         notional = order.notional
         quote = order.symbol[-3:].upper()
         if limits.hard_max_notional is not None and notional > limits.hard_max_notional:

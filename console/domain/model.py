@@ -178,6 +178,24 @@ def fast_init(cls: _C) -> _C:
 
 
 @dataclass(frozen=True, slots=True)
+class VenuePriceBand:
+    """A venue's own limits on a limit price around the market: an order outside them is refused by the venue, so
+    the console never sends it (a hard guard, ``console.domain.guards``). Where a venue states more than one band,
+    each applies and the stricter bound wins.
+
+    Attributes:
+        touch_pct: a buy's price at most this percent above the best ask, a sell's at least this percent below the
+            best bid (Roxom's API page: buy ≤ best ask × 1.1, sell ≥ best bid × 0.9); None: no such rule.
+        mark_pct: the price within this percent of the mark price, either way (Roxom's rulebook: ±50%); None: none.
+        venue: the venue's name, for the message (``"Roxom"``).
+    """
+
+    touch_pct: Decimal | None = None
+    mark_pct: Decimal | None = None
+    venue: str = "the venue"
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolRules:
     """Trading rules of one symbol, from the venue's symbol details.
 
@@ -191,6 +209,10 @@ class SymbolRules:
         max_order_size: largest order amount (None: the venue states none, e.g. Gemini).
         min_notional / max_notional: smallest / largest ``price × amount`` of a limit order in quote currency
             (None: none stated; Roxom's instruments state both).
+        quantity_unit: what an order amount counts when it is not the base currency, e.g. ``"contracts"`` for a
+            Roxom perpetual (None: the base currency, e.g. Gemini's ``BTC``); see :attr:`amount_unit`.
+        price_band: the venue's own price band around the touch and the mark (None: the venue states none; the
+            configurable guard bands still apply).
     """
 
     symbol: str
@@ -203,6 +225,13 @@ class SymbolRules:
     max_order_size: Decimal | None = None
     min_notional: Decimal | None = None
     max_notional: Decimal | None = None
+    quantity_unit: str | None = None
+    price_band: VenuePriceBand | None = None
+
+    @property
+    def amount_unit(self) -> str:
+        """The label of an order amount: :attr:`quantity_unit`, else the base currency (``"contracts"``, ``"BTC"``)."""
+        return self.quantity_unit or self.base_currency
 
 
 @fast_init

@@ -192,7 +192,7 @@ def validate_ticket(ticket: TicketInput, rules: SymbolRules | None, client_order
         if amount is not None:
             if amount < rules.min_order_size:
                 errors["amount"] = (
-                    f"Amount is below the minimum order size {_fmt(rules.min_order_size)} {rules.base_currency}."
+                    f"Amount is below the minimum order size {_fmt(rules.min_order_size)} {rules.amount_unit}."
                 )
             elif not _is_multiple(amount, rules.quantity_increment):
                 errors["amount"] = (
@@ -200,7 +200,7 @@ def validate_ticket(ticket: TicketInput, rules: SymbolRules | None, client_order
                 )
             elif rules.max_order_size is not None and amount > rules.max_order_size:
                 errors["amount"] = (
-                    f"Amount is above the maximum order size {_fmt(rules.max_order_size)} {rules.base_currency}."
+                    f"Amount is above the maximum order size {_fmt(rules.max_order_size)} {rules.amount_unit}."
                 )
             elif price is not None and "price" not in errors:
                 notional = price * amount

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -95,7 +96,13 @@ class LocalExchangeProcess:
         return None if self._proc is None else self._proc.pid
 
     def start(
-        self, *, seed: int = 7, simulator: bool = True, timeout_s: float = 15.0, venue: str = "gemini"
+        self,
+        *,
+        seed: int = 7,
+        simulator: bool = True,
+        timeout_s: float = 15.0,
+        venue: str = "gemini",
+        venue_args: Sequence[str] = (),
     ) -> LocalExchangeInfo:
         """Spawn the child and wait until it listens.
 
@@ -104,6 +111,7 @@ class LocalExchangeProcess:
             simulator: run the market maker.
             timeout_s: how long to wait for the child's ready line, seconds.
             venue: ``"gemini"`` or ``"roxom"`` (the local Roxom venue; its ws_url already ends in ``/ws``).
+            venue_args: more options for the child's command line, e.g. ``("--signature-padding", "pss")``.
 
         Returns:
             The child's URLs and API key.
@@ -129,6 +137,7 @@ class LocalExchangeProcess:
         ]
         if not simulator:
             cmd.append("--no-simulator")
+        cmd.extend(venue_args)
         env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         # Make the child find this very package even when it is not installed (e.g. a plain checkout).
         project_root = str(Path(__file__).resolve().parents[2])

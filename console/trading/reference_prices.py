@@ -20,6 +20,26 @@ PriceSource = Callable[[str], Awaitable[tuple[Decimal | None, str]]]
 #: ``async (symbol) -> last trade price or None``: what a stop price is compared with.
 LastPriceSource = Callable[[str], Awaitable[Decimal | None]]
 
+#: ``async (symbol) -> (best bid, best ask)``, each None when unknown: what a venue's own price band is measured from.
+TouchSource = Callable[[str], Awaitable[tuple[Decimal | None, Decimal | None]]]
+
+
+def touch_source(quotes: ReferenceQuotes, market: MarketSession | None) -> TouchSource:
+    """The best bid and ask: the live book's when the market session is live on ``symbol``, else the venue's book
+    top; ``(None, None)`` when a request fails (the venue band's touch bound is then not checked)."""
+
+    async def source(symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        if market is not None and market.live and market.symbol == symbol.lower():
+            return market.book.best_bid, market.book.best_ask
+        try:
+            top = await quotes.book_top(symbol)
+        except VenueError as exc:
+            log.warning("no touch for %s: %r", symbol, exc)
+            return None, None
+        return top.bid, top.ask
+
+    return source
+
 
 def quote_source(quotes: ReferenceQuotes) -> PriceSource:
     """A request/response price source: the mid of the venue's book top (both sides), else its ticker's mid or

@@ -42,7 +42,9 @@ async def test_a_wrong_key_fails_the_signature_and_the_stream(server: RoxomServe
     checks = {name: (ok, detail) for name, ok, detail in
               await check_roxom(server.rest_url, server.ws_url, server.api_key, path)}
     assert checks["instruments"][0] is True  # public
-    assert checks["signature"] == (False, "Invalid Signature: the signature does not match the request")
+    ok, detail = checks["signature"]
+    assert not ok and detail.startswith("Invalid Signature: the signature does not match the request")
+    assert "if the key is right" in detail  # the hint names the signing settings without blaming them
     assert checks["WebSocket"][0] is False and "Invalid Signature" in checks["WebSocket"][1]
 
 

@@ -126,3 +126,107 @@ async def test_cancelling_can_still_fill_then_cancelled_decoded(tmp_path: Path) 
     finally:
         await maker.close()
         await server.stop()
+
+
+async def test_prices_show_at_the_tick_everywhere_and_amounts_in_contracts(tmp_path: Path) -> None:
+    """Roxom writes BTC prices with 8 decimals; the table (formatted with the tick), the ladder, the ticket's touch
+    and the status pane all show GOLD-BTC's 100-sat tick (6 decimals), and amounts are contracts, not ``GOLD``."""
+    from console.exchange.roxom.app import RoxomServer
+    from console.tui.widgets.depth_ladder import DepthLadder
+    from console.tui.widgets.ticket import OrderTicket
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    await maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.025300"))
+    await maker.place_order(symbol="GOLD-BTC", side="buy", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.024800"))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until_ready(pilot)
+            ticket = app.screen.query_one(OrderTicket)
+            ladder = app.screen.query_one(DepthLadder)
+            await wait_for(pilot, lambda: app.market.live and app.market.book.best_ask is not None, what="the book")
+            await pilot.pause()
+            touch = str(ticket.query_one("#quote-touch").render())
+            assert "bid 0.024800" in touch and "ask 0.025300" in touch and "0.0253000" not in touch, touch
+            rows = " ".join(ladder.visible_rows())
+            assert "0.025300" in rows and "0.02530000" not in rows, rows
+            hint = str(ticket.query_one("#rules-hint").render())
+            assert "min 0.01 contracts" in hint and "GOLD" not in hint, hint
+            await pilot.press("o", *"0.025", "tab", *"1.00", "enter")
+            table = app.screen.query_one(OrdersTable)
+            await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order.state is OrderState.LIVE,
+                           what="the live row")
+            order = table.selected_order
+            assert str(order.price) == "0.025000"  # from the venue, at the tick
+            pane = app.screen.query_one(StatusPane)
+            await pilot.press("escape", "x")  # the cancel's lines name the order with its price
+            await wait_for(pilot, lambda: (o := app.session.blotter.get(order.order_id)) is not None
+                           and o.state is OrderState.CANCELLED, what="cancelled")
+            await wait_for(pilot, lambda: any("@" in line for line in pane.entries_text()),
+                           what=f"the order in the status pane: {pane.entries_text()}")
+            lines = [line for line in pane.entries_text() if "GOLD-BTC" in line and "@" in line]
+            assert lines and all("@ 0.025000" in line for line in lines), lines
+            assert not any("0.02500000" in line for line in pane.entries_text())
+    finally:
+        await maker.close()
+        await server.stop()
+
+
+async def test_a_price_outside_roxom_s_band_is_blocked_and_nothing_is_sent(tmp_path: Path) -> None:
+    """Roxom's documented bands (buy ≤ best ask × 1.1, ±50% of the mark) checked before sending: the guard dialog
+    says BLOCKED with the numbers, `y` cannot send it, the ticket says why, and the venue never sees an order."""
+    from console.exchange.roxom.app import RoxomServer
+    from console.tui.widgets.ticket import OrderTicket
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    await maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.025300"))
+    await maker.place_order(symbol="GOLD-BTC", side="buy", order_type="limit", qty=Decimal("2.00"),
+                            px=Decimal("0.024800"))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_until_ready(pilot)
+            await wait_for(pilot, lambda: app.market.live and app.market.book.best_ask is not None, what="the book")
+            # 0.027900 is 10.3% above the best ask: the console's own bands are widened so only the venue's speaks.
+            app.screen.guards.limits = type(app.screen.guards.limits)(price_band_pct=Decimal(50),
+                                                                       hard_price_band_pct=None)
+            await pilot.press("o", *"0.027900", "tab", *"1.00", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, GuardConfirm), what="the guard")
+            dialog = app.screen
+            assert isinstance(dialog, GuardConfirm) and dialog.verdict.blocked
+            text = " ".join(str(s.content) for s in dialog.query(".breach"))
+            assert "above Roxom's price band: a buy may be at most 0.027830 (best ask 0.025300 + 10%" in text, text
+            await pilot.press("y")  # a hard breach: `y` does not send
+            await pilot.pause()
+            assert isinstance(app.screen, GuardConfirm)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, GuardConfirm), what="back to the ticket")
+            ticket = app.screen.query_one(OrderTicket)
+            shown = str(ticket.query_one("#error-price").render())
+            assert shown.startswith("Not sent: Limit price 0.027900 is above Roxom's price band"), shown
+            ours = server.engine.orders(server.demo_account_id, include_closed=True)
+            assert ours == [] and app.screen.query_one(OrdersTable).order_count() == 0  # nothing was sent
+    finally:
+        await maker.close()
+        await server.stop()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.domain.fmt import currency_decimals, fmt_count, fmt_money, fmt_price, fmt_qty, step_places
+from console.domain.fmt import at_step, currency_decimals, fmt_count, fmt_money, fmt_price, fmt_qty, step_places
 
 D = Decimal
 
@@ -92,3 +92,18 @@ def test_prices_and_quantities_are_exact(value):
 def test_money_is_within_half_a_cent(value):
     shown = D(fmt_money(value, "USD", unit=False).replace(",", ""))
     assert abs(shown - value) <= D("0.005") and shown.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize(("value", "step", "written"), [
+    ("0.02500000", "0.000001", "0.025000"),  # Roxom's 8-decimal BTC price at its 100-sat tick
+    ("0.02523200", "0.000001", "0.025232"),
+    ("0.0250005", "0.000001", "0.0250005"),  # more decimals than the tick: kept, never rounded
+    ("64250", "0.01", "64250.00"),
+    ("0E-8", "0.000001", "0.000000"),
+    ("0.02500000", None, "0.02500000"),  # no tick: as sent
+])
+def test_at_step_writes_a_value_at_its_step_s_decimals(value, step, written):
+    result = at_step(Decimal(value), None if step is None else Decimal(step))
+    assert str(result) == written and result == Decimal(value)
+    # Once written at the tick, a view without the tick shows what the orders table (with the tick) shows.
+    assert fmt_price(result) == fmt_price(Decimal(value), None if step is None else Decimal(step))

@@ -374,3 +374,38 @@ def test_the_ticket_checks_roxom_s_size_and_notional_limits(price: str, amount: 
     order = validate_ticket(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, "0.025000", "100"), _roxom_rules(),
                             "tc-1")
     assert order.notional == Decimal("2.5")
+
+
+# -- one price convention (console/domain/fmt.py) and the contract unit ----------------------------------------------
+def test_prices_leave_the_adapter_at_the_instrument_s_tick() -> None:
+    """Roxom writes 8 decimals; the adapter re-expresses orders, fills, stream events at the tick (100 sats)."""
+    from console.domain.fmt import fmt_price
+    from console.venues.roxom.convert import PriceTicks
+
+    ticks = PriceTicks()
+    raw = order_from_rest(OrderDetailData.model_validate({"order": {
+        "id": OID, "symbol": "GOLD-BTC", "type": "stoplimit", "side": "buy", "qty": "1.00", "px": "0.02500000",
+        "triggerPx": "0.02490000", "status": "submitted", "clientOrderId": "c", "avgPx": "0.02500000"},
+        "fills": [{"tradeId": "t1", "px": "0.02500000", "qty": "0.10", "fee": "0"}]}).order, api_session="k")
+    assert ticks.order(raw) is raw  # tick unknown: as sent
+    ticks.learn([_roxom_rules()])
+    order = ticks.order(raw)
+    assert (str(order.price), str(order.stop_price), str(order.avg_price)) == ("0.025000", "0.024900", "0.025000")
+    assert order == raw.evolve(fills=order.fills)  # equal values: only how they are written changed
+    assert fmt_price(order.price) == fmt_price(raw.price, Decimal("0.000001")) == "0.025000"
+    assert str(ticks.price("GOLD-BTC", Decimal("0.0250005"))) == "0.0250005"  # off-tick: never rounded
+    update = OrderUpdate.model_validate({**sample("ws_order_update")["data"], "limitPrice": "0.02500000",
+                                         "fillPx": "0.02500000", "avgPx": "0.02500000"})
+    event = ticks.event(event_from_update(update, None, api_session="k", updated_ms=1))
+    assert event.fill is not None and str(event.fill.price) == "0.025000" and str(event.order.price) == "0.025000"
+
+
+def test_a_roxom_amount_counts_contracts_not_the_base_asset() -> None:
+    from console.domain.ticket import TicketErrors, TicketInput, validate_ticket
+
+    rules = _roxom_rules()
+    assert rules.quantity_unit == "contracts" and rules.amount_unit == "contracts" != rules.base_currency
+    with pytest.raises(TicketErrors) as refused:
+        validate_ticket(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, "0.025000", "0.001"), rules, "tc-1")
+    message = refused.value.errors["amount"]
+    assert "0.01 contracts" in message and rules.base_currency not in message

@@ -144,3 +144,48 @@ def test_repr_masks_the_key_id_and_never_shows_the_key() -> None:
     with pytest.raises(ValueError, match="empty"):
         RoxomSigner("", load_private_key((FIXTURES / "test_private_key.pem").read_bytes()))
 
+
+
+# -- the settings' alternatives (console/app/config.py [roxom]): golden vectors made by openssl ----------------------
+
+
+def _alternative_vectors() -> list[dict[str, Any]]:
+    vectors: list[dict[str, Any]] = json.loads((FIXTURES / "signing_vectors_alternatives.json").read_text())["vectors"]
+    return vectors
+
+
+def _scheme(vector: dict[str, Any]) -> SigningScheme:
+    return SigningScheme(padding=Padding(vector["padding"]), body_encoding=BodyEncoding(vector["body_encoding"]))
+
+
+@pytest.mark.parametrize(
+    "vector", _alternative_vectors(), ids=lambda v: f"{v['padding']}-{v['body_encoding']}-{v['string_to_sign'][:24]}"
+)
+def test_alternative_settings_golden_vectors(vector: dict[str, Any]) -> None:
+    scheme = _scheme(vector)
+    text = string_to_sign(vector["method"], vector["path"], vector["query"], vector["body"], scheme.body_encoding)
+    assert text == vector["string_to_sign"]
+    golden = base64.b64decode(vector["signature"])
+    signer = RoxomSigner(KEY_ID, load_private_key((FIXTURES / "test_private_key.pem").read_bytes()), scheme)
+    ours = signer.headers(vector["method"], vector["path"], vector["query"], vector["body"])["X-API-Signature"]
+    public = _public_key()
+    if scheme.padding is Padding.PKCS1V15:
+        assert ours == vector["signature"]  # deterministic: the very bytes openssl made
+        return
+    # PSS is randomised: openssl's signature and ours both verify as PSS (salt 32 = the digest's length), not PKCS#1.
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    for signature in (golden, base64.b64decode(ours)):
+        public.verify(signature, text.encode(), pss, hashes.SHA256())
+        with pytest.raises(InvalidSignature):
+            public.verify(signature, text.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_the_two_body_encodings_sign_different_strings() -> None:
+    post = _vectors()[0]
+    key_value = string_to_sign("POST", post["path"], "", post["body"], BodyEncoding.KEY_VALUE)
+    values = string_to_sign("POST", post["path"], "", post["body"], BodyEncoding.VALUES)
+    assert key_value == post["string_to_sign"]
+    assert values == next(v for v in _alternative_vectors() if v["body_encoding"] == "values")["string_to_sign"]
+    assert key_value != values
+    # Without a body the encodings agree (nothing to encode): a GET or the WebSocket handshake signs the same text.
+    assert string_to_sign("GET", "/ws", encoding=BodyEncoding.VALUES) == "GET:/ws"

@@ -8,8 +8,9 @@ Endpoints (https://docs.roxom.com/reference/api-reference/...): ``POST /api/v1/o
 account messages pushed to every authenticated connection and ``level1``/``depth``/``trade``/``ticker``.
 
 Auth (https://docs.roxom.com/reference/authentication) is verified here independently of the client's signing code:
-``X-API-Key`` names a key, ``X-API-Signature`` must be the base64 RSASSA-PKCS1-v1_5 signature over SHA-256 of
-``METHOD:path[?query][:key=value&... sorted]``. A cancel answers at once with the order in ``pendingcancel``; a
+``X-API-Key`` names a key, ``X-API-Signature`` must be the base64 RSA signature over SHA-256 of
+``METHOD:path[?query][:key=value&... sorted]`` (RSASSA-PKCS1-v1_5 by default; ``padding`` and ``body_encoding``
+switch to the alternatives the client's settings offer). A cancel answers at once with the order in ``pendingcancel``; a
 cancel worker completes it ``cancel_latency_s`` later, one at a time with ``cancel_service_s`` between completions,
 so under a burst of cancels they stay pending longer: fills that arrive in between are real fills. Every choice where
 the documentation is open is listed in docs/local-roxom.md.
@@ -36,6 +37,7 @@ from console.exchange.roxom.keys import ApiKey, KeyTable, default_state_dir, ens
 from console.exchange.roxom.market_maker import MarketMaker
 from console.exchange.roxom.rest import _RestMixin
 from console.exchange.roxom.streams import _StreamsMixin
+from console.venues.roxom.auth import BodyEncoding, Padding
 
 __all__ = ["DEMO_ACCOUNT_NAME", "DEMO_BALANCE_BTC", "RoxomServer"]
 
@@ -67,6 +69,8 @@ class RoxomServer(_RestMixin, _StreamsMixin):
         expiry_interval_s: how often GTD orders are checked against their ``cancelAt``, seconds.
         instruments: the listed instruments.
         clock_ns: the venue's clock in ns since the epoch.
+        padding / body_encoding: the signing choices the venue verifies (the points Roxom's documentation leaves
+            open; the client's ``[roxom]`` settings must match, else every signed request is 401 Invalid Signature).
 
     Attributes:
         faults: the fault plan (:mod:`console.exchange.roxom.faults`), also at ``/_faults`` on the same port.
@@ -87,7 +91,11 @@ class RoxomServer(_RestMixin, _StreamsMixin):
         expiry_interval_s: float = 0.05,
         instruments: Mapping[str, Instrument] = DEFAULT_INSTRUMENTS,
         clock_ns: Callable[[], int] = time.time_ns,
+        padding: Padding = Padding.PKCS1V15,
+        body_encoding: BodyEncoding = BodyEncoding.KEY_VALUE,
     ) -> None:
+        self.padding = padding
+        self.body_encoding = body_encoding
         self._host = host
         self._port = port
         self._state_dir = state_dir if state_dir is not None else default_state_dir()

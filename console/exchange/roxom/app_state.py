@@ -14,6 +14,7 @@ from console.exchange.roxom.connection import _Connection
 from console.exchange.roxom.engine import RoxomEngine
 from console.exchange.roxom.faults import RoxomFaults
 from console.exchange.roxom.keys import KeyTable
+from console.venues.roxom.auth import BodyEncoding, Padding
 
 
 class _ServerState:
@@ -22,6 +23,8 @@ class _ServerState:
     engine: RoxomEngine
     keys: KeyTable
     faults: RoxomFaults
+    padding: Padding
+    body_encoding: BodyEncoding
     _clock_ns: Callable[[], int]
     _ws_ping_interval_s: float
     _connections: set[_Connection]

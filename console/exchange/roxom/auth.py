@@ -17,6 +17,7 @@ from console.exchange.roxom.app_state import _ServerState
 from console.exchange.roxom.engine import RoxomError
 from console.exchange.roxom.keys import ApiKey
 from console.exchange.roxom.wire import error_body
+from console.venues.roxom.auth import BodyEncoding, Padding
 
 __all__ = ["canonical_params"]
 
@@ -31,19 +32,26 @@ def _error(status: int, message: str, details: str | None = None) -> web.Respons
     return _json(error_body(status, message, details), status)
 
 
-def canonical_params(body: Mapping[str, Any]) -> str:
-    """The server's reading of the signed body part: sorted ``key=value`` joined by ``&``, nulls omitted, values
-    as JSON text (strings unquoted). Kept apart from the client's signing code on purpose: two readings that must
-    agree catch a mistake one of them would hide."""
+def canonical_params(body: Mapping[str, Any], encoding: BodyEncoding = BodyEncoding.KEY_VALUE) -> str:
+    """The server's reading of the signed body part: sorted ``key=value`` (or, with ``BodyEncoding.VALUES``, the
+    values alone) joined by ``&``, nulls omitted, values as JSON text (strings unquoted). Kept apart from the client's
+    signing code on purpose (only the setting's names are shared): two readings that must agree catch a mistake one
+    of them would hide."""
     parts = []
     for key in sorted(body):
         value = body[key]
         if value is None:
             continue
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
-        parts.append(f"{key}={text}")
+        parts.append(f"{key}={text}" if encoding is BodyEncoding.KEY_VALUE else text)
     return "&".join(parts)
 
+
+def _verify_padding(choice: Padding) -> padding.AsymmetricPadding:
+    """The padding the venue verifies with. PSS accepts any salt length (the signer's choice is not documented)."""
+    if choice is Padding.PSS:
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    return padding.PKCS1v15()
 
 
 class _AuthMixin(_ServerState):
@@ -78,14 +86,21 @@ class _AuthMixin(_ServerState):
         message = f"{request.method.upper()}:{request.rel_url.raw_path}"
         if request.rel_url.raw_query_string:
             message += f"?{request.rel_url.raw_query_string}"
-        params = canonical_params(body) if body else ""
+        params = canonical_params(body, self.body_encoding) if body else ""
         if params:
             message += f":{params}"
         try:
             signature = base64.b64decode(signature_b64, validate=True)
-            key.public_key.verify(signature, message.encode(), padding.PKCS1v15(), hashes.SHA256())
+            key.public_key.verify(signature, message.encode(), _verify_padding(self.padding), hashes.SHA256())
         except (InvalidSignature, binascii.Error, ValueError):
-            raise RoxomError(401, "Invalid Signature", "the signature does not match the request") from None
+            # The details name this venue's signing choices (the points Roxom's documentation leaves open), so a
+            # client signing with the other choice learns which setting to check.
+            raise RoxomError(
+                401,
+                "Invalid Signature",
+                f"the signature does not match the request (this venue verifies padding {self.padding.value}, "
+                f"body encoding {self.body_encoding.value})",
+            ) from None
         return key
 
     async def _body(self, request: web.Request) -> dict[str, Any]:

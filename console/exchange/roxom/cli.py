@@ -12,7 +12,7 @@ from pathlib import Path
 
 from console.exchange.lifecycle import stop_event
 from console.exchange.roxom.keys import default_state_dir
-from console.venues.roxom.auth import KeyFileError, mask_key_id
+from console.venues.roxom.auth import BodyEncoding, KeyFileError, Padding, mask_key_id
 
 __all__ = ["build_parser", "main"]
 
@@ -58,6 +58,20 @@ def build_parser(prog: str = "trading-console exchange --venue roxom") -> argpar
         "'stall-stream'; more at runtime with POST /_faults (see console/exchange/roxom/faults.py)",
     )
     parser.add_argument(
+        "--signature-padding",
+        choices=[p.value for p in Padding],
+        default=Padding.PKCS1V15.value,
+        help="RSA padding the venue verifies (Roxom's docs leave it open; the console's roxom.signature_padding "
+        "must match) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--body-encoding",
+        choices=[e.value for e in BodyEncoding],
+        default=BodyEncoding.KEY_VALUE.value,
+        help="how the sorted body params are joined in the string to sign (the console's roxom.body_encoding must "
+        "match) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--ready-json",
         action="store_true",
         help='print one JSON line {"rest_url", "ws_url", "api_key", "private_key_path"} to stdout once listening '
@@ -87,6 +101,8 @@ async def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         state_dir=args.state_dir,
         cancel_latency_s=args.cancel_latency_ms / 1000,
+        padding=Padding(args.signature_padding),
+        body_encoding=BodyEncoding(args.body_encoding),
     )
     for spec in args.fault:
         try:
@@ -113,6 +129,7 @@ async def _serve(args: argparse.Namespace) -> int:
             f"  API key:       {mask_key_id(server.api_key)}  (demo key pair, made at first start)",
             f"  Private key:   {server.private_key_path}  (mode 0600; sign requests with it)",
             f"  Cancels:       pendingcancel for {args.cancel_latency_ms} ms, then cancelled",
+            f"  Signatures:    padding {args.signature_padding}, body params {args.body_encoding}",
             "Press Ctrl+C to stop.",
         ]
         print("\n".join(lines), file=human_out, flush=True)

@@ -34,6 +34,7 @@ from console.trading.reference_prices import (
     last_price_source,
     live_book_source,
     quote_source,
+    touch_source,
 )
 from console.trading.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.trading.venue_account import ReferenceQuotes
@@ -163,6 +164,7 @@ class MainScreen(Screen[None]):
             self.price_source = live_book_source(market, self.price_source)
         #: The last trade price, for a stop price already through the market (the live book's, else the ticker's).
         self.last_price: LastPriceSource = last_price_source(quotes, market)
+        self.touch = touch_source(quotes, market)  # a venue's own price band (Roxom) is measured from the touch
         #: Monotonic ms for the double-submit window (the display clock may be fixed in tests).
         self.guard_clock_ms: Callable[[], int] = monotonic_ms
         self._marks_scheduled = False
@@ -404,8 +406,12 @@ class MainScreen(Screen[None]):
         """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
         reference, label = await self.price_source(order.symbol)
         last = await self.last_price(order.symbol) if order.order_type is OrderType.STOP_LIMIT else None
+        rules = self.session.rules.get(order.symbol)
+        band = rules.price_band if rules is not None else None
+        bid, ask = await self.touch(order.symbol) if band is not None else (None, None)
         verdict = self.guards.check(order, reference=reference, reference_label=label, now_ms=self.guard_clock_ms(),
-                                    last=last)
+                                    last=last, band=band, bid=bid, ask=ask,
+                                    tick=rules.price_increment if rules is not None else None)
         if not verdict.ok and not await self.app.push_screen_wait(GuardConfirm(order, verdict)):
             first = verdict.breaches[0]
             field = {GuardKind.QUANTITY: "amount", GuardKind.STOP_TRIGGERS: "stop_price"}.get(first.kind, "price")

@@ -336,7 +336,11 @@ class OrderTicket(Vertical):
         """The balance the order would spend, on the bottom border: the quote currency for a buy, the base
         currency for a sell; ``-short`` when the order needs more than that."""
         base, quote = self._currencies()
-        currency = quote if self.side is Side.BUY else base
+        rules = self._rules.get(self.symbol)
+        # A contract (a Roxom perpetual) is margined in the quote currency on either side, and the margin is not a
+        # simple function of the ticket: the balance shown is the quote currency's, never flagged short.
+        contracts = rules is not None and rules.quantity_unit is not None
+        currency = quote if self.side is Side.BUY or contracts else base
         if self._available is None:
             self.border_subtitle = f"avail — {currency}"
             self.remove_class("-short")
@@ -345,6 +349,8 @@ class OrderTicket(Vertical):
         ticket = self.read()
         amount, price = _number(ticket.amount), _number(ticket.price)
         need = amount if self.side is Side.SELL else (amount * price if amount and price else None)
+        if contracts:
+            need = None
         self.border_subtitle = f"avail {fmt_money(available, currency)}"
         self.set_class(need is not None and need > available, "-short")
 
@@ -357,5 +363,5 @@ class OrderTicket(Vertical):
             return
         hint.update(
             f"tick {_fmt(rules.price_increment)} · qty step {_fmt(rules.quantity_increment)} · "
-            f"min {_fmt(rules.min_order_size)} {rules.base_currency}"
+            f"min {_fmt(rules.min_order_size)} {rules.amount_unit}"
         )

@@ -57,14 +57,16 @@ class RoxomAccountVenue:
 
     async def closed_orders(self, *, symbol: str | None = None) -> AsyncIterator[Order]:
         """The closed orders the venue still lists (``includeClosed=true``; the list has no pagination)."""
+        await self.venue.load_ticks()
         wires = await self.venue.rest.orders(symbol=wire_symbol(symbol) if symbol else None, include_closed=True)
         for wire in sorted(wires, key=lambda w: (w.createdAt or 0, w.id)):
             if wire.status.lower() in CLOSED_STATUSES:
-                yield order_from_rest(wire, api_session=self.venue.api_session)
+                yield self.venue.ticks.order(order_from_rest(wire, api_session=self.venue.api_session))
 
     async def _fills(self, symbol: str | None) -> list[Fill]:
+        await self.venue.load_ticks()
         entries = await self.venue.rest.transaction_log()
-        fills = fills_from_log(entries, {})
+        fills = [self.venue.ticks.fill(f) for f in fills_from_log(entries, {})]
         return [f for f in fills if symbol is None or f.symbol == symbol]
 
     async def recent_fills(self, *, symbol: str | None = None, limit: int = 500) -> list[Fill]:
@@ -116,9 +118,11 @@ class RoxomQuotes:
 
     async def book_top(self, symbol: str) -> Quote:
         """The best bid and ask of ``GET /api/v1/orderbook/snapshot`` (``levels=1``)."""
+        await self.venue.load_ticks()
         book = await self.venue.rest.order_book(wire_symbol(domain_symbol(symbol)), levels=1)
-        bid = book.buys[0].price if book.buys else None
-        ask = book.sells[0].price if book.sells else None
+        ticks = self.venue.ticks
+        bid = ticks.price(symbol, book.buys[0].price) if book.buys else None
+        ask = ticks.price(symbol, book.sells[0].price) if book.sells else None
         return Quote(bid, ask)
 
     async def ticker(self, symbol: str) -> Quote:

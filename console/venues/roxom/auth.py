@@ -62,7 +62,7 @@ class Padding(enum.Enum):
     """The RSA signature padding (not stated by Roxom's documentation)."""
 
     PKCS1V15 = "pkcs1v15"  #: RSASSA-PKCS1-v1_5, what ``openssl dgst -sha256 -sign`` produces (chosen)
-    PSS = "pss"  #: RSASSA-PSS with MGF1-SHA-256 and the maximum salt length
+    PSS = "pss"  #: RSASSA-PSS with MGF1-SHA-256 and a 32-byte salt (the digest's length)
 
 
 class BodyEncoding(enum.Enum):
@@ -164,7 +164,9 @@ def string_to_sign(
 
 def _padding(scheme: SigningScheme) -> rsa_padding.AsymmetricPadding:
     if scheme.padding is Padding.PSS:
-        return rsa_padding.PSS(mgf=rsa_padding.MGF1(hashes.SHA256()), salt_length=rsa_padding.PSS.MAX_LENGTH)
+        # Salt as long as the digest (32 bytes): RFC 8017's usual choice, which verifiers that expect a fixed salt
+        # length (the digest's) and those that detect it both accept.
+        return rsa_padding.PSS(mgf=rsa_padding.MGF1(hashes.SHA256()), salt_length=rsa_padding.PSS.DIGEST_LENGTH)
     return rsa_padding.PKCS1v15()
 
 

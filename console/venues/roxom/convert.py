@@ -24,13 +24,18 @@ log's entry of that fill. The update does not say maker or taker: the fill is re
 transaction log (``isTaker``) says otherwise.
 
 Symbols are lowercase in the domain (``"gold-btc"``) and upper-case on the wire (``"GOLD-BTC"``). Prices are BTC.
+Roxom writes BTC prices with 8 decimals (``"0.02500000"``) whatever the instrument's tick; :class:`PriceTicks`
+re-expresses them at the tick's decimals (``0.025000`` for a tick of 100 sats, never rounded), so every view shows a
+price the same way (console/domain/fmt.py). Quantities are contracts (:data:`QUANTITY_UNIT`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from console.domain.fmt import at_step
 from console.domain.model import (
     EventKind,
     ExecOption,
@@ -42,13 +47,16 @@ from console.domain.model import (
     OrderType,
     Side,
     SymbolRules,
+    VenuePriceBand,
 )
 from console.venues.roxom.models import Instrument, OrderFill, OrderUpdate, RestOrder, TransactionLogEntry
 
 __all__ = [
     "FEE_CURRENCY",
     "OTHER_SESSION",
+    "QUANTITY_UNIT",
     "STATUS_STATES",
+    "PriceTicks",
     "domain_symbol",
     "event_from_update",
     "fill_trade_id",
@@ -61,6 +69,14 @@ __all__ = [
 
 #: Roxom settles in BTC: fees are BTC.
 FEE_CURRENCY = "BTC"
+#: What a Roxom order quantity counts: contracts of the perpetual (``qty`` "Order quantity"; the instruments state
+#: ``contractSize: 1``, https://docs.roxom.com/reference/api-reference/market-data/instruments), not the base asset
+#: (``GOLD``): the ``unit`` parameter (``btc``/``sats``) is the *price* unit.
+QUANTITY_UNIT = "contracts"
+#: Roxom's documented price bands, both enforced (the stricter binds): the create-order page's "buy price ≤ ask ×
+#: 1.1, sell price ≥ bid × 0.9" (https://docs.roxom.com/reference/api-reference/orders/create) and the rulebook's
+#: "±50% of mark".
+PRICE_BAND = VenuePriceBand(touch_pct=Decimal(10), mark_pct=Decimal(50), venue="Roxom")
 #: ``Order.api_session`` of an order this console did not place (another key, another run, the web UI).
 OTHER_SESSION = "other"
 
@@ -313,6 +329,8 @@ def rules_from_instrument(instrument: Instrument) -> SymbolRules:
     step = instrument.qtyStep if instrument.qtyStep is not None else Decimal(1)
     minimum = instrument.minQty if instrument.minQty is not None else instrument.min_order_size
     return SymbolRules(
+        quantity_unit=QUANTITY_UNIT,
+        price_band=PRICE_BAND,
         symbol=domain_symbol(instrument.symbol),
         base_currency=instrument.baseAsset or instrument.symbol.split("-")[0],
         quote_currency=instrument.quoteAsset or "BTC",
@@ -324,3 +342,64 @@ def rules_from_instrument(instrument: Instrument) -> SymbolRules:
         min_notional=instrument.minNotional,
         max_notional=instrument.maxLimitNotional,
     )
+
+
+class PriceTicks:
+    """Each instrument's tick size, to write the prices Roxom sends at the tick's decimals.
+
+    Roxom's BTC prices carry 8 decimals on the wire (``"0.02500000"``) where the tick has fewer (``0.000001``); the
+    orders table showed ``0.025000`` (it formats with the tick) but the ladder, the ticket and the status pane
+    ``0.02500000``. Every price leaving the adapter goes through :meth:`price` (``console.domain.fmt.at_step``:
+    equal in value, never rounded), so all views agree. A symbol whose tick is not known yet is left as sent.
+    """
+
+    __slots__ = ("_ticks",)
+
+    def __init__(self) -> None:
+        self._ticks: dict[str, Decimal] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._ticks)
+
+    def learn(self, rules: Iterable[SymbolRules]) -> None:
+        """Remember the ticks of ``rules`` (``SymbolRules.price_increment`` by lowercase symbol)."""
+        self._ticks.update({r.symbol.lower(): r.price_increment for r in rules})
+
+    def tick(self, symbol: str) -> Decimal | None:
+        """The tick of ``symbol`` (either case), or None when unknown."""
+        return self._ticks.get(symbol.lower())
+
+    def price(self, symbol: str, value: Decimal) -> Decimal:
+        """``value`` at the tick's decimals (``Decimal("0.02500000")`` → ``Decimal("0.025000")``)."""
+        return at_step(value, self._ticks.get(symbol.lower()))
+
+    def optional(self, symbol: str, value: Decimal | None) -> Decimal | None:
+        """:meth:`price` of a price that may be missing."""
+        return None if value is None else at_step(value, self._ticks.get(symbol.lower()))
+
+    def fill(self, fill: Fill, symbol: str | None = None) -> Fill:
+        """The fill with its price at the tick (``symbol`` when the fill does not name its own)."""
+        name = fill.symbol or symbol
+        tick = self._ticks.get(name.lower()) if name else None
+        if tick is None:
+            return fill
+        return dataclasses.replace(fill, price=at_step(fill.price, tick))
+
+    def order(self, order: Order) -> Order:
+        """The order with its price, stop price, average price and fills' prices at the tick."""
+        tick = self._ticks.get(order.symbol.lower())
+        if tick is None:
+            return order
+        return order.evolve(
+            price=at_step(order.price, tick),
+            stop_price=None if order.stop_price is None else at_step(order.stop_price, tick),
+            avg_price=at_step(order.avg_price, tick),
+            fills=tuple(self.fill(f, order.symbol) for f in order.fills),
+        )
+
+    def event(self, event: OrderEvent) -> OrderEvent:
+        """The event with its order's and its fill's prices at the tick."""
+        if self._ticks.get(event.order.symbol.lower()) is None:
+            return event
+        fill = None if event.fill is None else self.fill(event.fill, event.order.symbol)
+        return dataclasses.replace(event, order=self.order(event.order), fill=fill)

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ from console.domain.book import OrderBook, Trade
 from console.domain.errors import VenueError
 from console.domain.feed import FeedListener, FeedState
 from console.domain.model import Side
-from console.venues.roxom.convert import wire_symbol
+from console.venues.roxom.convert import PriceTicks, wire_symbol
 from console.venues.roxom.models import WsDepthData, WsTradeData
 from console.venues.roxom.ws import BadFrame, MarketMessage, RoxomWsClient
 
@@ -48,11 +49,17 @@ class RoxomMarketFeed:
         ws: the WebSocket client (signed or public: market channels need no key on the local venue).
         stall_timeout_s: silence (seconds) before the book is STALE.
         reconnect_s: pause before reconnecting (seconds).
+        ticks: the instruments' ticks (the venue's ``RoxomVenue.ticks``): prices at the tick's decimals.
+        load_ticks: reads the ticks (the venue's ``RoxomVenue.load_ticks``), awaited before the first connection so
+            the first snapshot already shows the tick's decimals.
     """
 
     def __init__(self, ws: RoxomWsClient, *, stall_timeout_s: float = STALL_TIMEOUT_S,
-                 reconnect_s: float = RECONNECT_S) -> None:
+                 reconnect_s: float = RECONNECT_S, ticks: PriceTicks | None = None,
+                 load_ticks: Callable[[], Awaitable[None]] | None = None) -> None:
         self.ws = ws
+        self._load_ticks = load_ticks
+        self.ticks = ticks if ticks is not None else PriceTicks()
         self.stall_timeout_s = stall_timeout_s
         self.reconnect_s = reconnect_s
         self._trade_ids = itertools.count(1)
@@ -62,6 +69,8 @@ class RoxomMarketFeed:
         wire."""
         wire = wire_symbol(symbol)
         listener.state_changed(FeedState.CONNECTING, "")
+        if self._load_ticks is not None and not self.ticks:
+            await self._load_ticks()  # never raises: a failure leaves the prices as sent
         while True:
             detail = await self._connection(wire, book, listener)
             listener.state_changed(FeedState.STALE if detail.startswith("no message") else FeedState.RESYNCING,
@@ -99,14 +108,15 @@ class RoxomMarketFeed:
                             have_snapshot = True
                         elif not have_snapshot:
                             return "depth delta before any snapshot"
-                        self._apply(book, depth)
+                        self._apply(book, depth, wire)
                         listener.book_changed(book)
                         if message.kind == "snapshot":
                             listener.state_changed(FeedState.LIVE, "")
                     elif message.channel == "trade":
                         wire_trade = WsTradeData.model_validate(message.data)
                         trade = Trade(next(self._trade_ids), (wire_trade.timestamp or 0) // 1_000_000,
-                                      wire_trade.vwap, wire_trade.volume, Side(wire_trade.takerSide))
+                                      self.ticks.price(wire, wire_trade.vwap), wire_trade.volume,
+                                      Side(wire_trade.takerSide))
                         book.add_trades([trade])
                         listener.trades_added([trade])
                 except (ValidationError, ValueError) as exc:
@@ -119,11 +129,10 @@ class RoxomMarketFeed:
             with contextlib.suppress(Exception):
                 await connection.close()
 
-    @staticmethod
-    def _apply(book: OrderBook, depth: WsDepthData) -> None:
+    def _apply(self, book: OrderBook, depth: WsDepthData, symbol: str) -> None:
         for side, levels in ((Side.BUY, depth.bid), (Side.SELL, depth.ask)):
             for level in levels:
                 if len(level) < 2:
                     raise ValueError(f"depth level {level!r} is not [price, size]")
-                price, size = level[0], level[1]
+                price, size = self.ticks.price(symbol, level[0]), level[1]
                 book.set_level(side, price, max(size, Decimal(0)))

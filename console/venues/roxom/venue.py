@@ -19,6 +19,8 @@ differently from Gemini, and how this adapter meets the interface:
   any other message is ``StreamHeartbeat``; an unreadable frame, a partial update of an unknown order or an error
   frame is doubt, and the session reconciles over REST (open orders, order by id, the transaction log).
 * **Fills** come from the transaction log (cursor paging, a walk that cannot loop), with the stream's trade ids.
+* **Prices** leave the adapter at their instrument's tick decimals (:class:`~console.venues.roxom.convert.PriceTicks`;
+  the wire writes 8): the instruments are read once, before the first order list, order or stream.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from console.domain.ticket import NewOrder
 from console.util.clock import wall_clock_ms
 from console.venues.roxom.convert import (
     OTHER_SESSION,
+    PriceTicks,
     event_from_update,
     fills_from_log,
     order_from_rest,
@@ -155,6 +158,8 @@ class RoxomVenue:
         self._placed_ids: set[str] = set()
         self._placed_cids: set[str] = set()
         self._rules: dict[str, SymbolRules] = {}
+        #: The instruments' ticks; the market feed and the quotes share them (``console.app.wiring``).
+        self.ticks = PriceTicks()
 
     def __repr__(self) -> str:
         return f"RoxomVenue(rest={self.rest!r}, ws={self.ws!r})"
@@ -196,6 +201,7 @@ class RoxomVenue:
         fills = known.fills if known is not None else ()
         if event.fill is not None:
             fills += (event.fill,)
+        event = self.ticks.event(event)
         order = event.order.evolve(fills=fills) if fills else event.order
         self._remember(order)
         return StreamEvents([event], None, 0)
@@ -206,7 +212,18 @@ class RoxomVenue:
         (lowercase, e.g. ``"gold-btc"``); a symbol the venue does not list is left out."""
         if not self._rules or any(s.lower() not in self._rules for s in symbols):
             self._rules = {rules.symbol: rules for rules in map(rules_from_instrument, await self.rest.instruments())}
+            self.ticks.learn(self._rules.values())
         return {s.lower(): self._rules[s.lower()] for s in symbols if s.lower() in self._rules}
+
+    async def load_ticks(self) -> None:
+        """Read the instruments' ticks once (public ``GET /api/v1/market/instruments``); a failure is logged and the
+        prices stay as sent until a later call succeeds (a display matter: never worth failing an order call)."""
+        if self.ticks:
+            return
+        try:
+            await self.symbol_rules(())
+        except VenueError as exc:
+            log.warning("Roxom instruments not read (prices shown as sent): %s", exc)
 
     async def place(self, order: NewOrder) -> Order:
         """``POST /api/v1/orders`` once, with the order's client order id; returns it ``ACCEPTED`` (Roxom answers the
@@ -230,12 +247,12 @@ class RoxomVenue:
         known = self._known.get(order_id)
         if known is not None:  # the stream was faster than the answer
             return known
-        return Order(
+        return self.ticks.order(Order(
             order_id=order_id, client_order_id=order.client_order_id, symbol=order.symbol, side=order.side,
             order_type=order.order_type, price=order.price, amount=order.amount, stop_price=order.stop_price,
             options=order.options, remaining=order.amount, state=OrderState.ACCEPTED, api_session=self.api_session,
             created_ms=self.clock_ms(), venue_type="stoplimit" if stop else "limit",
-        )
+        ))
 
     async def cancel(self, order_id: str) -> Order:
         """``POST /api/v1/orders/{orderId}/cancel``: the order in ``PENDING_CANCEL`` (it can still fill until the
@@ -311,10 +328,11 @@ class RoxomVenue:
                     break
             else:
                 raise OrderNotFound("Order not found", f"no order with client order id {client_order_id}", 404)
+        await self.load_ticks()
         detail = await self.rest.order(order_id)
         wire = detail.order
         order = order_from_rest(wire, api_session=self._session_of(wire.id, wire.clientOrderId), fills=detail.fills)
-        return self._remember(self._kept_fills(order))
+        return self._remember(self._kept_fills(self.ticks.order(order)))
 
     def _kept_fills(self, order: Order) -> Order:
         known = self._known.get(order.order_id)
@@ -324,11 +342,12 @@ class RoxomVenue:
 
     async def open_orders(self) -> list[Order]:
         """``GET /api/v1/orders?instType=perpetual``, stamped with the time of receipt."""
+        await self.load_ticks()
         wires = await self.rest.orders()
         now = self.clock_ms()
         return [
-            self._remember(self._kept_fills(
-                order_from_rest(w, api_session=self._session_of(w.id, w.clientOrderId), updated_ms=now)))
+            self._remember(self._kept_fills(self.ticks.order(
+                order_from_rest(w, api_session=self._session_of(w.id, w.clientOrderId), updated_ms=now))))
             for w in wires
         ]
 
@@ -348,7 +367,7 @@ class RoxomVenue:
             elif not isinstance(result, OrderNotFound):
                 assert isinstance(result, BaseException)
                 raise result
-        return fills_from_log(entries, executed, cids)
+        return [self.ticks.fill(f) for f in fills_from_log(entries, executed, cids)]
 
     async def connect_order_events(self) -> RoxomOrderEvents:
         """Open ``/ws`` (signed handshake ``GET:/ws``) and subscribe to ``orders``.
@@ -357,6 +376,7 @@ class RoxomVenue:
             AuthenticationError: the key or signature was refused (halts trading).
             TransportError: the connection failed.
         """
+        await self.load_ticks()
         connection = await self.ws.connect()
         try:
             await connection.subscribe("orders")
