@@ -99,6 +99,13 @@ def _one_of(*choices: str) -> Any:
     return parse
 
 
+def _fill_alerts(raw: object) -> str:
+    value = str(raw).strip().lower()
+    if value not in ("done", "each", "off"):
+        raise ValueError(f"must be done, each or off, got {raw!r}")
+    return value
+
+
 def _str(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError(f"must be a non-empty string, got {raw!r}")
@@ -260,6 +267,29 @@ class RoxomConfig(BaseModel):
         return ("--signature-padding", self.signature_padding, "--body-encoding", self.body_encoding)
 
 
+class TicketConfig(BaseModel):
+    """``[ticket]``: what the order ticket and the trading hotkeys (``B``/``S``/``K``/``J``) start from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    default_size: Mapping[str, Decimal] = Field(default_factory=dict, examples=[{"btcusd": "0.01"}])
+    """amount per symbol (base currency) for the B/S/K/J hotkeys; the symbol's last ticket wins until restart"""
+
+    @field_validator("default_size", mode="before")
+    @classmethod
+    def _per_symbol(cls, raw: object) -> dict[str, Decimal]:
+        """``symbol = amount`` (decimal string or number); ``false`` leaves the symbol without a default size."""
+        if not isinstance(raw, Mapping):
+            raise ValueError('must be a table of symbol = amount, e.g. [ticket.default_size] btcusd = "0.01"')
+        table: dict[str, Decimal] = {}
+        for symbol, amount in _SYMBOL_TABLE.validate_python(raw).items():  # errors carry the symbol in their loc
+            if not symbol.strip():
+                raise ValueError("must name a symbol, e.g. default_size.btcusd")
+            if amount is not None:
+                table[symbol.strip().lower()] = amount
+        return table
+
+
 def _flat_keymap(raw: object) -> dict[str, object]:
     """``{"main": {"cancel_all": "k"}}`` (a bare dotted TOML key) → ``{"main.cancel_all": "k"}``."""
     if not isinstance(raw, Mapping):
@@ -304,6 +334,8 @@ class DeskConfig(BaseSettings):
     """ring the terminal bell on fills and rejects"""
     toasts: Flag = True
     """show a toast on fills and rejects"""
+    fill_alerts: Annotated[Literal["done", "each", "off"], BeforeValidator(_fill_alerts)] = "done"
+    """which fills toast and ring (with toasts/bell on): done (once per order, when it completes), each, off"""
     cancel_on_exit: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
     """cancel this session's orders on quit, SIGHUP or crash (auto: on outside LOCAL)"""
     heartbeat: Flag = False
@@ -323,6 +355,8 @@ class DeskConfig(BaseSettings):
     guards: GuardsConfig = Field(default_factory=GuardsConfig)
     roxom: RoxomConfig = Field(default_factory=RoxomConfig)
     """Roxom's signing choices (points to confirm against Roxom's sandbox)"""
+    ticket: TicketConfig = Field(default_factory=TicketConfig)
+    """the order ticket and the trading hotkeys"""
     keymap: Annotated[Mapping[str, Text], BeforeValidator(_flat_keymap)] = Field(
         default_factory=dict, examples=[{"main.cancel_all": "ctrl+k"}])
     """binding id = key(s); `?` in the console lists every id and key"""

@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from console.domain.blotter import Blotter
+from console.domain.blotter import MAX_SEEN_IDS, Blotter, RecentIds
 from console.domain.errors import OrderNotFound, PermissionDenied, VenueError, VenueRefused
 from console.domain.model import Order, OrderState, SymbolRules
 from console.domain.reasons import Severity, explain
@@ -94,6 +94,11 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
         self.connection = ConnectionState.CONNECTING
         self.listener = SessionListener()
         self.blotter.add_listener(lambda changed: self.listener.orders_changed(changed))
+        #: Orders whose completion line was reported (once each), and those to report at the end of a stream batch.
+        self._completed = RecentIds(MAX_SEEN_IDS)
+        self._completing: list[Order] = []
+        self._applying_batch = False
+        self.blotter.add_listener(self._completions_changed)
         rng = random.Random(seed)
         self._backoff = Backoff(reconnect_initial_s, reconnect_cap_s, rng=rng)
         self._rng = rng

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from console.domain.errors import VenueRefused
-from console.domain.fmt import fmt_money, fmt_price, fmt_qty
-from console.domain.model import EventKind, Order, OrderEvent, OrderState
+from console.domain.fmt import fmt_money, fmt_price, fmt_qty, step_places
+from console.domain.model import EventKind, Order, OrderEvent, OrderState, SymbolRules
 from console.domain.reasons import CANCEL_REASONS, REJECT_REASONS, Severity, explain
 from console.trading.types import SessionBase, StatusEntry
 
@@ -27,6 +28,52 @@ def describe(order: Order) -> str:
     ident = order.client_order_id or f"#{order.order_id}"
     price = fmt_price(order.price)
     return f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} @ {price}{stop} {ident}"
+
+
+#: Decimals an average fill price shows beyond the symbol's tick: the average of fills at ticked prices is a
+#: figure, not an order price, and may not terminate (three fills), so it is rounded there.
+AVG_EXTRA_PLACES = 2
+
+
+def fills_complete(order: Order) -> bool:
+    """Whether ``order`` has ended with something filled and every one of its fills is known (their amounts add up
+    to the filled amount), so its completion line can give the average price and the fees."""
+    if not order.state.is_terminal or order.filled <= 0 or not order.fills:
+        return False
+    return sum((f.amount for f in order.fills), start=Decimal(0)) == order.filled
+
+
+def completion_text(order: Order, rules: SymbolRules | None = None) -> str:
+    """The one status line of an order that has ended with fills.
+
+    Args:
+        order: the ended order with its fills (:func:`fills_complete`).
+        rules: the symbol's rules (the average shows the tick's decimals, plus :data:`AVG_EXTRA_PLACES` at most).
+
+    Returns:
+        e.g. ``"done: 0.5 @ avg 64,250.10, fees 1.61 USD"``; for an order that ended before filling completely,
+        ``"done: 0.4 of 1 @ avg 0.025, fees 0.00001000 BTC; rest cancelled"``; fees in more than one currency are
+        joined by `` + ``.
+    """
+    filled = sum((f.amount for f in order.fills), start=Decimal(0))
+    notional = sum((f.price * f.amount for f in order.fills), start=Decimal(0))
+    tick = rules.price_increment if rules is not None else None
+    places = max(step_places(tick), max((step_places(f.price) for f in order.fills), default=0))
+    avg = notional / filled if filled else Decimal(0)
+    limit = Decimal(1).scaleb(-(places + AVG_EXTRA_PLACES))
+    if avg != avg.quantize(limit, rounding=ROUND_HALF_EVEN):
+        avg = avg.quantize(limit, rounding=ROUND_HALF_EVEN)
+    fees: dict[str, Decimal] = {}
+    for f in order.fills:
+        fees[f.fee_currency.upper()] = fees.get(f.fee_currency.upper(), Decimal(0)) + f.fee
+    fee_text = " + ".join(fmt_money(amount, currency) for currency, amount in fees.items())
+    qty = fmt_qty(filled)
+    if order.state is not OrderState.FILLED and filled < order.amount:
+        qty += f" of {fmt_qty(order.amount)}"
+    text = f"done: {qty} @ avg {fmt_price(avg, tick)}, fees {fee_text}"
+    if order.state is not OrderState.FILLED and filled < order.amount:
+        text += f"; rest {order.state.value}"
+    return text
 
 
 
@@ -72,10 +119,30 @@ class SessionTextMixin(SessionBase):
             self._report(describe(order), event.reason or "",
                          "Cancel refused: " + explain(event.reason).text, cancel=False)
         elif event.kind is EventKind.FILL and event.fill is not None:
+            # Every fill is still a status entry (the app refreshes balances and positions on it); the status pane
+            # shows the order's one completion line instead (_report_completions), and fill_alerts chooses toasts.
             f = event.fill
             self._emit(Severity.INFO, describe(order), "Fill",
                        f"Filled {fmt_qty(f.amount)} @ {fmt_price(f.price)} ({f.liquidity}, fee "
                        f"{fmt_money(f.fee, f.fee_currency)}); {fmt_qty(order.filled)} of {fmt_qty(order.amount)} done.")
+
+    def _completions_changed(self, changed: list[Order]) -> None:
+        """Blotter listener: note orders that have ended with all their fills known; report them now, or at the end
+        of the stream batch being applied (after its fill and cancel lines)."""
+        for order in changed:
+            if fills_complete(order):
+                key = order.order_id or order.client_order_id or ""
+                if key not in self._completed:
+                    self._completed.add(key)
+                    self._completing.append(order)
+        if not self._applying_batch:
+            self._report_completions()
+
+    def _report_completions(self) -> None:
+        """One ``Done`` line per ended order (:func:`completion_text`)."""
+        completing, self._completing = self._completing, []
+        for order in completing:
+            self._emit(Severity.INFO, describe(order), "Done", completion_text(order, self.rules.get(order.symbol)))
 
     # -- status helpers --------------------------------------------------------------------------------------------
     @staticmethod

@@ -206,14 +206,19 @@ class SessionStreamMixin(SessionBase):
             self._resync_reason = "unreadable order event"
         now = self.clock_ms()
         revived = self._revive_declared(event.order for event in batch.events)
-        for applied in self.blotter.apply_many(batch.events, now):
-            if applied.flagged is not None:
-                continue
-            if applied.duplicate or applied.order is None:
-                continue
-            if applied.event.kind is not EventKind.FILL and not applied.state_changed:
-                continue  # already reported (e.g. the REST answer said the same first)
-            self._status_for_event(applied.event, applied.order)
+        self._applying_batch = True  # completion lines wait until the batch's fill and cancel lines are out
+        try:
+            for applied in self.blotter.apply_many(batch.events, now):
+                if applied.flagged is not None:
+                    continue
+                if applied.duplicate or applied.order is None:
+                    continue
+                if applied.event.kind is not EventKind.FILL and not applied.state_changed:
+                    continue  # already reported (e.g. the REST answer said the same first)
+                self._status_for_event(applied.event, applied.order)
+        finally:
+            self._applying_batch = False
+        self._report_completions()
         if self._surface_flags():
             self._resync_reason = "impossible order data"
         self._report_revived(revived)

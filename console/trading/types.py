@@ -9,9 +9,9 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from console.domain.blotter import Blotter
+from console.domain.blotter import Blotter, RecentIds
 from console.domain.errors import VenueError, VenueRefused
-from console.domain.model import Order, OrderEvent, OrderState
+from console.domain.model import Order, OrderEvent, OrderState, SymbolRules
 from console.domain.reasons import Severity
 from console.trading.venue import Venue
 from console.util.backoff import Backoff
@@ -89,6 +89,10 @@ class SessionBase:
     _gap_started_ms: int | None
     _resync_reason: str | None
     _cancel_retrying: set[str]
+    rules: dict[str, SymbolRules]
+    _completed: RecentIds
+    _completing: list[Order]
+    _applying_batch: bool
 
     # -- defined by TradingSession ------------------------------------------------------------------------------
     def _set_connection(self, state: ConnectionState, detail: str) -> None:
@@ -129,6 +133,9 @@ class SessionBase:
         raise NotImplementedError
 
     def _status_for_event(self, event: OrderEvent, order: Order) -> None:
+        raise NotImplementedError
+
+    def _report_completions(self) -> None:
         raise NotImplementedError
 
     @staticmethod

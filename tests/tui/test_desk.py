@@ -8,6 +8,7 @@ import pkgutil
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 import console.tui
@@ -21,6 +22,7 @@ from console.tui.messages import StatusReported
 from console.tui.screens.confirm import ConfirmCancelAll, ConfirmProduction
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.help import HelpScreen, key_help
+from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import make_app, wait_for, wait_until_ready
 from tests.support.scenarios import seed_resting_orders
 
@@ -195,8 +197,10 @@ async def test_command_palette_offers_every_screen_action(console_app, exchange)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCancelAll), what="the palette's action")
 
 
-async def test_fills_and_rejects_toast_and_ring(exchange):
-    desk = load_config({"toasts": "true", "bell": "true"}, environ={})
+@pytest.mark.parametrize(("fill_alerts", "toasted"), [("done", "Done"), ("each", "Fill")])
+async def test_completions_and_rejects_toast_and_ring(exchange, fill_alerts, toasted):
+    """Issue 19: an order's completion toasts and rings once (fill_alerts = done); each fill only when asked."""
+    desk = load_config({"toasts": "true", "bell": "true", "fill_alerts": fill_alerts}, environ={})
     app = make_app(exchange.server.rest_url, exchange.server.ws_url, desk=desk)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
@@ -204,11 +208,32 @@ async def test_fills_and_rejects_toast_and_ring(exchange):
         app.bell = lambda: rings.append(1)
         app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.INFO, "BUY 1 BTCUSD", "Fill", "Filled 1")))
         app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.INFO, "Order events", "", "Stream live")))
+        app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.INFO, "BUY 1 BTCUSD", "Done",
+                                                                "done: 1 @ avg 64,250.00, fees 64.25 USD")))
         app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.ERROR, "BUY 9 BTCUSD", "InsufficientFunds",
                                                                 "Not enough")))
         await wait_for(pilot, lambda: len(app._notifications) == 2, what="two toasts")
         assert len(rings) == 2
         assert [n.severity for n in app._notifications] == ["information", "error"]
+        assert next(iter(app._notifications)).title.startswith(toasted)
+        lines = app.main_screen.query_one(StatusPane).entries_text()
+        assert not any("Filled 1" in line for line in lines) and any("done: 1" in line for line in lines)
+
+
+async def test_fill_alerts_off_keeps_fills_quiet_but_not_rejects(exchange):
+    desk = load_config({"toasts": "true", "bell": "true", "fill_alerts": "off"}, environ={})
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url, desk=desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        rings = []
+        app.bell = lambda: rings.append(1)
+        for code in ("Fill", "Done"):
+            app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.INFO, "BUY 1 BTCUSD", code, "1")))
+        app.main_screen.post_message(StatusReported(StatusEntry(0, Severity.ERROR, "BUY 9 BTCUSD", "InsufficientFunds",
+                                                                "Not enough")))
+        await wait_for(pilot, lambda: len(app._notifications) == 1, what="the reject's toast")
+        await pilot.pause()
+        assert len(rings) == 1 and [n.severity for n in app._notifications] == ["error"]
 
 
 async def test_monochrome_states_differ_by_text_style(exchange):

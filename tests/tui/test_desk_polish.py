@@ -74,7 +74,7 @@ async def test_stacked_fill_toasts_never_cover_the_status_pane(exchange):
         await wait_until_ready(pilot)
         for n in range(12):
             app.main_screen.post_message(StatusReported(StatusEntry(
-                0, Severity.INFO, f"BUY 0.01 BTCUSD #{n}", "Fill", "Filled 0.01 @ 64,250.00 (maker, fee 0.64 USD)")))
+                0, Severity.INFO, f"BUY 0.01 BTCUSD #{n}", "Done", "done: 0.01 @ avg 64,250.00, fees 0.64 USD")))
         await wait_for(pilot, lambda: "#11" in " ".join(str(t.render()) for t in app.screen.query(Toast)),
                        what="the newest fill's toast")
         await pilot.pause()

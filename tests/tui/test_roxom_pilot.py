@@ -120,7 +120,10 @@ async def test_cancelling_can_still_fill_then_cancelled_decoded(tmp_path: Path) 
             await wait_for(pilot, lambda: any("usercancel" in line for line in pane.entries_text()),
                            what="the cancel decoded")
             lines = pane.entries_text()
-            assert any("Filled 0.4" in line for line in lines), lines
+            # The fill shows in the order's one completion line (issue 19), not a line of its own.
+            await wait_for(pilot, lambda: any("done: 0.4 of 1 @ avg" in line and "rest cancelled" in line
+                                              for line in pane.entries_text()), what="the completion line")
+            assert not any("Filled 0.4" in line for line in lines), lines
             ended = app.session.blotter.get(order_id)
             assert ended is not None and ended.filled == Decimal("0.40") and ended.price == Decimal("0.025")
     finally:

@@ -14,6 +14,7 @@ from console.app.config import (
     DeskConfig,
     GuardsConfig,
     RoxomConfig,
+    TicketConfig,
     config_path,
     load_config,
     parse_set_flags,
@@ -194,7 +195,7 @@ def test_defaults_do_not_read_the_environment_and_unknown_variables_are_ignored(
 def test_every_setting_is_documented_in_its_model():
     sample = sample_config()
     for name in setting_names():
-        assert name.split(".")[0] in {"credentials", "guards", "keymap", "roxom"} or f"# {name} = " in sample
-    for model in (DeskConfig, CredentialsConfig, GuardsConfig, RoxomConfig):
+        assert name.split(".")[0] in {"credentials", "guards", "keymap", "roxom", "ticket"} or f"# {name} = " in sample
+    for model in (DeskConfig, CredentialsConfig, GuardsConfig, RoxomConfig, TicketConfig):
         for name, field in model.model_fields.items():
             assert field.description or name == "guards", f"{model.__name__}.{name} has no docstring"

@@ -22,7 +22,8 @@ from console.app.settings import Settings
 from console.domain.book import price_for
 from console.domain.errors import VenueError
 from console.domain.guards import GuardKind, PreTradeGuards
-from console.domain.model import Order, OrderType
+from console.domain.hotkeys import default_size, hotkey_price
+from console.domain.model import Order, OrderType, Side
 from console.domain.reasons import Severity
 from console.domain.ticket import NewOrder, TicketErrors
 from console.trading.account import AccountService
@@ -86,7 +87,7 @@ NARROW_WIDTH = 110
 MARKS_REFRESH_S = 1.0
 
 #: Fill and error toasts on screen at once, at most: a burst of fills shows the newest few (the status pane keeps
-#: every one), and the stack stays in the top right corner, clear of the status pane.
+#: the completions, the fills view every fill), and the stack stays in the top right corner, clear of the status pane.
 MAX_TOASTS = 3
 #: How long a toast stays, seconds.
 TOAST_TIMEOUT_S = 5.0
@@ -135,9 +136,16 @@ class MainScreen(Screen[None]):
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
         Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),
+        # Trading hotkeys (shift letters: a stray lower-case key never trades): the ticket's symbol, its default size
+        # (console/domain/hotkeys.py), through the ticket's own validation, guards and confirmations.
+        Binding("B", "hotkey('buy', 'join')", "Buy default @ bid", show=False, id="main.buy_join"),
+        Binding("S", "hotkey('sell', 'join')", "Sell default @ ask", show=False, id="main.sell_join"),
+        Binding("K", "hotkey('buy', 'take')", "Buy default @ ask", show=False, id="main.buy_take"),
+        Binding("J", "hotkey('sell', 'take')", "Sell default @ bid", show=False, id="main.sell_take"),
+        Binding("n", "flip_side", "Flip ticket side", show=False, id="main.flip_side"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
-    TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
+    TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all", "hotkey", "flip_side"})
 
     def __init__(
         self,
@@ -254,9 +262,14 @@ class MainScreen(Screen[None]):
             pane = self.query_one(StatusPane)
         except NoMatches:  # the console is quitting (the journal keeps the wire messages behind these entries)
             return
+        alerts = self.settings.desk.fill_alerts
         for entry in entries:
-            pane.add_entry(entry)
-            if entry.code == "Fill" or entry.severity in (Severity.ERROR, Severity.CRITICAL):
+            # An order's fills show as its one completion line ("Done"); each fill stays in the fills view (f),
+            # the orders table and the journal.
+            if entry.code != "Fill":
+                pane.add_entry(entry)
+            fill_alert = (entry.code == "Fill" and alerts == "each") or (entry.code == "Done" and alerts == "done")
+            if fill_alert or entry.severity in (Severity.ERROR, Severity.CRITICAL):
                 if self.settings.desk.toasts:
                     self._toast(entry)
                 if self.settings.desk.bell:
@@ -272,7 +285,7 @@ class MainScreen(Screen[None]):
             self.app.call_later(self.app.clear_notifications)
             self._toast_expiry_s.clear()
         self.notify(entry.text, title=f"{entry.code or entry.severity.value}: {entry.subject}",
-                    severity="information" if entry.code == "Fill" else "error", timeout=TOAST_TIMEOUT_S)
+                    severity="information" if entry.code in ("Fill", "Done") else "error", timeout=TOAST_TIMEOUT_S)
         self._toast_expiry_s.append(now_s + TOAST_TIMEOUT_S)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
@@ -381,6 +394,40 @@ class MainScreen(Screen[None]):
             self.notify("The book has no price for that key.", severity="warning", timeout=3)
             return
         ticket.set_price(price)
+
+    def action_hotkey(self, side: str, kind: str) -> None:
+        """Fill the ticket with the symbol's default size at the touch and place it through the ticket's own path.
+
+        ``join`` rests on the order's own side (a buy at the best bid, a sell at the best ask); ``take`` crosses
+        (a buy at the ask, a sell at the bid). No live book, no price on the side needed or no default size: a
+        status line says why and nothing is sent.
+        """
+        ticket = self.query_one(OrderTicket)
+        symbol = ticket.symbol
+        order_side = Side(side)
+        market = self.market
+        price = None
+        if market is not None and market.symbol == symbol and market.live:
+            price = hotkey_price(order_side, market.book, aggressive=kind == "take")
+        if price is None:
+            needed = "ask" if (order_side is Side.BUY) == (kind == "take") else "bid"
+            self._hotkey_refused(order_side, symbol, f"No live {needed} in the {symbol.upper()} book: nothing sent.")
+            return
+        amount = default_size(symbol, ticket.remembered_amount(symbol), self.settings.desk.ticket.default_size)
+        if amount is None:
+            self._hotkey_refused(order_side, symbol, f"No default size for {symbol.upper()}: place a ticket of it "
+                                 f"first, or set [ticket.default_size] {symbol} in the config. Nothing sent.")
+            return
+        ticket.load_hotkey(order_side, price, amount)
+        ticket.submit()
+
+    def _hotkey_refused(self, side: Side, symbol: str, text: str) -> None:
+        self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"{side.upper()} {symbol.upper()}",
+                                      "Hotkey", text)])
+
+    def action_flip_side(self) -> None:
+        """Flip the ticket's side (``n`` from the orders or the status pane; ``ctrl+s`` inside the ticket)."""
+        self.query_one(OrderTicket).action_flip_side()
 
     def action_toggle_market(self) -> None:
         self.toggle_class("-market-toggled")

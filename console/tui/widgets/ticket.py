@@ -179,6 +179,26 @@ class OrderTicket(Vertical):
         self.query_one("#error-price", Static).remove_class("-visible")
         field.remove_class("-invalid")
 
+    def remembered_amount(self, symbol: str) -> str | None:
+        """The amount text of ``symbol``'s last ticket this run (placed, or left when the symbol changed), or None."""
+        return self._amounts.get(symbol)
+
+    def load_hotkey(self, side: Side, price: Decimal, amount: Decimal) -> None:
+        """Make the ticket a plain limit order for a trading hotkey: ``side``, ``price`` and ``amount`` (decimals,
+        shown as plain text), no stop price, no execution option; errors cleared."""
+        self.side = side
+        self.query_one("#type", Select).value = OrderType.LIMIT.value
+        self.query_one("#option", Select).value = _NO_OPTION
+        self.query_one("#stop_price", Input).value = ""
+        self.query_one("#amount", Input).value = format(amount, "f")
+        self.set_price(price)
+        self.clear_errors()
+
+    def submit(self) -> None:
+        """Send the ticket as it is, as the Place button does (a hotkey's order takes the ticket's own path)."""
+        self._amounts[self.symbol] = self.query_one("#amount", Input).value
+        self.post_message(TicketSubmitted(self.read()))
+
     def focus_first(self) -> None:
         """Put the cursor in the price field, at once: ``Widget.focus`` would wait for the app's queue, behind the
         keys typed right after ``o`` (console/tui/widgets/fields.py applies those in order)."""
@@ -259,8 +279,7 @@ class OrderTicket(Vertical):
     @on(Button.Pressed, "#place")
     def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
-        self._amounts[self.symbol] = self.query_one("#amount", Input).value
-        self.post_message(TicketSubmitted(self.read()))
+        self.submit()
 
     # -- what the ticket shows ----------------------------------------------------------------------------------
     def _currencies(self) -> tuple[str, str]:
