@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 
 from console.app.config import ConfigError, load_config
+from console.domain import errors as neutral
 from console.domain.flatten import DEFAULT_FLATTEN_BAND_BPS, FlattenRefused, flatten_terms, round_to_step
 from console.domain.model import Order, OrderState, OrderType, Side, SymbolRules
 from console.domain.scopes import OrderScope, ScopeKind, ScopeOutcome, scope_orders
 from console.domain.view import ViewFilter
+from console.trading.session import StatusEntry, TradingSession
 
 D = Decimal
 
@@ -141,3 +143,52 @@ def test_the_band_setting_defaults_to_50_bps_and_stays_inside_the_price_band() -
         load_config({"guards.flatten_band_bps": "500"}, environ={})
     with pytest.raises(ConfigError):
         load_config({"guards.flatten_band_bps": "-1"}, environ={})
+
+
+class CancelVenue:
+    """Only what cancel_scope uses: ``cancel`` answers per order id as the test decides."""
+
+    name = "Memory"
+    api_session = "session-1"
+
+    def __init__(self, orders: list[Order], answers: dict[str, str]) -> None:
+        self.on_rate_limited = None
+        self.orders = {o.order_id: o for o in orders}
+        self.answers = answers
+        self.cancels: list[str] = []
+
+    async def cancel(self, order_id: str) -> Order:
+        self.cancels.append(order_id)
+        answer = self.answers.get(order_id, "cancelled")
+        order = self.orders[order_id]
+        if answer == "lost":
+            raise neutral.TransportError("timed out")
+        if answer == "refused":
+            raise neutral.OrderNotFound("OrderNotFound", "no such order")
+        if answer == "filled":
+            return order.evolve(state=OrderState.FILLED, filled=order.amount, remaining=D(0))
+        return order.evolve(state=OrderState.CANCELLED, remaining=D(0))
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_cancel_scope_cancels_each_order_by_id_and_counts_every_outcome() -> None:
+    live = [order(str(i), "ethusd", Side.BUY) for i in range(1, 6)] + [order("9", "btcusd", Side.BUY)]
+    venue = CancelVenue(live, {"2": "filled", "3": "lost", "4": "refused"})
+    # Only cancel is used by cancel_scope: the fake implements no more of the Venue protocol (tests are not typed).
+    session = TradingSession(venue, symbols=["ethusd"], retry_initial_s=30, retry_cap_s=30)
+    statuses: list[StatusEntry] = []
+    session.listener.status = statuses.append
+    session.blotter.apply_snapshots(live, 1)
+    session.blotter.apply_snapshot(live[4].evolve(state=OrderState.CANCELLED, remaining=D(0)), 2)  # ended before
+    scope = OrderScope.of_symbol("ethusd")
+    outcome = await session.cancel_scope(scope, ["1", "2", "3", "4", "5"])
+    assert sorted(venue.cancels) == ["1", "2", "3", "4"]  # never "5" (already ended), never the BTCUSD order "9"
+    assert (outcome.cancelled, outcome.closed, outcome.pending, outcome.refused) == (1, 2, 1, 1)
+    assert session.blotter.get("3").state is OrderState.PENDING_CANCEL  # lost answer: pending, retried later
+    assert session.blotter.get("4").state is OrderState.LIVE  # refused: working again
+    assert session.blotter.get("9").state is OrderState.LIVE
+    assert statuses[-1].text == ("cancelled 1 ETHUSD order; 2 already closed; 1 awaiting the exchange's "
+                                 "confirmation (retried); 1 refused (still working).")
+    await session.close()

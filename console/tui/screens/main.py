@@ -537,6 +537,9 @@ class MainScreen(Screen[None]):
     def action_scoped_cancel(self) -> None:
         """Cancel the selected row's symbol, one side of it, or the table's filter: chooser, preview, then one cancel
         per order by order id (TradingSession.cancel_scope)."""
+        if not any(o.order_id for o in self.session.blotter.open_orders()):
+            self.notify("No open orders to cancel.", severity="warning")
+            return
         table = self.query_one(OrdersTable)
         selected = table.selected_order
 
