@@ -207,3 +207,23 @@ async def test_f_without_a_position_says_so_and_sends_nothing(exchange, console_
         assert app.screen is app.main_screen
         assert len(app.session.blotter) == 0 and active(exchange) == []
         assert symbol.upper() in " ".join(status_lines(app))
+
+
+async def test_f_never_sells_more_than_the_available_balance(exchange, console_app) -> None:
+    app = console_app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        await ethusd_in_the_ticket(pilot)
+        await buy_eth(pilot, "0.5")
+        # A resting sell from the web UI holds all but 0.2 of the account's ETH (200 at the start, 200.5 now).
+        exchange.call(exchange.server.engine.place_order, exchange.server.demo_account_id, "UI", symbol="ethusd",
+                      side="sell", order_type="exchange limit", amount="200.3", price="3300.00", stop_price=None,
+                      options=[], client_order_id=None)
+        app.main_screen.query_one(OrdersTable).focus()
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
+        assert app.screen.plan.order.amount == Decimal("0.2")
+        body = str(app.screen.query_one("#body").content)
+        assert "Sell 0.2 ETH" in body and "Capped at the available 0.2 ETH" in body
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is app.main_screen, what="the main screen")
