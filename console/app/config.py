@@ -34,6 +34,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -45,6 +46,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from console.domain.flatten import DEFAULT_FLATTEN_BAND_BPS
 from console.domain.guards import GuardLimits
 from console.venues.roxom.auth import BodyEncoding, Padding, SigningScheme
 
@@ -208,6 +210,16 @@ class GuardsConfig(BaseModel):
     """soft maximum amount per symbol, base currency; asks with the numbers (false: none)"""
     hard_max_quantity: Mapping[str, Decimal] = Field(default_factory=lambda: dict(_LIMITS.hard_max_quantity))
     """hard maximum amount per symbol, base currency; cannot be overridden on screen"""
+    flatten_band_bps: Annotated[Decimal, BeforeValidator(_band)] = DEFAULT_FLATTEN_BAND_BPS
+    """flatten (F) sells at bid − band / buys at ask + band, IOC; basis points, inside price_band_pct (default 50)"""
+
+    @model_validator(mode="after")
+    def _flatten_inside_band(self) -> GuardsConfig:
+        """A flatten's limit must stay inside the price band, or every flatten would ask the band guard first."""
+        if self.flatten_band_bps >= self.price_band_pct * 100:
+            raise ValueError(f"flatten_band_bps ({self.flatten_band_bps}) must be below price_band_pct "
+                             f"({self.price_band_pct}% = {self.price_band_pct * 100} bps)")
+        return self
 
     @field_validator("max_quantity", "hard_max_quantity", mode="before")
     @classmethod

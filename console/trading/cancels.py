@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from console.domain.errors import VenueError, VenueRefused
 from console.domain.model import CancelResult, OrderState
 from console.domain.reasons import Severity
+from console.domain.scopes import OrderScope, ScopeOutcome
 from console.trading.status_text import describe
 from console.trading.types import ConnectionState, SessionBase
 from console.util.backoff import Backoff
@@ -127,3 +128,49 @@ class SessionCancelsMixin(SessionBase):
     def open_order_count(self) -> int:
         """Open orders of the whole account (what cancel-all cancels)."""
         return sum(1 for o in self.blotter.open_orders() if o.order_id)
+
+    async def cancel_scope(self, scope: OrderScope, order_ids: Iterable[str]) -> ScopeOutcome:
+        """Cancel the orders of a scope (symbol, side, the blotter's filter) one by one, by order id.
+
+        Never the venue's cancel-all or cancel-session: only ``order_ids`` (what the preview listed) are touched.
+        Each goes through the one-order cancel path (PENDING_CANCEL until confirmed; a lost answer is retried with
+        back-off; a refusal restores the order and says why). The cancels are sent together; once each is answered
+        the status pane gets one line for the scope, e.g. ``"cancelled 4 ETHUSD orders; 1 already closed"``.
+
+        Args:
+            scope: the scope (for the status line).
+            order_ids: the venue's order ids of the orders to cancel.
+
+        Returns:
+            How many were cancelled, had already closed, await confirmation, or were refused.
+        """
+        ids = list(dict.fromkeys(order_ids))
+        now = self.clock_ms()
+        closed = 0
+        sent: list[str] = []
+        for order_id in ids:
+            order = self.blotter.get(order_id)
+            if order is None or order.state.is_terminal:
+                closed += 1  # filled or cancelled between the preview and the confirmation: nothing to send
+                continue
+            self.blotter.mark_pending_cancel(order_id, now)  # None when already pending cancel: sent again (safe)
+            sent.append(order_id)
+        results = await asyncio.gather(*(self._send_cancel(oid, retry=True) for oid in sent), return_exceptions=True)
+        cancelled = pending = refused = 0
+        for order_id, result in zip(sent, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("scoped cancel of %s failed: %r", order_id, result)
+                self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
+            order = self.blotter.get(order_id)
+            if order is not None and order.state is OrderState.CANCELLED:
+                cancelled += 1
+            elif order is None or order.state.is_terminal:
+                closed += 1
+            elif order.state is OrderState.PENDING_CANCEL:
+                pending += 1
+            else:
+                refused += 1
+        outcome = ScopeOutcome(scope, cancelled=cancelled, closed=closed, pending=pending, refused=refused)
+        severity = Severity.WARNING if pending or refused else Severity.INFO
+        self._emit(severity, f"Cancel {scope.label}", "Requested", outcome.text() + ".")
+        return outcome

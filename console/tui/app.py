@@ -47,6 +47,7 @@ from console.tui.screens.help import HelpScreen, KeyHelp, key_help
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.main import MainScreen
 from console.tui.screens.positions import PositionsScreen
+from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.widgets.fields import KeysInOrderApp
 from console.tui.widgets.orders_table import OrdersTable
@@ -60,7 +61,7 @@ from console.util.clock import wall_clock_ms
 log = logging.getLogger(__name__)
 
 #: Every stylesheet the app loads, relative to the styles directory.
-STYLESHEETS = ("app.tcss", "account.tcss")
+STYLESHEETS = ("app.tcss", "account.tcss", "scoped.tcss")
 #: Seconds after the first reconciled state before the heap is settled (the reconciled table is painted first).
 HEAP_SETTLE_DELAY_S = 0.5
 #: After the exchange could not be reached at start: first automatic retry (seconds), doubling up to the cap.
@@ -419,6 +420,9 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Ticket side control", SideToggle),
         ("Guard confirmation", GuardConfirm),
         ("Cancel preview", ConfirmCancelAll),
+        ("Scoped cancel: which orders (d)", ScopeChooser),
+        ("Scoped cancel preview", ConfirmScopedCancel),
+        ("Flatten confirmation (F)", ConfirmFlatten),
         ("Production start", ConfirmProduction),
         ("Quit with working orders", ConfirmQuit),
         ("Account views (history, fills, balances, fees, detail, wrap)", AccountView),

@@ -19,14 +19,17 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from console.app.settings import Settings
+from console.app.settings import Venue as VenueName
 from console.domain.book import price_for
 from console.domain.errors import VenueError
 from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.hotkeys import default_size, hotkey_price
 from console.domain.model import Order, OrderType, Side
 from console.domain.reasons import Severity
+from console.domain.scopes import OrderScope, scope_orders
 from console.domain.ticket import NewOrder, TicketErrors
 from console.trading.account import AccountService
+from console.trading.flatten import FlattenRefused, plan_flatten
 from console.trading.market import MarketSession
 from console.trading.positions import PositionsService
 from console.trading.reference_prices import (
@@ -67,6 +70,7 @@ from console.tui.screens.guard_confirm import GuardConfirm, order_line
 from console.tui.screens.history import HistoryScreen
 from console.tui.screens.order_detail import OrderDetailScreen
 from console.tui.screens.positions import PositionsScreen
+from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
 from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
 from console.tui.widgets.depth_ladder import DepthLadder, own_levels
@@ -143,9 +147,12 @@ class MainScreen(Screen[None]):
         Binding("K", "hotkey('buy', 'take')", "Buy default @ ask", show=False, id="main.buy_take"),
         Binding("J", "hotkey('sell', 'take')", "Sell default @ bid", show=False, id="main.sell_take"),
         Binding("n", "flip_side", "Flip ticket side", show=False, id="main.flip_side"),
+        Binding("d", "scoped_cancel", "Cancel scope…", show=False, id="main.scoped_cancel"),
+        Binding("F", "flatten", "Flatten…", show=False, id="main.flatten"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
-    TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all", "hotkey", "flip_side"})
+    TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all", "hotkey", "flip_side",
+                                 "scoped_cancel", "flatten"})
 
     def __init__(
         self,
@@ -579,6 +586,59 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen
         )
+
+    # -- scoped cancels and flatten (console/tui/screens/scoped.py) -------------------------------------------------
+    def action_scoped_cancel(self) -> None:
+        """Cancel the selected row's symbol, one side of it, or the table's filter: chooser, preview, then one cancel
+        per order by order id (TradingSession.cancel_scope)."""
+        if not any(o.order_id for o in self.session.blotter.open_orders()):
+            self.notify("No open orders to cancel.", severity="warning")
+            return
+        table = self.query_one(OrdersTable)
+        selected = table.selected_order
+
+        def chosen(scope: OrderScope | None) -> None:
+            if scope is None:
+                return
+            orders = scope_orders(self.session.blotter.open_orders(), scope)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    cancels = self.session.cancel_scope(scope, [o.order_id for o in orders])
+                    self.run_worker(self._then_balances(cancels), group="orders", exit_on_error=False)
+
+            self.app.push_screen(ConfirmScopedCancel(scope=scope, orders=orders, api_key=self.session.api_key),
+                                 confirmed)
+
+        self.app.push_screen(ScopeChooser(orders=self.session.blotter.open_orders(),
+                                          symbol=selected.symbol if selected is not None else None,
+                                          view_filter=table.view.filter), chosen)
+
+    @work(group="orders", exit_on_error=False)
+    async def action_flatten(self) -> None:
+        """Bring the ticket's symbol's position to zero: an IOC limit at the touch ± guards.flatten_band_bps, after a
+        confirmation, then the pre-trade guards like any order (console/trading/flatten.py)."""
+        symbol = self.query_one(OrderTicket).symbol
+        market = self.market
+        book = market.book if market is not None and market.live and market.symbol == symbol else None
+        try:
+            block = self._entry_block()
+            if block is not None:
+                raise FlattenRefused(block)
+            plan = await plan_flatten(symbol, session=self.session, positions=self.host.positions,
+                                      account=self.host.account, book=book,
+                                      band_bps=self.settings.desk.guards.flatten_band_bps,
+                                      spot=self.settings.venue is VenueName.GEMINI)
+        except FlattenRefused as exc:
+            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {symbol.upper()}",
+                                          "NotSent", str(exc))])
+            self.notify(str(exc), title="Flatten", severity="warning")
+            return
+        if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
+            return
+        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {symbol.upper()}", "Flatten",
+                                      "Sending " + order_line(plan.order) + " (immediate-or-cancel).")])
+        self.guard_and_send(plan.order)
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

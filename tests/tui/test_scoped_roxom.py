@@ -1,0 +1,83 @@
+"""Scoped cancels and flatten on the embedded local Roxom venue (its market maker quoting): the same keys, the same
+dialogs, through the venue interface; a perpetual's long is not capped by a spot balance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from console.app.config import load_config
+from console.app.settings import Environment, RoxomKey, Settings, Venue
+from console.app.wiring import build_console
+from console.domain.model import OrderState, OrderType, Side
+from console.domain.ticket import ClientOrderIds, TicketInput
+from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
+from console.tui.app import TradingConsoleApp
+from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
+from console.tui.widgets.orders_table import OrdersTable
+from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+
+
+@pytest.fixture(scope="module")
+def roxom() -> Iterator[LocalExchangeInfo]:
+    with LocalExchangeProcess() as process:
+        yield process.start(venue="roxom", simulator=True)
+
+
+def roxom_app(info: LocalExchangeInfo) -> TradingConsoleApp:
+    assert info.private_key_path is not None
+    settings = Settings(environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
+                        symbols=("gold-btc", "us500-btc"), desk=load_config({"toasts": "false", "bell": "false"},
+                                                                            environ={}),
+                        venue=Venue.ROXOM, roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)))
+    return build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("roxscope")).app
+
+
+async def test_roxom_symbol_scope_cancels_each_order_by_id(roxom: LocalExchangeInfo) -> None:
+    app = roxom_app(roxom)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until_ready(pilot)
+        book = app.market.book
+        await wait_for(pilot, lambda: book.best_bid is not None, what="the GOLD-BTC book")
+        rules = app.session.rules["gold-btc"]
+        below = (book.best_bid * Decimal("0.99")).quantize(rules.price_increment)
+        for step in range(2):
+            price = format(below - step * rules.price_increment, "f")
+            order = app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, price, "1"))
+            await app.session.submit(order)
+        table = app.screen.query_one(OrdersTable)
+        await wait_for(pilot, lambda: table.order_count() == 2
+                       and all(o.state is OrderState.LIVE for o in app.session.blotter.open_orders()),
+                       what="two live GOLD-BTC orders")
+        table.focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScopeChooser), what="the chooser")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScopedCancel), what="the preview")
+        assert [str(s.content) for s in app.screen.query(".group-title")][0] == "This session: 2"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.session.blotter.open_orders(), what="both cancelled")
+
+
+async def test_roxom_flatten_sells_the_whole_perpetual_long(roxom: LocalExchangeInfo) -> None:
+    app = roxom_app(roxom)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until_ready(pilot)
+        book = app.market.book
+        await wait_for(pilot, lambda: book.best_ask is not None, what="the GOLD-BTC book")
+        rules = app.session.rules["gold-btc"]
+        through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
+        await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
+        before = (p.net if (p := app.positions.position("gold-btc")) is not None else Decimal(0))
+        await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through,
+                                                                 "1")))
+        await wait_for(pilot, lambda: (p := app.positions.position("gold-btc")) is not None and p.net == before + 1,
+                       what="the bought position")
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
+        assert app.screen.plan.order.side is Side.SELL and app.screen.plan.order.amount == before + 1
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.positions.position("gold-btc").net == 0, what="flat")
