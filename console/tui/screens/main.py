@@ -37,6 +37,7 @@ from console.trading.reference_prices import (
 )
 from console.trading.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.trading.venue_account import ReferenceQuotes
+from console.trading.watchlist import Watchlist
 from console.tui.messages import (
     AccountChanged,
     BookUpdated,
@@ -54,6 +55,7 @@ from console.tui.pacing import (
     LOW_BANDWIDTH_MARKET_FPS,
     LOW_BANDWIDTH_ORDERS_FPS,
     MARKET_FPS,
+    WATCHLIST_FPS,
     Pacer,
     fps_interval,
 )
@@ -74,6 +76,7 @@ from console.tui.widgets.position_line import PositionLine, position_text
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
+from console.tui.widgets.watchlist import WatchlistPanel
 from console.util.clock import monotonic_ms
 
 log = logging.getLogger(__name__)
@@ -134,6 +137,7 @@ class MainScreen(Screen[None]):
         Binding("i", "order_detail", "Detail", id="main.order_detail"),
         Binding("w", "wrap", "Wrap", show=False, id="main.wrap"),
         Binding("u", "sub_account", "Sub-account", show=False, id="main.sub_account"),
+        Binding("t", "toggle_watchlist", "Watchlist", show=False, id="main.toggle_watchlist"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
     TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all"})
@@ -147,9 +151,12 @@ class MainScreen(Screen[None]):
         quotes: ReferenceQuotes,
         *,
         shown_url: str | None = None,
+        watchlist: Watchlist | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        #: The watched symbols' quotes behind the watchlist panel (``t``); None: no watchlist.
+        self.watchlist = watchlist
         #: The exchange URL the header shows (the app factory's ``shown_url``; default: the REST URL).
         self.shown_url = shown_url or settings.rest_url
         self.session = session
@@ -193,6 +200,9 @@ class MainScreen(Screen[None]):
             venue=self.settings.venue_label,
         )
         with Horizontal(id="workspace"):
+            if self.watchlist is not None:  # hidden until `t`; it then takes the orders table's place
+                yield WatchlistPanel(self.watchlist, self.clock_ms, id="watchlist", interval_s=fps_interval(
+                    LOW_BANDWIDTH_MARKET_FPS if self.low_bandwidth else WATCHLIST_FPS))
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")
             with Vertical(id="market"):
                 yield DepthLadder(id="ladder")
@@ -503,7 +513,38 @@ class MainScreen(Screen[None]):
     # Focus moves at once (Screen.set_focus), not through Widget.focus, which waits for the app's queue: the keys
     # typed right after Esc or l must reach the newly focused widget (console/tui/widgets/fields.py).
     def action_focus_orders(self) -> None:
+        if self.has_class("-watchlist"):  # the watchlist holds the orders' place: Esc there brings them back
+            self.set_focus(self.query_one(WatchlistPanel))
+            return
         self.set_focus(self.query_one(OrdersTable))
+
+    def action_toggle_watchlist(self) -> None:
+        """Show the watchlist in the orders' place (its market data runs while shown) and focus it; or hide it."""
+        if self.watchlist is None:
+            self.notify("No watchlist: this console has no market data.", severity="warning", timeout=3)
+            return
+        panel = self.query_one(WatchlistPanel)
+        shown = not self.has_class("-watchlist")
+        self.set_class(shown, "-watchlist")
+        if shown:
+            if self.has_class("-narrow"):
+                self.remove_class("-market-toggled")  # at 80 columns the book (`m`) and the watchlist take turns
+            panel.start()
+            panel.move_to(self.query_one(OrderTicket).symbol)
+            self.set_focus(panel)
+        else:
+            panel.stop()
+            self.set_focus(self.query_one(OrdersTable))
+
+    @on(WatchlistPanel.SymbolChosen)
+    def watchlist_chosen(self, message: WatchlistPanel.SymbolChosen) -> None:
+        """A watchlist row chosen: the ticket moves to its symbol, and with it the ladder and trades."""
+        self.query_one(OrderTicket).select_symbol(message.symbol)
+
+    @on(WatchlistPanel.Closed)
+    def watchlist_closed(self) -> None:
+        if self.has_class("-watchlist"):
+            self.action_toggle_watchlist()
 
     def action_focus_status(self) -> None:
         self.set_focus(self.query_one(StatusPane))
