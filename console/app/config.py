@@ -340,6 +340,8 @@ class DeskConfig(BaseSettings):
     """symbols the ticket offers (list or comma-separated); --symbols wins"""
     default_symbol: Annotated[str | None, BeforeValidator(_symbol)] = None
     """symbol the ticket starts on (default: the first of symbols)"""
+    watchlist: Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_symbols)] = None
+    """symbols the watchlist (t) shows, any the venue lists (list or comma-separated; default: symbols)"""
     low_bandwidth: Flag = False
     """fewer bytes to the terminal (over SSH): ladder and trades once a second, orders 10 times, one colour"""
     bell: Flag = True

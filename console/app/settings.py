@@ -128,12 +128,23 @@ class Settings:
 
     @property
     def ticket_symbols(self) -> list[str]:
-        """The symbols the ticket offers, the config's ``default_symbol`` first (the ticket and book start on it)."""
+        """The symbols the ticket offers, the config's ``default_symbol`` first (the ticket and book start on it),
+        then the watchlist's symbols not among them (choosing a watchlist row moves the ticket to its symbol)."""
         symbols = list(self.symbols)
         default = self.desk.default_symbol
         if default:
             symbols = [default] + [s for s in symbols if s != default]
-        return symbols
+        return symbols + [s for s in self.watchlist_symbols if s not in symbols]
+
+    @property
+    def watchlist_symbols(self) -> list[str]:
+        """The symbols the watchlist shows, in order: the config's ``watchlist``, else the ticket's symbols."""
+        configured = self.desk.watchlist
+        if configured:
+            return list(dict.fromkeys(configured))
+        symbols = list(self.symbols)
+        default = self.desk.default_symbol
+        return [default] + [s for s in symbols if s != default] if default else symbols
 
     @property
     def api_label(self) -> str:

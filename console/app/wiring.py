@@ -32,6 +32,7 @@ from console.trading.deadman import EXIT_CANCEL_FAILED, DeadManSwitch, ExitRepor
 from console.trading.journal import Journal, default_path
 from console.trading.market import MarketSession
 from console.trading.session import TradingSession
+from console.trading.watchlist import PerSymbolFeeds, Watchlist
 from console.tui.app import TradingConsoleApp
 from console.util.clock import ClockMs, monotonic_ms, wall_clock_ms
 from console.venues.gemini.account_venue import GeminiAccountVenue
@@ -141,12 +142,13 @@ def build_console(
     if settings.venue is Venue.ROXOM:
         roxom = roxom_parts(settings, clock_ms, market_stall_timeout_s,
                             observers=[journal.observe] if journal is not None else [])
-        session = TradingSession(roxom.venue, symbols=settings.symbols, clock_ms=clock_ms,
+        session = TradingSession(roxom.venue, symbols=settings.ticket_symbols, clock_ms=clock_ms,
                                  client_order_ids=client_order_ids)
         deadman = DeadManSwitch(session, heartbeat=False, cancel_on_exit=_cancel_on_exit(settings))
         app = TradingConsoleApp(settings, session, account=AccountService(roxom.account, ()), quotes=roxom.quotes,
                                 clock_ms=clock_ms, market=roxom.market, latency=latency, deadman=deadman,
-                                once_reconciled=heap.settle if settle_heap else None, shown_url=shown_url)
+                                once_reconciled=heap.settle if settle_heap else None, shown_url=shown_url,
+                                watchlist=roxom.watchlist)
         return Console(app, journal)
     assert settings.credentials is not None, "a Gemini console needs Gemini credentials"
     time_based = settings.time_based_nonce
@@ -172,18 +174,23 @@ def build_console(
             # A late copy of a request signed with a time-based nonce can still be executed within ±30 s.
             replay_window_ms=REPLAY_WINDOW_MS if time_based else 0,
         )
-    session = TradingSession(venue, symbols=settings.symbols, clock_ms=clock_ms, client_order_ids=client_order_ids)
+    session = TradingSession(venue, symbols=settings.ticket_symbols, clock_ms=clock_ms,
+                             client_order_ids=client_order_ids)
     cancel_on_exit = desk.cancel_on_exit
     if cancel_on_exit is None:  # auto: on wherever real orders could be left behind
         cancel_on_exit = settings.environment is not Environment.LOCAL
     deadman = DeadManSwitch(session, heartbeat=desk.heartbeat, cancel_on_exit=cancel_on_exit)
     market = MarketSession(MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s),
                            settings.ticket_symbols[0])
+    # The watchlist's own socket: one subscription for all its symbols, running only while the watchlist is shown.
+    watchlist = Watchlist(MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s),
+                          settings.watchlist_symbols)
     account = AccountService(GeminiAccountVenue(clients.rest), settings.sub_accounts)
     once_reconciled: Callable[[], object] | None = heap.settle if settle_heap else None
     app = TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(clients.rest), clock_ms=clock_ms,
                             market=market, latency=latency,
-                            deadman=deadman, once_reconciled=once_reconciled, shown_url=shown_url)
+                            deadman=deadman, once_reconciled=once_reconciled, shown_url=shown_url,
+                            watchlist=watchlist)
     return Console(app, journal)
 
 
@@ -197,12 +204,14 @@ def _cancel_on_exit(settings: Settings) -> bool:
 
 @dataclass
 class RoxomParts:
-    """What a Roxom console trades through: the venue, the account views' venue and the reference quotes."""
+    """What a Roxom console trades through: the venue, the account views' venue, the reference quotes, the market
+    session and the watchlist."""
 
     venue: RoxomVenue
     account: RoxomAccountVenue
     quotes: RoxomQuotes
     market: MarketSession
+    watchlist: Watchlist
 
 
 def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
@@ -225,7 +234,10 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
     feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s,
                            ticks=venue.ticks, load_ticks=venue.load_ticks)
     market = MarketSession(feed, settings.ticket_symbols[0])
-    return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market)
+    # Roxom's feed takes one symbol per connection here: the watchlist runs one per symbol while it is shown.
+    watch_feed = RoxomMarketFeed(RoxomWsClient(settings.ws_url, signer), stall_timeout_s=market_stall_timeout_s)
+    watchlist = Watchlist(PerSymbolFeeds(watch_feed), settings.watchlist_symbols)
+    return RoxomParts(venue, RoxomAccountVenue(venue), RoxomQuotes(venue), market, watchlist)
 
 
 def finish_exit(report: ExitReport | None, journal: Journal | None, code: int, out: TextIO | None = None) -> int:

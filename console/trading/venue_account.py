@@ -7,7 +7,7 @@ venue's error tree; its root is what ``console.domain.errors.VenueError`` names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Protocol
 
@@ -16,7 +16,7 @@ from console.domain.book import OrderBook
 from console.domain.feed import FeedListener, Quote
 from console.domain.model import Fill, Order, Side
 
-__all__ = ["AccountVenue", "MarketDataFeed", "ReferenceQuotes"]
+__all__ = ["AccountVenue", "MarketDataFeed", "MultiMarketDataFeed", "ReferenceQuotes"]
 
 
 class AccountVenue(Protocol):
@@ -109,6 +109,15 @@ class MarketDataFeed(Protocol):
         Tells ``listener`` about book changes, trades (oldest first) and the feed's
         :class:`~console.domain.feed.FeedState` (``LIVE`` only while the book is known to be right).
         """
+        ...
+
+
+class MultiMarketDataFeed(Protocol):
+    """A venue's live market data for several symbols at once (the watchlist), one book each."""
+
+    async def run_many(self, books: Mapping[str, OrderBook], listeners: Mapping[str, FeedListener]) -> None:
+        """Keep every book live (keys: lowercase symbols) until cancelled; never returns otherwise, never raises on
+        the wire. Tells each symbol's listener (same keys as ``books``) as :meth:`MarketDataFeed.run` does."""
         ...
 
 

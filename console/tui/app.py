@@ -29,6 +29,7 @@ from console.trading.market import FeedState, MarketListener, MarketSession
 from console.trading.positions import PositionsService
 from console.trading.session import ConnectionState, SessionListener, StatusEntry, TradingSession
 from console.trading.venue_account import ReferenceQuotes
+from console.trading.watchlist import Watchlist
 from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
@@ -86,6 +87,7 @@ class TradingConsoleApp(KeysInOrderApp):
             painted first). The app factory passes the heap policy here (``console.app.heap.settle``) for the
             console's own process; tests pass nothing (it changes the collector of the whole process).
         shown_url: the exchange URL the header shows (default: ``settings.rest_url``).
+        watchlist: the watched symbols' quotes behind the watchlist panel (``t``), if any.
     """
 
     CSS_PATH = [styles_dir() / name for name in STYLESHEETS]
@@ -108,6 +110,7 @@ class TradingConsoleApp(KeysInOrderApp):
         deadman: DeadManSwitch | None = None,
         once_reconciled: Callable[[], object] | None = None,
         shown_url: str | None = None,
+        watchlist: Watchlist | None = None,
     ) -> None:
         super().__init__()
         #: Run once shortly after the blotter is first reconciled (the factory's heap policy), if given.
@@ -127,7 +130,8 @@ class TradingConsoleApp(KeysInOrderApp):
         self.positions = PositionsService(account.venue, session.blotter, clock_ms=clock_ms, quotes=quotes,
                                           market=market)
         self.positions.changed = self._positions_changed
-        self.main_screen = MainScreen(settings, session, clock_ms, market, quotes, shown_url=shown_url)
+        self.main_screen = MainScreen(settings, session, clock_ms, market, quotes, shown_url=shown_url,
+                                      watchlist=watchlist)
         self._orders_message: OrdersChanged | None = None
         self._status_message: StatusReported | None = None
         if market is not None:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 
 #: Market data repaints per second by default: what the eye follows on a ladder, a tenth of Textual's frame rate.
 MARKET_FPS = 10.0
+#: Watchlist repaints per second at most: several symbols' quotes in one panel, read at a glance, not followed tick
+#: by tick (low-bandwidth mode uses LOW_BANDWIDTH_MARKET_FPS, as the ladder does).
+WATCHLIST_FPS = 4.0
 #: In low-bandwidth mode: market data (the market maker alone moves the whole ladder about 2.5 times a second, each
 #: move rewriting most of its rows) and the orders table (the orders still show at the next such frame).
 LOW_BANDWIDTH_MARKET_FPS = 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from console.domain.model import ExecOption, OrderType, Side
@@ -168,4 +169,44 @@ async def help_screen(pilot) -> None:
     await wait_until_ready(pilot)
     await pilot.press("question_mark")
     await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="the help screen")
+    await pilot.pause()
+
+
+async def settle_watchlist(pilot, timeout: float = 10.0) -> None:
+    """Wait until every row the watchlist panel shows is live and equals the exchange (REST best bid, best ask and
+    last trade of its symbol), so a picture never catches a quote in flight."""
+    app = pilot.app
+    panel = app.screen.query_one("#watchlist")
+    rest = app.session.venue.rest
+
+    async def exchange_rows() -> list[tuple]:
+        rows = []
+        for symbol in panel.watchlist.symbols:
+            book = await rest.book(symbol, limit_bids=1, limit_asks=1)
+            trades = await rest.public_trades(symbol, limit_trades=1)
+            rows.append((symbol, book.bids[0].price if book.bids else None, book.asks[0].price if book.asks else None,
+                         trades[0].price if trades else None))
+        return rows
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        shown = [(row.symbol, row.bid, row.ask, row.last) for row in panel.rows]
+        if all(row.live for row in panel.rows) and shown == await exchange_rows():
+            break
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for the watchlist to match the exchange: {panel.rows}")
+        await pilot.pause(0.05)
+
+
+async def watchlist(pilot) -> None:
+    """The watchlist (t) in the orders' place, live; ETHUSD chosen with Enter: the ticket and the book follow."""
+    await wait_until_ready(pilot)
+    app = pilot.app
+    await pilot.press("t")
+    await settle_watchlist(pilot)
+    await pilot.press("down", "enter")
+    await wait_for(pilot, lambda: app.market.symbol == "ethusd" and app.market.live, what="the ETHUSD book")
+    await settle_market(pilot)
+    await settle_watchlist(pilot)
     await pilot.pause()

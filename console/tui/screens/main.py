@@ -42,6 +42,7 @@ from console.trading.reference_prices import (
 )
 from console.trading.session import ConnectionState, StatusEntry, TradingBlocked, TradingSession
 from console.trading.venue_account import ReferenceQuotes
+from console.trading.watchlist import Watchlist
 from console.tui.messages import (
     AccountChanged,
     BookUpdated,
@@ -59,6 +60,7 @@ from console.tui.pacing import (
     LOW_BANDWIDTH_MARKET_FPS,
     LOW_BANDWIDTH_ORDERS_FPS,
     MARKET_FPS,
+    WATCHLIST_FPS,
     Pacer,
     fps_interval,
 )
@@ -80,6 +82,7 @@ from console.tui.widgets.position_line import PositionLine, position_text
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.trades import TradesPanel
+from console.tui.widgets.watchlist import WatchlistPanel
 from console.util.clock import monotonic_ms
 
 log = logging.getLogger(__name__)
@@ -149,6 +152,7 @@ class MainScreen(Screen[None]):
         Binding("n", "flip_side", "Flip ticket side", show=False, id="main.flip_side"),
         Binding("d", "scoped_cancel", "Cancel scope…", show=False, id="main.scoped_cancel"),
         Binding("F", "flatten", "Flatten…", show=False, id="main.flatten"),
+        Binding("t", "toggle_watchlist", "Watchlist", show=False, id="main.toggle_watchlist"),
     ]
     #: Actions refused while the key is read-only (an Auditor key, see TradingConsoleApp.enter_read_only).
     TRADING_ACTIONS = frozenset({"focus_ticket", "cancel_session", "cancel_all", "hotkey", "flip_side",
@@ -163,9 +167,12 @@ class MainScreen(Screen[None]):
         quotes: ReferenceQuotes,
         *,
         shown_url: str | None = None,
+        watchlist: Watchlist | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        #: The watched symbols' quotes behind the watchlist panel (``t``); None: no watchlist.
+        self.watchlist = watchlist
         #: The exchange URL the header shows (the app factory's ``shown_url``; default: the REST URL).
         self.shown_url = shown_url or settings.rest_url
         self.session = session
@@ -210,6 +217,9 @@ class MainScreen(Screen[None]):
             venue=self.settings.venue_label,
         )
         with Horizontal(id="workspace"):
+            if self.watchlist is not None:  # hidden until `t`; it then takes the orders table's place
+                yield WatchlistPanel(self.watchlist, self.clock_ms, id="watchlist", interval_s=fps_interval(
+                    LOW_BANDWIDTH_MARKET_FPS if self.low_bandwidth else WATCHLIST_FPS))
             yield OrdersTable(clock_ms=self.clock_ms, id="orders")
             with Vertical(id="market"):
                 yield DepthLadder(id="ladder")
@@ -563,7 +573,38 @@ class MainScreen(Screen[None]):
     # Focus moves at once (Screen.set_focus), not through Widget.focus, which waits for the app's queue: the keys
     # typed right after Esc or l must reach the newly focused widget (console/tui/widgets/fields.py).
     def action_focus_orders(self) -> None:
+        if self.has_class("-watchlist"):  # the watchlist holds the orders' place: Esc there brings them back
+            self.set_focus(self.query_one(WatchlistPanel))
+            return
         self.set_focus(self.query_one(OrdersTable))
+
+    def action_toggle_watchlist(self) -> None:
+        """Show the watchlist in the orders' place (its market data runs while shown) and focus it; or hide it."""
+        if self.watchlist is None:
+            self.notify("No watchlist: this console has no market data.", severity="warning", timeout=3)
+            return
+        panel = self.query_one(WatchlistPanel)
+        shown = not self.has_class("-watchlist")
+        self.set_class(shown, "-watchlist")
+        if shown:
+            if self.has_class("-narrow"):
+                self.remove_class("-market-toggled")  # at 80 columns the book (`m`) and the watchlist take turns
+            panel.start()
+            panel.move_to(self.query_one(OrderTicket).symbol)
+            self.set_focus(panel)
+        else:
+            panel.stop()
+            self.set_focus(self.query_one(OrdersTable))
+
+    @on(WatchlistPanel.SymbolChosen)
+    def watchlist_chosen(self, message: WatchlistPanel.SymbolChosen) -> None:
+        """A watchlist row chosen: the ticket moves to its symbol, and with it the ladder and trades."""
+        self.query_one(OrderTicket).select_symbol(message.symbol)
+
+    @on(WatchlistPanel.Closed)
+    def watchlist_closed(self) -> None:
+        if self.has_class("-watchlist"):
+            self.action_toggle_watchlist()
 
     def action_focus_status(self) -> None:
         self.set_focus(self.query_one(StatusPane))

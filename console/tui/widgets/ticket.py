@@ -170,6 +170,13 @@ class OrderTicket(Vertical):
             self._last = last
             self._show_stop_warning()
 
+    def select_symbol(self, symbol: str) -> None:
+        """Move the ticket to ``symbol`` (lowercase, one the ticket offers), as if the trader picked it: the price
+        and stop clear and :class:`TicketSymbolChanged` follows (the book moves). No-op for one it does not offer.
+        """
+        if symbol in self._symbols:
+            self.query_one("#symbol", Select).value = symbol
+
     def set_price(self, price: Decimal) -> None:
         """Put ``price`` in the price field (plain decimal text, e.g. ``"64250.00"``) and clear its error."""
         field = self.query_one("#price", Input)

@@ -1,4 +1,5 @@
-"""Client of Gemini's market data WebSocket v2: one symbol's level-2 book and trades, resynchronised on any doubt.
+"""Client of Gemini's market data WebSocket v2: level-2 books and trades of one symbol (the ladder) or several over one
+socket (the watchlist), resynchronised on any doubt.
 
 https://docs.gemini.com/websocket/market-data/v2/level-2-data. The client connects to
 ``<ws base>/v2/marketdata`` (public, no signature), sends
@@ -30,6 +31,7 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -123,12 +125,24 @@ class L2Feed:
         Raises:
             Resync: invalid JSON, a bad message, a delta before the snapshot, a crossed book, or a venue error.
         """
+        return self.apply(self.parse(frame), frame)
+
+    def parse(self, frame: str | bytes) -> dict[str, Any]:
+        """One frame as a JSON object.
+
+        Raises:
+            Resync: invalid JSON, or not an object.
+        """
         try:
             data = json.loads(frame)
         except ValueError:
             raise self._bad("invalid JSON", frame) from None
         if not isinstance(data, dict):
             raise self._bad("not a JSON object", frame)
+        return data
+
+    def apply(self, data: dict[str, Any], frame: str | bytes) -> FeedResult:
+        """Apply one frame already parsed into ``data`` (``frame`` is its text, for the log); as :meth:`feed`."""
         kind = data.get("type")
         if kind == "l2_updates":
             return self._l2(data, frame)
@@ -239,11 +253,26 @@ class MarketDataClient:
             book: filled from each snapshot and its deltas.
             listener: told about book changes, trades and the feed state.
         """
+        await self.run_many({symbol: book}, {symbol: listener})
+
+    async def run_many(self, books: Mapping[str, OrderBook], listeners: Mapping[str, FeedListener]) -> None:
+        """Keep several symbols' books live over one socket until cancelled (one subscription names them all, as
+        https://docs.gemini.com/websocket/market-data/v2/level-2-data allows); never raises on the wire.
+
+        Every doubt about any symbol (see the module docstring) drops the socket and resynchronises them all: each
+        listener hears RESYNCING (or STALE on a stall), then LIVE again at its symbol's fresh snapshot.
+
+        Args:
+            books: lowercase symbol → the book filled from that symbol's snapshot and deltas.
+            listeners: lowercase symbol → its listener (the same keys as ``books``).
+        """
+        label = ",".join(books)
         attempt = 0
-        listener.state_changed(FeedState.CONNECTING, "")
+        for listener in listeners.values():
+            listener.state_changed(FeedState.CONNECTING, "")
         while True:
             try:
-                went_live = await self._stream_once(symbol, book, listener)
+                went_live = await self._stream_once(books, listeners)
                 reason = "stream closed by the venue"
             except Resync as exc:
                 went_live, reason = bool(getattr(exc, "went_live", False)), str(exc)
@@ -251,20 +280,23 @@ class MarketDataClient:
                 went_live, reason = False, f"connection failed: {type(exc).__name__}"
             self.resyncs += 1
             self.last_resync_reason = reason
-            logger.info("market data %s: resync (%s)", symbol, reason)
+            logger.info("market data %s: resync (%s)", label, reason)
             stalled = reason.startswith("stream stalled")
             if not stalled:  # a stalled book stays STALE while the client waits to reconnect
-                listener.state_changed(FeedState.RESYNCING, reason)
+                for listener in listeners.values():
+                    listener.state_changed(FeedState.RESYNCING, reason)
             attempt = 0 if went_live else attempt + 1
             delay = capped_delay_s(attempt, self._backoff_initial_s, self._backoff_cap_s, max_exponent=16)
             await asyncio.sleep(jittered(delay, self._rng))
             if stalled:
-                listener.state_changed(FeedState.RESYNCING, reason)
+                for listener in listeners.values():
+                    listener.state_changed(FeedState.RESYNCING, reason)
 
-    async def _stream_once(self, symbol: str, book: OrderBook, listener: FeedListener) -> bool:
+    async def _stream_once(self, books: Mapping[str, OrderBook], listeners: Mapping[str, FeedListener]) -> bool:
         """One connection: subscribe, read until doubt. Returns (on a clean close) whether it went live."""
-        feed = L2Feed(symbol, book)
-        subscribe = {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": [symbol.upper()]}]}
+        feeds = {symbol.upper(): (L2Feed(symbol, book), listeners[symbol]) for symbol, book in books.items()}
+        first = next(iter(feeds.values()))  # frames without a known symbol (heartbeat, error, another symbol's)
+        subscribe = {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": list(feeds)}]}
         async with ws_connect(
             self.url, open_timeout=self.open_timeout_s, close_timeout=CLOSE_TIMEOUT_S, max_size=MAX_FRAME_BYTES
         ) as ws:
@@ -276,30 +308,40 @@ class MarketDataClient:
                     async with asyncio.timeout(self.stall_timeout_s):
                         frame = await ws.recv()
                 except TimeoutError:
-                    listener.state_changed(FeedState.STALE, f"stream stalled {self.stall_timeout_s:g} s")
+                    for _feed, listener in feeds.values():
+                        listener.state_changed(FeedState.STALE, f"stream stalled {self.stall_timeout_s:g} s")
                     ws.transport.abort()  # a doubtful stream gets no close handshake: reconnect at once
-                    raise _resync(f"stream stalled {self.stall_timeout_s:g} s", feed) from None
+                    raise _resync(f"stream stalled {self.stall_timeout_s:g} s", feeds) from None
                 except ConnectionClosed:
-                    if feed.has_snapshot:
-                        raise _resync("stream closed by the venue", feed) from None
+                    if _went_live(feeds):
+                        raise _resync("stream closed by the venue", feeds) from None
                     raise
                 try:
-                    result = feed.feed(frame)
+                    data = first[0].parse(frame)
+                    symbol = data.get("symbol")
+                    feed, listener = feeds.get(symbol.upper(), first) if isinstance(symbol, str) else first
+                    result = feed.apply(data, frame)
                 except Resync as exc:
                     ws.transport.abort()
-                    raise _resync(str(exc), feed) from None
+                    raise _resync(str(exc), feeds) from None
                 if result.snapshot:
                     listener.state_changed(FeedState.LIVE, "")
                 if result.book_changed:
-                    listener.book_changed(book)
+                    listener.book_changed(feed.book)
                 if result.trades:
                     listener.trades_added(result.trades)
 
 
-def _resync(reason: str, feed: L2Feed) -> Resync:
+def _went_live(feeds: Mapping[str, tuple[L2Feed, FeedListener]]) -> bool:
+    """Whether any symbol of the connection had its snapshot."""
+    return any(feed.has_snapshot for feed, _listener in feeds.values())
+
+
+def _resync(reason: str, feeds: Mapping[str, tuple[L2Feed, FeedListener]]) -> Resync:
     exc = Resync(reason)
-    exc.went_live = feed.has_snapshot
+    exc.went_live = _went_live(feeds)
     return exc
+
 
 
 def decimal_text(value: Decimal | None) -> str:
