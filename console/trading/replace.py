@@ -15,7 +15,7 @@ replacement is two legs driven through the ``Venue`` interface, never both live 
    session's ordinary :meth:`~console.trading.session.TradingSession.submit`: an unknown outcome is settled by client
    order id and never re-sent.
 
-One status line tells the story, e.g. ``replaced #585286 by #585301, 0.3 filled before the cancel``. The journal
+One status line tells the story, e.g. ``replaced #<old> by #<new>, 0.3 filled before the cancel``. The journal
 has both legs (the cancel and the new order, with their answers and events) through the venue's tap.
 """
 
@@ -92,7 +92,7 @@ class ReplaceResult:
 
 
 def _label(order: Order) -> str:
-    """``#585286`` (the order id, short), or the client order id while there is none."""
+    """``#`` and the order id, short (``short_id``), or the client order id while there is none."""
     return f"#{short_id(order.order_id)}" if order.order_id else (order.client_order_id or "the replacement")
 
 
