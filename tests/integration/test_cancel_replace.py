@@ -18,6 +18,10 @@ from console.exchange.faults import FaultKind
 from console.trading.replace import ReplaceOutcome, ReplaceResult
 from tests.support.reliability import Rig, rig, wait_until
 
+#: The cancel and place paths of each order-entry API, as the exchange's fault plan names them.
+PATHS = {"rest": ("/v1/order/cancel", "/v1/order/new"), "ws": ("/ws:order.cancel", "/ws:order.place")}
+both_apis = pytest.mark.parametrize("api", ["rest", "ws"])
+
 
 def watch_never_both_live(r: Rig, old_id: str) -> list[str]:
     """Record a problem whenever the console starts a new order while the exchange still has ``old_id`` live."""
@@ -50,8 +54,9 @@ def story(r: Rig) -> list[str]:
     return [s.text for s in r.statuses if s.code == "Replace"]
 
 
-async def test_plain_replace_cancels_then_places_at_the_new_price():
-    async with rig() as r:
+@both_apis
+async def test_plain_replace_cancels_then_places_at_the_new_price(api):
+    async with rig(session_kwargs={"api": api}) as r:
         old = await r.place(Side.BUY, "50000.00", "0.02")
         await r.settled()
         problems = watch_never_both_live(r, old.order_id)
@@ -68,15 +73,17 @@ async def test_plain_replace_cancels_then_places_at_the_new_price():
         await r.settled()
 
 
-async def test_a_fill_racing_the_cancel_comes_off_the_replacement():
-    async with rig() as r:
+@both_apis
+async def test_a_fill_racing_the_cancel_comes_off_the_replacement(api):
+    cancel_path, _ = PATHS[api]
+    async with rig(session_kwargs={"api": api}) as r:
         old = await r.place(Side.BUY, "50000.00", "0.02")
         await r.settled()
         problems = watch_never_both_live(r, old.order_id)
         # The cancel is held at the exchange; a fill lands on the old order before the cancel is processed.
-        r.server.faults.arm(FaultKind.HANG, path="/v1/order/cancel", delay_s=5.0)
+        r.server.faults.arm(FaultKind.HANG, path=cancel_path, delay_s=5.0)
         task = await start_replace(r, old, "50100.00", "0.02")
-        await wait_until(lambda: any(p == "/v1/order/cancel" for p, _ in r.server.faults.arrivals), what="cancel")
+        await wait_until(lambda: any(p == cancel_path for p, _ in r.server.faults.arrivals), what="cancel")
         r.maker_order("sell", "50000.00", "0.005")
         r.server.faults.clear()  # the cancel goes on to the engine now, after the fill
         result = await task
@@ -105,19 +112,21 @@ async def test_fills_before_loading_and_after_loading_the_original_amount_minus_
         assert "0.03 filled before the cancel" in story(r)[-1]
 
 
-async def test_old_order_filled_completely_meanwhile_nothing_is_sent():
-    async with rig() as r:
+@both_apis
+async def test_old_order_filled_completely_meanwhile_nothing_is_sent(api):
+    cancel_path, _ = PATHS[api]
+    async with rig(session_kwargs={"api": api}) as r:
         old = await r.place(Side.BUY, "50000.00", "0.02")
         await r.settled()
-        r.server.faults.arm(FaultKind.HANG, path="/v1/order/cancel", delay_s=5.0)
+        r.server.faults.arm(FaultKind.HANG, path=cancel_path, delay_s=5.0)
         task = await start_replace(r, old, "50100.00", "0.02")
-        await wait_until(lambda: any(p == "/v1/order/cancel" for p, _ in r.server.faults.arrivals), what="cancel")
+        await wait_until(lambda: any(p == cancel_path for p, _ in r.server.faults.arrivals), what="cancel")
         r.maker_order("sell", "50000.00", "0.02")
         r.server.faults.clear()
         result = await task
         assert result.outcome is ReplaceOutcome.NOTHING_LEFT and result.new is None
         assert r.session.blotter.get(old.order_id).state is OrderState.FILLED
-        assert sum(p == "/v1/order/new" for p, _ in r.server.faults.arrivals) == 1  # the old order's only
+        assert sum(p == PATHS[api][1] for p, _ in r.server.faults.arrivals) == 1  # the old order's only
         assert len(account_orders(r)) == 1  # the old order only: nothing new at the exchange
         assert "filled completely" in story(r)[-1] and "nothing sent" in story(r)[-1]
         await r.settled()
@@ -138,14 +147,16 @@ async def test_cancel_refused_nothing_is_sent_and_the_reason_is_decoded():
         await r.settled()
 
 
-async def test_lost_cancel_answer_the_replacement_waits_until_the_cancel_is_confirmed():
-    async with rig() as r:
+@both_apis
+async def test_lost_cancel_answer_the_replacement_waits_until_the_cancel_is_confirmed(api):
+    cancel_path, _ = PATHS[api]
+    async with rig(session_kwargs={"api": api}) as r:
         old = await r.place(Side.BUY, "50000.00", "0.02")
         await r.settled()
         problems = watch_never_both_live(r, old.order_id)
-        r.server.faults.arm(FaultKind.DROP_REQUEST, path="/v1/order/cancel", count=None)  # every cancel is lost
+        r.server.faults.arm(FaultKind.DROP_REQUEST, path=cancel_path, count=None)  # every cancel is lost
         task = await start_replace(r, old, "50100.00", "0.02")
-        await wait_until(lambda: sum(p == "/v1/order/cancel" for p, _ in r.server.faults.arrivals) >= 3,
+        await wait_until(lambda: sum(p == cancel_path for p, _ in r.server.faults.arrivals) >= 3,
                          what="the cancel to be retried")
         assert not task.done()
         assert r.session.blotter.get(old.order_id).state is OrderState.PENDING_CANCEL
@@ -175,12 +186,13 @@ async def test_cancel_never_confirmed_abandons_the_replace_and_sends_nothing():
         assert len(account_orders(r)) == 1
 
 
-@pytest.mark.parametrize("kind", [FaultKind.DROP_RESPONSE, FaultKind.DROP_REQUEST])
-async def test_lost_answer_on_the_place_leg_is_settled_by_client_order_id_never_resent(kind):
-    async with rig() as r:
+@pytest.mark.parametrize(("api", "kind"), [("rest", FaultKind.DROP_RESPONSE), ("rest", FaultKind.DROP_REQUEST),
+                                           ("ws", FaultKind.DROP_RESPONSE)])
+async def test_lost_answer_on_the_place_leg_is_settled_by_client_order_id_never_resent(api, kind):
+    async with rig(session_kwargs={"api": api}) as r:
         old = await r.place(Side.BUY, "50000.00", "0.02")
         await r.settled()
-        r.server.faults.arm(kind, path="/v1/order/new")
+        r.server.faults.arm(kind, path=PATHS[api][1])
         result = await (await start_replace(r, old, "50100.00", "0.02"))
         assert result.outcome is ReplaceOutcome.REPLACED and result.new is not None
         cid = result.new.client_order_id

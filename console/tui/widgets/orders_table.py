@@ -97,7 +97,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         Binding("end", "last_row", "Last order", show=False, id="orders.last_row"),
         Binding("x", "cancel_selected", "Cancel order", id="orders.cancel_selected"),
         Binding("delete", "cancel_selected", "Cancel order", show=False, id="orders.cancel_selected_delete"),
-        Binding("e", "replace_selected", "Replace", show=False, id="orders.replace_selected"),
+        Binding("e", "replace_selected", "Replace order", show=False, id="orders.replace_selected"),
         Binding("c", "cycle_sort", "Sort column", show=False, id="orders.cycle_sort"),
         Binding("r", "reverse_sort", "Reverse sort", show=False, id="orders.reverse_sort"),
         # Digits, so the screen's letter keys (f fills, b balances...) still reach the screen from the table.
