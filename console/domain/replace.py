@@ -129,7 +129,9 @@ def replacement_amount(
     filled = final.filled
     late = max(filled - filled_at_load, Decimal(0))
     zero = Decimal(0)
-    if final.state is OrderState.FILLED or final.open_amount <= 0:
+    # Executed against the original amount, not the remaining: a venue may report a cancelled order's remaining as
+    # 0 (Roxom's leaves quantity), which says nothing about how much of it filled.
+    if final.state is OrderState.FILLED or filled >= final.amount:
         return ReplaceAmount(zero, filled, late, f"#{short_id(final.order_id)} filled completely before the cancel "
                                                  f"({fmt_qty(filled)} filled): nothing sent.")
     amount = ticket_amount - late

@@ -61,6 +61,13 @@ def test_fully_filled_old_order_sends_nothing_whatever_the_ticket_says():
     assert got.amount == 0 and got.nothing_sent is not None and "filled completely" in got.nothing_sent
 
 
+def test_a_cancelled_order_reported_with_nothing_remaining_is_not_taken_for_filled():
+    # Roxom reports a cancelled order's leaves quantity as 0: only the executed amount says how much filled.
+    final = order(OrderState.CANCELLED, filled="0.4").evolve(remaining=Decimal(0))
+    got = replacement_amount(Decimal("1"), filled_at_load=Decimal("0"), final=final)
+    assert got.amount == Decimal("0.6") and got.nothing_sent is None
+
+
 def test_late_fills_eating_the_whole_ticket_send_nothing():
     # The trader lowered the ticket to 0.1; 0.2 filled after loading.
     got = replacement_amount(Decimal("0.1"), filled_at_load=Decimal("0"),
