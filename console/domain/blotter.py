@@ -161,6 +161,11 @@ class Blotter:
         """Call ``listener(changed_orders)`` after every change."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: BlotterListener) -> None:
+        """Stop calling ``listener`` (one added by :meth:`add_listener`; unknown ones are ignored)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def _notify(self, changed: list[Order]) -> None:
         if changed:
             for listener in self._listeners:

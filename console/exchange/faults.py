@@ -133,6 +133,8 @@ class Fault:
         delay_s: seconds of ``delay`` and ``hang``.
         raw: the text of ``bad-frame``.
         skew_ms: the shift of ``clock-skew`` (ms, may be negative).
+        reason: the ``reason`` of ``http-error``'s body, e.g. ``"OrderNotFound"`` with status 404 (a refusal, not
+            a failure); empty: the status's usual reason (``System``, ``Maintenance``).
     """
 
     kind: FaultKind
@@ -142,6 +144,7 @@ class Fault:
     delay_s: float = 1.0
     raw: str = ""
     skew_ms: int = 0
+    reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The fault as a JSON object (the admin route's answer)."""
@@ -338,8 +341,8 @@ class FaultPlan:
             return await handler(request)
         log.warning("fault %s on %s %s", fault.kind, request.method, request.path)
         if fault.kind is FaultKind.HTTP_ERROR:
-            reason = _HTTP_ERROR_REASONS.get(fault.status, "System")
-            return _error(fault.status, reason, "fault injected: technical issues")
+            reason = fault.reason or _HTTP_ERROR_REASONS.get(fault.status, "System")
+            return _error(fault.status, reason, f"fault injected: {fault.reason or 'technical issues'}")
         if fault.kind is FaultKind.HTTP_429:
             return _error(429, "RateLimit", "fault injected: too many requests")
         if fault.kind is FaultKind.DROP_REQUEST:

@@ -21,6 +21,7 @@ from console.domain.model import Order, OrderState, SymbolRules
 from console.domain.reasons import Severity, explain
 from console.domain.ticket import ClientOrderIds, NewOrder, TicketInput, validate_ticket
 from console.trading.cancels import SessionCancelsMixin
+from console.trading.replace import SessionReplaceMixin
 from console.trading.status_text import KNOWN_REASONS, SessionTextMixin, describe
 from console.trading.stream import STALE_AFTER_S, SessionStreamMixin
 from console.trading.types import ConnectionState, SessionListener, StatusEntry, TradingBlocked
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 NOT_RECEIVED = "NotReceived"
 
 
-class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin):
+class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin, SessionReplaceMixin):
     """One console session against one venue account.
 
     Guarantees (docs/reliability.md): an order shown live is live; filled amounts are the venue's; an order is

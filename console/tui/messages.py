@@ -79,6 +79,14 @@ class CancelRequested(Message):
         self.order_id = order_id
 
 
+class ReplaceRequested(Message):
+    """The trader asked to cancel-replace one order (key ``e`` on the orders table): load it into the ticket."""
+
+    def __init__(self, order: Order | None) -> None:
+        super().__init__()
+        self.order = order
+
+
 class AccountChanged(Message):
     """The account's balances or fills changed (a fill arrived, or the sub-account was switched); views reload."""
 

@@ -26,6 +26,7 @@ from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.hotkeys import default_size, hotkey_price
 from console.domain.model import Order, OrderType, Side
 from console.domain.reasons import Severity
+from console.domain.replace import replacement_errors
 from console.domain.scopes import OrderScope, scope_orders
 from console.domain.ticket import NewOrder, TicketErrors
 from console.trading.account import AccountService
@@ -51,6 +52,7 @@ from console.tui.messages import (
     MarketStateChanged,
     OrdersChanged,
     PositionsChanged,
+    ReplaceRequested,
     StatusReported,
     TicketSubmitted,
     TicketSymbolChanged,
@@ -80,7 +82,7 @@ from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.position_line import PositionLine, position_text
 from console.tui.widgets.status_pane import StatusPane
-from console.tui.widgets.ticket import OrderTicket
+from console.tui.widgets.ticket import OrderTicket, ReplaceTarget
 from console.tui.widgets.trades import TradesPanel
 from console.tui.widgets.watchlist import WatchlistPanel
 from console.util.clock import monotonic_ms
@@ -462,12 +464,21 @@ class MainScreen(Screen[None]):
         except TicketErrors as exc:
             ticket.show_errors(exc.errors)
             return
+        target = ticket.replacing
+        old = self.session.blotter.get(target.order_id) if target is not None else None
+        if old is not None and (errors := replacement_errors(old, order)):
+            ticket.show_errors(errors)
+            return
         ticket.clear_errors()
-        self.guard_and_send(order)
+        self.guard_and_send(order, target)
 
     @work(group="orders", exit_on_error=False)
-    async def guard_and_send(self, order: NewOrder) -> None:
-        """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent."""
+    async def guard_and_send(self, order: NewOrder, replacing: ReplaceTarget | None = None) -> None:
+        """Check the pre-trade guards; a breach asks again (GuardConfirm), a hard breach is never sent.
+
+        With ``replacing`` the order replaces that one (``TradingSession.replace``: cancel, confirmation, then the
+        rest of the amount); the ticket leaves replace mode.
+        """
         reference, label = await self.price_source(order.symbol)
         last = await self.last_price(order.symbol) if order.order_type is OrderType.STOP_LIMIT else None
         rules = self.session.rules.get(order.symbol)
@@ -488,9 +499,17 @@ class MainScreen(Screen[None]):
             return
         self.guards.record_sent(order, self.guard_clock_ms())
         try:
-            await self.session.submit(order)
+            if replacing is None:
+                await self.session.submit(order)
+            else:
+                ticket = self.query_one(OrderTicket)
+                if ticket.replacing == replacing:
+                    ticket.leave_replace()
+                await self.session.replace(replacing.order_id, order, filled_at_load=replacing.filled_at_load)
         except TradingBlocked as exc:
             self._not_sent(order, str(exc))
+        except TicketErrors as exc:  # a replacement that changes the symbol or side: nothing was sent
+            self.query_one(OrderTicket).show_errors(exc.errors)
         finally:
             self._balances_soon()  # the order holds funds now (or a fill moved them)
 
@@ -555,6 +574,21 @@ class MainScreen(Screen[None]):
             return  # the banner says why: an Auditor key cannot cancel
         self.send_cancel(message.order_id)
 
+    @on(ReplaceRequested)
+    def load_replace(self, message: ReplaceRequested) -> None:
+        """Key ``e``: load the selected order into the ticket in replace mode, or say in the status pane why not."""
+        if getattr(self.app, "read_only", False):
+            return  # the banner says why: an Auditor key cannot trade
+        order = message.order
+        block = self.session.replace_block(order)
+        if block is not None or order is None:
+            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, "Replace", "Replace",
+                                          f"Not replaced: {block}")])
+            return
+        ticket = self.query_one(OrderTicket)
+        ticket.load_replace(order)
+        ticket.focus_first()
+
     @work(group="orders", exit_on_error=False)
     async def send_cancel(self, order_id: str) -> None:
         try:
@@ -573,6 +607,7 @@ class MainScreen(Screen[None]):
     # Focus moves at once (Screen.set_focus), not through Widget.focus, which waits for the app's queue: the keys
     # typed right after Esc or l must reach the newly focused widget (console/tui/widgets/fields.py).
     def action_focus_orders(self) -> None:
+        self.query_one(OrderTicket).leave_replace()  # Esc also leaves replace mode
         if self.has_class("-watchlist"):  # the watchlist holds the orders' place: Esc there brings them back
             self.set_focus(self.query_one(WatchlistPanel))
             return
@@ -688,10 +723,17 @@ class MainScreen(Screen[None]):
         if action in self.TRADING_ACTIONS and getattr(self.app, "read_only", False):
             return False
         if action == "focus_orders":
-            return not isinstance(self.focused, OrdersTable)
+            return not isinstance(self.focused, OrdersTable) or self._replacing()
         if action == "retry":
             return self.session.connection in (ConnectionState.HALTED, ConnectionState.CONNECTING)
         return True
+
+    def _replacing(self) -> bool:
+        """True while the ticket is in replace mode (Esc leaves it, from the orders table too)."""
+        try:
+            return self.query_one(OrderTicket).replacing is not None
+        except NoMatches:
+            return False
 
     def action_history(self) -> None:
         self.app.push_screen(HistoryScreen(self.host.account, self.clock_ms))

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.internals import paint_now, set_border_title_line
-from console.tui.messages import CancelRequested
+from console.tui.messages import CancelRequested, ReplaceRequested
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.orders_columns import (
     COLUMNS,
@@ -69,8 +69,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     """Active orders, one row each, sorted and filtered; rows appear, change and leave as the blotter changes.
 
     Attributes down: the screen calls :meth:`apply_changes` with changed orders. Messages up: a cancel key posts
-    :class:`CancelRequested` for the order under the cursor. The cursor stays on the same order while rows move
-    around it; when that order leaves, the cursor stays on the same line.
+    :class:`CancelRequested` for the order under the cursor, ``e`` :class:`ReplaceRequested`. The cursor stays on
+    the same order while rows move around it; when that order leaves, the cursor stays on the same line.
 
     Columns are as wide as their values among the open orders (see :mod:`console.tui.widgets.orders_columns`);
     when they do not all fit, the least important hide first (:data:`PRIORITY`) and the border subtitle names
@@ -97,6 +97,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         Binding("end", "last_row", "Last order", show=False, id="orders.last_row"),
         Binding("x", "cancel_selected", "Cancel order", id="orders.cancel_selected"),
         Binding("delete", "cancel_selected", "Cancel order", show=False, id="orders.cancel_selected_delete"),
+        Binding("e", "replace_selected", "Replace order", show=False, id="orders.replace_selected"),
         Binding("c", "cycle_sort", "Sort column", show=False, id="orders.cycle_sort"),
         Binding("r", "reverse_sort", "Reverse sort", show=False, id="orders.reverse_sort"),
         # Digits, so the screen's letter keys (f fills, b balances...) still reach the screen from the table.
@@ -213,6 +214,10 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             self.post_message(CancelRequested(order.order_id))
         elif order is not None:
             self.notify("This order has no exchange id yet; wait for the exchange's answer.", severity="warning")
+
+    def action_replace_selected(self) -> None:
+        """Ask to cancel-replace the order under the cursor (the screen loads it into the ticket, or says why not)."""
+        self.post_message(ReplaceRequested(self.selected_order))
 
     def action_cursor_up(self) -> None:
         self._move_cursor(self._cursor - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from textual import on
@@ -12,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.domain.fmt import fmt_money, fmt_price, fmt_qty
-from console.domain.model import ExecOption, OrderType, Side, SymbolRules
+from console.domain.model import ExecOption, Order, OrderType, Side, SymbolRules
+from console.domain.replace import short_id
 from console.domain.ticket import OPTION_SHORT, TicketInput, parse_decimal, stop_triggers_at_once
 from console.tui.messages import TicketSubmitted, TicketSymbolChanged
 from console.tui.widgets.fields import Dropdown, TextInput
@@ -20,7 +22,25 @@ from console.tui.widgets.side_toggle import SideToggle
 
 _NO_OPTION = "none"
 _OPTIONS = [("none", _NO_OPTION)] + [(o.value, o.value) for o in ExecOption]
-_ERROR_FIELDS = ("symbol", "type", "price", "stop_price", "amount", "option")
+_ERROR_FIELDS = ("symbol", "side", "type", "price", "stop_price", "amount", "option")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceTarget:
+    """The order the ticket replaces (replace mode, key ``e`` on an order).
+
+    Attributes:
+        order_id: the venue's id of the order to cancel.
+        filled_at_load: its executed amount when it was loaded (fills after it come off the replacement).
+    """
+
+    order_id: str
+    filled_at_load: Decimal
+
+    @property
+    def label(self) -> str:
+        """``#`` and the order's short id (its last 6 characters), as the replace status lines show it."""
+        return f"#{short_id(self.order_id)}"
 
 
 
@@ -47,7 +67,8 @@ class OrderTicket(Vertical):
     :class:`TicketSymbolChanged` when the trader picks another symbol.
     Attributes down: the screen calls :meth:`set_rules`, :meth:`show_errors`, :meth:`clear_errors`,
     :meth:`set_quote` (best bid / ask / last / spread of the ticket's symbol), :meth:`set_price` (price keys) and
-    :meth:`set_balances` (available balance per currency).
+    :meth:`set_balances` (available balance per currency), :meth:`load_replace` (replace mode: the title and the
+    Place button say Replace) and :meth:`leave_replace` (Esc); a symbol change leaves replace mode too.
     """
 
     BINDINGS = [
@@ -63,6 +84,8 @@ class OrderTicket(Vertical):
         #: The amount last typed per symbol: a symbol change brings back its own, never the previous symbol's.
         self._amounts: dict[str, str] = {}
         self._shown_symbol = symbols[0]
+        #: The order being replaced (replace mode), None for a new order.
+        self.replacing: ReplaceTarget | None = None
         self.border_title = "Order ticket"
 
     def compose(self) -> ComposeResult:
@@ -211,6 +234,38 @@ class OrderTicket(Vertical):
         keys typed right after ``o`` (console/tui/widgets/fields.py applies those in order)."""
         self.screen.set_focus(self.query_one("#price", Input))
 
+    def load_replace(self, order: Order) -> None:
+        """Replace mode: load ``order`` (symbol, side, type, price, stop price, option, amount = its remaining).
+
+        The border title and the Place button say Replace; Esc (:meth:`leave_replace`) or a symbol change leave it.
+        """
+        self.leave_replace()
+        if order.symbol != self.symbol:
+            self.query_one("#symbol", Select).value = order.symbol
+            self._symbol_changed()  # at once (not when the Changed message arrives), so it cannot undo the load
+        self.side = order.side
+        self.query_one("#type", Select).value = order.order_type.value
+        self._apply_type(order.order_type is OrderType.STOP_LIMIT)
+        self.query_one("#price", Input).value = format(order.price, "f")
+        stop = self.query_one("#stop_price", Input)
+        stop.value = format(order.stop_price, "f") if order.stop_price is not None else ""
+        self.query_one("#amount", Input).value = format(order.open_amount, "f")
+        self.query_one("#option", Select).value = order.options[0].value if order.options else _NO_OPTION
+        self.replacing = ReplaceTarget(order.order_id, order.filled)
+        self.border_title = f"Replace {self.replacing.label}"
+        self.add_class("-replace")
+        self.clear_errors()
+        self._show_summary()
+
+    def leave_replace(self) -> None:
+        """Back to a new order (the fields keep what they hold)."""
+        if self.replacing is None:
+            return
+        self.replacing = None
+        self.border_title = "Order ticket"
+        self.remove_class("-replace")
+        self._show_summary()
+
     def check_consume_key(self, key: str, character: str | None) -> bool:
         """Plain keys (letters, digits, ``?``) typed anywhere in the ticket belong to the ticket: the screen's and
         the app's bindings for them (``s`` cancel session, ``q`` quit, ``h`` history...) are left out of the binding
@@ -254,7 +309,9 @@ class OrderTicket(Vertical):
 
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
-        is_stop = event.value == OrderType.STOP_LIMIT.value
+        self._apply_type(event.value == OrderType.STOP_LIMIT.value)
+
+    def _apply_type(self, is_stop: bool) -> None:
         self.query_one("#stop_price", Input).disabled = not is_stop
         option = self.query_one("#option", Select)
         if is_stop:
@@ -268,6 +325,7 @@ class OrderTicket(Vertical):
     def _symbol_changed(self) -> None:
         symbol = self.symbol
         if symbol != self._shown_symbol:
+            self.leave_replace()  # the order being replaced is of the previous symbol
             # A price typed for one symbol is never right for another (a BTC price on an ETH ticket), and the
             # amount is the new symbol's own last amount, never the previous symbol's.
             amount = self.query_one("#amount", Input)
@@ -324,6 +382,8 @@ class OrderTicket(Vertical):
         price = _number(ticket.price)
         shown_amount = fmt_qty(amount) if amount is not None else "?"
         parts = [f"{ticket.side.value.upper()} {shown_amount} {ticket.symbol.upper()}"]
+        if self.replacing is not None:
+            parts.insert(0, f"REPLACE {self.replacing.label}:")
         if ticket.order_type is OrderType.STOP_LIMIT:
             stop = _number(ticket.stop_price)
             parts.append(f"stop {fmt_price(stop) if stop is not None else '?'}")
