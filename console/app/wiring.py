@@ -41,6 +41,7 @@ from console.venues.gemini.market_data import MarketDataClient
 from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.tap import Observer, latency_observer
 from console.venues.gemini.venue import GeminiVenue
+from console.venues.gemini.ws_account import GeminiWsAccountVenue
 from console.venues.gemini.ws_venue import REPLAY_WINDOW_MS, GeminiWsVenue
 from console.venues.roxom.account_venue import RoxomAccountVenue, RoxomQuotes
 from console.venues.roxom.auth import RoxomSigner, load_private_key
@@ -185,7 +186,10 @@ def build_console(
     # The watchlist's own socket: one subscription for all its symbols, running only while the watchlist is shown.
     watchlist = Watchlist(MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s),
                           settings.watchlist_symbols)
-    account = AccountService(GeminiAccountVenue(clients.rest), settings.sub_accounts)
+    # Over the WS API the order socket also pushes the balances (balances@account) to the views.
+    account_venue = (GeminiWsAccountVenue(clients.rest, venue) if isinstance(venue, GeminiWsVenue)
+                     else GeminiAccountVenue(clients.rest))
+    account = AccountService(account_venue, settings.sub_accounts)
     once_reconciled: Callable[[], object] | None = heap.settle if settle_heap else None
     app = TradingConsoleApp(settings, session, account=account, quotes=GeminiQuotes(clients.rest), clock_ms=clock_ms,
                             market=market, latency=latency,

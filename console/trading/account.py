@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from console.domain.account import BalanceRow, FeeSummary, WrapReceipt
 from console.domain.model import Fill, Order, Side
-from console.trading.venue_account import AccountVenue
+from console.trading.venue_account import AccountVenue, BalancePushes, BalancesListener
 
 __all__ = ["AccountService"]
 
@@ -66,6 +66,18 @@ class AccountService:
         if name not in self.sub_accounts:
             raise ValueError(f"unknown sub-account {name!r}; known: {', '.join(self.sub_accounts)}")
         self._venue.account = name
+
+    def watch_balances(self, listener: BalancesListener | None) -> bool:
+        """Have ``listener`` told the available balances the venue pushes (None: stop).
+
+        Returns:
+            True when the venue pushes balances (:class:`~console.trading.venue_account.BalancePushes`); False when
+            it does not (the views then read them after orders and fills).
+        """
+        if isinstance(self._venue, BalancePushes):
+            self._venue.watch_balances(listener)
+            return True
+        return False
 
     async def can_trade(self) -> bool:
         """Whether the key may trade: False only when the venue says the trading role is missing.

@@ -7,16 +7,21 @@ venue's error tree; its root is what ``console.domain.errors.VenueError`` names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from console.domain.account import BalanceRow, FeeSummary, WrapReceipt
 from console.domain.book import OrderBook
 from console.domain.feed import FeedListener, Quote
 from console.domain.model import Fill, Order, Side
 
-__all__ = ["AccountVenue", "MarketDataFeed", "MultiMarketDataFeed", "ReferenceQuotes"]
+__all__ = ["AccountVenue", "BalancePushes", "BalancesListener", "MarketDataFeed", "MultiMarketDataFeed",
+           "ReferenceQuotes"]
+
+#: Told the available balances a venue pushed: upper-case currency → available amount (only the currencies that
+#: changed); None when pushes may have been missed (the venue's stream reconnected): read every balance again.
+BalancesListener = Callable[[Mapping[str, Decimal] | None], None]
 
 
 class AccountVenue(Protocol):
@@ -97,6 +102,16 @@ class AccountVenue(Protocol):
             ValueError: an amount or symbol the venue cannot take (nothing is sent).
             VenueError: the venue refused (e.g. not wrap-enabled, insufficient funds, missing role) or failed.
         """
+        ...
+
+
+@runtime_checkable
+class BalancePushes(Protocol):
+    """An account venue that pushes available balances as they change (e.g. Gemini's ``balances@account``), so
+    the views show them without asking the venue (each ask is a rate-limited private request)."""
+
+    def watch_balances(self, listener: BalancesListener | None) -> None:
+        """Tell ``listener`` every pushed change from now on (None: stop telling)."""
         ...
 
 

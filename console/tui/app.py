@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, cast
 
 from textual import work
@@ -33,6 +34,7 @@ from console.trading.watchlist import Watchlist
 from console.tui import themes
 from console.tui.messages import (
     AccountChanged,
+    BalancesPushed,
     BookUpdated,
     ConnectionChanged,
     MarketStateChanged,
@@ -145,6 +147,7 @@ class TradingConsoleApp(KeysInOrderApp):
             status=self._status_reported,
             connection_changed=self._connection_changed,
         )
+        account.watch_balances(self._balances_pushed)  # a venue that pushes them (the WS API)
         self._reconciled_once = False
         #: Automatic retries after a network failure at start: the first pause and the cap, seconds (tests set
         #: short or long ones).
@@ -234,6 +237,16 @@ class TradingConsoleApp(KeysInOrderApp):
             self.screen.post_message(AccountChanged())
         elif entry.code == "MissingRole" and not self.read_only:
             self.call_later(self.enter_read_only)
+
+    def _balances_pushed(self, available: Mapping[str, Decimal] | None) -> None:
+        """Account venue callback: pushed balances to the ticket and the balances view; None (pushes missed) makes
+        the views read them again."""
+        if available is None:
+            self.screen.post_message(AccountChanged())
+            return
+        self.main_screen.post_message(BalancesPushed(available))
+        if self.screen is not self.main_screen:
+            self.screen.post_message(BalancesPushed(available))
 
     def _post_status(self, entry: StatusEntry) -> None:
         """To the status pane: a direct call once the main screen is mounted (as for orders); before that, added

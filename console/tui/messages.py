@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+
 from textual.message import Message
 
 from console.domain.model import Order
@@ -92,6 +95,14 @@ class AccountChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, AccountChanged)
+
+
+class BalancesPushed(Message):
+    """The venue pushed available balances (``available``: upper-case currency → amount, the changed ones)."""
+
+    def __init__(self, available: Mapping[str, Decimal]) -> None:
+        super().__init__()
+        self.available = dict(available)
 
 
 class BookUpdated(Message):

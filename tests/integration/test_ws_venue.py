@@ -127,6 +127,28 @@ async def test_order_events_come_from_orders_at_account(venue: GeminiWsVenue, ex
     await stream.close()
 
 
+async def test_balances_at_account_reach_the_listener_and_a_reconnect_asks_for_a_fresh_read(
+        venue: GeminiWsVenue, exchange: ExchangeServer) -> None:
+    """``balances@account`` rides the order socket: each ``balanceUpdate`` reaches the listener as upper-case
+    currency → available; after a reconnect the listener is told None (pushes during the gap were lost)."""
+    pushed: list[dict[str, Decimal] | None] = []
+    venue.balances_listener = lambda available: pushed.append(None if available is None else dict(available))
+    stream = await venue.connect_order_events()
+    assert type(await stream.recv()).__name__ == "StreamAck"
+    assert pushed == []  # the first connection: the views read the balances themselves
+    exchange.engine.place_order(exchange.demo_account_id, "UI", symbol="btcusd", side="buy",
+                                order_type="exchange limit", amount="0.01", price="900.00")
+    usd = next(Decimal(b["available"]) for b in exchange.engine.balances(exchange.demo_account_id)
+               if b["currency"] == "USD")
+    async with asyncio.timeout(WAIT_S):
+        while not pushed:
+            await stream.recv()
+    assert pushed == [{"USD": usd}]  # only the asset that changed
+    await venue.connect_order_events()  # a reconnect
+    assert pushed[-1] is None
+    await venue.close()
+
+
 async def test_error_codes_map_onto_the_domain_tree(venue: GeminiWsVenue, exchange: ExchangeServer) -> None:
     with pytest.raises(NotConnected) as not_connected:
         await venue.place(new_order("ws-err-0"))

@@ -7,17 +7,24 @@ Settings come from the command line exactly as ``trading-console --api ws --rest
 from __future__ import annotations
 
 import weakref
+from decimal import Decimal
+
+from textual.widgets import DataTable
 
 from console.app.args import parser
 from console.app.cli import build_settings
 from console.app.settings import Environment
 from console.app.wiring import build_console
+from console.domain.account import BalanceRow
+from console.domain.fmt import fmt_money
 from console.domain.model import OrderState
 from console.domain.ticket import ClientOrderIds
 from console.exchange.keys import DEMO_WS_API_KEY, DEMO_WS_API_SECRET
 from console.tui.app import TradingConsoleApp
+from console.tui.screens.balances import BalancesScreen
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
+from console.tui.widgets.ticket import OrderTicket
 from console.venues.gemini.ws_venue import GeminiWsVenue
 from tests.support.console_app import wait_for, wait_until_ready
 
@@ -87,3 +94,54 @@ async def test_api_ws_places_and_cancels_from_the_keyboard(exchange) -> None:
                        what="the cancel latency")
         assert app.latency.for_order(order.order_id).ack_ms is not None
         assert app.latency.summary()["ack"][2] == 1
+
+
+def _engine_available(exchange, currency: str) -> Decimal:
+    rows = exchange.call(exchange.server.engine.balances, exchange.server.demo_account_id)
+    return next(Decimal(row["available"]) for row in rows if row["currency"] == currency)
+
+
+def _place_elsewhere(exchange, client_order_id: str) -> int:
+    """Another session of the same account buys far below the book: its order holds USD and never fills, and
+    nothing this console does (no order, cancel or fill of its own) would make it read the balances."""
+    placed = exchange.call(exchange.server.engine.place_order, exchange.server.demo_account_id, "UI",
+                           symbol="btcusd", side="buy", order_type="exchange limit", amount="0.5",
+                           price="1000.00", client_order_id=client_order_id)
+    return int(placed["order_id"])
+
+
+async def test_api_ws_balances_change_live(exchange) -> None:
+    """Balances pushed by ``balances@account`` reach the ticket's available balance and the balances view at once,
+    without a reload (pressing ``r``) and without an order of the console's own."""
+    app = ws_app(exchange.server.rest_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        ticket = app.main_screen.query_one(OrderTicket)
+        await wait_for(pilot, lambda: ticket.available is not None, what="the ticket's first balances")
+        before = _engine_available(exchange, "USD")
+        await wait_for(pilot, lambda: (ticket.available or {}).get("USD") == before, what="the balances read")
+
+        first = _place_elsewhere(exchange, "elsewhere-1")
+        held = _engine_available(exchange, "USD")
+        assert held <= before - Decimal("500")  # 0.5 × 1000 (and its fee) held by the other session's order
+        await wait_for(pilot, lambda: (ticket.available or {}).get("USD") == held,
+                       what="the ticket's available balance pushed")
+        assert fmt_money(held, "USD", unit=False) in ticket.available_text
+
+        await pilot.press("b")
+        view = app.screen
+        assert isinstance(view, BalancesScreen)
+
+        def usd() -> BalanceRow | None:
+            return next((row for row in view.rows if row.currency.upper() == "USD"), None)
+
+        await wait_for(pilot, lambda: usd() is not None, what="the balances view's rows")
+        total = usd().total  # type: ignore[union-attr]
+        exchange.call(exchange.server.engine.cancel_order, exchange.server.demo_account_id, first, "UI")
+        await wait_for(pilot, lambda: usd() == BalanceRow("USD", total, before, total - before),
+                       what="the view's USD row after the other session's cancel")
+        _place_elsewhere(exchange, "elsewhere-2")
+        await wait_for(pilot, lambda: usd() == BalanceRow("USD", total, held, total - held),
+                       what="the view's USD row after the other session's order")
+        table = view.query_one(DataTable)
+        assert table.get_row("USD")[2] == fmt_money(held, "USD", unit=False)

@@ -1,4 +1,5 @@
-"""Balances view: total, available and held by open orders, per currency; reloads after every fill."""
+"""Balances view: total, available and held by open orders, per currency; reloads after every fill, and shows the
+available balances a venue pushes (the WS API's ``balances@account``) as they arrive."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.widgets import DataTable
 
 from console.domain.account import BalanceRow
 from console.domain.fmt import fmt_money
-from console.tui.messages import AccountChanged
+from console.tui.messages import AccountChanged, BalancesPushed
 from console.tui.screens.account_view import AccountView
 from console.tui.widgets.tables import MeasuredTable
 
@@ -34,6 +35,9 @@ class BalancesScreen(AccountView):
 
     async def fetch(self) -> None:
         self.rows = await self.account.balances()
+        self._show()
+
+    def _show(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for row in self.rows:
@@ -41,6 +45,20 @@ class BalancesScreen(AccountView):
                                                                                           row.held))
             table.add_row(row.currency, total, available, held, key=row.currency)
         self.set_status(f"{len(self.rows)} currencies · updated after each fill")
+
+    def on_balances_pushed(self, message: BalancesPushed) -> None:
+        """Show the pushed available amounts; the total stays the last one read (a push names none), so what
+        orders hold is total − available. A currency the view does not list yet makes it read them all."""
+        known = {row.currency.upper() for row in self.rows}
+        if any(currency not in known for currency in message.available):
+            self.load()
+            return
+        self.rows = [
+            BalanceRow(row.currency, row.total, available, row.total - available)
+            if (available := message.available.get(row.currency.upper())) is not None else row
+            for row in self.rows
+        ]
+        self._show()
 
     def on_account_changed(self, message: AccountChanged) -> None:
         self.load()

@@ -46,6 +46,7 @@ from console.trading.venue_account import ReferenceQuotes
 from console.trading.watchlist import Watchlist
 from console.tui.messages import (
     AccountChanged,
+    BalancesPushed,
     BookUpdated,
     CancelRequested,
     ConnectionChanged,
@@ -528,6 +529,16 @@ class MainScreen(Screen[None]):
 
     def on_account_changed(self, message: AccountChanged) -> None:
         self._balances_soon()  # a fill, or another sub-account
+
+    def on_balances_pushed(self, message: BalancesPushed) -> None:
+        """The venue pushed available balances: the ticket's balance line shows them at once (no request)."""
+        if not self._balances_on:
+            return
+        try:
+            ticket = self.query_one(OrderTicket)
+        except NoMatches:  # the console is quitting
+            return
+        ticket.set_balances({**(ticket.available or {}), **message.available})
 
     def _balances_soon(self) -> None:
         """Read the balances once within BALANCES_AFTER_FILLS_S for a whole burst of orders, cancels and fills: a

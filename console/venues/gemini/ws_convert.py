@@ -18,7 +18,7 @@ from console.venues.gemini.errors import (
     ServerError,
     error_class_for,
 )
-from console.venues.gemini.models.ws_api import CancelManyResult, OrderResult
+from console.venues.gemini.models.ws_api import BalanceUpdate, CancelManyResult, OrderResult
 from console.venues.gemini.ws_api import WsApiError
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "TIME_IN_FORCE",
     "NotConnected",
     "WsRateLimited",
+    "available_from_update",
     "cancel_result",
     "order_from_result",
     "state_of",
@@ -170,3 +171,13 @@ def order_from_result(result: OrderResult, *, api_session: str | None, known: Or
 def cancel_result(result: CancelManyResult) -> CancelResult:
     """``order.cancel_all`` / ``order.cancel_session``'s result: the ids cancelled and the ids refused."""
     return CancelResult(tuple(str(i) for i in result.cancelled_orders), tuple(str(i) for i in result.cancel_rejects))
+
+
+def available_from_update(update: BalanceUpdate) -> dict[str, Decimal]:
+    """A ``balanceUpdate`` (``balances@account``) as upper-case currency → available amount.
+
+    https://docs.gemini.com/websocket/introduction ("Balances"): ``B`` lists ``{"a": asset, "f": free}``; ``f`` is
+    the amount not held by open orders (the console's *available*). The message names no total, so a view keeps
+    the total it last read and derives what orders hold from it.
+    """
+    return {entry.asset.upper(): entry.free for entry in update.balances}

@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +60,7 @@ from console.venues.gemini.errors import (
     GeminiError,
     StreamClosed,
 )
-from console.venues.gemini.models.ws_api import OrderResult, OrderUpdate
+from console.venues.gemini.models.ws_api import BalanceUpdate, OrderResult, OrderUpdate
 from console.venues.gemini.rest import GeminiRestClient
 from console.venues.gemini.tap import Observer
 from console.venues.gemini.venue import MY_TRADES_LIMIT
@@ -70,6 +70,7 @@ from console.venues.gemini.ws_convert import (
     TIME_IN_FORCE,
     NotConnected,
     WsRateLimited,
+    available_from_update,
     cancel_result,
     order_from_result,
     state_of,
@@ -77,6 +78,7 @@ from console.venues.gemini.ws_convert import (
 )
 
 __all__ = [
+    "BALANCE_STREAM",
     "ORDER_STREAM",
     "REPLAY_WINDOW_MS",
     "GeminiWsOrderEvents",
@@ -91,12 +93,17 @@ log = logging.getLogger(__name__)
 
 #: The stream the venue subscribes: every order of the account, all sessions (the session's own are marked).
 ORDER_STREAM = "orders@account"
+#: The account's available balances, pushed as they change (only the assets that changed), on the same socket.
+BALANCE_STREAM = "balances@account"
 #: The paths observers are told for order requests (as the local exchange's faults name them).
 PLACE_PATH = "/ws:order.place"
 CANCEL_PATH = "/ws:order.cancel"
 #: A time-based nonce is accepted within ±30 s of Gemini's clock (https://docs.gemini.com/websocket/introduction,
 #: "Authentication"): a signed request delivered late may still be executed up to this long after it was signed (ms).
 REPLAY_WINDOW_MS = 30_000
+#: Told the available balances pushed (upper-case currency → amount), None when pushes may have been missed
+#: (``console.trading.venue_account.BalancesListener``).
+BalancesListener = Callable[[Mapping[str, Decimal] | None], None]
 
 class GeminiWsOrderEvents:
     """The ``orders@account`` stream of one connection, as domain stream messages
@@ -136,8 +143,11 @@ class GeminiWsOrderEvents:
                 return StreamHeartbeat()
             except WsApiDisconnected:
                 raise StreamClosed(self._api.close_code, self._api.close_reason) from None
+            if isinstance(message, BalanceUpdate):
+                self._venue.push_balances(message)
+                return StreamHeartbeat()  # the link is alive
             if not isinstance(message, OrderUpdate):
-                return StreamHeartbeat()  # balances or market data: the link is alive
+                return StreamHeartbeat()  # market data: the link is alive
             try:
                 events = await self._venue.events_from_update(message)
             except (GeminiError, ValueError, ArithmeticError) as exc:
@@ -220,6 +230,9 @@ class GeminiWsVenue:
         self._own: set[str] = set()
         #: Recent trades of the account from ``/v1/mytrades`` by trade id (fee and liquidity of stream fills).
         self._trades: dict[str, Fill] = {}
+        #: Told the balances ``balances@account`` pushes (the account views); see :meth:`push_balances`.
+        self.balances_listener: BalancesListener | None = None
+        self._subscribed_once = False
 
     def __repr__(self) -> str:
         return f"GeminiWsVenue(url={self.url!r}, cancel_on_disconnect={self.cancel_on_disconnect})"
@@ -370,8 +383,10 @@ class GeminiWsVenue:
 
     # -- the socket and its order stream -------------------------------------------------------------------------
     async def connect_order_events(self) -> GeminiWsOrderEvents:
-        """Open the socket (signed handshake, ``cancelOnDisconnect`` as configured), subscribe ``orders@account``,
-        and make it the socket orders are placed on. The previous socket, if any, is closed first.
+        """Open the socket (signed handshake, ``cancelOnDisconnect`` as configured), subscribe ``orders@account``
+        and ``balances@account``, and make it the socket orders are placed on. The previous socket, if any, is
+        closed first. On a reconnect the balances listener is told None (changes pushed while the socket was down
+        are lost: read the balances again).
 
         Raises:
             AuthenticationError: the handshake was refused (-1002: bad signature, nonce outside ±30 s, a
@@ -386,7 +401,7 @@ class GeminiWsVenue:
                           clock_s=self._clock_s)
         try:
             await api.connect()
-            await api.subscribe([ORDER_STREAM])
+            await api.subscribe([ORDER_STREAM, BALANCE_STREAM])
         except WsApiError as exc:
             await api.close()
             raise venue_error(exc) from None
@@ -394,7 +409,23 @@ class GeminiWsVenue:
             await api.close()
             raise
         self._api = api
+        if self._subscribed_once:
+            self._tell_balances(None)
+        self._subscribed_once = True
         return GeminiWsOrderEvents(self, api, self._keepalive_s)
+
+    def push_balances(self, update: BalanceUpdate) -> None:
+        """Tell the balances listener the available amounts of a ``balances@account`` message."""
+        self._tell_balances(available_from_update(update))
+
+    def _tell_balances(self, available: dict[str, Decimal] | None) -> None:
+        listener = self.balances_listener
+        if listener is None:
+            return
+        try:
+            listener(available)
+        except Exception:  # noqa: BLE001 - a view's failure must never break the order stream
+            log.exception("balances listener failed")
 
     async def events_from_update(self, update: OrderUpdate) -> list[OrderEvent]:
         """Convert one order update to ``OrderEvent`` s (none for ``MODIFIED``).
