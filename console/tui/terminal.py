@@ -21,9 +21,11 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from typing import IO, Any, Protocol
 
 from rich.cells import get_character_cell_size
+from rich.color import Color, ColorSystem
 from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
 
@@ -180,9 +182,9 @@ class DiffOutput:
     cleared cells, so every cell is written again (Textual repaints the whole screen on a resize anyway).
     """
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], *, palette: Callable[[str], str] | None = None) -> None:
         self._stream = stream
-        self.screen = ScreenDiff()
+        self.screen = ScreenDiff(palette=palette)
         self._size: tuple[int, int] | None = None
 
     def write(self, text: str) -> int:
@@ -262,10 +264,15 @@ class HangupSafeLinuxDriver(LinuxDriver):
     """Textual's ``LinuxDriver`` writing through :class:`HangupSafeOutput` and :class:`DiffOutput`; the app's
     ``terminal_gone()`` is called in the app's event loop when the terminal goes away."""
 
+    #: Colours as the 256-colour palette's (:func:`palette_256`) instead of 24-bit: low-bandwidth mode.
+    PALETTE_256 = False
+
     def __init__(self, app: App[Any], *, debug: bool = False, mouse: bool = True,
                  size: tuple[int, int] | None = None) -> None:
         super().__init__(app, debug=debug, mouse=mouse, size=size)
-        wrap_driver_output(self, lambda stream: HangupSafeOutput(DiffOutput(stream), self._terminal_gone))
+        palette = palette_256 if self.PALETTE_256 else None
+        wrap_driver_output(self, lambda stream: HangupSafeOutput(DiffOutput(stream, palette=palette),
+                                                                 self._terminal_gone))
 
     def _terminal_gone(self) -> None:
         call_in_app_loop(self, "terminal_gone")
@@ -292,6 +299,30 @@ _SCREEN_MODES = frozenset({"47", "1047", "1049"})
 #: Unchanged cells written instead of a cursor move when the gap between two changed cells is at most this wide
 #: (and in the style already in effect): a move is 4 to 8 bytes.
 _GAP = 4
+
+
+@lru_cache(maxsize=4096)
+def palette_256(params: str) -> str:
+    """SGR parameters with each 24-bit colour (``38;2;r;g;b``, ``48;2;r;g;b``) as the nearest of the 256-colour
+    palette (``38;5;n``): about half the bytes per colour escape; the theme's colours shift by a shade."""
+    tokens = params.split(";")
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = tokens[i + 1] if token in ("38", "48") and i + 1 < len(tokens) else None
+        if kind == "2" and i + 4 < len(tokens) and all(t.isdigit() for t in tokens[i + 2:i + 5]):
+            r, g, b = (min(255, int(t)) for t in tokens[i + 2:i + 5])
+            colour = Color.from_rgb(r, g, b).downgrade(ColorSystem.EIGHT_BIT)
+            out += [token, "5", str(colour.number)]
+            i += 5
+        elif kind == "5":
+            out += tokens[i:i + 3]
+            i += 3
+        else:
+            out.append(token)
+            i += 1
+    return ";".join(out)
 
 
 def _sgr_for(old: str | None, new: str) -> str:
@@ -324,7 +355,9 @@ class ScreenDiff:
     half. Escapes it does not parse go out as they came, in order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, palette: Callable[[str], str] | None = None) -> None:
+        #: Rewrites each style's SGR parameters (low-bandwidth mode: :func:`palette_256`), or None.
+        self._palette = palette
         self._chars: dict[int, list[str | None]] = {}  # row -> character per column (None: not known)
         self._styles: dict[int, list[str | None]] = {}  # row -> SGR parameters per column
         self._row: int | None = 1  # where Textual's next text goes (1-based), None when not known
@@ -350,6 +383,8 @@ class ScreenDiff:
             elif move_row is not None:
                 self._row, self._col = int(move_row), int(move_col)
             elif sgr is not None:
+                if self._palette is not None:
+                    sgr = self._palette(sgr)
                 if sgr in _RESET:
                     self._style = ""
                 elif sgr.startswith("0;"):
@@ -499,3 +534,10 @@ class ScreenDiff:
         if self._term_style != style:
             out.append(_sgr_for(self._term_style, style))
             self._term_style = style
+
+
+class LowBandwidthLinuxDriver(HangupSafeLinuxDriver):
+    """:class:`HangupSafeLinuxDriver` for ``--low-bandwidth``: colours from the 256-colour palette (a colour escape
+    is about 11 bytes instead of 19)."""
+
+    PALETTE_256 = True
