@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import get_character_cell_size
 
-from console.tui.terminal import DiffOutput, ScreenDiff
+from console.tui.terminal import (
+    DiffOutput,
+    HangupSafeLinuxDriver,
+    LowBandwidthLinuxDriver,
+    ScreenDiff,
+    palette_256,
+)
 
 _TOKEN = re.compile(
     r"\x1b\[([0-9;]*)m|\x1b\[(\d+);(\d+)H|\x1b\[(\d+)C|(\x1b\[[0-?]*[ -/]*[@-~])|(\r?\n)|[\x00-\x1f]|(.)", re.S
@@ -191,3 +197,22 @@ def test_a_terminal_whose_size_is_unknown_gets_every_cell() -> None:
     out.write("\x1b[1;1Habc")
     out.write("\x1b[1;1Habc")
     assert sink.written[1].count("abc") == 1
+
+
+def test_low_bandwidth_colours_come_from_the_256_colour_palette() -> None:
+    assert palette_256("1;38;2;224;224;224;48;2;18;18;18") == "1;38;5;253;48;5;233"
+    assert palette_256("38;5;12;48;2;185;60;91") == "38;5;12;48;5;131"
+    sink = _Pty()
+    DiffOutput(sink, palette=palette_256).write(ROW.format(age="1s"))  # type: ignore[arg-type]
+    assert "38;2;" not in sink.written[0] and "38;5;" in sink.written[0]
+    assert LowBandwidthLinuxDriver.PALETTE_256 and not HangupSafeLinuxDriver.PALETTE_256
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(textual_frame(), min_size=1, max_size=6))
+def test_the_palette_changes_the_colours_only(frames: list[str]) -> None:
+    screen = ScreenDiff(palette=palette_256)
+    got = ModelTerminal().feed("".join(screen.diff(frame) for frame in frames)).cells
+    want = ModelTerminal().feed(re.sub(r"\x1b\[([0-9;]*)m", lambda m: f"\x1b[{palette_256(m.group(1))}m",
+                                       "".join(frames))).cells
+    assert got == want
