@@ -1,7 +1,8 @@
 """Where a terminal's bytes go: a dump of ``python -m benchmarks.bandwidth --dump DIR`` by screen area.
 
-Run: ``python -m benchmarks.bandwidth_where DIR/quiet-120x36-default.bin [--columns 120]``. Textual writes each
-changed span after a cursor move (``ESC [ row ; col H``); this tallies the bytes written after each move by the
+Run: ``python -m benchmarks.bandwidth_where DIR/quiet-120x36-default.bin``. Each changed span is written after a
+cursor move (``ESC [ row ; col H``, or ``ESC [ n C`` to the right on the same row, which the console's
+``ScreenDiff`` writes between the changed cells of a row); this tallies the bytes written after each move by the
 row and the starting column, and how many of them are colour and style escapes (SGR, ``ESC [ … m``), and counts
 the frames (synchronized-output blocks, ``ESC [ ? 2026 h``).
 """
@@ -14,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-_MOVE = re.compile(rb"\x1b\[(\d+);(\d+)H")
+_MOVE = re.compile(rb"\x1b\[(\d+);(\d+)H|\x1b\[(\d+)C")
 _SGR = re.compile(rb"\x1b\[[0-9;:]*m")
 
 
@@ -22,9 +23,14 @@ def tally(data: bytes) -> tuple[Counter[tuple[int, int]], int, int]:
     """Bytes per (row, first column) of each span; SGR bytes; frames."""
     spans: Counter[tuple[int, int]] = Counter()
     moves = list(_MOVE.finditer(data))
+    row = column = 0
     for i, move in enumerate(moves):
         end = moves[i + 1].start() if i + 1 < len(moves) else len(data)
-        spans[(int(move.group(1)), int(move.group(2)))] += end - move.start()
+        if move.group(3) is None:
+            row, column = int(move.group(1)), int(move.group(2))
+        else:  # a move right: the span starts that many columns after the previous span's start (an estimate:
+            column += int(move.group(3))  # the text between counts too, so this attributes to the row, not the cell)
+        spans[(row, column)] += end - move.start()
     sgr = sum(len(m.group(0)) for m in _SGR.finditer(data))
     return spans, sgr, data.count(b"\x1b[?2026h")
 

@@ -137,12 +137,12 @@ def run_console(settings: Settings) -> int:
     from textual.drivers.linux_driver import LinuxDriver
 
     from console.app.wiring import build_console
-    from console.tui.terminal import HangupSafeLinuxDriver
+    from console.tui.terminal import HangupSafeLinuxDriver, LowBandwidthLinuxDriver
 
     console = build_console(settings, settle_heap=True)
     app = console.app
     if app.driver_class is LinuxDriver:  # a real terminal (not `serve`'s web driver, not Windows)
-        app.driver_class = HangupSafeLinuxDriver
+        app.driver_class = LowBandwidthLinuxDriver if settings.desk.low_bandwidth else HangupSafeLinuxDriver
     code = 1
     try:
         code = app.run() or app.return_code or 0

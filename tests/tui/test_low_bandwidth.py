@@ -3,6 +3,7 @@ a few frames a second, the ladder writes only what changed, orders still show at
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from textual.geometry import Region
@@ -11,7 +12,12 @@ from console.app.config import load_config
 from console.domain.model import OrderType, Side
 from console.domain.ticket import TicketInput
 from console.tui.messages import BookUpdated
-from console.tui.pacing import LOW_BANDWIDTH_MARKET_FPS, LOW_BANDWIDTH_ORDERS_FPS, MARKET_FPS
+from console.tui.pacing import (
+    LOW_BANDWIDTH_AGE_RESOLUTION_S,
+    LOW_BANDWIDTH_MARKET_FPS,
+    LOW_BANDWIDTH_ORDERS_FPS,
+    MARKET_FPS,
+)
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.depth_ladder import DepthLadder
 from console.tui.widgets.header import SessionHeader
@@ -58,7 +64,7 @@ async def test_the_setting_shows_in_the_header_and_slows_market_data_not_orders(
         await pilot.pause(1.5 / LOW_BANDWIDTH_MARKET_FPS)
         assert 1 <= len(calls) <= 2
 
-        # An order shows as soon as the session has it, through the table's own (10 fps) flush, not the pacer.
+        # An order shows as soon as the session has it, through the table's own (5 fps) flush, not the pacer.
         session = app.session
         order = await session.submit(session.prepare(TicketInput("btcusd", Side.BUY, OrderType.LIMIT, "60000.00",
                                                                  "0.01")))
@@ -147,3 +153,48 @@ async def test_a_burst_of_order_changes_repaints_the_rows_and_the_title_line_not
         assert calls and all(regions for regions in calls)  # never the whole widget (border, scrollbars) again
         title_lines = [r for regions in calls for r in regions if r.y < 0]
         assert title_lines and all(r.height == 1 for r in title_lines)
+
+
+async def test_ages_show_in_steps_so_a_row_changes_once_per_step():
+    """Low-bandwidth mode's age column: rounded down to LOW_BANDWIDTH_AGE_RESOLUTION_S, so each row's age text
+    (and so its bytes on the link, ScreenDiff writing only changed cells) changes once per step, not every second."""
+    from textual.app import App, ComposeResult
+
+    from console.app.paths import styles_dir
+    from console.domain.model import Order, OrderState
+
+    now = [100_000]
+
+    class TableApp(App[None]):
+        CSS_PATH = [styles_dir() / "app.tcss"]
+
+        def compose(self) -> ComposeResult:
+            yield OrdersTable(clock_ms=lambda: now[0], id="orders")
+
+    app = TableApp()
+    async with app.run_test(size=(120, 10)) as pilot:
+        table = app.query_one(OrdersTable)
+        table.age_resolution_s = LOW_BANDWIDTH_AGE_RESOLUTION_S
+        table.apply_changes([Order(order_id="1", client_order_id="c-1", symbol="btcusd", side=Side.BUY,
+                                   order_type=OrderType.LIMIT, price=Decimal("60000"), amount=Decimal("1"),
+                                   state=OrderState.LIVE, created_ms=100_000)])
+        await pilot.pause()
+        texts = []
+        for second in range(0, 21):
+            now[0] = 100_000 + second * 1000 + 400
+            table.refresh_ages()
+            texts.append(re.findall(r"\b\d+s\b", str(table.render_line(1).text))[-1])  # the age cell
+        assert texts[:5] == ["0s"] * 5 and texts[5:10] == ["5s"] * 5 and texts[12] == "10s" and texts[20] == "20s"
+        assert len(set(texts)) == 5  # 21 seconds, five age texts
+
+
+async def test_low_bandwidth_status_pane_and_ages_follow_the_reduced_frame(exchange):
+    app = low_bandwidth_app(exchange)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        assert app.screen.query_one(StatusPane).flush_interval_s == 1 / LOW_BANDWIDTH_ORDERS_FPS
+        assert app.screen.query_one(OrdersTable).age_resolution_s == LOW_BANDWIDTH_AGE_RESOLUTION_S
+    app = low_bandwidth_app(exchange, on=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        assert app.screen.query_one(OrdersTable).age_resolution_s == 1  # the default: every second

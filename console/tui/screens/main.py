@@ -60,6 +60,7 @@ from console.tui.messages import (
     TradesUpdated,
 )
 from console.tui.pacing import (
+    LOW_BANDWIDTH_AGE_RESOLUTION_S,
     LOW_BANDWIDTH_MARKET_FPS,
     LOW_BANDWIDTH_ORDERS_FPS,
     MARKET_FPS,
@@ -239,6 +240,8 @@ class MainScreen(Screen[None]):
         self.set_class(self.low_bandwidth, "-low-bandwidth")
         if self.low_bandwidth:
             self.query_one(OrdersTable).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
+            self.query_one(OrdersTable).age_resolution_s = LOW_BANDWIDTH_AGE_RESOLUTION_S
+            self.query_one(StatusPane).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
             self.query_one(DepthLadder).one_style = True
             self.query_one(TradesPanel).one_style = True
         self._show_market()

@@ -125,8 +125,12 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._all_columns = False  # every column, scrolling sideways, instead of those that fit
         self._layout: Layout = fit_columns(natural_widths(self._widths.widths(), None, self.view.column), 0)
         self._layout_inputs: tuple[object, ...] = ()  # what _layout was computed from
-        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a tenth of a second).
+        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a fifth of a second).
         self.flush_interval_s = MIN_FLUSH_INTERVAL_S
+        #: The age column's step, seconds: ages show rounded down to it (``15s``, ``7m10s`` at 5), so each row's age
+        #: text changes at most once per step, and only changed cells go to the terminal (``ScreenDiff``).
+        #: Low-bandwidth mode sets it longer.
+        self.age_resolution_s = 1
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -415,7 +419,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def _row_strip(self, order: Order, index: int, scroll_x: int, width: int) -> Strip:
         """One row cropped to the window, from the cache when the order, its stripe, the cursor, the age text and
         the window are unchanged."""
-        age = format_age(self._clock_ms() - order.created_ms)
+        age = self._age_text(order)
         # Keyed by the stripe and the cursor too: when a new order pushes the rows down by one, each row's stripe
         # flips, and both looks of a row stay cached instead of every visible row being formatted again.
         key = (row_key(order), index % 2, index == self._cursor)
@@ -428,6 +432,11 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             self._row_cache.clear()
         self._row_cache[key] = (order, look, strip)
         return strip
+
+    def _age_text(self, order: Order) -> str:
+        """The order's age for the age column, rounded down to :attr:`age_resolution_s`."""
+        resolution_ms = self.age_resolution_s * 1000
+        return format_age((self._clock_ms() - order.created_ms) // resolution_ms * resolution_ms)
 
     def _format_row(self, order: Order, index: int, age: str) -> Strip:
         if index == self._cursor:

@@ -64,6 +64,8 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         self.border_title = "Status"
         self._pending: list[StatusEntry] = []
         self._last_flush_s = 0.0
+        #: Least time between two repaints for new entries, seconds (low-bandwidth mode sets it longer).
+        self.flush_interval_s = 1 / FLUSHES_PER_S
         self._entries: deque[StatusEntry] = deque(maxlen=MAX_ENTRIES)
         #: The entries wrapped to ``_wrap_width``: (severity, line) per screen line, oldest first.
         self._lines: deque[tuple[Severity, Content]] = deque()
@@ -80,9 +82,9 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         self._rows: int | None = HEIGHT_STEPS[0]
 
     def add_entry(self, entry: StatusEntry) -> None:
-        """Append an entry (shown within 1 / :data:`FLUSHES_PER_S` s; a burst is shown at once)."""
+        """Append an entry (shown within :attr:`flush_interval_s`; a burst is shown at once)."""
         if not self._pending:
-            wait_s = self._last_flush_s + 1 / FLUSHES_PER_S - time.monotonic()
+            wait_s = self._last_flush_s + self.flush_interval_s - time.monotonic()
             if wait_s > 0:
                 self.set_timer(wait_s, self._flush, name="status-flush")
             else:
