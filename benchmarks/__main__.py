@@ -39,6 +39,9 @@ from console.venues.gemini.credentials import Credentials
 LIVE_ORDERS = 10_000
 SMALL_ORDERS = 100
 EVENTS_PER_S = 2_000
+#: What ``--only`` can choose: the engine, ingest, the pipeline runs (event → screen, keys, frames, start, RSS), the
+#: terminal bandwidth rows, the soak and the key → acknowledgement figures.
+SECTIONS = ("engine", "ingest", "pipeline", "bandwidth", "soak", "ack")
 #: Runs of the throughput figures (ingest, engine): a few seconds each, and the machine's speed drifts.
 THROUGHPUT_RUNS = 5
 
@@ -148,7 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bandwidth-seconds", type=float, default=60.0,
                         help="window of each terminal-bandwidth run, seconds (default 60; 0 skips them)")
     parser.add_argument("--bandwidth-runs", type=int, default=1, help="runs of each bandwidth figure (default 1)")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(SECTIONS),
+                        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default: all); the others' "
+                             "rows print without figures")
     args = parser.parse_args(argv)
+    unknown = args.only - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}")
 
     figures = {
         "ingest": Figure("ingest: WebSocket frame → parsed → order state", "events/s", "≥ 50,000",
@@ -186,20 +195,24 @@ def main(argv: list[str] | None = None) -> int:
         return value
 
     progress("engine")
-    for _ in range(throughput_runs):  # each in a fresh process, as the exchange's engine runs in its own
+    # Each in a fresh process, as the exchange's engine runs in its own.
+    for _ in range(throughput_runs if "engine" in args.only else 0):
         figures["engine"].values.append(measure(engine_orders_per_s))  # with the exchange's heap policy
         figures["engine_plain"].values.append(measure(engine_orders_per_s_plain))
 
-    progress("ingest: recording frames from the exchange")
-    frames = asyncio.run(_ingest_frames())
+    frames: list[str] = []
+    if "ingest" in args.only:
+        progress("ingest: recording frames from the exchange")
+        frames = asyncio.run(_ingest_frames())
     credentials = Credentials(api_key=DEMO_API_KEY, api_secret=SecretStr(DEMO_API_SECRET))
-    for _ in range(throughput_runs):  # each in a fresh process with the console's heap policy, as the console runs
+    # Each in a fresh process with the console's heap policy, as the console runs.
+    for _ in range(throughput_runs if "ingest" in args.only else 0):
         events, seconds = measure(replay_as_console, frames, credentials)
         figures["ingest"].values.append(events / seconds)
         events, seconds = measure(replay, frames, credentials)
         figures["ingest_plain"].values.append(events / seconds)
 
-    for run in range(max(args.runs, args.baseline_runs)):
+    for run in range(max(args.runs, args.baseline_runs) if "pipeline" in args.only else 0):
         variants = [(OrdersTable, figures, "values")]
         if run < args.baseline_runs:
             variants.append((BaselineOrdersTable, figures, "baseline"))
@@ -224,10 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             if big.undrained:
                 progress(f"  {cls.__name__}: {big.undrained} new orders never reached the table in time")
 
-    if args.bandwidth_seconds > 0:
+    if args.bandwidth_seconds > 0 and "bandwidth" in args.only:
         measure_bandwidth(figures, args.bandwidth_seconds, args.bandwidth_runs, args.baseline_runs > 0)
 
-    if args.soak_minutes > 0:
+    if args.soak_minutes > 0 and "soak" in args.only:
         progress(f"soak: {args.soak_minutes:g} minutes at {EVENTS_PER_S:,} events/s")
         samples = soak_in_fresh_process(EVENTS_PER_S, args.soak_minutes * 60)
         if len(samples) >= 3:
@@ -236,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             progress("soak RSS samples (MB): " + ", ".join(f"{v:.1f}" for v in samples))
 
     print_table(list(figures.values()), args.runs, args.baseline_runs, throughput_runs)
-    progress("key press → order acknowledged on screen, over --api rest and --api ws")
-    print_ack_figures(asyncio.run(measure_ack()))
+    if "ack" in args.only:
+        progress("key press → order acknowledged on screen, over --api rest and --api ws")
+        print_ack_figures(asyncio.run(measure_ack()))
     ingest = figures["ingest"].summary()
     if ingest:
         print(f"Ingest replays {len(frames):,} recorded frames ({statistics.median(figures['ingest'].values):,.0f} "

@@ -23,6 +23,9 @@ from console.domain.ticket import NewOrder
 
 log = logging.getLogger(__name__)
 
+#: The terminal states by identity (a scan over every order compares states without hashing Enum members).
+_TERMINAL_IDS = frozenset(id(state) for state in OrderState if state.is_terminal)
+
 BlotterListener = Callable[[list[Order]], None]
 
 #: Ended (filled, cancelled, rejected) orders kept, newest last; older ones are forgotten.
@@ -153,7 +156,7 @@ class Blotter:
         open order)."""
         for orders in (self._orders, self._pending):
             for order in orders.values():
-                if not order.state.is_terminal:
+                if id(order.state) not in _TERMINAL_IDS:  # an Enum member's hash runs Python code; id() does not
                     yield order
 
     # -- listeners ------------------------------------------------------------------------------------------

@@ -246,19 +246,28 @@ def price_for(action: str, side: Side, book: OrderBook, tick: Decimal) -> Decima
     raise ValueError(f"unknown price action {action!r}")
 
 
-_RESTING = frozenset({OrderState.LIVE, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL})
-
-
 def own_levels(orders: Iterable[Order], symbol: str) -> dict[tuple[Side, Decimal], Decimal]:
     """``{(side, price): open amount}`` of the trader's orders resting on ``symbol``'s book.
 
     Resting means live, partially filled, or with a cancel in flight; a stop-limit order waiting for its trigger
-    (or an order not yet acknowledged) is not on the book and is left out.
+    (or an order not yet acknowledged) is not on the book and is left out. ``orders`` may hold any orders (ended
+    ones are left out too), in any order.
     """
-    marks: dict[tuple[Side, Decimal], Decimal] = {}
+    # Over every open order once a second (the ladder's marks): states and sides are compared by identity and
+    # levels keyed by price alone, because hashing an Enum member runs Python code (a large share of the scan).
+    live, partial, cancelling = OrderState.LIVE, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL
+    buy = Side.BUY
+    bids: dict[Decimal, Decimal] = {}
+    asks: dict[Decimal, Decimal] = {}
     for order in orders:
-        if order.symbol != symbol or order.state not in _RESTING:
+        state = order.state
+        if order.symbol != symbol or (state is not live and state is not partial and state is not cancelling):
             continue
-        key = (order.side, order.price)
-        marks[key] = marks.get(key, Decimal(0)) + order.open_amount
+        levels = bids if order.side is buy else asks
+        price = order.price
+        remaining = order.remaining
+        amount = remaining if remaining is not None else order.amount - order.filled  # Order.open_amount
+        levels[price] = levels.get(price, _ZERO) + amount
+    marks = {(Side.BUY, price): amount for price, amount in bids.items()}
+    marks.update({(Side.SELL, price): amount for price, amount in asks.items()})
     return marks
