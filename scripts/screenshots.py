@@ -29,6 +29,7 @@ SHOTS = [
     ("guard-confirmation.svg", (120, 36), False, scenarios.guard_confirmation),
     ("ticket-sell-stop.svg", (120, 36), False, scenarios.ticket_sell_stop, [scenarios.seed_trades]),
     ("help-screen-80x24.svg", (80, 24), False, scenarios.help_screen),
+    ("cancel-replace.svg", (120, 36), True, scenarios.cancel_replace),
 ]
 
 
