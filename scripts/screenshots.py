@@ -30,6 +30,7 @@ SHOTS = [
     ("ticket-sell-stop.svg", (120, 36), False, scenarios.ticket_sell_stop, [scenarios.seed_trades]),
     ("help-screen-80x24.svg", (80, 24), False, scenarios.help_screen),
     ("watchlist.svg", (120, 36), False, scenarios.watchlist, [scenarios.seed_trades]),
+    ("cancel-replace.svg", (120, 36), True, scenarios.cancel_replace),
 ]
 
 

@@ -209,4 +209,29 @@ async def watchlist(pilot) -> None:
     await wait_for(pilot, lambda: app.market.symbol == "ethusd" and app.market.live, what="the ETHUSD book")
     await settle_market(pilot)
     await settle_watchlist(pilot)
+
+
+async def cancel_replace(pilot) -> None:
+    """Cancel-replace: `e` on the BTC bid loads it into the ticket; a better price and Enter replace it (the story line
+    in the status pane); then `e` on the BTC ask shows the ticket in replace mode."""
+    await main_screen(pilot)
+    app = pilot.app
+    table = app.screen.query_one("#orders")
+
+    async def select(client_order_id: str) -> None:
+        await pilot.press("escape", "home")
+        rows = [o.client_order_id for o in table.view.rows()]
+        await pilot.press(*["down"] * rows.index(client_order_id))
+
+    await select("desk-bid-1")
+    await pilot.press("e")
+    app.screen.query_one("#ticket").query_one("#price").value = "63100.00"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: any(o.price == Decimal("63100.00") and o.order_id
+                                      for o in app.session.blotter.open_orders()), what="the replacement")
+    await wait_for(pilot, lambda: any("replaced #" in line for line in app.screen.query_one("#status").entries_text()),
+                   what="the story line")
+    await select("desk-ask-1")
+    await pilot.press("e")
+    await settle_market(pilot)
     await pilot.pause()

@@ -8,6 +8,7 @@ from textual.widgets import Input
 
 from console.domain.model import OrderState
 from console.exchange.faults import FaultKind
+from console.trading.journal import Journal, default_path
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
@@ -55,6 +56,16 @@ async def test_e_loads_the_order_into_the_ticket_and_enter_replaces_it(console_a
         assert ticket.replacing is None and ticket.border_title == "Order ticket"
         active = exchange.call(exchange.server.engine.active_orders, exchange.server.demo_account_id)
         assert [o["order_id"] for o in active] == [new.order_id]
+        # The journal has both legs: the old order's cancel (request and answer) and the replacement's place.
+        journal = Journal(default_path())
+        try:
+            cancel_leg = [(r.direction, r.path) for r in journal.records(order=old_id) if "cancel" in r.path]
+            place_leg = [(r.direction, r.path) for r in journal.records(order=new.client_order_id)
+                         if r.path.endswith("/order/new")]
+        finally:
+            journal.close()
+        assert {"request", "response"} <= {direction for direction, _ in cancel_leg}, cancel_leg
+        assert {"request", "response"} <= {direction for direction, _ in place_leg}, place_leg
 
 
 async def test_esc_leaves_replace_mode_and_a_side_change_is_refused(console_app, exchange):
