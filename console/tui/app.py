@@ -58,6 +58,7 @@ from console.tui.widgets.read_only_banner import ReadOnlyBanner
 from console.tui.widgets.side_toggle import SideToggle
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.tui.widgets.watchlist import WatchlistPanel
 from console.util.backoff import Backoff
 from console.util.clock import wall_clock_ms
 
@@ -435,6 +436,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Orders table", OrdersTable),
         ("Order ticket", OrderTicket),
         ("Ticket side control", SideToggle),
+        ("Watchlist", WatchlistPanel),
         ("Guard confirmation", GuardConfirm),
         ("Cancel preview", ConfirmCancelAll),
         ("Scoped cancel: which orders (d)", ScopeChooser),

@@ -59,10 +59,16 @@ async def rest_top(exchange: ExchangeServer, symbol: str) -> tuple[Decimal, Deci
 
 async def test_several_symbols_quotes_arrive_over_one_socket_and_follow_trades_and_a_stall(exchange, clock):
     maker, taker = rest_both_sides(exchange)
-    client = MarketDataClient(exchange.ws_url, stall_timeout_s=0.3, backoff_initial_s=0.01, rng=random.Random(1))
+    client = MarketDataClient(exchange.ws_url, stall_timeout_s=1.0, backoff_initial_s=0.01, rng=random.Random(1))
     watchlist = Watchlist(client, [symbol for symbol, _, _ in BOOKS])
     changed: list[str] = []
-    watchlist.changed = changed.append
+    seen: list[tuple[str, FeedState]] = []  # every (symbol, state) a change left its row in
+
+    def record(symbol: str) -> None:
+        changed.append(symbol)
+        seen.append((symbol, watchlist.quotes[symbol].state))
+
+    watchlist.changed = record
     task = asyncio.create_task(watchlist.run())
     try:
         await until(lambda: all(row.live for row in watchlist.rows(clock[0])), "every row to go live")
@@ -95,11 +101,13 @@ async def test_several_symbols_quotes_arrive_over_one_socket_and_follow_trades_a
         assert btc.last == opening["btcusd"] and btc.change == 0 and btc.live  # ethusd's trades are not btcusd's
 
         # The socket goes silent: every row is stale (numbers kept), then live again from fresh snapshots.
+        resyncs = client.resyncs  # 0, unless a loaded machine starved the heartbeats past the stall timeout
+        seen.clear()
         assert exchange.marketdata.fault_stall_all() == 1
-        await until(lambda: all(row.state is FeedState.STALE for row in watchlist.rows(clock[0])), "stale rows")
-        assert watchlist.rows(clock[0])[1].last == D("3157.30")
+        await until(lambda: client.resyncs > resyncs, "the resync")
+        assert {(symbol, FeedState.STALE) for symbol, _, _ in BOOKS} <= set(seen)
+        assert watchlist.quotes["ethusd"].last == D("3157.30")  # the numbers stay while not live
         await until(lambda: all(row.live for row in watchlist.rows(clock[0])), "live rows again")
-        assert client.resyncs == 1, client.last_resync_reason
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
