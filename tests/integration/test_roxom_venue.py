@@ -5,6 +5,7 @@ cancel of an ended order, the transaction log's fills, and a trading session tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -346,3 +347,40 @@ async def test_a_pending_cancel_the_stream_never_confirms_is_verified_by_id(rig:
         with pytest.raises(asyncio.CancelledError):
             await task
         await session.close()
+
+
+async def test_the_venue_s_positions_over_rest_and_the_pushed_position_messages(rig: Rig) -> None:
+    """After a fill the venue's position (REST ``/api/v1/positions``) has its entry, mark and liquidation prices and
+    unrealised P&L at the tick; the orders connection also hears the pushed ``position`` message."""
+    from console.domain.positions import VenuePosition
+    from console.venues.roxom.account_venue import RoxomAccountVenue
+
+    account = RoxomAccountVenue(rig.venue)
+    heard: list[VenuePosition] = []
+    account.listen_positions(heard.append)
+    assert await account.venue_positions([GOLD]) == []  # flat
+    stream = await open_stream(rig.venue)
+    await rig.maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("2.00"),
+                                px=Decimal("0.025000"))
+    placed = await rig.venue.place(new_order("tc-p-1", price="0.025000", amount="1.00"))
+    await next_event(stream, placed.order_id, OrderState.FILLED)
+
+    async def read_on() -> None:  # the position message may come after the order's update
+        while True:
+            await stream.recv()
+
+    reader = asyncio.create_task(read_on())
+    try:
+        await wait_until(lambda: bool(heard), what="the pushed position")
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+    pushed = heard[-1]
+    assert (pushed.symbol, pushed.net, str(pushed.entry_price)) == (GOLD, Decimal("1.00"), "0.025000")
+    [held] = await account.venue_positions([GOLD, "oil-btc"])
+    assert held.net == Decimal("1.00") and str(held.entry_price) == "0.025000"
+    assert str(held.liquidation_price) == "0.022500"  # the local venue's choice: entry × (1 − 10% margin)
+    assert held.mark_price is not None and held.unrealised == (held.mark_price - held.entry_price) * held.net
+    assert held.quote_currency == "BTC" and held.leverage == Decimal(10)
+    await stream.close()

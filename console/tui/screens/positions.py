@@ -52,6 +52,8 @@ class PositionsScreen(AccountView):
         table = MeasuredTable(id="positions-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("symbol", "net", "avg cost", "mark", "unrealised", "realised", "fees", "exposure",
                           "quote")
+        if self.positions.has_venue_positions:  # a venue that keeps positions (Roxom) also states where they end
+            table.add_column("liq price")
         yield table
 
     def on_mount(self) -> None:
@@ -88,10 +90,13 @@ class PositionsScreen(AccountView):
             fees = fmt_money(row.fees, quote, unit=False)
             if row.unconverted_fees:
                 fees += " + " + ", ".join(fmt_money(a, c) for c, a in row.unconverted_fees)
-            table.add_row(p.symbol.upper(), signed_qty(p.net),
-                          fmt_price(avg.quantize(tick) if avg is not None and tick else avg, tick),
-                          mark, signed_money(row.unrealised, quote), signed_money(p.realised, quote), fees,
-                          signed_money(row.exposure, quote), quote, key=p.symbol)
+            cells = [p.symbol.upper(), signed_qty(p.net),
+                     fmt_price(avg.quantize(tick) if avg is not None and tick else avg, tick),
+                     mark, signed_money(row.unrealised, quote), signed_money(p.realised, quote), fees,
+                     signed_money(row.exposure, quote), quote]
+            if self.positions.has_venue_positions:
+                cells.append(fmt_price(row.liquidation, tick))
+            table.add_row(*cells, key=p.symbol)
         since = start_text(self.positions.start, self.positions.first_ms())
         sub = f"  ·  sub-account {self.account.account}" if self.account.account else ""
         self.query_one("#view-title", Static).update(f"Positions {since} · {METHOD}{sub}")
@@ -102,9 +107,10 @@ class PositionsScreen(AccountView):
             self.set_status("No fills since the start · t: since today/session")
             return
         usd = "USD"
+        extra = [""] if self.positions.has_venue_positions else []
         table.add_row("TOTAL", "", "", "", signed_money(summed.unrealised, usd), signed_money(summed.realised, usd),
                       fmt_money(summed.fees, usd, unit=False), fmt_money(summed.exposure, usd, unit=False), usd,
-                      key=TOTAL_KEY)
+                      *extra, key=TOTAL_KEY)
         text = f"P&L after fees {signed_money(summed.pnl, usd)} USD · TOTAL in USD, exposure gross"
         if summed.missing:
             text += f" · no USD rate: {', '.join(s.upper() for s in summed.missing)}"
