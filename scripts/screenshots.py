@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import account_scenarios, scenarios  # noqa: E402
+from tests.support import account_scenarios, roxom_scenarios, scenarios  # noqa: E402
 from tests.support.console_app import snapshot_app  # noqa: E402
 from tests.support.exchange_thread import ExchangeThread  # noqa: E402
 
@@ -61,6 +61,21 @@ def _run(app, size: tuple[int, int], scenario) -> str:
     return out["svg"]
 
 
+#: Roxom's screen: (file name, terminal size, scenario) against the local Roxom venue with a slow cancel.
+ROXOM_SHOTS = [
+    ("roxom-pending-cancel.svg", (120, 36), roxom_scenarios.order_cancelling),
+]
+
+
+def shoot_roxom(name: str, size: tuple[int, int], scenario) -> Path:
+    with tempfile.TemporaryDirectory(prefix="screenshots-roxom-") as state, \
+            roxom_scenarios.slow_cancel_roxom(Path(state)) as venue:
+        svg = _run(roxom_scenarios.roxom_app(venue), size, scenario)
+    path = ROOT / "screenshots" / name
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
 def shoot_account(name: str, role: str, scenario) -> Path:
     with account_scenarios.account_exchange() as exchange:
         account_scenarios.seed_account_activity(exchange)
@@ -97,6 +112,8 @@ def _shoot_all() -> int:
         print(shoot(name, size, seed_orders, scenario, *extra).relative_to(ROOT))
     for name, role, scenario in ACCOUNT_SHOTS:
         print(shoot_account(name, role, scenario).relative_to(ROOT))
+    for name, size, scenario in ROXOM_SHOTS:
+        print(shoot_roxom(name, size, scenario).relative_to(ROOT))
     return 0
 
 

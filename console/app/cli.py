@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from console.app.args import UsageError, venue_urls, ws_api_url
 from console.app.args import parser as _parser
 from console.app.config import ConfigError, DeskConfig, load_config, parse_set_flags
-from console.app.credentials import SecretsError, load_credentials
+from console.app.credentials import SecretsError, load_credentials, read_keyring
 from console.app.settings import (
     DEFAULT_SYMBOLS,
     ROXOM_SYMBOLS,
@@ -99,23 +99,31 @@ def _venue(args: argparse.Namespace, config: DeskConfig) -> Venue:
 def _roxom_settings(args: argparse.Namespace, environ: Mapping[str, str], config: DeskConfig,
                     urls: tuple[str, str]) -> Settings:
     """Settings for Roxom at ``--rest-url``/``--ws-url``: the key id from ``ROXOM_API_KEY``, the PKCS#8 private key
-    file from ``ROXOM_PRIVATE_KEY_FILE``.
+    file from ``ROXOM_PRIVATE_KEY_FILE``, or (``roxom.keyring = true``, no file given) the PEM from the OS keyring
+    (service ``trading-console``, user = the key id).
 
     Raises:
-        UsageError: ``--sandbox``/``--production`` (Gemini's hosts), or the key variables are missing.
+        UsageError: ``--sandbox``/``--production`` (Gemini's hosts), the key variables are missing, or the keyring
+            has no usable entry.
     """
     if args.sandbox or args.production:
         raise UsageError("--sandbox and --production name Gemini's hosts; for Roxom give --rest-url (and --ws-url)")
     key_id, key_file = environ.get("ROXOM_API_KEY"), environ.get("ROXOM_PRIVATE_KEY_FILE")
-    if not key_id or not key_file:
-        raise UsageError("Set ROXOM_API_KEY (the key id) and ROXOM_PRIVATE_KEY_FILE (its PKCS#8 private key file) "
-                         "to trade on " + urls[0])
+    pem: SecretStr | None = None
+    if key_id and not key_file and config.roxom.keyring:
+        try:
+            pem = read_keyring(key_id, "roxom.keyring")
+        except SecretsError as exc:
+            raise UsageError(str(exc)) from None
+    if not key_id or (not key_file and pem is None):
+        raise UsageError("Set ROXOM_API_KEY (the key id) and ROXOM_PRIVATE_KEY_FILE (its PKCS#8 private key file, "
+                         "or roxom.keyring = true with the PEM in the OS keyring) to trade on " + urls[0])
     rest, ws = urls
     if not args.ws_url:
         ws = ws + "/ws"  # Roxom's WebSocket is at /ws (https://docs.roxom.com/reference/websockets/connection)
     return Settings(environment=environment_for(rest), rest_url=rest, ws_url=ws, credentials=None,
                     symbols=_symbols(args, config, Venue.ROXOM), desk=config, venue=Venue.ROXOM,
-                    roxom_key=RoxomKey(key_id, Path(key_file)))
+                    roxom_key=RoxomKey(key_id, Path(key_file) if key_file else None, pem))
 
 
 def _configure_logging(log_file: Path | None) -> Path:

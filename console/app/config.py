@@ -269,6 +269,8 @@ class RoxomConfig(BaseModel):
     body_encoding: Annotated[
         Literal["key=value", "values"], BeforeValidator(_one_of("key=value", "values"))] = "key=value"
     """body params in the string to sign, sorted by key, joined by &: key=value pairs, or the values alone"""
+    keyring: Flag = False
+    """read the private key PEM from the OS keyring (user: ROXOM_API_KEY) when ROXOM_PRIVATE_KEY_FILE is unset"""
 
     def signing_scheme(self) -> SigningScheme:
         """The signer's settings (:class:`console.venues.roxom.auth.SigningScheme`)."""

@@ -58,8 +58,13 @@ def keyring_available() -> tuple[bool, str]:
     return True, "the keyring package is installed"
 
 
-def read_keyring(api_key: str) -> SecretStr:
-    """The secret stored in the OS keyring for ``api_key`` (service ``trading-console``).
+def read_keyring(api_key: str, setting: str = "credentials.keyring") -> SecretStr:
+    """The secret stored in the OS keyring for ``api_key`` (service ``trading-console``): Gemini's API secret, or a
+    Roxom key id's PKCS#8 private key PEM (the key ids differ, so the entries never collide).
+
+    Args:
+        api_key: the keyring entry's user (Gemini's API key, Roxom's key id).
+        setting: the setting that asked for the keyring, for the message.
 
     Raises:
         SecretsError: keyring not installed, no backend, or no entry.
@@ -68,7 +73,7 @@ def read_keyring(api_key: str) -> SecretStr:
         import keyring
         import keyring.errors
     except ImportError:
-        raise SecretsError("credentials.keyring is set but the keyring package is not installed") from None
+        raise SecretsError(f"{setting} is set but the keyring package is not installed") from None
     try:
         secret = keyring.get_password(KEYRING_SERVICE, api_key)
     except keyring.errors.KeyringError as exc:

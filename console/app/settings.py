@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pydantic import SecretStr
+
 from console.app.config import DeskConfig
 from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.urls import PRODUCTION, SANDBOX
@@ -34,15 +36,30 @@ class Venue(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RoxomKey:
-    """A Roxom API key: its id (``X-API-Key``) and the PKCS#8 PEM file of its RSA private key (read when signing).
+    """A Roxom API key: its id (``X-API-Key``) and its RSA private key: a PKCS#8 PEM file (read when signing) or
+    the PEM itself, from the OS keyring (``roxom.keyring``).
 
     Attributes:
         key_id: e.g. ``"xrxk_key_3437401edb0560e2de84efe7d34327c4"``.
-        private_key_path: the private key file (refused when group or world readable).
+        private_key_path: the private key file (refused when group or world readable); None with ``private_key_pem``.
+        private_key_pem: the PEM from the keyring (a ``SecretStr``: never shown); None with a file.
     """
 
     key_id: str
-    private_key_path: Path
+    private_key_path: Path | None
+    private_key_pem: SecretStr | None = None
+
+    def private_key_source(self) -> Path | bytes:
+        """What ``console.venues.roxom.auth.load_private_key`` reads: the PEM bytes from the keyring, else the file.
+
+        Raises:
+            ValueError: neither is set.
+        """
+        if self.private_key_pem is not None:
+            return self.private_key_pem.get_secret_value().encode()
+        if self.private_key_path is None:
+            raise ValueError("a Roxom key needs a private key file or the keyring")
+        return self.private_key_path
 
     @property
     def masked_key(self) -> str:
@@ -50,7 +67,8 @@ class RoxomKey:
         return mask_key_id(self.key_id)
 
     def __repr__(self) -> str:
-        return f"RoxomKey(key_id={self.masked_key!r}, private_key_path={str(self.private_key_path)!r})"
+        where = "keyring" if self.private_key_pem is not None else str(self.private_key_path)
+        return f"RoxomKey(key_id={self.masked_key!r}, private_key={where!r})"
 
 
 def environment_for(rest_url: str) -> Environment:

@@ -230,7 +230,7 @@ def roxom_parts(settings: Settings, clock_ms: ClockMs = wall_clock_ms,
     """
     if settings.roxom_key is None:
         raise ValueError("a Roxom console needs a Roxom key (key id and private key file)")
-    signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_path),
+    signer = RoxomSigner(settings.roxom_key.key_id, load_private_key(settings.roxom_key.private_key_source()),
                          settings.desk.roxom.signing_scheme())
     venue = RoxomVenue(RoxomRestClient(settings.rest_url, signer, observers=observers),
                        RoxomWsClient(settings.ws_url, signer),

@@ -53,6 +53,7 @@ __all__ = [
     "PositionRow",
     "PositionStart",
     "PositionsTotal",
+    "VenuePosition",
     "mark_price",
     "split_symbol",
     "start_ms",
@@ -69,6 +70,32 @@ _ZERO = Decimal(0)
 
 #: Quote currencies recognised at the end of a symbol the console has no rules for (longest first).
 _QUOTES = ("GUSD", "USDT", "USDC", "RLUSD", "USD", "EUR", "GBP", "SGD", "BTC", "ETH", "DAI")
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePosition:
+    """A position as the venue itself keeps it (a perpetual's margin position: Roxom), the truth where a venue has
+    one: its entry price, mark, liquidation price and unrealised P&L, not the console's costing of fills.
+
+    Attributes:
+        symbol: lowercase symbol, e.g. ``"gold-btc"``.
+        net: open quantity (contracts for Roxom), negative when short; 0 when flat.
+        entry_price / mark_price / liquidation_price: quote currency; None when the venue does not say.
+        unrealised / realised: P&L in quote currency as the venue computes it; None when not given.
+        quote_currency: e.g. ``"BTC"``.
+        margin / leverage: as the venue states them; None when not given.
+    """
+
+    symbol: str
+    net: Decimal
+    entry_price: Decimal | None
+    mark_price: Decimal | None
+    liquidation_price: Decimal | None
+    unrealised: Decimal | None
+    realised: Decimal | None
+    quote_currency: str
+    margin: Decimal | None = None
+    leverage: Decimal | None = None
 
 
 class PositionStart(enum.StrEnum):
@@ -405,6 +432,7 @@ class PositionRow:
     exposure: Decimal | None
     fees: Decimal
     unconverted_fees: tuple[tuple[str, Decimal], ...]
+    liquidation: Decimal | None = None
 
     @property
     def pnl(self) -> Decimal | None:

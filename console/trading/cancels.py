@@ -1,4 +1,12 @@
-"""Cancels of a trading session: one order, this session's orders or all; a lost cancel answer is retried."""
+"""Cancels of a trading session: one order, this session's orders or all; an unconfirmed cancel is verified.
+
+A cancel is unconfirmed when its answer was lost (timeout, lost connection, 5xx, 429), or when the venue answered
+it as pending (Roxom's ``pendingcancel``: the order can still fill) and the stream has not ended the order within
+:attr:`SessionCancelsMixin.cancel_confirm_s`. Either way the venue's own word settles it: the order by id
+(Roxom's documented best practice, https://docs.roxom.com/reference/api-reference/orders/cancel). Ended: applied.
+Pending cancel: the cancel reached the venue, nothing is re-sent, and the order is asked again later. Still
+working: the cancel never arrived, so it is sent again (cancelling is idempotent, unlike placing).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +29,9 @@ log = logging.getLogger("console.trading.session")
 class SessionCancelsMixin(SessionBase):
     """The cancels of :class:`~console.trading.session.TradingSession` (mixed in; uses its venue and blotter)."""
 
+    #: Seconds a cancel the venue answered as pending may wait for the stream before the order is asked by id.
+    cancel_confirm_s: float = 3.0
+
     async def cancel(self, order_id: str) -> None:
         """Cancel one order (the venue's cancel); it shows PENDING_CANCEL until the venue confirms.
 
@@ -31,7 +42,11 @@ class SessionCancelsMixin(SessionBase):
         if order is None or order.state.is_terminal:
             return
         self.blotter.mark_pending_cancel(order_id, self.clock_ms())
-        await self._send_cancel(order_id, retry=True)
+        if await self._send_cancel(order_id, retry=True):
+            current = self.blotter.get(order_id)
+            if current is not None and current.state is OrderState.PENDING_CANCEL:
+                # Answered, yet pending (Roxom): the stream should end it; if it does not, ask the venue.
+                self._spawn(self._retry_cancel(order_id, first_delay_s=self.cancel_confirm_s))
 
     async def _send_cancel(self, order_id: str, *, retry: bool) -> bool:
         """Send one cancel; return True when the venue answered it (either way)."""
@@ -66,24 +81,49 @@ class SessionCancelsMixin(SessionBase):
         self._apply_answer(answer)
         return True
 
-    async def _retry_cancel(self, order_id: str) -> None:
-        """Re-send a cancel (safe: idempotent) with back-off until the venue answers or the order ends."""
+    async def _retry_cancel(self, order_id: str, *, first_delay_s: float | None = None) -> None:
+        """Settle an unconfirmed cancel, with back-off, until the order is no longer pending cancel here.
+
+        Each round asks the venue for the order by id (see the module): ended → applied; pending cancel → asked
+        again later, nothing re-sent; working, or no answer → the cancel is sent again (idempotent).
+        """
         if order_id in self._cancel_retrying:
             return
         self._cancel_retrying.add(order_id)
         backoff = Backoff(self.retry_initial_s, self.retry_cap_s, rng=self._rng)
         try:
+            delay = first_delay_s if first_delay_s is not None else backoff.next_delay()
             while True:
-                await asyncio.sleep(backoff.next_delay())
+                await asyncio.sleep(delay)
+                delay = backoff.next_delay()
                 order = self.blotter.get(order_id)
                 if order is None or order.state is not OrderState.PENDING_CANCEL:
                     return
                 if self.connection is ConnectionState.HALTED:
                     return
-                if await self._send_cancel(order_id, retry=False):
+                state = await self._venue_state(order_id)
+                if state is OrderState.PENDING_CANCEL:
+                    continue  # the cancel reached the venue: the stream (or the next check) ends the order
+                if state is not None and state.is_terminal:
                     return
+                await self._send_cancel(order_id, retry=False)
         finally:
             self._cancel_retrying.discard(order_id)
+
+    async def _venue_state(self, order_id: str) -> OrderState | None:
+        """The order's state as the venue answers it by id, applied to the blotter when it ended; None when the
+        venue cannot say (no answer, or an error): the caller re-sends the cancel then."""
+        try:
+            answer = await self.venue.order_status(order_id=order_id)
+        except VenueError as exc:
+            log.info("cancel of %s: the order by id did not answer (%s)", order_id, exc.__class__.__name__)
+            if exc.halts_trading:
+                self._halt(exc)
+            return None
+        if answer.state.is_terminal:
+            self._apply_answer(answer)  # reports the end once (the stream may have said it first)
+        log.info("cancel of %s: the venue has the order %s", order_id, answer.state.value)
+        return answer.state
 
 
     async def cancel_session(self) -> int:

@@ -6,6 +6,11 @@ The costing is :mod:`console.domain.positions` (weighted average cost). The serv
 each (re)connect of the order stream (the session's reconciliation) is followed by :meth:`PositionsService.reload`,
 which rebuilds every position from the venue's fills (``AccountVenue.all_fills`` since the start, broken trades
 flagged) plus the live fills seen meanwhile, each trade once.
+
+A venue that keeps positions itself (:class:`~console.trading.venue_account.VenuePositions`: Roxom's perpetuals) is
+the truth for the symbols it holds: their rows show the venue's size, entry price, mark, liquidation price and
+unrealised P&L, loaded with every reload and updated by the venue's pushed position messages; fees still come from
+the fills.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from console.domain.positions import (
     PositionRow,
     PositionStart,
     PositionsTotal,
+    VenuePosition,
     mark_price,
     start_ms,
     total,
@@ -32,7 +38,7 @@ from console.domain.positions import (
     value,
 )
 from console.trading.market import MarketSession
-from console.trading.venue_account import AccountVenue, ReferenceQuotes
+from console.trading.venue_account import AccountVenue, ReferenceQuotes, VenuePositions
 
 __all__ = ["PositionsService"]
 
@@ -84,6 +90,11 @@ class PositionsService:
         self._live: dict[str, Fill] = {}
         self._quoted: dict[str, tuple[Decimal, str]] = {}
         self._load_lock = asyncio.Lock()
+        #: The venue's own positions by symbol (empty for a venue that keeps none).
+        self.venue_held: dict[str, VenuePosition] = {}
+        self._venue_positions = venue if isinstance(venue, VenuePositions) else None
+        if self._venue_positions is not None:
+            self._venue_positions.listen_positions(self.venue_position_changed)
         blotter.add_listener(self.orders_changed)
 
     # -- inputs ---------------------------------------------------------------------------------------------------
@@ -91,6 +102,31 @@ class PositionsService:
         """The first fill time (ms) that counts for the current start."""
         return start_ms(self.start, now_ms=self.clock_ms(), session_start_ms=self.session_start_ms,
                         since_ms=self.since_ms)
+
+    @property
+    def has_venue_positions(self) -> bool:
+        """True when the venue keeps positions itself (the view adds its liquidation price)."""
+        return self._venue_positions is not None
+
+    def venue_position_changed(self, position: VenuePosition) -> None:
+        """A position the venue pushed: it replaces that symbol's (a flat one removes it)."""
+        if position.net:
+            self.venue_held[position.symbol.lower()] = position
+        else:
+            self.venue_held.pop(position.symbol.lower(), None)
+        self.changed()
+
+    async def _load_venue_positions(self) -> None:
+        if self._venue_positions is None:
+            return
+        symbols = sorted({*self._rules, *self.venue_held, *(p.symbol for p in self.ledger.positions())})
+        try:
+            held = await self._venue_positions.venue_positions(symbols)
+        except VenueError as exc:
+            log.warning("positions: loading the venue's positions failed: %r", exc)
+            self.error = f"{exc.__class__.__name__}: {exc}"
+            return
+        self.venue_held = {p.symbol.lower(): p for p in held if p.net}
 
     def set_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         """Learn the symbols' base and quote currencies and price steps (from the session's symbol rules)."""
@@ -156,6 +192,7 @@ class PositionsService:
             # Fills seen before this load began are in the venue's answer now; later ones stay until the next load.
             self._live = {tid: f for tid, f in self._live.items() if tid not in live_before}
             self.error = f"{bad} fills from the venue not counted (see the log)" if bad else None
+            await self._load_venue_positions()
             self.loads += 1
         await self.refresh_quotes()
         self.changed()
@@ -220,15 +257,39 @@ class PositionsService:
         return self.ledger.position(symbol)
 
     def row(self, symbol: str, rates: Mapping[str, Decimal] | None = None) -> PositionRow | None:
-        """``symbol``'s position valued at its mark, None when it has none."""
+        """``symbol``'s position valued at its mark (the venue's own position where it keeps one), None when it
+        has none."""
+        rates = self.rates() if rates is None else rates
+        held = self.venue_held.get(symbol.lower())
+        if held is not None:
+            return self._venue_row(held, rates)
         position = self.ledger.position(symbol)
         if position is None:
             return None
         mark, label = self.mark(symbol)
-        return value(position, mark, label, self.rates() if rates is None else rates)
+        return value(position, mark, label, rates)
 
     def rows(self) -> tuple[list[PositionRow], PositionsTotal]:
-        """Every position valued at its mark (sorted by symbol), and their USD total."""
+        """Every position valued at its mark (sorted by symbol), and their USD total; the venue's own positions
+        replace the fills' costing of their symbols."""
         rates = self.rates()
-        rows = [value(p, *self.mark(p.symbol), rates) for p in self.ledger.positions()]
+        symbols = sorted({*(p.symbol for p in self.ledger.positions()), *self.venue_held})
+        rows = [row for s in symbols if (row := self.row(s, rates)) is not None]
         return rows, total(rows, rates)
+
+    def _venue_row(self, held: VenuePosition, rates: Mapping[str, Decimal]) -> PositionRow:
+        """The venue's position as a row: its size and entry price (the cost basis), its mark, unrealised and
+        realised P&L and liquidation price; the fees of the fills counted since the start."""
+        fills = self.ledger.position(held.symbol)
+        base, _ = self._currencies.get(held.symbol, (held.symbol.upper(), held.quote_currency))
+        entry = held.entry_price if held.entry_price is not None else Decimal(0)
+        position = Position(held.symbol, base, held.quote_currency, net=held.net, cost=held.net * entry,
+                            realised=held.realised if held.realised is not None else
+                            (fills.realised if fills is not None else Decimal(0)),
+                            fees=fills.fees if fills is not None else Decimal(0),
+                            other_fees=fills.other_fees if fills is not None else (),
+                            trades=fills.trades if fills is not None else 0)
+        valued = value(position, held.mark_price, "venue", rates)
+        unrealised = held.unrealised if held.unrealised is not None else valued.unrealised
+        return PositionRow(position, held.mark_price, "venue", unrealised, valued.exposure, valued.fees,
+                           valued.unconverted_fees, held.liquidation_price)

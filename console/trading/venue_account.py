@@ -7,7 +7,7 @@ venue's error tree; its root is what ``console.domain.errors.VenueError`` names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -15,13 +15,30 @@ from console.domain.account import BalanceRow, FeeSummary, WrapReceipt
 from console.domain.book import OrderBook
 from console.domain.feed import FeedListener, Quote
 from console.domain.model import Fill, Order, Side
+from console.domain.positions import VenuePosition
 
 __all__ = ["AccountVenue", "BalancePushes", "BalancesListener", "MarketDataFeed", "MultiMarketDataFeed",
-           "ReferenceQuotes"]
+           "ReferenceQuotes", "VenuePositions"]
 
 #: Told the available balances a venue pushed: upper-case currency → available amount (only the currencies that
 #: changed); None when pushes may have been missed (the venue's stream reconnected): read every balance again.
 BalancesListener = Callable[[Mapping[str, Decimal] | None], None]
+
+
+@runtime_checkable
+class VenuePositions(Protocol):
+    """A venue that keeps positions itself (Roxom's perpetuals): the positions view shows the venue's word.
+
+    An ``AccountVenue`` may also be one; ``console.trading.positions.PositionsService`` checks at run time.
+    """
+
+    async def venue_positions(self, symbols: Sequence[str]) -> list[VenuePosition]:
+        """The open positions of ``symbols`` (lowercase), flat ones left out."""
+        ...
+
+    def listen_positions(self, listener: Callable[[VenuePosition], None]) -> None:
+        """Call ``listener`` with each position update the venue pushes (a flat one has ``net`` 0)."""
+        ...
 
 
 class AccountVenue(Protocol):

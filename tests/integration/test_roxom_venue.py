@@ -5,6 +5,7 @@ cancel of an ended order, the transaction log's fills, and a trading session tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -278,4 +279,108 @@ async def test_observers_hear_requests_answers_errors_and_stream_updates(rig: Ri
                                "qty": "1.00", "timeInForce": "gtc", "unit": "btc", "px": "0.025000",
                                "clientOrderId": "tc-h-1"}
     assert all("X-API-Signature" not in str(data) for _, _, data in heard)
+    await stream.close()
+
+
+async def test_a_lost_cancel_answer_is_settled_by_the_order_by_id_never_resent(rig: Rig) -> None:
+    """The venue takes the cancel and the answer is lost (accept-then-drop-response); the stream is silent too. The
+    session asks the order by id: ``pendingcancel`` means the cancel arrived (no second cancel is sent), and the
+    next ask finds it ``cancelled``: the order by id alone settles it."""
+    rig.server.cancel_latency_s = 0.3
+    session = TradingSession(rig.venue, symbols=[GOLD], client_order_ids=ClientOrderIds("rox2"), stale_after_s=30.0,
+                             retry_initial_s=0.1, retry_cap_s=0.2, seed=1)
+    heard: list[tuple[str, str]] = []
+    rig.venue.rest.observers.append(lambda direction, path, data: heard.append((direction, path)))
+    await session.load_symbols()
+    task = asyncio.create_task(session.run_order_events())
+    try:
+        await wait_until(lambda: session.connection is ConnectionState.LIVE, what="live")
+        placed = await session.submit(session.prepare(TicketInput(GOLD, Side.BUY, OrderType.LIMIT, "0.025000",
+                                                                  "1.00")))
+        assert placed is not None
+        await wait_until(lambda: (o := session.blotter.get(placed.order_id)) is not None
+                         and o.state is OrderState.LIVE, what="live from the stream")
+        cancel_path = f"/api/v1/orders/{placed.order_id}/cancel"
+        rig.server.faults.arm("drop-response", path=cancel_path)
+        rig.server.faults.arm("stall-stream")  # the stream will not say cancelled: only the order by id can
+        await session.cancel(placed.order_id)
+        order = session.blotter.get(placed.order_id)
+        assert order is not None and order.state is OrderState.PENDING_CANCEL
+        await wait_until(lambda: (o := session.blotter.get(placed.order_id)) is not None
+                         and o.state is OrderState.CANCELLED, timeout=8.0, what="cancelled, from the order by id")
+        by_id = f"/api/v1/orders/{placed.order_id}"
+        assert ("request", by_id) in heard  # the venue was asked
+        assert [p for d, p in heard if d == "request" and p == cancel_path] == [cancel_path]  # never re-sent
+    finally:
+        rig.server.faults.clear()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await session.close()
+
+
+async def test_a_pending_cancel_the_stream_never_confirms_is_verified_by_id(rig: Rig) -> None:
+    """The venue answers the cancel (``pendingcancel``) but the stream stays silent: after ``cancel_confirm_s`` the
+    session asks the order by id and applies ``cancelled``."""
+    rig.server.cancel_latency_s = 0.2
+    session = TradingSession(rig.venue, symbols=[GOLD], client_order_ids=ClientOrderIds("rox3"), stale_after_s=30.0,
+                             retry_initial_s=0.1, retry_cap_s=0.2, seed=1)
+    session.cancel_confirm_s = 0.3
+    await session.load_symbols()
+    task = asyncio.create_task(session.run_order_events())
+    try:
+        await wait_until(lambda: session.connection is ConnectionState.LIVE, what="live")
+        placed = await session.submit(session.prepare(TicketInput(GOLD, Side.BUY, OrderType.LIMIT, "0.025000",
+                                                                  "1.00")))
+        assert placed is not None
+        await wait_until(lambda: (o := session.blotter.get(placed.order_id)) is not None
+                         and o.state is OrderState.LIVE, what="live from the stream")
+        rig.server.faults.arm("stall-stream")
+        await session.cancel(placed.order_id)
+        order = session.blotter.get(placed.order_id)
+        assert order is not None and order.state is OrderState.PENDING_CANCEL
+        await wait_until(lambda: (o := session.blotter.get(placed.order_id)) is not None
+                         and o.state is OrderState.CANCELLED, timeout=8.0, what="cancelled, from the order by id")
+    finally:
+        rig.server.faults.clear()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await session.close()
+
+
+async def test_the_venue_s_positions_over_rest_and_the_pushed_position_messages(rig: Rig) -> None:
+    """After a fill the venue's position (REST ``/api/v1/positions``) has its entry, mark and liquidation prices and
+    unrealised P&L at the tick; the orders connection also hears the pushed ``position`` message."""
+    from console.domain.positions import VenuePosition
+    from console.venues.roxom.account_venue import RoxomAccountVenue
+
+    account = RoxomAccountVenue(rig.venue)
+    heard: list[VenuePosition] = []
+    account.listen_positions(heard.append)
+    assert await account.venue_positions([GOLD]) == []  # flat
+    stream = await open_stream(rig.venue)
+    await rig.maker.place_order(symbol="GOLD-BTC", side="sell", order_type="limit", qty=Decimal("2.00"),
+                                px=Decimal("0.025000"))
+    placed = await rig.venue.place(new_order("tc-p-1", price="0.025000", amount="1.00"))
+    await next_event(stream, placed.order_id, OrderState.FILLED)
+
+    async def read_on() -> None:  # the position message may come after the order's update
+        while True:
+            await stream.recv()
+
+    reader = asyncio.create_task(read_on())
+    try:
+        await wait_until(lambda: bool(heard), what="the pushed position")
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+    pushed = heard[-1]
+    assert (pushed.symbol, pushed.net, str(pushed.entry_price)) == (GOLD, Decimal("1.00"), "0.025000")
+    [held] = await account.venue_positions([GOLD, "oil-btc"])
+    assert held.net == Decimal("1.00") and str(held.entry_price) == "0.025000"
+    assert str(held.liquidation_price) == "0.022500"  # the local venue's choice: entry × (1 − 10% margin)
+    assert held.mark_price is not None and held.unrealised == (held.mark_price - held.entry_price) * held.net
+    assert held.quote_currency == "BTC" and held.leverage == Decimal(10)
     await stream.close()

@@ -233,3 +233,52 @@ async def test_a_price_outside_roxom_s_band_is_blocked_and_nothing_is_sent(tmp_p
     finally:
         await maker.close()
         await server.stop()
+
+
+async def test_the_positions_view_shows_the_venue_s_own_position(tmp_path: Path) -> None:
+    """On Roxom the `p` view's row is the venue's position: size, entry price, the venue's mark and unrealised P&L,
+    and the liquidation price; a pushed position message after another fill moves the open view."""
+    from console.domain.model import OrderType, Side
+    from console.domain.ticket import TicketInput
+    from console.exchange.roxom.app import RoxomServer
+    from console.tui.screens.positions import PositionsScreen
+    from console.tui.widgets.position_line import signed_money
+    from console.venues.roxom.auth import RoxomSigner, load_private_key
+    from console.venues.roxom.rest import RoxomRestClient
+
+    server = RoxomServer(port=0, simulator=False, state_dir=tmp_path)
+    await server.start()
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem").read_bytes()
+    maker_key = load_private_key(pem)
+    entry = server.add_key(maker_key.public_key(), "maker", Decimal(100))
+    maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
+    await maker.place_order(symbol="GOLD-BTC", side="buy", order_type="limit", qty=Decimal("3.00"),
+                            px=Decimal("0.025000"))
+    info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
+                             private_key_path=str(server.private_key_path))
+    app = roxom_app(info)
+    sell = TicketInput("gold-btc", Side.SELL, OrderType.LIMIT, "0.025000", "1.00")
+
+    def rows() -> dict[str, list[str]]:
+        table = app.screen.query_one("#positions-table")
+        return {str(r[0]): [str(c) for c in r] for r in (table.get_row_at(i) for i in range(table.row_count))}
+
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_until_ready(pilot)
+            await app.session.submit(app.session.prepare(sell))  # into the maker's bid: short 1 at 0.025000
+            await wait_for(pilot, lambda: "gold-btc" in app.positions.venue_held, what="the venue's position")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PositionsScreen) and app.screen.loaded >= 1
+                           and "GOLD-BTC" in rows(), what="the positions view")
+            row = rows()["GOLD-BTC"]
+            held = app.positions.venue_held["gold-btc"]
+            assert row[1] == "-1" and row[2] == "0.025000"  # net and the venue's entry price
+            assert row[3].endswith(" venue") and row[-1] == "0.027500"  # the venue's mark; liq = entry × 1.1
+            assert row[4] == signed_money(held.unrealised, "BTC")  # the venue's unrealised P&L
+            await app.session.submit(app.session.prepare(sell))  # another fill: the pushed message moves the row
+            await wait_for(pilot, lambda: rows().get("GOLD-BTC", ["", ""])[1] == "-2", what="the pushed position")
+            assert rows()["GOLD-BTC"][2] == "0.025000"
+    finally:
+        await maker.close()
+        await server.stop()

@@ -86,7 +86,10 @@ class _UpdatesMixin(_RoxomEngineState):
             "realizedPnl": to_unit(position.realized_pnl, unit),
             "margin": to_unit(abs(position.qty) * position.entry_px * spec.margin_requirement, unit),
             "leverage": str(int(1 / spec.margin_requirement)),
-            "liquidationPrice": None,
+            # Chosen (not documented): where the initial margin is lost, maintenance margin and fees left out.
+            "liquidationPrice": None if not position.qty else to_unit(
+                position.entry_px * (1 - spec.margin_requirement if position.qty > 0
+                                     else 1 + spec.margin_requirement), unit),
             "unit": unit,
             "timestamp": now_ns,
         }

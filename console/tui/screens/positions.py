@@ -56,7 +56,7 @@ class PositionsScreen(AccountView):
 
     def compose_body(self) -> ComposeResult:
         table = MeasuredTable(id="positions-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*self.columns(mixed=False))
         yield table
 
     def on_mount(self) -> None:
@@ -78,6 +78,12 @@ class PositionsScreen(AccountView):
     def on_positions_changed(self, message: PositionsChanged) -> None:
         self.show_positions()
 
+    def columns(self, mixed: bool) -> tuple[str, ...]:
+        """The table's columns: ``quote`` when the rows quote in different currencies, ``liq price`` when the venue
+        keeps positions itself (Roxom), as it also states where they are liquidated."""
+        return (*COLUMNS, *(("quote",) if mixed else ()),
+                *(("liq price",) if self.positions.has_venue_positions else ()))
+
     def show_positions(self) -> None:
         """Fill the table and the total line from the service (no request)."""
         rows, summed = self.positions.rows()
@@ -85,7 +91,7 @@ class PositionsScreen(AccountView):
         quotes = {row.position.quote_currency for row in rows}
         mixed = len(quotes) > 1
         table.clear(columns=True)
-        table.add_columns(*COLUMNS, *(("quote",) if mixed else ()))
+        table.add_columns(*self.columns(mixed))
         for row in rows:
             p = row.position
             quote = p.quote_currency
@@ -96,10 +102,13 @@ class PositionsScreen(AccountView):
             fees = fmt_money(row.fees, quote, unit=False)
             if row.unconverted_fees:
                 fees += " + " + ", ".join(fmt_money(a, c) for c, a in row.unconverted_fees)
-            table.add_row(p.symbol.upper(), signed_qty(p.net),
-                          fmt_price(avg.quantize(tick) if avg is not None and tick else avg, tick),
-                          mark, signed_money(row.unrealised, quote), signed_money(p.realised, quote), fees,
-                          signed_money(row.exposure, quote), *((quote,) if mixed else ()), key=p.symbol)
+            cells = [p.symbol.upper(), signed_qty(p.net),
+                     fmt_price(avg.quantize(tick) if avg is not None and tick else avg, tick),
+                     mark, signed_money(row.unrealised, quote), signed_money(p.realised, quote), fees,
+                     signed_money(row.exposure, quote), *((quote,) if mixed else ())]
+            if self.positions.has_venue_positions:
+                cells.append(fmt_price(row.liquidation, tick))
+            table.add_row(*cells, key=p.symbol)
         since = start_text(self.positions.start, self.positions.first_ms())
         sub = f"  ·  sub-account {self.account.account}" if self.account.account else ""
         unit = f" · in {next(iter(quotes))}" if len(quotes) == 1 else ""
@@ -111,9 +120,10 @@ class PositionsScreen(AccountView):
             self.set_status("No fills since the start · t: since today/session")
             return
         usd = "USD"
+        extra = [""] if self.positions.has_venue_positions else []
         table.add_row("TOTAL", "", "", "", signed_money(summed.unrealised, usd), signed_money(summed.realised, usd),
                       fmt_money(summed.fees, usd, unit=False), fmt_money(summed.exposure, usd, unit=False),
-                      *((usd,) if mixed else ()), key=TOTAL_KEY)
+                      *((usd,) if mixed else ()), *extra, key=TOTAL_KEY)
         text = f"P&L after fees {signed_money(summed.pnl, usd)} USD · TOTAL in USD, exposure gross"
         if summed.missing:
             text += f" · no USD rate: {', '.join(s.upper() for s in summed.missing)}"

@@ -8,12 +8,13 @@ https://docs.roxom.com/reference/api-reference/market-data/orderbook).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 
 from console.domain.account import BalanceRow, FeeSummary, WrapReceipt
 from console.domain.feed import Quote
 from console.domain.model import Fill, Order, Side
+from console.domain.positions import VenuePosition
 from console.venues.roxom.convert import domain_symbol, fills_from_log, order_from_rest, wire_symbol
 from console.venues.roxom.models import CLOSED_STATUSES
 from console.venues.roxom.venue import RoxomVenue
@@ -96,6 +97,15 @@ class RoxomAccountVenue:
         maker = first.makerFee if first is not None and first.makerFee is not None else Decimal(0)
         taker = first.takerFee if first is not None and first.takerFee is not None else Decimal(0)
         return FeeSummary(maker * _BPS, taker * _BPS, Decimal(0))
+
+    async def venue_positions(self, symbols: Sequence[str]) -> list[VenuePosition]:
+        """The venue's own positions (``GET /api/v1/positions``, one call per symbol): entry, mark, liquidation
+        price and unrealised P&L as Roxom keeps them (``console.trading.venue_account.VenuePositions``)."""
+        return await self.venue.positions(symbols)
+
+    def listen_positions(self, listener: Callable[[VenuePosition], None]) -> None:
+        """``listener`` hears every position Roxom pushes on the orders connection (``position`` messages)."""
+        self.venue.position_listeners.append(listener)
 
     async def wrap_enabled(self, symbol: str) -> bool:
         """False: Roxom has nothing to wrap."""

@@ -49,7 +49,15 @@ from console.domain.model import (
     SymbolRules,
     VenuePriceBand,
 )
-from console.venues.roxom.models import Instrument, OrderFill, OrderUpdate, RestOrder, TransactionLogEntry
+from console.domain.positions import VenuePosition
+from console.venues.roxom.models import (
+    Instrument,
+    OrderFill,
+    OrderUpdate,
+    RestOrder,
+    TransactionLogEntry,
+)
+from console.venues.roxom.models import Position as WirePosition
 
 __all__ = [
     "FEE_CURRENCY",
@@ -58,6 +66,7 @@ __all__ = [
     "STATUS_STATES",
     "PriceTicks",
     "domain_symbol",
+    "venue_position",
     "event_from_update",
     "fill_trade_id",
     "fills_from_log",
@@ -319,6 +328,24 @@ def fills_from_log(entries: Iterable[TransactionLogEntry], executed_now: Mapping
              Side(entry.side) if entry.side in ("buy", "sell") else None, cids.get(entry.orderId or ""))
         for index, entry in enumerate(fills)
     ]
+
+
+def venue_position(wire: WirePosition, ticks: PriceTicks | None = None) -> VenuePosition:
+    """One position of ``GET /api/v1/positions`` or of a pushed ``position`` message, prices in BTC
+    (https://docs.roxom.com/api-reference/positions/get-positions): ``side`` ``long``/``short`` and ``size`` →
+    a signed net in contracts; entry, mark and liquidation prices at the instrument's tick (``ticks``).
+
+    Raises:
+        ValueError: a ``side`` other than long or short.
+    """
+    if wire.side not in ("long", "short"):
+        raise ValueError(f"position side {wire.side!r} is neither long nor short")
+    symbol = domain_symbol(wire.symbol)
+    net = wire.size if wire.side == "long" else -wire.size
+    ticks = ticks if ticks is not None else PriceTicks()
+    return VenuePosition(symbol, net, ticks.optional(symbol, wire.entryPrice), ticks.optional(symbol, wire.markPrice),
+                         ticks.optional(symbol, wire.liquidationPrice), wire.unrealizedPnl, wire.realizedPnl,
+                         FEE_CURRENCY, wire.margin, wire.leverage)
 
 
 def rules_from_instrument(instrument: Instrument) -> SymbolRules:

@@ -236,6 +236,7 @@ class Position(_Wire):
     realizedPnl: WireDecimal | None = None
     margin: WireDecimal | None = None
     leverage: WireDecimal | None = None
+    liquidationPrice: WireDecimal | None = None
     positionId: str | None = None
 
 

@@ -31,6 +31,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from pydantic import ValidationError as PydanticValidationError
+
 from console.domain.errors import VenueError
 from console.domain.model import (
     CancelResult,
@@ -46,6 +48,7 @@ from console.domain.model import (
     StreamMessage,
     SymbolRules,
 )
+from console.domain.positions import VenuePosition
 from console.domain.ticket import NewOrder
 from console.util.clock import wall_clock_ms
 from console.venues.roxom.convert import (
@@ -55,10 +58,12 @@ from console.venues.roxom.convert import (
     fills_from_log,
     order_from_rest,
     rules_from_instrument,
+    venue_position,
     wire_symbol,
 )
 from console.venues.roxom.errors import ApiError, AuthenticationError, CannotCancel, OrderNotFound, ValidationError
 from console.venues.roxom.models import OrderUpdate
+from console.venues.roxom.models import Position as WirePosition
 from console.venues.roxom.rest import RoxomRestClient
 from console.venues.roxom.ws import (
     WS_AUTH_FAILED,
@@ -107,6 +112,9 @@ class RoxomOrderEvents:
         message = await self.connection.recv()
         if isinstance(message, OrderUpdate):
             return self._venue.stream_update(message)
+        if isinstance(message, AccountMessage) and message.type in ("position", "positions"):
+            self._venue.position_message(message.data)
+            return _HEARTBEAT
         if isinstance(message, (Pong, AccountMessage, MarketMessage)):
             return _HEARTBEAT
         if isinstance(message, Subscribed):
@@ -160,6 +168,8 @@ class RoxomVenue:
         self._rules: dict[str, SymbolRules] = {}
         #: The instruments' ticks; the market feed and the quotes share them (``console.app.wiring``).
         self.ticks = PriceTicks()
+        #: Called with each position the venue pushes (``position`` account messages on the orders connection).
+        self.position_listeners: list[Callable[[VenuePosition], None]] = []
 
     def __repr__(self) -> str:
         return f"RoxomVenue(rest={self.rest!r}, ws={self.ws!r})"
@@ -205,6 +215,26 @@ class RoxomVenue:
         order = event.order.evolve(fills=fills) if fills else event.order
         self._remember(order)
         return StreamEvents([event], None, 0)
+
+    def position_message(self, data: object) -> None:
+        """A pushed ``position`` account message (one position or a list, the REST element's shape): each one to
+        :attr:`position_listeners`; an unreadable one is logged and skipped (the next reload has the venue's word)."""
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            try:
+                position = venue_position(WirePosition.model_validate(item), self.ticks)
+            except (PydanticValidationError, ValueError) as exc:
+                log.warning("Roxom position message skipped: %s", exc)
+                continue
+            for listener in self.position_listeners:
+                listener(position)
+
+    async def positions(self, symbols: Sequence[str]) -> list[VenuePosition]:
+        """``GET /api/v1/positions`` for each of ``symbols`` (Roxom requires the symbol), open positions only."""
+        await self.load_ticks()
+        answers = await asyncio.gather(*(self.rest.positions(wire_symbol(s)) for s in symbols))
+        held = [venue_position(p, self.ticks) for data in answers for p in data.positions]
+        return [p for p in held if p.net]
 
     # -- the Venue interface ---------------------------------------------------------------------------------------
     async def symbol_rules(self, symbols: Sequence[str]) -> dict[str, SymbolRules]:
