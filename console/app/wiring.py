@@ -42,6 +42,7 @@ from console.venues.gemini.market_venue import GeminiQuotes
 from console.venues.gemini.tap import Observer, latency_observer
 from console.venues.gemini.venue import GeminiVenue
 from console.venues.gemini.ws_account import GeminiWsAccountVenue
+from console.venues.gemini.ws_market import GeminiWsMarketFeed
 from console.venues.gemini.ws_venue import REPLAY_WINDOW_MS, GeminiWsVenue
 from console.venues.roxom.account_venue import RoxomAccountVenue, RoxomQuotes
 from console.venues.roxom.auth import RoxomSigner, load_private_key
@@ -181,8 +182,12 @@ def build_console(
     if cancel_on_exit is None:  # auto: on wherever real orders could be left behind
         cancel_on_exit = settings.environment is not Environment.LOCAL
     deadman = DeadManSwitch(session, heartbeat=desk.heartbeat, cancel_on_exit=cancel_on_exit)
-    market = MarketSession(MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s),
-                           settings.ticket_symbols[0])
+    # Over the WS API the ladder and trades come from its streams too (the REST client reads the recent trades).
+    feed: MarketDataClient | GeminiWsMarketFeed = (
+        GeminiWsMarketFeed(settings.ws_api_url, clients.rest, stall_timeout_s=market_stall_timeout_s)
+        if isinstance(venue, GeminiWsVenue) and settings.ws_api_url is not None
+        else MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s))
+    market = MarketSession(feed, settings.ticket_symbols[0])
     # The watchlist's own socket: one subscription for all its symbols, running only while the watchlist is shown.
     watchlist = Watchlist(MarketDataClient(settings.ws_url, stall_timeout_s=market_stall_timeout_s),
                           settings.watchlist_symbols)

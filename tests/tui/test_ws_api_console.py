@@ -25,6 +25,7 @@ from console.tui.screens.balances import BalancesScreen
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from console.tui.widgets.ticket import OrderTicket
+from console.venues.gemini.ws_market import GeminiWsMarketFeed
 from console.venues.gemini.ws_venue import GeminiWsVenue
 from tests.support.console_app import wait_for, wait_until_ready
 
@@ -65,6 +66,7 @@ def test_settings_for_api_ws() -> None:
 async def test_api_ws_places_and_cancels_from_the_keyboard(exchange) -> None:
     app = ws_app(exchange.server.rest_url)
     assert isinstance(app.session.venue, GeminiWsVenue)
+    assert app.market is not None and isinstance(app.market.client, GeminiWsMarketFeed)  # the ladder over /ws too
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
         assert "WS API" in str(app.screen.query_one("#header #api").render())

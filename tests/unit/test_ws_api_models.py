@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,12 @@ from console.venues.gemini.credentials import Credentials
 from console.venues.gemini.models.ws_api import (
     BalanceUpdate,
     BookTicker,
+    CancelManyResult,
     DepthSnapshot,
     DepthUpdate,
+    OrderResult,
     OrderUpdate,
+    ServerTime,
     TradeMessage,
     WsResponse,
     parse_pushed,
@@ -137,3 +142,29 @@ def test_choices_are_written_down_in_the_docs() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "local-exchange.md").read_text()
     for key, text in WS_API_CHOICES.items():
         assert f"| `ws:{key}` | {text} |" in doc, key
+
+
+def _cited_keys(text: str) -> set[str]:
+    """The choice keys named as ``ws:<key>`` (not the journal's ``/ws:order.place`` paths)."""
+    return set(re.findall(r"(?<![/\w])ws:([a-z][a-z-]*[a-z])(?![.\w-])", text))
+
+
+def test_every_choice_is_cited_where_the_local_exchange_makes_it() -> None:
+    """Each row of WS_API_CHOICES is named (``CHOICE ws:<key>``) in the server code that implements it, so a
+    correction of an UNCONFIRMED shape finds the code to change."""
+    server = Path(__file__).resolve().parents[2] / "console" / "exchange" / "server"
+    cited = _cited_keys("".join(path.read_text() for path in sorted(server.glob("ws_api*.py"))))
+    assert sorted(set(WS_API_CHOICES) - cited) == []
+
+
+def test_the_client_names_the_choices_its_parsing_relies_on() -> None:
+    """The client's models of UNCONFIRMED shapes (and its reading of the reject reason) name the local exchange's
+    choice they follow, with the doc URL in their module; every choice the client names exists."""
+    for relies, keys in ((ServerTime, {"time"}), (OrderResult, {"order-place-result", "order-cancel-result"}),
+                         (CancelManyResult, {"cancel-all-result"}), (WsApiError, {"reject-reason"})):
+        assert keys <= _cited_keys(relies.__doc__ or ""), relies.__name__
+        assert "https://docs.gemini.com/websocket/introduction" in (sys.modules[relies.__module__].__doc__ or "")
+    client = Path(__file__).resolve().parents[2] / "console" / "venues" / "gemini"
+    sources = [*client.glob("ws_*.py"), client / "models" / "ws_api.py"]
+    named = _cited_keys("".join(path.read_text() for path in sources))
+    assert named and sorted(named - set(WS_API_CHOICES)) == []

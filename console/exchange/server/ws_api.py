@@ -304,7 +304,7 @@ class WsApiHub(StreamsMixin):
             return ok
         if method == "time":
             _params(params)
-            return {**ok, "result": {"serverTime": now_ms}}
+            return {**ok, "result": {"serverTime": now_ms}}  # CHOICE ws:time
         if method == "conninfo":
             _params(params)
             return {**ok, "rateLimits": self._rate_limits_json(conn, now_ms)}
@@ -318,7 +318,7 @@ class WsApiHub(StreamsMixin):
             return ok
         if method == "list_subscriptions":
             _params(params)
-            return {**ok, "result": list(conn.subs) or None}
+            return {**ok, "result": list(conn.subs) or None}  # CHOICE ws:list-subscriptions
         if method == "depth":
             return {**ok, "result": self._depth(_params(params))}
         key = conn.key
@@ -328,7 +328,7 @@ class WsApiHub(StreamsMixin):
             result = self._place(conn, key, _params(params), now_ms)
         elif method == "order.cancel":
             result = self._cancel(key, _params(params), now_ms)
-        elif method == "order.cancel_all":
+        elif method == "order.cancel_all":  # both answer REST's details (CHOICE ws:cancel-all-result)
             _params(params)
             result = self._engine.cancel_all(key.account_id)
         else:  # order.cancel_session: a session is the API key (CHOICE ws:session)

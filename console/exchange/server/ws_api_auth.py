@@ -80,7 +80,7 @@ def verify_handshake(headers: Mapping[str, str], keystore: KeyStore, now_ms: int
         raise _refuse(f"The {PAYLOAD_HEADER} header is not base64 of the nonce") from None
     if decoded != nonce_text:
         raise _refuse(f"The {PAYLOAD_HEADER} header does not encode the {NONCE_HEADER} value")
-    if not key.time_based_nonce:
+    if not key.time_based_nonce:  # CHOICE ws:key-kind (and the master key and role checks below)
         raise _refuse(
             f"InvalidNonce: API key {key.key} uses a counter nonce; the WebSocket API needs a key created with "
             "'Uses a time based nonce'"
@@ -89,7 +89,7 @@ def verify_handshake(headers: Mapping[str, str], keystore: KeyStore, now_ms: int
         raise _refuse("NotGroupApiCompatible: the WebSocket API takes account-level keys only")
     if TRADER not in key.roles:
         raise _refuse(f"MissingRole: API key {key.key} needs the {TRADER} role for the WebSocket API")
-    if not nonce_text.isascii() or not nonce_text.isdigit():
+    if not nonce_text.isascii() or not nonce_text.isdigit():  # CHOICE ws:handshake-nonce
         raise _refuse(f"InvalidNonce: Nonce '{nonce_text}' is not a whole number of seconds")
     now_s = now_ms // 1000
     if abs(int(nonce_text) - now_s) > TIME_NONCE_WINDOW_S:

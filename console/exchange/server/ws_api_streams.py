@@ -119,7 +119,8 @@ class StreamsMixin:
     _last_ticker: dict[str, dict[str, Any]]
 
     def _book_message(self, symbol: str, limit: int, *, with_symbol: bool) -> dict[str, Any]:
-        """``{"lastUpdateId", ("s",) "bids": [[price, qty]...], "asks": [...]}``; limit 0 = every level."""
+        """``{"lastUpdateId", ("s",) "bids": [[price, qty]...], "asks": [...]}``; limit 0 = every level
+        (CHOICE ws:push-envelope, ws:depth-snapshot)."""
         book = self._engine.book(symbol, limit, limit)
         out: dict[str, Any] = {"lastUpdateId": self._update_id.get(symbol, 0)}
         if with_symbol:
@@ -159,7 +160,7 @@ class StreamsMixin:
                 conn.balances_sent = current
             else:
                 conn.offer(dumps(balance_update(current, now_ms)))
-        elif spec.kind == "book_ticker" and spec.symbol is not None:
+        elif spec.kind == "book_ticker" and spec.symbol is not None:  # CHOICE ws:book-ticker
             ticker = self._ticker(spec.symbol)
             if "b" in ticker or "a" in ticker:
                 conn.offer(dumps(ticker))
@@ -242,7 +243,7 @@ class StreamsMixin:
         """Engine level changes and public trades → bookTicker, diff depth (pending) and trade messages."""
         sym = symbol.lower()
         if changes:
-            uid = self._update_id[sym] = self._update_id.get(sym, 0) + 1
+            uid = self._update_id[sym] = self._update_id.get(sym, 0) + 1  # CHOICE ws:update-ids
             for fast in (True, False):
                 name = f"{sym}@depth@100ms" if fast else f"{sym}@depth"
                 if name in self._by_stream:

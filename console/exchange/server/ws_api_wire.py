@@ -50,6 +50,7 @@ WS_API_DOC_URL = "https://docs.gemini.com/websocket/introduction"
 #: The path of the new API on the local exchange's one port. Gemini serves it at the root of its own host
 #: (``wss://ws.gemini.com``); the local exchange keeps one port for everything, whose root is REST, so the new API
 #: takes the shortest free path. A client takes the whole URL (``ws_api_url``), so nothing else depends on it.
+#: (CHOICE ws:path)
 WS_API_PATH = "/ws"
 
 
@@ -327,7 +328,8 @@ def _nonzero(text: object) -> bool:
 
 
 def order_update(event: Mapping[str, Any], now_ns: int) -> dict[str, Any] | None:
-    """One engine order event → one ``orders@…`` message, or None for events with no counterpart (``closed``).
+    """One engine order event → one ``orders@…`` message, or None for events with no counterpart (``closed``)
+    (CHOICE ws:order-times, ws:order-update-fields).
 
     https://docs.gemini.com/websocket/introduction ("Order Events"); e.g. a ``booked`` event becomes
     ``{"E": 1759291847686856000, "s": "BTCUSD", "i": 73000000001, "c": "my-1", "S": "BUY", "o": "LIMIT",

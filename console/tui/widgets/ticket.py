@@ -141,7 +141,8 @@ class OrderTicket(Vertical):
         for name in _ERROR_FIELDS:
             label = self.query_one(f"#error-{name}", Static)
             message = errors.get(name, "")
-            label.update(message)
+            if str(label.content) != message:  # an update lays the whole screen out again: only on a change
+                label.update(message)
             label.set_class(bool(message), "-visible")
             widget = self.query_one(f"#{name}")
             widget.set_class(bool(message), "-invalid")

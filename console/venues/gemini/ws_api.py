@@ -81,6 +81,9 @@ _CLOSED = object()  # queue marker: the socket closed
 class WsApiError(ApiError):
     """The venue answered a request (or the handshake) with an error.
 
+    The reject reason is read from the message's first word (``"InsufficientFunds: ..."``): the documentation
+    names no reason field for -2010 (CHOICE ws:reject-reason of the local exchange).
+
     Attributes:
         code: the documented error code, e.g. -2010 (order rejected).
         status: the answer's ``status`` (HTTP-like: 400, 401, 429, 500).

@@ -3,8 +3,10 @@
 https://docs.gemini.com/websocket/introduction ("Message Format", the methods and "Streams"). Fields keep the
 wire's one-letter names as aliases and get descriptive Python names; times say their unit (``_ns``, ``_ms``).
 Shapes the documentation marks UNCONFIRMED (the ``order.place`` / ``order.cancel`` result, the cancel-all result,
-``time``) follow the local exchange's choices (docs/local-exchange.md, "The new WebSocket API"); extra fields are
-ignored and every field not in a documented sample is optional, so a venue's richer answer still parses.
+``time``) follow the local exchange's choices, each named ``CHOICE ws:<key>`` in its model's docstring after its row
+of ``WS_API_CHOICES`` (``console/exchange/server/ws_api_wire.py``; docs/local-exchange.md, "The new WebSocket API"),
+so a correction finds both sides; extra fields are ignored and every field not in a documented sample is optional,
+so a venue's richer answer still parses.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class WsResponse(WireModel):
 
 
 class ServerTime(WireModel):
-    """``time`` result: ``{"serverTime": 1764528738340}`` (Unix ms)."""
+    """``time`` result: ``{"serverTime": 1764528738340}`` (Unix ms; shape UNCONFIRMED, CHOICE ws:time)."""
 
     server_time_ms: int = Field(alias="serverTime")
 
@@ -96,7 +98,8 @@ class DepthSnapshot(WireModel):
 
 
 class OrderResult(WireModel):
-    """``order.place`` / ``order.cancel`` result (shape UNCONFIRMED; the local exchange's choice):
+    """``order.place`` / ``order.cancel`` result (shape UNCONFIRMED; CHOICE ws:order-place-result,
+    ws:order-cancel-result):
     ``{"symbol": "BTCUSD", "orderId": 73000000001, "clientOrderId": "c-1", "transactTime": 1759291847686856000,
     "price": "64000.00", "origQty": "0.01", "executedQty": "0", "status": "OPEN", "timeInForce": "GTC",
     "type": "LIMIT", "side": "BUY"}``."""
@@ -117,7 +120,8 @@ class OrderResult(WireModel):
 
 
 class CancelManyResult(WireModel):
-    """``order.cancel_all`` / ``order.cancel_session`` result (UNCONFIRMED; REST's ``details`` shape):
+    """``order.cancel_all`` / ``order.cancel_session`` result (UNCONFIRMED; REST's ``details`` shape, CHOICE
+    ws:cancel-all-result):
     ``{"cancelledOrders": [73000000001], "cancelRejects": []}``."""
 
     cancelled_orders: list[int] = Field(alias="cancelledOrders")
