@@ -64,7 +64,7 @@ async def test_the_setting_shows_in_the_header_and_slows_market_data_not_orders(
         await pilot.pause(1.5 / LOW_BANDWIDTH_MARKET_FPS)
         assert 1 <= len(calls) <= 2
 
-        # An order shows as soon as the session has it, through the table's own (5 fps) flush, not the pacer.
+        # An order shows as soon as the session has it, through the table's own (3 fps) flush, not the pacer.
         session = app.session
         order = await session.submit(session.prepare(TicketInput("btcusd", Side.BUY, OrderType.LIMIT, "60000.00",
                                                                  "0.01")))

@@ -124,7 +124,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._all_columns = False  # every column, scrolling sideways, instead of those that fit
         self._layout: Layout = fit_columns(natural_widths(self._widths.widths(), None, self.view.column), 0)
         self._layout_inputs: tuple[object, ...] = ()  # what _layout was computed from
-        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a fifth of a second).
+        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a third of a second).
         self.flush_interval_s = MIN_FLUSH_INTERVAL_S
         #: The age column's step, seconds: ages show rounded down to it (``15s``, ``7m10s`` at 5), so each row's age
         #: text changes at most once per step, and only changed cells go to the terminal (``ScreenDiff``).
