@@ -194,6 +194,8 @@ async def test_low_bandwidth_status_pane_and_ages_follow_the_reduced_frame(excha
         await wait_until_ready(pilot)
         assert app.screen.query_one(StatusPane).flush_interval_s == 1 / LOW_BANDWIDTH_ORDERS_FPS
         assert app.screen.query_one(OrdersTable).age_resolution_s == LOW_BANDWIDTH_AGE_RESOLUTION_S
+        assert app.screen.query_one(OrdersTable).one_style  # rows without side and status colours
+        assert app.screen.query_one(StatusPane).one_style  # lines in their severity's colour only
     app = low_bandwidth_app(exchange, on=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)

@@ -130,6 +130,10 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         #: text changes at most once per step, and only changed cells go to the terminal (``ScreenDiff``).
         #: Low-bandwidth mode sets it longer.
         self.age_resolution_s = 1
+        #: One style for every row but the cursor's (low-bandwidth mode): no stripes, and the side and status cells
+        #: in the row's style, so a row is one colour escape instead of five, and rows that move up or down by one
+        #: (an order placed or cancelled above them) rewrite only the cells whose text changed, not their background.
+        self.one_style = False
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -436,6 +440,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def _format_row(self, order: Order, index: int, age: str) -> Strip:
         if index == self._cursor:
             row_style = side_style = status_style = self._style("cursor")
+        elif self.one_style:
+            row_style = side_style = status_style = self._base_style()
         else:
             row_style = self._style("row-alt") if index % 2 else self._base_style()
             side_style = row_style + self._style("buy" if order.side is Side.BUY else "sell", partial=True)
