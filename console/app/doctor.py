@@ -75,7 +75,7 @@ def ssh_hint(config: DeskConfig) -> Check:
     if config.low_bandwidth:
         return Check("SSH", None, "over SSH; low-bandwidth mode is on")
     return Check("SSH", None, "over SSH: --low-bandwidth (or low_bandwidth = true) writes about half the bytes "
-                 "to the terminal under a stream of order events (market data once a second, orders five times, "
+                 "to the terminal under a stream of order events (market data once a second, orders three times, "
                  "256 colours)")
 
 

@@ -18,9 +18,9 @@ MARKET_FPS = 10.0
 WATCHLIST_FPS = 4.0
 #: In low-bandwidth mode: market data (the market maker alone moves the whole ladder about 2.5 times a second, each
 #: move rewriting most of its rows) and the orders table and status pane (an order change still shows at the next
-#: such frame, within a fifth of a second; under a stream of order events every visible row changes each frame).
+#: such frame, within a third of a second; under a stream of order events every visible row changes each frame).
 LOW_BANDWIDTH_MARKET_FPS = 1.0
-LOW_BANDWIDTH_ORDERS_FPS = 5.0
+LOW_BANDWIDTH_ORDERS_FPS = 3.0
 #: In low-bandwidth mode the orders table's ages show in steps of this many seconds (``15s``, ``7m10s``): each row's
 #: age text changes once per step instead of every second.
 LOW_BANDWIDTH_AGE_RESOLUTION_S = 5

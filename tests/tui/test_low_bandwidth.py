@@ -64,7 +64,7 @@ async def test_the_setting_shows_in_the_header_and_slows_market_data_not_orders(
         await pilot.pause(1.5 / LOW_BANDWIDTH_MARKET_FPS)
         assert 1 <= len(calls) <= 2
 
-        # An order shows as soon as the session has it, through the table's own (5 fps) flush, not the pacer.
+        # An order shows as soon as the session has it, through the table's own (3 fps) flush, not the pacer.
         session = app.session
         order = await session.submit(session.prepare(TicketInput("btcusd", Side.BUY, OrderType.LIMIT, "60000.00",
                                                                  "0.01")))
@@ -194,6 +194,8 @@ async def test_low_bandwidth_status_pane_and_ages_follow_the_reduced_frame(excha
         await wait_until_ready(pilot)
         assert app.screen.query_one(StatusPane).flush_interval_s == 1 / LOW_BANDWIDTH_ORDERS_FPS
         assert app.screen.query_one(OrdersTable).age_resolution_s == LOW_BANDWIDTH_AGE_RESOLUTION_S
+        assert app.screen.query_one(OrdersTable).one_style  # rows without side and status colours
+        assert app.screen.query_one(StatusPane).one_style  # lines in their severity's colour only
     app = low_bandwidth_app(exchange, on=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)

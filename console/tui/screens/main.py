@@ -241,7 +241,9 @@ class MainScreen(Screen[None]):
         if self.low_bandwidth:
             self.query_one(OrdersTable).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
             self.query_one(OrdersTable).age_resolution_s = LOW_BANDWIDTH_AGE_RESOLUTION_S
+            self.query_one(OrdersTable).one_style = True
             self.query_one(StatusPane).flush_interval_s = fps_interval(LOW_BANDWIDTH_ORDERS_FPS)
+            self.query_one(StatusPane).one_style = True
             self.query_one(DepthLadder).one_style = True
             self.query_one(TradesPanel).one_style = True
         self._show_market()

@@ -125,12 +125,16 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._all_columns = False  # every column, scrolling sideways, instead of those that fit
         self._layout: Layout = fit_columns(natural_widths(self._widths.widths(), None, self.view.column), 0)
         self._layout_inputs: tuple[object, ...] = ()  # what _layout was computed from
-        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a fifth of a second).
+        #: Least time between two repaints for changes, seconds (low-bandwidth mode: a third of a second).
         self.flush_interval_s = MIN_FLUSH_INTERVAL_S
         #: The age column's step, seconds: ages show rounded down to it (``15s``, ``7m10s`` at 5), so each row's age
         #: text changes at most once per step, and only changed cells go to the terminal (``ScreenDiff``).
         #: Low-bandwidth mode sets it longer.
         self.age_resolution_s = 1
+        #: One style for every row but the cursor's (low-bandwidth mode): no stripes, and the side and status cells
+        #: in the row's style, so a row is one colour escape instead of five, and rows that move up or down by one
+        #: (an order placed or cancelled above them) rewrite only the cells whose text changed, not their background.
+        self.one_style = False
 
     def on_mount(self) -> None:
         self._update_geometry()
@@ -441,6 +445,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def _format_row(self, order: Order, index: int, age: str) -> Strip:
         if index == self._cursor:
             row_style = side_style = status_style = self._style("cursor")
+        elif self.one_style:
+            row_style = side_style = status_style = self._base_style()
         else:
             row_style = self._style("row-alt") if index % 2 else self._base_style()
             side_style = row_style + self._style("buy" if order.side is Side.BUY else "sell", partial=True)

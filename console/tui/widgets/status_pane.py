@@ -66,6 +66,9 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         self._last_flush_s = 0.0
         #: Least time between two repaints for new entries, seconds (low-bandwidth mode sets it longer).
         self.flush_interval_s = 1 / FLUSHES_PER_S
+        #: One style per line (low-bandwidth mode, set before entries arrive): the time, the reason code and the dash
+        #: in the line's severity style, so a line is one colour escape instead of four (errors still show red).
+        self.one_style = False
         self._entries: deque[StatusEntry] = deque(maxlen=MAX_ENTRIES)
         #: The entries wrapped to ``_wrap_width``: (severity, line) per screen line, oldest first.
         self._lines: deque[tuple[Severity, Content]] = deque()
@@ -150,7 +153,10 @@ class StatusPane(InOrderKeys, ScrollView, can_focus=True):
         return style
 
     def _wrap(self, entry: StatusEntry) -> list[tuple[Severity, Content]]:
-        content = format_entry(entry, self._style("time"), self._style("code"))
+        if self.one_style:
+            content = format_entry(entry, "", "")
+        else:
+            content = format_entry(entry, self._style("time"), self._style("code"))
         if self._wrap_width <= 0 or content.cell_length <= self._wrap_width:
             return [(entry.severity, content)]  # most entries fit on one line: no wrapping pass
         lines = content.wrap(self._wrap_width)
