@@ -87,5 +87,9 @@ async def order_cancelling(pilot) -> None:  # type: ignore[no-untyped-def]
     await wait_for(pilot, lambda: table.selected_order.state is OrderState.PENDING_CANCEL, what="cancelling")
     assert app.market is not None
     await wait_for(pilot, lambda: app.market.book.best_bid is not None, what="the order in the book")
+    ladder = app.screen.query_one("#ladder")
+    # the ladder marks its own orders' levels once a second: wait for the mark, not for luck
+    await wait_for(pilot, lambda: any(row.startswith("◆") for row in ladder.visible_rows()),
+                   what="the cancelling order's level marked on the ladder")
     await settle_balances(pilot)  # the margin the order holds, as the venue says it
     await pilot.pause()
