@@ -324,7 +324,7 @@ class DeskConfig(BaseSettings):
     """the API secret itself never goes in this file"""
     guards: GuardsConfig = Field(default_factory=GuardsConfig)
     roxom: RoxomConfig = Field(default_factory=RoxomConfig)
-    """Roxom's signing choices (points to confirm against Roxom's sandbox)"""
+    """Roxom: the signing choices to confirm against its sandbox; the private key from the keyring"""
     keymap: Annotated[Mapping[str, Text], BeforeValidator(_flat_keymap)] = Field(
         default_factory=dict, examples=[{"main.cancel_all": "ctrl+k"}])
     """binding id = key(s); `?` in the console lists every id and key"""
