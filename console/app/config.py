@@ -370,7 +370,7 @@ class DeskConfig(BaseSettings):
     """the API secret itself never goes in this file"""
     guards: GuardsConfig = Field(default_factory=GuardsConfig)
     roxom: RoxomConfig = Field(default_factory=RoxomConfig)
-    """Roxom's signing choices (points to confirm against Roxom's sandbox)"""
+    """Roxom: the signing choices to confirm against its sandbox; the private key from the keyring"""
     ticket: TicketConfig = Field(default_factory=TicketConfig)
     """the order ticket and the trading hotkeys"""
     keymap: Annotated[Mapping[str, Text], BeforeValidator(_flat_keymap)] = Field(

@@ -21,6 +21,7 @@ from console.domain.model import OrderState
 from console.domain.ticket import ClientOrderIds
 from console.tui.app import TradingConsoleApp
 from console.tui.screens.guard_confirm import GuardConfirm
+from console.tui.widgets.depth_ladder import OWN_MARK, DepthLadder
 from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import SHOWN_URL, fixed_clock, settle_balances, wait_for, wait_until_ready
 
@@ -87,9 +88,10 @@ async def order_cancelling(pilot) -> None:  # type: ignore[no-untyped-def]
     await wait_for(pilot, lambda: table.selected_order.state is OrderState.PENDING_CANCEL, what="cancelling")
     assert app.market is not None
     await wait_for(pilot, lambda: app.market.book.best_bid is not None, what="the order in the book")
-    ladder = app.screen.query_one("#ladder")
-    # the ladder marks its own orders' levels once a second: wait for the mark, not for luck
-    await wait_for(pilot, lambda: any(row.startswith("◆") for row in ladder.visible_rows()),
-                   what="the cancelling order's level marked on the ladder")
+    ladder = app.screen.query_one(DepthLadder)
+    # The ladder marks the level of an own order once the table's orders reach it: wait for that too, or the
+    # picture races the mark.
+    await wait_for(pilot, lambda: any(row.startswith(OWN_MARK) for row in ladder.visible_rows()),
+                   what="the own-order mark on the ladder")
     await settle_balances(pilot)  # the margin the order holds, as the venue says it
     await pilot.pause()
