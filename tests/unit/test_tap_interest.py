@@ -96,3 +96,36 @@ def test_an_observer_without_interest_is_told_of_every_event_once(dumps: list[st
               batch)
     assert seen == [("event", "/v1/order/events", str(n)) for n in range(3)]
     assert dumps == ["0", "1", "2"]  # one conversion per event, shared by the observers told
+
+
+def test_the_ws_api_venue_converts_an_order_update_only_for_an_observer_that_wants_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gemini's WebSocket API venue gates its observers the same way: other orders' updates cost no conversion."""
+    from console.venues.gemini.credentials import Credentials
+    from console.venues.gemini.models.ws_api import OrderUpdate
+    from console.venues.gemini.ws_venue import GeminiWsVenue
+
+    converted: list[int] = []
+    original = OrderUpdate.model_dump
+
+    def model_dump(self: OrderUpdate, **kwargs: Any) -> dict[str, Any]:
+        converted.append(self.order_id)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(OrderUpdate, "model_dump", model_dump)
+    now = [1_000]
+    tracker = LatencyTracker()
+    observe = latency_observer(tracker, lambda: now[0])
+    venue = GeminiWsVenue(None, "ws://127.0.0.1:1/ws", Credentials("account-test", "secret"),  # type: ignore[arg-type]
+                          observers=[observe])
+    observe("request", "/ws:order.place", {"payload": {"client_order_id": "mine"}})
+    now[0] = 1_007
+    sample = json.loads((FIXTURES / "ws_api" / "order_update_new.json").read_text())
+
+    async def run() -> None:
+        for n, client_order_id in enumerate(("other-1", "other-2", "mine")):
+            await venue.events_from_update(OrderUpdate.model_validate(sample | {"i": 100 + n, "c": client_order_id}))
+
+    asyncio.run(run())
+    assert converted == [102]  # only the timed order's acknowledgement was converted for the latency observer
+    assert tracker.for_order("mine").ack_ms == 7

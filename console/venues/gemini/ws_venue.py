@@ -62,7 +62,7 @@ from console.venues.gemini.errors import (
 )
 from console.venues.gemini.models.ws_api import BalanceUpdate, OrderResult, OrderUpdate
 from console.venues.gemini.rest import GeminiRestClient
-from console.venues.gemini.tap import Observer
+from console.venues.gemini.tap import EventObservers, Observer
 from console.venues.gemini.venue import MY_TRADES_LIMIT
 from console.venues.gemini.ws_api import WsApiClient, WsApiDisconnected, WsApiError, WsApiRequestTimeout
 from console.venues.gemini.ws_convert import (
@@ -214,6 +214,9 @@ class GeminiWsVenue:
         self.rest = rest
         self.replay_window_ms = replay_window_ms
         self._observers = tuple(observers)
+        # Which observers want each order update (the latency figure wants only its own orders' acks and cancels):
+        # an update nobody wants is not converted for them.
+        self._event_observers = EventObservers(self._observers)
         self.url = url
         self.api_session = credentials.api_key
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -263,8 +266,9 @@ class GeminiWsVenue:
             self._known[order.order_id] = order
         return order
 
-    def _tell(self, direction: str, path: str, data: dict[str, Any]) -> None:
-        for observer in self._observers:
+    def _tell(self, direction: str, path: str, data: dict[str, Any],
+              observers: Sequence[Observer] | None = None) -> None:
+        for observer in self._observers if observers is None else observers:
             try:
                 observer(direction, path, data)
             except Exception:  # noqa: BLE001 - an observer's failure must never break order entry
@@ -509,10 +513,11 @@ class GeminiWsVenue:
                 self._own.discard(client_order_id)
         else:
             self._remember(order)
-        if self._observers:
+        told = self._event_observers.for_event(kind.value, order_id, client_order_id) if self._observers else []
+        if told:
             self._tell("event", ORDER_STREAM, {**update.model_dump(by_alias=True, exclude_none=True, mode="json"),
                                                "type": kind.value, "order_id": order_id,
-                                               "client_order_id": client_order_id})
+                                               "client_order_id": client_order_id}, told)
         event_id = f"{order_id}:{update.update_time_ns or update.event_time_ns}:{update.status}:{update.trade_id or ''}"
         events = [OrderEvent(kind, order, event_id, fill, update.reason, None)]
         if kind is EventKind.FILL:
