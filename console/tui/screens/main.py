@@ -5,32 +5,23 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from decimal import Decimal
-from typing import Protocol, cast
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
 from console.app.settings import Settings
-from console.app.settings import Venue as VenueName
 from console.domain.book import price_for
-from console.domain.errors import VenueError
 from console.domain.guards import GuardKind, PreTradeGuards
-from console.domain.hotkeys import default_size, hotkey_price
-from console.domain.model import Order, OrderType, Side
+from console.domain.model import Order, OrderType
 from console.domain.reasons import Severity
 from console.domain.replace import replacement_errors
-from console.domain.scopes import OrderScope, scope_orders
 from console.domain.ticket import NewOrder, TicketErrors
-from console.trading.account import AccountService
-from console.trading.flatten import FlattenRefused, plan_flatten
 from console.trading.market import MarketSession
 from console.trading.positions import PositionsService
 from console.trading.reference_prices import (
@@ -45,8 +36,6 @@ from console.trading.session import ConnectionState, StatusEntry, TradingBlocked
 from console.trading.venue_account import ReferenceQuotes
 from console.trading.watchlist import Watchlist
 from console.tui.messages import (
-    AccountChanged,
-    BalancesPushed,
     BookUpdated,
     CancelRequested,
     ConnectionChanged,
@@ -68,17 +57,8 @@ from console.tui.pacing import (
     Pacer,
     fps_interval,
 )
-from console.tui.screens.balances import BalancesScreen
-from console.tui.screens.confirm import CancelScope, ConfirmCancelAll
-from console.tui.screens.fees import FeesScreen
-from console.tui.screens.fills import FillsScreen
 from console.tui.screens.guard_confirm import GuardConfirm, order_line
-from console.tui.screens.history import HistoryScreen
-from console.tui.screens.order_detail import OrderDetailScreen
-from console.tui.screens.positions import PositionsScreen
-from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
-from console.tui.screens.sub_account import SubAccountScreen
-from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
+from console.tui.screens.main_actions import DeskActions
 from console.tui.widgets.depth_ladder import DepthLadder, own_levels
 from console.tui.widgets.header import SessionHeader
 from console.tui.widgets.orders_table import OrdersTable
@@ -102,24 +82,14 @@ MARKS_REFRESH_S = 1.0
 MAX_TOASTS = 3
 #: How long a toast stays, seconds.
 TOAST_TIMEOUT_S = 5.0
-#: Orders, cancels and fills within this many seconds make the ticket read its balances once, seconds.
-BALANCES_AFTER_FILLS_S = 1.0
 
 
-class ConsoleHost(Protocol):
-    """What MainScreen asks of its app (``TradingConsoleApp``), typed without importing the app (it imports us)."""
+class MainScreen(DeskActions):
+    """Orders on the left, the ticket on the right, the status pane below; every action on a plain key.
 
-    account: AccountService
-    positions: PositionsService
-    read_only: bool
-
-    def retry_connection(self) -> None: ...
-
-    def switch_sub_account(self, name: str) -> None: ...
-
-
-class MainScreen(Screen[None]):
-    """Orders on the left, the ticket on the right, the status pane below; every action on a plain key."""
+    The actions behind the desk's keys (hotkeys, cancels, flatten, the account views) and the ticket's balance
+    reads are in :class:`console.tui.screens.main_actions.DeskActions`.
+    """
 
     BINDINGS = [
         Binding("o", "focus_ticket", "New order", id="main.focus_ticket"),
@@ -203,11 +173,6 @@ class MainScreen(Screen[None]):
         self.low_bandwidth = settings.desk.low_bandwidth
         #: The ladder, trades and ticket quote repaint at most this often; a burst of book updates is one repaint.
         self.market_pacer = Pacer(fps_interval(LOW_BANDWIDTH_MARKET_FPS if self.low_bandwidth else MARKET_FPS))
-
-    @property
-    def host(self) -> ConsoleHost:
-        """The app, typed as what this screen uses of it (``self.app`` is typed as a plain ``App``)."""
-        return cast(ConsoleHost, self.app)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(
@@ -420,40 +385,6 @@ class MainScreen(Screen[None]):
             return
         ticket.set_price(price)
 
-    def action_hotkey(self, side: str, kind: str) -> None:
-        """Fill the ticket with the symbol's default size at the touch and place it through the ticket's own path.
-
-        ``join`` rests on the order's own side (a buy at the best bid, a sell at the best ask); ``take`` crosses
-        (a buy at the ask, a sell at the bid). No live book, no price on the side needed or no default size: a
-        status line says why and nothing is sent.
-        """
-        ticket = self.query_one(OrderTicket)
-        symbol = ticket.symbol
-        order_side = Side(side)
-        market = self.market
-        price = None
-        if market is not None and market.symbol == symbol and market.live:
-            price = hotkey_price(order_side, market.book, aggressive=kind == "take")
-        if price is None:
-            needed = "ask" if (order_side is Side.BUY) == (kind == "take") else "bid"
-            self._hotkey_refused(order_side, symbol, f"No live {needed} in the {symbol.upper()} book: nothing sent.")
-            return
-        amount = default_size(symbol, ticket.remembered_amount(symbol), self.settings.desk.ticket.default_size)
-        if amount is None:
-            self._hotkey_refused(order_side, symbol, f"No default size for {symbol.upper()}: place a ticket of it "
-                                 f"first, or set [ticket.default_size] {symbol} in the config. Nothing sent.")
-            return
-        ticket.load_hotkey(order_side, price, amount)
-        ticket.submit()
-
-    def _hotkey_refused(self, side: Side, symbol: str, text: str) -> None:
-        self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"{side.upper()} {symbol.upper()}",
-                                      "Hotkey", text)])
-
-    def action_flip_side(self) -> None:
-        """Flip the ticket's side (``n`` from the orders or the status pane; ``ctrl+s`` inside the ticket)."""
-        self.query_one(OrderTicket).action_flip_side()
-
     def action_toggle_market(self) -> None:
         self.toggle_class("-market-toggled")
 
@@ -525,64 +456,6 @@ class MainScreen(Screen[None]):
         self._blocked = True  # cleared when the stream is trusted again
         self.show_status([StatusEntry(self.clock_ms(), Severity.ERROR, order_line(order), "NotSent",
                                       "Not sent: " + block)])
-
-    async def _then_balances(self, work: Awaitable[object]) -> None:
-        try:
-            await work
-        finally:
-            self._balances_soon()
-
-    def on_account_changed(self, message: AccountChanged) -> None:
-        self._balances_soon()  # a fill, or another sub-account
-
-    def on_balances_pushed(self, message: BalancesPushed) -> None:
-        """The venue pushed available balances: the ticket's balance line shows them at once (no request)."""
-        if not self._balances_on:
-            return
-        try:
-            ticket = self.query_one(OrderTicket)
-        except NoMatches:  # the console is quitting
-            return
-        ticket.set_balances({**(ticket.available or {}), **message.available})
-
-    def _balances_soon(self) -> None:
-        """Read the balances once within BALANCES_AFTER_FILLS_S for a whole burst of orders, cancels and fills: a
-        read per order would spend one of the key's private requests (600 a minute) on every order sent."""
-        if self._balances_timer is None:
-            self._balances_timer = self.set_timer(BALANCES_AFTER_FILLS_S, self._balances_due)
-
-    def _balances_due(self) -> None:
-        self._balances_timer = None
-        self.refresh_balances()
-
-    def start_balances(self) -> None:
-        """Trading has started: read the balances for the ticket now and from now on (attributes down: the app)."""
-        self._balances_on = True
-        self.refresh_balances()
-
-    @work(exclusive=True, group="balances", exit_on_error=False)
-    async def refresh_balances(self) -> None:
-        """Read the available balances (``/v1/balances``) for the ticket's balance line.
-
-        Does nothing before :meth:`start_balances` (never before a PRODUCTION start is confirmed). Called at once
-        on a symbol change; once per burst of orders, cancels and fills (:meth:`_balances_soon`), never per order
-        event: each read is one of the key's rate-limited private requests.
-        """
-        account = getattr(self.app, "account", None)
-        if account is None or not self._balances_on:
-            return
-        try:
-            rows = await account.balances()
-        except VenueError as exc:
-            log.warning("balances for the ticket: %r", exc)
-            available: dict[str, Decimal] | None = None
-        else:
-            available = {row.currency.upper(): row.available for row in rows}
-        try:
-            ticket = self.query_one(OrderTicket)
-        except NoMatches:  # the console is quitting
-            return
-        ticket.set_balances(available)
 
     @on(CancelRequested)
     def cancel_order(self, message: CancelRequested) -> None:
@@ -660,78 +533,6 @@ class MainScreen(Screen[None]):
     def action_focus_status(self) -> None:
         self.set_focus(self.query_one(StatusPane))
 
-    @work(group="orders", exit_on_error=False)
-    async def action_cancel_session(self) -> None:
-        try:
-            await self.session.cancel_session()
-        finally:
-            self._balances_soon()
-
-    def action_cancel_all(self) -> None:
-        def chosen(scope: CancelScope | None) -> None:
-            if scope is CancelScope.SESSION:
-                self.run_worker(self._then_balances(self.session.cancel_session()), group="orders",
-                                exit_on_error=False)
-            elif scope is CancelScope.ACCOUNT:
-                self.run_worker(self._then_balances(self.session.cancel_all()), group="orders", exit_on_error=False)
-
-        self.app.push_screen(
-            ConfirmCancelAll(orders=self.session.blotter.open_orders(), api_key=self.session.api_key), chosen
-        )
-
-    # -- scoped cancels and flatten (console/tui/screens/scoped.py) -------------------------------------------------
-    def action_scoped_cancel(self) -> None:
-        """Cancel the selected row's symbol, one side of it, or the table's filter: chooser, preview, then one cancel
-        per order by order id (TradingSession.cancel_scope)."""
-        if not any(o.order_id for o in self.session.blotter.open_orders()):
-            self.notify("No open orders to cancel.", severity="warning")
-            return
-        table = self.query_one(OrdersTable)
-        selected = table.selected_order
-
-        def chosen(scope: OrderScope | None) -> None:
-            if scope is None:
-                return
-            orders = scope_orders(self.session.blotter.open_orders(), scope)
-
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    cancels = self.session.cancel_scope(scope, [o.order_id for o in orders])
-                    self.run_worker(self._then_balances(cancels), group="orders", exit_on_error=False)
-
-            self.app.push_screen(ConfirmScopedCancel(scope=scope, orders=orders, api_key=self.session.api_key),
-                                 confirmed)
-
-        self.app.push_screen(ScopeChooser(orders=self.session.blotter.open_orders(),
-                                          symbol=selected.symbol if selected is not None else None,
-                                          view_filter=table.view.filter), chosen)
-
-    @work(group="orders", exit_on_error=False)
-    async def action_flatten(self) -> None:
-        """Bring the ticket's symbol's position to zero: an IOC limit at the touch ± guards.flatten_band_bps, after a
-        confirmation, then the pre-trade guards like any order (console/trading/flatten.py)."""
-        symbol = self.query_one(OrderTicket).symbol
-        market = self.market
-        book = market.book if market is not None and market.live and market.symbol == symbol else None
-        try:
-            block = self._entry_block()
-            if block is not None:
-                raise FlattenRefused(block)
-            plan = await plan_flatten(symbol, session=self.session, positions=self.host.positions,
-                                      account=self.host.account, book=book,
-                                      band_bps=self.settings.desk.guards.flatten_band_bps,
-                                      spot=self.settings.venue is VenueName.GEMINI)
-        except FlattenRefused as exc:
-            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {symbol.upper()}",
-                                          "NotSent", str(exc))])
-            self.notify(str(exc), title="Flatten", severity="warning")
-            return
-        if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
-            return
-        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {symbol.upper()}", "Flatten",
-                                      "Sending " + order_line(plan.order) + " (immediate-or-cancel).")])
-        self.guard_and_send(plan.order)
-
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide trading keys on a read-only (Auditor) key, and Esc (back to the orders) where the orders have focus:
@@ -750,48 +551,3 @@ class MainScreen(Screen[None]):
             return self.query_one(OrderTicket).replacing is not None
         except NoMatches:
             return False
-
-    def action_history(self) -> None:
-        self.app.push_screen(HistoryScreen(self.host.account, self.clock_ms))
-
-    def action_fills(self) -> None:
-        self.app.push_screen(FillsScreen(self.host.account, self.clock_ms))
-
-    def action_balances(self) -> None:
-        self.app.push_screen(BalancesScreen(self.host.account, self.clock_ms))
-
-    def action_positions(self) -> None:
-        """Positions and P&L per symbol, with the USD total."""
-        self.app.push_screen(PositionsScreen(self.host.account, self.clock_ms, self.host.positions))
-
-    def action_fees(self) -> None:
-        self.app.push_screen(FeesScreen(self.host.account, self.clock_ms))
-
-    def action_order_detail(self) -> None:
-        order = self.query_one(OrdersTable).selected_order
-        if order is None or not order.order_id:
-            self.notify("Select an order in the orders table first.", severity="warning")
-            return
-        self.app.push_screen(OrderDetailScreen(self.host.account, self.clock_ms, order_id=order.order_id))
-
-    def action_wrap(self) -> None:
-        symbols = sorted(set(self.session.symbols) | set(WRAP_CANDIDATES))
-        self.app.push_screen(WrapScreen(self.host.account, self.clock_ms, symbols=symbols,
-                                        read_only=self.host.read_only))
-
-    def action_sub_account(self) -> None:
-        account = self.host.account
-        if not account.is_master_key:
-            self.notify("This API key is not a master key: it acts on one account and cannot switch sub-accounts.",
-                        title="Sub-account", severity="warning")
-            return
-        if not account.sub_accounts:
-            self.notify("No sub-accounts to switch to: start the console with --accounts primary,secondary.",
-                        title="Sub-account", severity="warning")
-            return
-
-        def picked(name: str | None) -> None:
-            if name and name != account.account:
-                self.host.switch_sub_account(name)
-
-        self.app.push_screen(SubAccountScreen(account.sub_accounts, account.account), picked)
