@@ -95,6 +95,9 @@ async def _stalled_stream(exchange) -> None:
         price = app.screen.query_one(OrderTicket).query_one("#price", Input)
         states: list[FeedState] = []
         app.market.listener.state_changed = _chain(app.market.listener.state_changed, states)
+        # the book live on its one socket first: on a loaded host a slow start can still be resyncing
+        await wait_for(pilot, lambda: app.market.live and exchange.call(lambda: hub.subscriber_count) == 1,
+                       what="the book live on one market data socket")
         exchange.call(hub.fault_refuse_new, True)  # the resync cannot complete until the test allows it
         assert exchange.call(hub.fault_stall_all) == 1
         await wait_for(pilot, lambda: FeedState.STALE in states, what="the stale state")
