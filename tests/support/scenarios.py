@@ -234,4 +234,6 @@ async def cancel_replace(pilot) -> None:
     await select("desk-ask-1")
     await pilot.press("e")
     await settle_market(pilot)
+    # The price field has focus: its cursor blinks every 0.5 s, so the picture would depend on when it is taken.
+    app.screen.query_one("#ticket").query_one("#price").cursor_blink = False  # no blink: the cursor always shows
     await pilot.pause()
