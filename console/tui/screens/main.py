@@ -17,11 +17,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from console.app.settings import Settings
 from console.app.settings import Venue as VenueName
 from console.domain.book import price_for
 from console.domain.errors import VenueError
+from console.domain.fmt import fmt_qty
 from console.domain.guards import GuardKind, PreTradeGuards
 from console.domain.hotkeys import default_size, hotkey_price
 from console.domain.model import Order, OrderType, Side
@@ -198,6 +200,9 @@ class MainScreen(Screen[None]):
         self._balances_timer: Timer | None = None
         self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
+        #: Flattens under way per symbol: None while planned, confirmed or guarded, then the client order id sent.
+        #: A second `F` of the symbol is refused until that order has ended (its fills are then in the position).
+        self._flattens: dict[str, str | None] = {}
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
         #: Low-bandwidth mode (``--low-bandwidth``): market data and the orders table repaint less often.
         self.low_bandwidth = settings.desk.low_bandwidth
@@ -709,28 +714,71 @@ class MainScreen(Screen[None]):
     @work(group="orders", exit_on_error=False)
     async def action_flatten(self) -> None:
         """Bring the ticket's symbol's position to zero: an IOC limit at the touch ± guards.flatten_band_bps, after a
-        confirmation, then the pre-trade guards like any order (console/trading/flatten.py)."""
+        confirmation, then the pre-trade guards like any order (console/trading/flatten.py).
+
+        One flatten per symbol at a time: `F` again while the last one is being confirmed or is still working is
+        refused (its fills are not in the position yet, so a second one would flatten twice), and a confirmation
+        whose position changed before `y` sends nothing.
+        """
         symbol = self.query_one(OrderTicket).symbol
         market = self.market
         book = market.book if market is not None and market.live and market.symbol == symbol else None
+        name = symbol.upper()
+        mine = False  # this flatten holds the symbol's marker (self._flattens)
         try:
-            block = self._entry_block()
+            block = self._entry_block() or self._flatten_busy(symbol)
             if block is not None:
                 raise FlattenRefused(block)
+            self._flattens[symbol] = None
+            mine = True
             plan = await plan_flatten(symbol, session=self.session, positions=self.host.positions,
                                       account=self.host.account, book=book,
                                       band_bps=self.settings.desk.guards.flatten_band_bps,
                                       spot=self.settings.venue is VenueName.GEMINI)
+            if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
+                self._flattens.pop(symbol, None)
+                return
+            now = self.host.positions.position(symbol)
+            if now is None or now.net != plan.terms.position:
+                raise FlattenRefused(f"The {name} position changed while the confirmation was open "
+                                     f"({fmt_qty(plan.terms.position)} → {fmt_qty(now.net if now else Decimal(0))}): "
+                                     "nothing sent; press F again.")
         except FlattenRefused as exc:
-            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {symbol.upper()}",
+            if mine:
+                self._flattens.pop(symbol, None)
+            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {name}",
                                           "NotSent", str(exc))])
             self.notify(str(exc), title="Flatten", severity="warning")
             return
-        if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
-            return
-        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {symbol.upper()}", "Flatten",
+        except BaseException:
+            if mine:
+                self._flattens.pop(symbol, None)
+            raise
+        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {name}", "Flatten",
                                       "Sending " + order_line(plan.order) + " (immediate-or-cancel).")])
-        self.guard_and_send(plan.order)
+        try:
+            await self.guard_and_send(plan.order).wait()
+        except (WorkerFailed, WorkerCancelled):
+            pass
+        finally:
+            # From here the blotter says whether the order is still working (a guard declined: it never was).
+            self._flattens[symbol] = plan.order.client_order_id
+
+    def _flatten_busy(self, symbol: str) -> str | None:
+        """Why a flatten of ``symbol`` cannot start now: the last one is being confirmed or is still working."""
+        if symbol not in self._flattens:
+            return None
+        client_order_id = self._flattens[symbol]
+        name = symbol.upper()
+        if client_order_id is None:
+            return (f"A flatten of {name} is already under way (being confirmed or sent): nothing sent; wait for its "
+                    "done line, then press F again if a position is left.")
+        order = self.session.blotter.by_client_order_id(client_order_id)
+        if order is None or order.state.is_terminal:
+            del self._flattens[symbol]
+            return None
+        return (f"A flatten of {name} is already under way ({client_order_id} is {order.state.value}): nothing "
+                "sent; wait for its done line, then press F again if a position is left.")
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
