@@ -435,6 +435,10 @@ class MainScreen(Screen[None]):
         ticket = self.query_one(OrderTicket)
         symbol = ticket.symbol
         order_side = Side(side)
+        elsewhere = self._watchlist_elsewhere(symbol)
+        if elsewhere is not None:
+            self._hotkey_refused(order_side, symbol, elsewhere)
+            return
         market = self.market
         price = None
         if market is not None and market.symbol == symbol and market.live:
@@ -450,6 +454,17 @@ class MainScreen(Screen[None]):
             return
         ticket.load_hotkey(order_side, price, amount)
         ticket.submit()
+
+    def _watchlist_elsewhere(self, symbol: str) -> str | None:
+        """Why a ticket-symbol key (B/S/K/J, F) must not act: the watchlist has focus and its cursor is on another
+        symbol than the ticket's, so the trader may believe the highlighted row is what trades."""
+        if not isinstance(self.focused, WatchlistPanel):
+            return None
+        watched = self.focused.selected_symbol
+        if watched == symbol:
+            return None
+        return (f"The watchlist's cursor is on {watched.upper()} but the ticket trades {symbol.upper()}: nothing "
+                f"sent. Enter moves the ticket to {watched.upper()}; then press the key again.")
 
     def _hotkey_refused(self, side: Side, symbol: str, text: str) -> None:
         self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"{side.upper()} {symbol.upper()}",
@@ -726,7 +741,7 @@ class MainScreen(Screen[None]):
         name = symbol.upper()
         mine = False  # this flatten holds the symbol's marker (self._flattens)
         try:
-            block = self._entry_block() or self._flatten_busy(symbol)
+            block = self._entry_block() or self._watchlist_elsewhere(symbol) or self._flatten_busy(symbol)
             if block is not None:
                 raise FlattenRefused(block)
             self._flattens[symbol] = None
