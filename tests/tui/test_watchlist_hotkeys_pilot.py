@@ -55,3 +55,23 @@ async def test_a_hotkey_with_the_watchlist_cursor_on_another_symbol_sends_nothin
         await pilot.press("B")
         await wait_for(pilot, lambda: len(_active(exchange)) == 2, what="the ETHUSD buy")
         assert {o["symbol"] for o in _active(exchange)} == {"btcusd", "ethusd"}
+
+
+async def test_at_80_columns_m_and_t_take_turns_in_the_orders_place(exchange) -> None:
+    """`t` then `m` at 80 columns showed the book but left the watchlist on (hidden, its feed running, focused);
+    the next `t` then turned it off and nothing seemed to happen."""
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url, desk=_desk())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until_ready(pilot)
+        screen = app.screen
+        panel = screen.query_one(WatchlistPanel)
+        await pilot.press("t")
+        assert panel.display and screen.focused is panel and panel.running
+        await pilot.press("m")  # the book in the orders' place: the watchlist gives way and its feed stops
+        await pilot.pause()
+        assert not panel.display and not panel.running and screen.focused is not panel
+        assert screen.query_one("#market").display
+        await pilot.press("t")  # and back: the watchlist again, focused
+        await pilot.pause()
+        assert panel.display and screen.focused is panel and panel.running
+        assert not screen.query_one("#market").display
