@@ -477,7 +477,7 @@ class MainScreen(Screen[None]):
     def action_toggle_market(self) -> None:
         self.toggle_class("-market-toggled")
         if self.has_class("-narrow", "-market-toggled", "-watchlist"):
-            self.action_toggle_watchlist()  # at 80 columns the book and the watchlist take turns: hide it, stop its feed
+            self.action_toggle_watchlist()  # at 80 columns the book and the watchlist take turns: hide it, stop feed
 
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:
