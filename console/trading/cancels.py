@@ -38,6 +38,7 @@ class SessionCancelsMixin(SessionBase):
         A cancel whose answer is lost (timeout, lost connection, 5xx, 429) keeps the order PENDING_CANCEL (it can
         still fill) and is retried with back-off: cancelling is idempotent, unlike placing.
         """
+        self._withdraw_replacements([order_id])
         order = self.blotter.get(order_id)
         if order is None or order.state.is_terminal:
             return
@@ -47,6 +48,13 @@ class SessionCancelsMixin(SessionBase):
             if current is not None and current.state is OrderState.PENDING_CANCEL:
                 # Answered, yet pending (Roxom): the stream should end it; if it does not, ask the venue.
                 self._spawn(self._retry_cancel(order_id, first_delay_s=self.cancel_confirm_s))
+
+    def _withdraw_replacements(self, order_ids: Iterable[str]) -> None:
+        """A cancel of these orders was asked: a cancel-replace of any of them waiting for its old order's cancel
+        must not send its replacement (the trader wants the order gone, not moved)."""
+        for order_id in order_ids:
+            if order_id in self._replacing:
+                self._replacing[order_id] = True
 
     async def _send_cancel(self, order_id: str, *, retry: bool) -> bool:
         """Send one cancel; return True when the venue answered it (either way)."""
@@ -136,6 +144,7 @@ class SessionCancelsMixin(SessionBase):
 
     async def _cancel_many(self, call: Callable[[], Awaitable[CancelResult]], label: str, *,
                            session_only: bool) -> int:
+        self._withdraw_replacements(list(self._replacing))  # only this key's own orders are ever replaced
         now = self.clock_ms()
         marked = [
             o.order_id for o in self.blotter.open_orders()
@@ -185,6 +194,7 @@ class SessionCancelsMixin(SessionBase):
             How many were cancelled, had already closed, await confirmation, or were refused.
         """
         ids = list(dict.fromkeys(order_ids))
+        self._withdraw_replacements(ids)
         now = self.clock_ms()
         closed = 0
         sent: list[str] = []

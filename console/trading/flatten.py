@@ -29,11 +29,15 @@ class FlattenPlan:
     order: NewOrder
     terms: FlattenTerms
     quote_currency: str
+    #: The unit of the position and the amount (the rules' base currency, e.g. ``"GOLD"`` for Roxom's GOLD-BTC);
+    #: empty: taken from the symbol minus its quote currency (``btcusd`` → ``BTC``).
+    base_currency: str = ""
 
     def describe(self) -> str:
         """What the confirmation states: the position, side, size, price limit and notional, and any cap."""
         t = self.terms
-        base = self.order.symbol[: -len(self.quote_currency)].upper() if self.quote_currency else ""
+        base = self.base_currency or (self.order.symbol[: -len(self.quote_currency)].upper()
+                                      if self.quote_currency else "")
         long_short = "long" if t.position > 0 else "short"
         sign = "−" if t.side is Side.SELL else "+"
         touch = "best bid" if t.side is Side.SELL else "best ask"
@@ -94,4 +98,4 @@ async def plan_flatten(symbol: str, *, session: TradingSession, positions: Posit
         order = session.prepare(ticket)
     except TicketErrors as exc:
         raise FlattenRefused(f"The flatten order fails the ticket's checks ({exc}): nothing sent.") from exc
-    return FlattenPlan(order, terms, rules.quote_currency.upper())
+    return FlattenPlan(order, terms, rules.quote_currency.upper(), rules.base_currency.upper())

@@ -69,6 +69,8 @@ class ReplaceOutcome(enum.StrEnum):
     NOTHING_LEFT = "nothing-left"
     #: The old order is cancelled, but new orders are blocked now (stream stale, halted): nothing sent.
     NOT_SENT = "not-sent"
+    #: The trader asked for a cancel of the old order (x, d, s, a) while the replace waited: nothing sent.
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,12 @@ class SessionReplaceMixin(SessionBase):
         if entry_block is not None:
             raise TradingBlocked(entry_block)
         label = _label(old)
-        refused = await self._cancel_for_replace(old)
+        self._replacing[old_order_id] = False
+        try:
+            refused = await self._cancel_for_replace(old)
+            withdrawn = self._replacing.get(old_order_id, False)
+        finally:
+            self._replacing.pop(old_order_id, None)
         final = self.blotter.get(old_order_id) or old
         if refused is not None or (final.state.is_open and final.state is not OrderState.PENDING_CANCEL):
             why = refused or self._cancel_refused_text(final)
@@ -163,6 +170,11 @@ class SessionReplaceMixin(SessionBase):
                     "sent, and the cancel goes on until the exchange confirms it.")
             self._emit(Severity.ERROR, describe(final), CODE, text)
             return ReplaceResult(ReplaceOutcome.CANCEL_UNCONFIRMED, text, final)
+        if withdrawn:
+            text = (f"{label} {final.state.value}; its replacement was not sent: a cancel of {label} was asked while "
+                    "the replace waited.")
+            self._emit(Severity.WARNING, describe(final), CODE, text)
+            return ReplaceResult(ReplaceOutcome.WITHDRAWN, text, final)
         return await self._place_replacement(final, new, filled_at_load, label)
 
     async def _cancel_for_replace(self, old: Order) -> str | None:

@@ -119,6 +119,9 @@ class TradingSession(SessionStreamMixin, SessionCancelsMixin, SessionTextMixin, 
         self._tasks: set[asyncio.Task[None]] = set()
         self._resolving: set[str] = set()
         self._cancel_retrying: set[str] = set()
+        #: Cancel-replaces in flight, by the old order's id: True once the trader asked for a cancel of that order
+        #: (x, d, s, a) while its replacement waited; the replacement is then not sent (``replace``).
+        self._replacing: dict[str, bool] = {}
         #: Client order ids declared never placed (NotReceived): an order the venue reports later under one of them
         #: replaces that verdict (``_revive_declared``).
         self._declared_not_received: set[str] = set()

@@ -89,6 +89,7 @@ class SessionBase:
     _gap_started_ms: int | None
     _resync_reason: str | None
     _cancel_retrying: set[str]
+    _replacing: dict[str, bool]
     rules: dict[str, SymbolRules]
     _completed: RecentIds
     _completing: list[Order]

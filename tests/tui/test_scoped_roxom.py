@@ -79,5 +79,7 @@ async def test_roxom_flatten_sells_the_whole_perpetual_long(roxom: LocalExchange
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
         assert app.screen.plan.order.side is Side.SELL and app.screen.plan.order.amount == before + 1
+        body = str(app.screen.query_one("#body").content)  # the base unit is GOLD, not the symbol's "GOLD-"
+        assert f"Sell {before + 1} GOLD," in body and "GOLD-," not in body and "GOLD- (" not in body, body
         await pilot.press("y")
         await wait_for(pilot, lambda: app.positions.position("gold-btc").net == 0, what="flat")

@@ -168,6 +168,9 @@ class MainScreen(DeskActions):
         self._balances_timer: Timer | None = None
         self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
+        #: Flattens under way per symbol: None while planned, confirmed or guarded, then the client order id sent.
+        #: A second `F` of the symbol is refused until that order has ended (its fills are then in the position).
+        self._flattens: dict[str, str | None] = {}
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
         #: Low-bandwidth mode (``--low-bandwidth``): market data and the orders table repaint less often.
         self.low_bandwidth = settings.desk.low_bandwidth
@@ -387,6 +390,8 @@ class MainScreen(DeskActions):
 
     def action_toggle_market(self) -> None:
         self.toggle_class("-market-toggled")
+        if self.has_class("-narrow", "-market-toggled", "-watchlist"):
+            self.action_toggle_watchlist()  # at 80 columns the book and the watchlist take turns: hide it, stop feed
 
     @on(TicketSubmitted)
     def submit_ticket(self, message: TicketSubmitted) -> None:

@@ -13,10 +13,12 @@ from textual import work
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from console.app.settings import Settings
 from console.app.settings import Venue as VenueName
 from console.domain.errors import VenueError
+from console.domain.fmt import fmt_qty
 from console.domain.hotkeys import default_size, hotkey_price
 from console.domain.model import Side
 from console.domain.reasons import Severity
@@ -41,6 +43,7 @@ from console.tui.screens.sub_account import SubAccountScreen
 from console.tui.screens.wrap import WRAP_CANDIDATES, WrapScreen
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.ticket import OrderTicket, ReplaceTarget
+from console.tui.widgets.watchlist import WatchlistPanel
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class DeskActions(Screen[None]):
     clock_ms: Callable[[], int]
     _balances_timer: Timer | None
     _balances_on: bool
+    _flattens: dict[str, str | None]
 
     @property
     def host(self) -> ConsoleHost:
@@ -84,7 +88,7 @@ class DeskActions(Screen[None]):
         """Why new orders cannot be sent now, or None (MainScreen)."""
         raise NotImplementedError
 
-    def guard_and_send(self, order: NewOrder, replacing: ReplaceTarget | None = None) -> object:
+    def guard_and_send(self, order: NewOrder, replacing: ReplaceTarget | None = None) -> Worker[None]:
         """Check the pre-trade guards and send ``order`` (MainScreen)."""
         raise NotImplementedError
 
@@ -99,6 +103,10 @@ class DeskActions(Screen[None]):
         ticket = self.query_one(OrderTicket)
         symbol = ticket.symbol
         order_side = Side(side)
+        elsewhere = self._watchlist_elsewhere(symbol)
+        if elsewhere is not None:
+            self._hotkey_refused(order_side, symbol, elsewhere)
+            return
         market = self.market
         price = None
         if market is not None and market.symbol == symbol and market.live:
@@ -114,6 +122,17 @@ class DeskActions(Screen[None]):
             return
         ticket.load_hotkey(order_side, price, amount)
         ticket.submit()
+
+    def _watchlist_elsewhere(self, symbol: str) -> str | None:
+        """Why a ticket-symbol key (B/S/K/J, F) must not act: the watchlist has focus and its cursor is on another
+        symbol than the ticket's, so the trader may believe the highlighted row is what trades."""
+        if not isinstance(self.focused, WatchlistPanel):
+            return None
+        watched = self.focused.selected_symbol
+        if watched == symbol:
+            return None
+        return (f"The watchlist's cursor is on {watched.upper()} but the ticket trades {symbol.upper()}: nothing "
+                f"sent. Enter moves the ticket to {watched.upper()}; then press the key again.")
 
     def _hotkey_refused(self, side: Side, symbol: str, text: str) -> None:
         self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"{side.upper()} {symbol.upper()}",
@@ -232,28 +251,71 @@ class DeskActions(Screen[None]):
     @work(group="orders", exit_on_error=False)
     async def action_flatten(self) -> None:
         """Bring the ticket's symbol's position to zero: an IOC limit at the touch ± guards.flatten_band_bps, after a
-        confirmation, then the pre-trade guards like any order (console/trading/flatten.py)."""
+        confirmation, then the pre-trade guards like any order (console/trading/flatten.py).
+
+        One flatten per symbol at a time: `F` again while the last one is being confirmed or is still working is
+        refused (its fills are not in the position yet, so a second one would flatten twice), and a confirmation
+        whose position changed before `y` sends nothing.
+        """
         symbol = self.query_one(OrderTicket).symbol
         market = self.market
         book = market.book if market is not None and market.live and market.symbol == symbol else None
+        name = symbol.upper()
+        mine = False  # this flatten holds the symbol's marker (self._flattens)
         try:
-            block = self._entry_block()
+            block = self._entry_block() or self._watchlist_elsewhere(symbol) or self._flatten_busy(symbol)
             if block is not None:
                 raise FlattenRefused(block)
+            self._flattens[symbol] = None
+            mine = True
             plan = await plan_flatten(symbol, session=self.session, positions=self.host.positions,
                                       account=self.host.account, book=book,
                                       band_bps=self.settings.desk.guards.flatten_band_bps,
                                       spot=self.settings.venue is VenueName.GEMINI)
+            if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
+                self._flattens.pop(symbol, None)
+                return
+            now = self.host.positions.position(symbol)
+            if now is None or now.net != plan.terms.position:
+                raise FlattenRefused(f"The {name} position changed while the confirmation was open "
+                                     f"({fmt_qty(plan.terms.position)} → {fmt_qty(now.net if now else Decimal(0))}): "
+                                     "nothing sent; press F again.")
         except FlattenRefused as exc:
-            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {symbol.upper()}",
+            if mine:
+                self._flattens.pop(symbol, None)
+            self.show_status([StatusEntry(self.clock_ms(), Severity.WARNING, f"Flatten {name}",
                                           "NotSent", str(exc))])
             self.notify(str(exc), title="Flatten", severity="warning")
             return
-        if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
-            return
-        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {symbol.upper()}", "Flatten",
+        except BaseException:
+            if mine:
+                self._flattens.pop(symbol, None)
+            raise
+        self.show_status([StatusEntry(self.clock_ms(), Severity.INFO, f"Flatten {name}", "Flatten",
                                       "Sending " + order_line(plan.order) + " (immediate-or-cancel).")])
-        self.guard_and_send(plan.order)
+        try:
+            await self.guard_and_send(plan.order).wait()
+        except (WorkerFailed, WorkerCancelled):
+            pass
+        finally:
+            # From here the blotter says whether the order is still working (a guard declined: it never was).
+            self._flattens[symbol] = plan.order.client_order_id
+
+    def _flatten_busy(self, symbol: str) -> str | None:
+        """Why a flatten of ``symbol`` cannot start now: the last one is being confirmed or is still working."""
+        if symbol not in self._flattens:
+            return None
+        client_order_id = self._flattens[symbol]
+        name = symbol.upper()
+        if client_order_id is None:
+            return (f"A flatten of {name} is already under way (being confirmed or sent): nothing sent; wait for its "
+                    "done line, then press F again if a position is left.")
+        order = self.session.blotter.by_client_order_id(client_order_id)
+        if order is None or order.state.is_terminal:
+            del self._flattens[symbol]
+            return None
+        return (f"A flatten of {name} is already under way ({client_order_id} is {order.state.value}): nothing "
+                "sent; wait for its done line, then press F again if a position is left.")
 
     # -- account views (console/tui/screens/*): plain keys, Esc comes back -----------------------------------------
     def action_history(self) -> None:

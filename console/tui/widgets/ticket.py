@@ -216,7 +216,12 @@ class OrderTicket(Vertical):
 
     def load_hotkey(self, side: Side, price: Decimal, amount: Decimal) -> None:
         """Make the ticket a plain limit order for a trading hotkey: ``side``, ``price`` and ``amount`` (decimals,
-        shown as plain text), no stop price, no execution option; errors cleared."""
+        shown as plain text), no stop price, no execution option; errors cleared.
+
+        A hotkey always places a new order: replace mode is left first (focus can leave a replace by Tab, and a
+        hotkey there must not cancel the loaded order).
+        """
+        self.leave_replace()
         self.side = side
         self.query_one("#type", Select).value = OrderType.LIMIT.value
         self.query_one("#option", Select).value = _NO_OPTION
