@@ -54,7 +54,8 @@ class FlattenPlan:
 async def plan_flatten(symbol: str, *, session: TradingSession, positions: PositionsService,
                        account: AccountService | None, book: OrderBook | None, band_bps: Decimal,
                        spot: bool) -> FlattenPlan:
-    """The order that brings ``symbol``'s position (the positions service's, built from fills) to zero.
+    """The order that brings ``symbol``'s position to zero: the positions service's (:meth:`PositionsService.net`:
+    the venue's own position where the venue keeps positions, else the fills counted since the start).
 
     Args:
         symbol: lowercase symbol.
@@ -71,17 +72,18 @@ async def plan_flatten(symbol: str, *, session: TradingSession, positions: Posit
     """
     symbol = symbol.lower()
     name = symbol.upper()
-    position = positions.position(symbol)
-    if position is None or not position.net:
-        raise FlattenRefused(f"No {name} position to flatten (positions count fills since the chosen start): "
-                             "nothing sent.")
+    net = positions.net(symbol)  # the venue's own position where it keeps one (Roxom), else the fills' position
+    if net is None:
+        where = ("the venue reports none" if positions.has_venue_positions
+                 else "positions count fills since the chosen start")
+        raise FlattenRefused(f"No {name} position to flatten ({where}): nothing sent.")
     rules = session.rules.get(symbol)
     if rules is None:
         raise FlattenRefused(f"{name}'s trading rules are not loaded yet: nothing sent.")
     if book is None:
         raise FlattenRefused(f"The {name} book is not live: nothing sent.")
     available: Decimal | None = None
-    if spot and position.net > 0:
+    if spot and net > 0:
         if account is None:
             raise FlattenRefused("The account's balances are not available: nothing sent.")
         try:
@@ -90,7 +92,7 @@ async def plan_flatten(symbol: str, *, session: TradingSession, positions: Posit
             raise FlattenRefused(f"The balances could not be read ({exc.reason}): nothing sent.") from exc
         base = rules.base_currency.upper()
         available = next((row.available for row in rows if row.currency.upper() == base), Decimal(0))
-    terms = flatten_terms(symbol=symbol, net=position.net, rules=rules, best_bid=book.best_bid,
+    terms = flatten_terms(symbol=symbol, net=net, rules=rules, best_bid=book.best_bid,
                           best_ask=book.best_ask, band_bps=band_bps, available=available, spot=spot)
     ticket = TicketInput(symbol=symbol, side=terms.side, order_type=OrderType.LIMIT, price=format(terms.price, "f"),
                          amount=format(terms.amount, "f"), option=ExecOption.IMMEDIATE_OR_CANCEL)

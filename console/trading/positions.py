@@ -256,6 +256,15 @@ class PositionsService:
         """The position of ``symbol``, None when no fill of it counts since the start."""
         return self.ledger.position(symbol)
 
+    def net(self, symbol: str) -> Decimal | None:
+        """The open quantity of ``symbol`` the trader sees (negative when short, None when flat or not known): the
+        venue's own position where the venue keeps positions (Roxom), else the fills counted since the start."""
+        if self.has_venue_positions:
+            held = self.venue_held.get(symbol.lower())
+            return held.net if held is not None and held.net else None
+        position = self.ledger.position(symbol)
+        return position.net if position is not None and position.net else None
+
     def row(self, symbol: str, rates: Mapping[str, Decimal] | None = None) -> PositionRow | None:
         """``symbol``'s position valued at its mark (the venue's own position where it keeps one), None when it
         has none."""

@@ -3,6 +3,7 @@ dialogs, through the venue interface; a perpetual's long is not capped by a spot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from console.app.config import load_config
 from console.app.settings import Environment, RoxomKey, Settings, Venue
 from console.app.wiring import build_console
 from console.domain.model import OrderState, OrderType, Side
+from console.domain.positions import PositionStart
 from console.domain.ticket import ClientOrderIds, TicketInput
 from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
 from console.tui.app import TradingConsoleApp
@@ -71,15 +73,40 @@ async def test_roxom_flatten_sells_the_whole_perpetual_long(roxom: LocalExchange
         rules = app.session.rules["gold-btc"]
         through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
         await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
-        before = (p.net if (p := app.positions.position("gold-btc")) is not None else Decimal(0))
+        before = app.positions.net("gold-btc") or Decimal(0)  # the venue's own position (the module's venue)
         await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through,
                                                                  "1")))
-        await wait_for(pilot, lambda: (p := app.positions.position("gold-btc")) is not None and p.net == before + 1,
-                       what="the bought position")
+        await wait_for(pilot, lambda: app.positions.net("gold-btc") == before + 1, what="the bought position")
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
         assert app.screen.plan.order.side is Side.SELL and app.screen.plan.order.amount == before + 1
         body = str(app.screen.query_one("#body").content)  # the base unit is GOLD, not the symbol's "GOLD-"
         assert f"Sell {before + 1} GOLD," in body and "GOLD-," not in body and "GOLD- (" not in body, body
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.positions.position("gold-btc").net == 0, what="flat")
+        await wait_for(pilot, lambda: app.positions.net("gold-btc") is None, what="flat")
+
+
+async def test_roxom_flatten_closes_the_venue_s_position_even_with_no_fill_since_the_start(
+        roxom: LocalExchangeInfo) -> None:
+    """Roxom keeps positions itself: F flattens what the venue holds (the positions view's number), not only the
+    fills counted since the positions' start (a position carried over from yesterday would otherwise stay open)."""
+    app = roxom_app(roxom)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until_ready(pilot)
+        book = app.market.book
+        await wait_for(pilot, lambda: book.best_ask is not None, what="the GOLD-BTC book")
+        rules = app.session.rules["gold-btc"]
+        through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
+        await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
+        before = app.positions.net("gold-btc") or Decimal(0)
+        await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through,
+                                                                 "1")))
+        await wait_for(pilot, lambda: app.positions.net("gold-btc") == before + 1, what="the venue's position")
+        app.positions.set_start(PositionStart.SINCE, since_ms=int(time.time() * 1000) + 60_000)  # no fill counts
+        await app.positions.reload()
+        assert app.positions.position("gold-btc") is None and app.positions.net("gold-btc") == before + 1
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
+        assert app.screen.plan.order.side is Side.SELL and app.screen.plan.order.amount == before + 1
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.positions.net("gold-btc") is None, what="flat at the venue")

@@ -75,3 +75,19 @@ async def test_at_80_columns_m_and_t_take_turns_in_the_orders_place(exchange) ->
         await pilot.pause()
         assert panel.display and screen.focused is panel and panel.running
         assert not screen.query_one("#market").display
+
+
+async def test_s_in_the_watchlist_does_not_cancel_the_session_s_orders(exchange) -> None:
+    """`s` is "cancel this session's orders" from the orders table; in the watchlist a trader may mean "sell":
+    it must not pull every order (found at the desk: the screen-level binding fired from the watchlist)."""
+    app = make_app(exchange.server.rest_url, exchange.server.ws_url, desk=_desk())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until_ready(pilot)
+        await wait_for(pilot, lambda: app.market.live and app.market.book.best_bid, what="the BTCUSD book")
+        await pilot.press("B")  # 0.01 BTCUSD resting at the bid
+        await wait_for(pilot, lambda: len(_active(exchange)) == 1, what="the resting order")
+        await pilot.press("escape", "t")
+        assert isinstance(app.screen.focused, WatchlistPanel)
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        assert len(_active(exchange)) == 1 and app.session.blotter.open_orders()

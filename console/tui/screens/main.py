@@ -6,6 +6,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from decimal import Decimal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -171,6 +172,7 @@ class MainScreen(DeskActions):
         #: Flattens under way per symbol: None while planned, confirmed or guarded, then the client order id sent.
         #: A second `F` of the symbol is refused until that order has ended (its fills are then in the position).
         self._flattens: dict[str, str | None] = {}
+        self._flatten_from: dict[str, Decimal] = {}  # the position each flatten set out to close, per symbol
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
         #: Low-bandwidth mode (``--low-bandwidth``): market data and the orders table repaint less often.
         self.low_bandwidth = settings.desk.low_bandwidth
@@ -548,6 +550,8 @@ class MainScreen(DeskActions):
             return not isinstance(self.focused, OrdersTable) or self._replacing()
         if action == "retry":
             return self.session.connection in (ConnectionState.HALTED, ConnectionState.CONNECTING)
+        if action == "cancel_session" and isinstance(self.focused, WatchlistPanel):
+            return False  # `s` there reads as "sell": the session's orders are cancelled from the orders table only
         return True
 
     def _replacing(self) -> bool:

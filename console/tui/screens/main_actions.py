@@ -73,6 +73,7 @@ class DeskActions(Screen[None]):
     _balances_timer: Timer | None
     _balances_on: bool
     _flattens: dict[str, str | None]
+    _flatten_from: dict[str, Decimal]
 
     @property
     def host(self) -> ConsoleHost:
@@ -275,10 +276,10 @@ class DeskActions(Screen[None]):
             if not await self.app.push_screen_wait(ConfirmFlatten(plan)):
                 self._flattens.pop(symbol, None)
                 return
-            now = self.host.positions.position(symbol)
-            if now is None or now.net != plan.terms.position:
+            now = self.host.positions.net(symbol)
+            if now != plan.terms.position:
                 raise FlattenRefused(f"The {name} position changed while the confirmation was open "
-                                     f"({fmt_qty(plan.terms.position)} → {fmt_qty(now.net if now else Decimal(0))}): "
+                                     f"({fmt_qty(plan.terms.position)} → {fmt_qty(now or Decimal(0))}): "
                                      "nothing sent; press F again.")
         except FlattenRefused as exc:
             if mine:
@@ -300,6 +301,7 @@ class DeskActions(Screen[None]):
         finally:
             # From here the blotter says whether the order is still working (a guard declined: it never was).
             self._flattens[symbol] = plan.order.client_order_id
+            self._flatten_from[symbol] = plan.terms.position
 
     def _flatten_busy(self, symbol: str) -> str | None:
         """Why a flatten of ``symbol`` cannot start now: the last one is being confirmed or is still working."""
@@ -311,8 +313,15 @@ class DeskActions(Screen[None]):
             return (f"A flatten of {name} is already under way (being confirmed or sent): nothing sent; wait for its "
                     "done line, then press F again if a position is left.")
         order = self.session.blotter.by_client_order_id(client_order_id)
+        positions = self.host.positions
+        if (order is not None and order.state.is_terminal and order.filled and positions.has_venue_positions
+                and positions.net(symbol) == self._flatten_from.get(symbol)):
+            # The venue pushes its position after the fills: until it moves, a second flatten would sell it again.
+            return (f"A flatten of {name} filled; the venue has not reported the new position yet: nothing sent; "
+                    "press F again in a moment if a position is left.")
         if order is None or order.state.is_terminal:
             del self._flattens[symbol]
+            self._flatten_from.pop(symbol, None)
             return None
         return (f"A flatten of {name} is already under way ({client_order_id} is {order.state.value}): nothing "
                 "sent; wait for its done line, then press F again if a position is left.")
