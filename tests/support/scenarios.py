@@ -10,6 +10,7 @@ from console.domain.model import ExecOption, OrderState, OrderType, Side
 from console.domain.ticket import TicketInput
 from console.exchange.keys import DEMO_API_KEY
 from console.tui.widgets.depth_ladder import OWN_MARK
+from console.tui.widgets.position_line import position_text
 from tests.support.console_app import FIXED_NOW_MS, settle_market, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
@@ -317,6 +318,11 @@ async def flatten_confirmation(pilot) -> None:
     await wait_for(pilot, lambda: any("done:" in line for line in app.main_screen.query_one("#status").entries_text()),
                    what="the buy's completion line")
     await settle_market(pilot)  # the flatten prices off the live book: let it equal the exchange's first
+    line = app.main_screen.query_one("#position-line")  # the position and its P&L marked at the settled mid
+    rules = app.positions.rules("btcusd")
+    await wait_for(pilot, lambda: str(line.content) == "\n".join(
+        position_text("btcusd", app.positions.row("btcusd"), rules.price_increment if rules else None)),
+        what="the position line at the settled mid")
     await pilot.press("escape", "F")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmFlatten", what="the flatten confirmation")
     await settle_market(pilot)
