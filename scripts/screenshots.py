@@ -31,6 +31,8 @@ SHOTS = [
     ("help-screen-80x24.svg", (80, 24), False, scenarios.help_screen),
     ("watchlist.svg", (120, 36), False, scenarios.watchlist, [scenarios.seed_trades]),
     ("cancel-replace.svg", (120, 36), True, scenarios.cancel_replace),
+    ("scoped-cancel.svg", (120, 36), True, scenarios.scoped_cancel_preview),
+    ("flatten.svg", (120, 36), False, scenarios.flatten_confirmation),
 ]
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from console.domain.model import ExecOption, OrderType, Side
+from console.domain.book import own_levels
+from console.domain.model import ExecOption, OrderState, OrderType, Side
 from console.domain.ticket import TicketInput
 from console.exchange.keys import DEMO_API_KEY
+from console.tui.widgets.depth_ladder import OWN_MARK
+from console.tui.widgets.position_line import position_text
 from tests.support.console_app import FIXED_NOW_MS, settle_market, wait_for, wait_until_ready
 from tests.support.exchange_thread import ExchangeThread
 
@@ -236,4 +239,107 @@ async def cancel_replace(pilot) -> None:
     await settle_market(pilot)
     # The price field has focus: its cursor blinks every 0.5 s, so the picture would depend on when it is taken.
     app.screen.query_one("#ticket").query_one("#price").cursor_blink = False  # no blink: the cursor always shows
+    await pilot.pause()
+
+
+def _ladder_marks_match(app) -> bool:
+    """Whether every level the ladder shows is marked ◆ exactly when the blotter has an order resting there."""
+    own = own_levels(app.session.blotter.iter_open_orders(), app.market.symbol)
+    side = Side.SELL  # asks above the spread line, bids below it
+    for row in app.main_screen.query_one("#ladder").visible_rows():
+        if row.strip().startswith("spread"):
+            side = Side.BUY
+            continue
+        if not row.strip():
+            continue
+        try:
+            price = Decimal(row[1:].split()[0].replace(",", ""))
+        except InvalidOperation:  # "waiting for the book…"
+            return False
+        if row.startswith(OWN_MARK) != ((side, price) in own):
+            return False
+    return True
+
+
+async def settle_ladder_marks(pilot) -> None:
+    """Wait until the ladder's own-order marks match the blotter: the screen redraws them once a second, so a
+    picture taken sooner could miss a new order's mark."""
+    await wait_for(pilot, lambda: _ladder_marks_match(pilot.app), what="the ladder's marks to match the blotter")
+    await pilot.pause()
+
+
+async def _select_order(pilot, client_order_id: str) -> None:
+    """Put the orders table's cursor on the order with ``client_order_id`` (the table focused)."""
+    table = pilot.app.main_screen.query_one("#orders")
+    await pilot.press("escape", "home")
+    rows = [o.client_order_id for o in table.view.rows()]
+    await pilot.press(*["down"] * rows.index(client_order_id))
+    await wait_for(pilot, lambda: table.selected_order is not None
+                   and table.selected_order.client_order_id == client_order_id, what=f"{client_order_id} selected")
+
+
+async def scope_chooser(pilot) -> None:
+    """Scoped cancels: `d` on the BTC bid (resting orders on three symbols) offers BTCUSD, its buys, its sells."""
+    await main_screen(pilot)
+    await settle_ladder_marks(pilot)
+    await _select_order(pilot, "desk-bid-1")
+    await pilot.press("d")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "ScopeChooser", what="the scope chooser")
+    await settle_market(pilot)
+    await pilot.pause()
+
+
+async def scoped_cancel_preview(pilot) -> None:
+    """Scoped cancels: `d` then `a` on the BTC bid: the preview of BTCUSD's three orders grouped by origin (two from
+    this session, one from the web UI)."""
+    await scope_chooser(pilot)
+    await pilot.press("a")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScopedCancel", what="the preview")
+    await settle_market(pilot)
+    await pilot.pause()
+
+
+#: The BTC bought before the flatten picture (less than the market maker's best ask: one fill at one price).
+FLATTEN_BUY = Decimal("0.05")
+
+
+async def flatten_confirmation(pilot) -> None:
+    """Flatten: a BTC buy at the best ask fills (a long of 0.05 BTC), then `F`: the IOC sell's confirmation."""
+    await wait_until_ready(pilot)
+    app = pilot.app
+    session = app.session
+    book = await session.venue.rest.book("btcusd", limit_bids=1, limit_asks=1)
+    best_ask = book.asks[0]
+    assert best_ask.amount >= FLATTEN_BUY, "the buy must fill at one price"
+    await session.submit(session.prepare(TicketInput("btcusd", Side.BUY, OrderType.LIMIT, str(best_ask.price),
+                                                     str(FLATTEN_BUY))))
+    await wait_for(pilot, lambda: (p := app.positions.position("btcusd")) is not None and p.net == FLATTEN_BUY,
+                   what="the BTCUSD position")
+    await wait_for(pilot, lambda: any("done:" in line for line in app.main_screen.query_one("#status").entries_text()),
+                   what="the buy's completion line")
+    await settle_market(pilot)  # the flatten prices off the live book: let it equal the exchange's first
+    line = app.main_screen.query_one("#position-line")  # the position and its P&L marked at the settled mid
+    rules = app.positions.rules("btcusd")
+    await wait_for(pilot, lambda: str(line.content) == "\n".join(
+        position_text("btcusd", app.positions.row("btcusd"), rules.price_increment if rules else None)),
+        what="the position line at the settled mid")
+    await pilot.press("escape", "F")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmFlatten", what="the flatten confirmation")
+    await settle_market(pilot)
+    await pilot.pause()
+
+
+async def hotkey_join_bid(pilot) -> None:
+    """Hotkeys: `B` from the orders table places the default size (0.01 BTC, set in the config) at the best bid: the
+    order live in the table, the ticket holding what was sent."""
+    await wait_until_ready(pilot)
+    app = pilot.app
+    table = app.main_screen.query_one("#orders")
+    await pilot.press("escape", "B")
+    await wait_for(pilot, lambda: table.order_count() == 1 and table.selected_order is not None
+                   and table.selected_order.state is OrderState.LIVE, what="the hotkey's order live in the table")
+    await settle_ladder_marks(pilot)
+    await settle_market(pilot)
+    for field in app.main_screen.query("Input"):  # a focused Input's cursor blinks every 0.5 s
+        field.cursor_blink = False
     await pilot.pause()
