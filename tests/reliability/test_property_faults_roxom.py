@@ -18,7 +18,9 @@ against :class:`~console.exchange.roxom.app.RoxomServer` (``tests.support.roxom_
   and an answer later than the client's timeout, on ``POST /api/v1/orders`` and on any order's cancel (the route
   template ``/api/v1/orders/{orderId}/cancel``); Roxom has no session cancel, so the machine never uses one.
 
-:envvar:`RELIABILITY_EXAMPLES_ROXOM` examples (default 25) run in ``make test``.
+After settling, the blotter must also have refused nothing (no "Refused impossible data from the exchange": the venue
+is consistent, so a refusal is a console bug). :envvar:`RELIABILITY_EXAMPLES_ROXOM` examples (default 25) run in
+``make test``.
 """
 
 from __future__ import annotations
@@ -105,6 +107,11 @@ class ConsoleVsRoxom(ConsoleVsExchangeBase):
         faults = self.r.server.faults
         faults.faults[:] = [f for f in faults.faults if f.kind != "stall-stream"]
         await self.r.server.close_streams(True)
+
+    def after_settle(self) -> None:
+        # A consistent venue never makes the blotter refuse anything ("Refused impossible data from the exchange").
+        refused = [s for s in self.r.statuses if s.code == "Refused"] + list(self.r.session.blotter.flagged)
+        assert not refused, refused
 
     def before_settle(self) -> None:
         stalled = self.r.server.faults.stream_stalled

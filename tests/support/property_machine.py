@@ -146,6 +146,9 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
                 assert order.filled <= order.amount
 
     # -- settle and compare ------------------------------------------------------------------------------------
+    def after_settle(self) -> None:
+        """More checks once the blotter equals the exchange (subclasses)."""
+
     def teardown(self) -> None:
         try:
             self.before_settle()
@@ -157,6 +160,7 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
                 assert self.r.placements(client_order_id) <= 1
                 order = self.r.session.blotter.by_client_order_id(client_order_id)
                 assert order is not None and order.state is not OrderState.UNKNOWN
+            self.after_settle()
         finally:
             self.run(self.rig_cm.__aexit__(None, None, None))
             self.loop.close()

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
+
 from console.domain.model import OrderState, OrderType, Side
 from console.domain.ticket import ClientOrderIds, TicketInput
 from console.exchange.roxom.app import RoxomServer
 from console.exchange.roxom.engine import Order as VenueOrder
 from console.exchange.roxom.engine import OrderRequest
-from console.trading.session import ConnectionState, TradingSession
+from console.trading.session import ConnectionState, StatusEntry, TradingSession
 from console.venues.roxom.auth import RoxomSigner, load_private_key
 from console.venues.roxom.rest import RoxomRestClient
 from console.venues.roxom.venue import RoxomVenue
@@ -53,6 +55,7 @@ class RoxomRig:
     server: RoxomServer
     session: TradingSession
     maker_account: int
+    statuses: list[StatusEntry]
     task: asyncio.Task[None] | None = None
 
     @property
@@ -128,7 +131,9 @@ def make_roxom_session(server: RoxomServer, *, tag: str = "rox", seed: int = 1, 
     """A session on the venue's demo key (the fixture key), with fast back-off; ``cancel_confirm_s`` scales down
     how long an answered-but-pending cancel waits for the stream before the order is asked by id."""
     signer = RoxomSigner(server.api_key, load_private_key(server.private_key_path))
-    venue = RoxomVenue(RoxomRestClient(server.rest_url, signer, timeout_s=rest_timeout_s),
+    # A short read timeout makes the faults' lost answers quick; connecting gets 5 s (a loaded machine is no fault).
+    timeout = httpx.Timeout(rest_timeout_s, connect=5.0)
+    venue = RoxomVenue(RoxomRestClient(server.rest_url, signer, timeout_s=timeout),
                        RoxomWsClient(server.ws_url, signer, ping_interval_s=ping_interval_s, open_timeout_s=2.0),
                        api_key=server.api_key)
     session = TradingSession(venue, symbols=(SYMBOL,), client_order_ids=ClientOrderIds(tag),
@@ -151,7 +156,8 @@ async def roxom_rig(*, session_kwargs: dict | None = None, server_kwargs: dict |
         maker = server.engine.add_account("maker", MAKER_BALANCE_BTC)
         await server.start()
         session = make_roxom_session(server, **(session_kwargs or {}))
-        the_rig = RoxomRig(server, session, maker)
+        the_rig = RoxomRig(server, session, maker, [])
+        session.listener.status = the_rig.statuses.append
         try:
             await session.load_symbols()
             if start_stream:
