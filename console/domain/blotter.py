@@ -473,6 +473,12 @@ class Blotter:
                 incoming.hidden,
                 incoming.forced,
             )
+        if fills and (current is None or fills is not current.fills):
+            # Fills the venue's order detail carries (Roxom's order by id) are trades applied: the same trade from
+            # the stream or the fills log later is a duplicate, not a fill beyond the order's amount.
+            seen = self._seen_trades
+            for recorded in fills:
+                seen.add(recorded.trade_id)
         return self._set(merged)
 
     def _set(self, order: Order) -> Order:

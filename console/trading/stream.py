@@ -62,16 +62,27 @@ class SessionStreamMixin(SessionBase):
             await asyncio.sleep(self._backoff.next_delay())
 
     async def _stream_once(self) -> str | None:
-        """One connection: returns (or raises) why it ended."""
+        """One connection: returns (or raises) why it ended.
+
+        The subscription must be acknowledged (``StreamAck``) within ``stale_after_s`` of connecting: heartbeats
+        alone do not do (a venue that answers pings but lost the acknowledgement would keep a connection that never
+        reconciles, and the session STALE, for ever).
+        """
         connection = await self.venue.connect_order_events()
+        loop = asyncio.get_running_loop()
+        ack_due = loop.time() + self.stale_after_s
+        acked = heard = False
         try:
             while True:
+                budget = self.stale_after_s if acked else max(0.0, ack_due - loop.time())
                 try:
                     # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
-                    async with asyncio.timeout(self.stale_after_s):
+                    async with asyncio.timeout(budget):
                         message = await connection.recv()
                 except TimeoutError:
                     connection.abort()
+                    if heard and not acked:
+                        return f"no subscription acknowledgement within {self.stale_after_s:g} s"
                     return f"no message for {self.stale_after_s:g} s"
                 except StreamClosed as exc:
                     if exc.dropped:  # no close frame: the network dropped it
@@ -79,7 +90,9 @@ class SessionStreamMixin(SessionBase):
                     detail = f": {exc.close_reason}" if exc.close_reason else ""
                     return f"closed by the exchange (code {exc.code}{detail})"
                 self.last_message_ms = self.clock_ms()
+                heard = True
                 if isinstance(message, StreamAck):
+                    acked = True
                     await self._reconcile_after_connect()
                 elif isinstance(message, StreamEvents):
                     self._apply_batch(message)

@@ -746,6 +746,18 @@ async def test_fault_drop_response_places_the_order_but_loses_the_answer(venue: 
     assert [o["clientOrderId"] for o in orders] == ["ambiguous-1"]  # settled by client order id, never re-sent
 
 
+async def test_fault_on_a_route_template_matches_every_order_s_path(venue: Venue) -> None:
+    """``path`` may be a route's template: the fault fires on any order's cancel, not on other routes."""
+    first = await venue.user.place(side="buy", qty="1.00", px="0.025000")
+    second = await venue.user.place(side="buy", qty="1.00", px="0.024900")
+    venue.server.faults.arm("http-error", status=502, path="/api/v1/orders/{orderId}/cancel", count=2)
+    assert (await venue.user.get(f"/api/v1/orders/{first}")).status_code == 200  # another route: not consumed
+    for order_id in (second, first):
+        assert_error(await venue.user.post(f"/api/v1/orders/{order_id}/cancel"), 502, "Internal error")
+    assert [(await venue.user.order(o))["order"]["status"] for o in (first, second)] == ["submitted"] * 2
+    assert (await venue.user.post(f"/api/v1/orders/{first}/cancel")).status_code == 200  # count 2: spent
+
+
 async def test_fault_drop_request_places_nothing(venue: Venue) -> None:
     venue.server.faults.arm("drop-request", path="/api/v1/orders")
     with pytest.raises(httpx.TransportError):

@@ -1,4 +1,4 @@
-"""The reliability property test's state machine, shared by ``--api rest`` and ``--api ws``.
+"""The reliability property test's state machine, shared by ``--api rest``, ``--api ws`` and the local Roxom venue.
 
 Random orders, cancels, market fills, faults on the order requests and dropped order streams; after settling, the
 console's blotter equals the exchange and no client order id was ever placed twice. Each example runs a fresh local
@@ -7,6 +7,9 @@ exchange and session in their own event loop over real loopback sockets (``tests
 A subclass says which API it drives: the rig's settings (:attr:`SESSION_KWARGS`, :attr:`SERVER_KWARGS`), the order
 request faults (:attr:`FAULTS`, ``(kind, path)``; those on :attr:`PLACE_PATH` are the place faults) and how the
 order stream is dropped (:meth:`drop_stream`). It may add rules of its own (the REST stream's sequence faults).
+Another venue (the local Roxom venue) also says how its rig is made (:meth:`open_rig`: ``server`` with ``faults``,
+``session``, ``ticket``, ``placements`` and ``settled`` as on :class:`tests.support.reliability.Rig`), what a
+ticket ``ticks`` from the touch is (:meth:`ticket_at`) and how another account crosses the spread (:meth:`cross`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from console.domain.model import OrderState, Side
+from console.domain.ticket import TicketInput
 from console.exchange.faults import FaultKind
 from console.trading.session import TradingBlocked
 from tests.support.reliability import rig
@@ -32,7 +36,7 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
     SESSION_KWARGS: ClassVar[dict[str, Any]] = {}
     #: The local exchange's settings.
     SERVER_KWARGS: ClassVar[dict[str, Any]] = {}
-    #: Faults on the order requests, ``(kind, path)``.
+    #: Faults on the order requests, ``(kind, path)`` (the local Roxom venue's kinds are the same strings).
     FAULTS: ClassVar[list[tuple[FaultKind, str]]] = []
     #: The path of a new order (its faults make the ambiguous case common).
     PLACE_PATH: ClassVar[str] = ""
@@ -40,9 +44,26 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.rig_cm = rig(session_kwargs=dict(self.SESSION_KWARGS), server_kwargs=dict(self.SERVER_KWARGS))
+        self.rig_cm = self.open_rig()
         self.r = self.run(self.rig_cm.__aenter__())
         self.placed: list[str] = []
+
+    def open_rig(self) -> Any:
+        """The async context manager of this example's rig (default: the local Gemini exchange's)."""
+        return rig(session_kwargs=dict(self.SESSION_KWARGS), server_kwargs=dict(self.SERVER_KWARGS))
+
+    def ticket_at(self, side: Side, ticks: int, lots: int) -> TicketInput:
+        """A limit ticket ``ticks`` away from the spread (never crossing it), ``lots`` small units."""
+        price = 50000 - ticks if side is Side.BUY else 50001 + ticks
+        return self.r.ticket(side, f"{price}.00", f"0.00{lots}")
+
+    def cross(self, side: str, lots: int) -> None:
+        """Another account crosses the spread with an immediate-or-cancel order of ``lots``: our resting orders
+        on the other side fill."""
+        price = "49990.00" if side == "sell" else "50011.00"
+        self.r.server.engine.place_order(self.r.maker_account, "maker", symbol="btcusd", side=side,
+                                         order_type="exchange limit", amount=f"0.00{lots}", price=price,
+                                         options=["immediate-or-cancel"])
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
@@ -70,9 +91,8 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
     # replay; faults are picked by index for the same reason and so that one rule serves both APIs) ------------
     @rule(side=st.sampled_from([Side.BUY, Side.SELL]), ticks=st.integers(0, 4), lots=st.integers(1, 3))
     def place(self, side: Side, ticks: int, lots: int) -> None:
-        price = 50000 - ticks if side is Side.BUY else 50001 + ticks
         session = self.r.session
-        ticket = self.r.ticket(side, f"{price}.00", f"0.00{lots}")
+        ticket = self.ticket_at(side, ticks, lots)
         count = len(session.blotter.orders())
         try:
             order = self.run(session.submit(session.prepare(ticket)))
@@ -101,11 +121,7 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
 
     @rule(side=st.sampled_from(["buy", "sell"]), lots=st.integers(1, 4))
     def market_fill(self, side: str, lots: int) -> None:
-        # Another account crosses the spread with an immediate-or-cancel order: our resting orders fill.
-        price = "49990.00" if side == "sell" else "50011.00"
-        self.r.server.engine.place_order(self.r.maker_account, "maker", symbol="btcusd", side=side,
-                                         order_type="exchange limit", amount=f"0.00{lots}", price=price,
-                                         options=["immediate-or-cancel"])
+        self.cross(side, lots)
         self.idle()
 
     @rule(pick=st.integers(0, 50), status=st.sampled_from([500, 502, 504]))
@@ -130,6 +146,9 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
                 assert order.filled <= order.amount
 
     # -- settle and compare ------------------------------------------------------------------------------------
+    def after_settle(self) -> None:
+        """More checks once the blotter equals the exchange (subclasses)."""
+
     def teardown(self) -> None:
         try:
             self.before_settle()
@@ -141,6 +160,7 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
                 assert self.r.placements(client_order_id) <= 1
                 order = self.r.session.blotter.by_client_order_id(client_order_id)
                 assert order is not None and order.state is not OrderState.UNKNOWN
+            self.after_settle()
         finally:
             self.run(self.rig_cm.__aexit__(None, None, None))
             self.loop.close()

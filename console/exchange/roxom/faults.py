@@ -13,7 +13,8 @@ The venue's REST middleware and WebSocket sender consult one :class:`RoxomFaults
 ``close-abrupt``   (action) drop every WebSocket's TCP connection without a close frame
 =================  ==================================================================================================
 
-REST faults match a path (``path``, e.g. ``"/api/v1/orders"``; None = every REST route) and fire ``count`` times
+REST faults match a path (``path``, e.g. ``"/api/v1/orders"``, or a route's template such as
+``"/api/v1/orders/{orderId}/cancel"`` for every order's cancel; None = every REST route) and fire ``count`` times
 (None = until cleared). Control: ``server.faults.arm("drop-response", path="/api/v1/orders")`` in tests;
 ``trading-console exchange --venue roxom --fault http-error:status=503,count=2`` at start; or, while it runs,
 ``curl -X POST http://127.0.0.1:8788/_faults -d '{"kind": "stall-stream"}'`` (``GET`` lists, ``DELETE`` clears).
@@ -104,9 +105,9 @@ class RoxomFaults:
         """True while ``stall-stream`` is armed."""
         return any(f.kind == "stall-stream" for f in self.faults)
 
-    def _take(self, path: str) -> Fault | None:
+    def _take(self, path: str, template: str | None = None) -> Fault | None:
         for fault in self.faults:
-            if fault.kind in REST_KINDS and (fault.path is None or fault.path == path):
+            if fault.kind in REST_KINDS and (fault.path is None or fault.path in (path, template)):
                 if fault.count is not None:
                     fault.count -= 1
                     if not fault.count:
@@ -120,7 +121,7 @@ class RoxomFaults:
         """aiohttp middleware in front of every REST route (not the admin route, not the WebSocket upgrade)."""
         if request.path in (ADMIN_PATH, "/ws"):
             return await handler(request)
-        fault = self._take(request.path)
+        fault = self._take(request.path, _template(request))
         if fault is None:
             return await handler(request)
         log.warning("fault %s on %s %s", fault.kind, request.method, request.path)
@@ -162,6 +163,13 @@ class RoxomFaults:
     async def _admin_clear(self, request: web.Request) -> web.Response:
         self.clear()
         return web.json_response({"armed": []})
+
+
+def _template(request: web.Request) -> str | None:
+    """The matched route's path template (``/api/v1/orders/{orderId}/cancel``); aiohttp routes before middlewares."""
+    route = request.match_info.route
+    resource = route.resource if route is not None else None
+    return resource.canonical if resource is not None else None
 
 
 def _abort(request: web.Request) -> None:

@@ -74,7 +74,8 @@ class RoxomRestClient:
         base_url: e.g. ``"https://api.roxom.com"`` or the local venue's ``http://127.0.0.1:PORT``.
         signer: signs private requests (None: public endpoints only; a private call raises ``AuthenticationError``
             from the venue).
-        timeout_s: per request; past it the outcome is unknown (``TransportError``).
+        timeout_s: per request, seconds (or an ``httpx.Timeout``, e.g. a longer connect than read); past it the
+            outcome is unknown (``TransportError``).
         transport: an httpx transport for tests.
         observers: told of each request and answer (e.g. the journal); an observer that raises is logged.
 
@@ -85,7 +86,8 @@ class RoxomRestClient:
             ``OrderNotFound``, ``CannotCancel``, ``RateLimited``, ``ServerError``).
     """
 
-    def __init__(self, base_url: str, signer: RoxomSigner | None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+    def __init__(self, base_url: str, signer: RoxomSigner | None, *,
+                 timeout_s: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
                  transport: httpx.AsyncBaseTransport | None = None, observers: Sequence[Observer] = ()) -> None:
         self.signer = signer
         self.observers = list(observers)
