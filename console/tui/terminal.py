@@ -8,10 +8,9 @@ writer thread an output stream that drops writes once the terminal is gone and t
 does on SIGHUP (exit code 129, this session's orders cancelled when ``cancel_on_exit`` is on). The driver's
 private output stream and event loop are reached through :mod:`console.tui.internals`.
 
-Every byte written also crosses the trader's link. Textual writes each run of text as its full colour and style
-escape, the text, then a reset (``ESC[0m``), so a row whose cells share a style repeats the same escape for every
-cell. :func:`compact_sgr` drops what changes nothing on the terminal before it is written: a reset followed at once
-by the escape that was already in effect, or a reset that the next escape makes redundant.
+Every byte written also crosses the trader's link. Textual rewrites every cell of a dirty line, each run of text
+with its full colour and style escape; :class:`ScreenDiff` (through :class:`DiffOutput`) writes only the cells whose
+character or style changed, with the shortest escape from the style already in effect.
 """
 
 from __future__ import annotations
@@ -34,16 +33,10 @@ from console.tui.internals import call_in_app_loop, wrap_driver_output
 log = logging.getLogger(__name__)
 
 
-_SGR = re.compile(r"\x1b\[([0-9;]*)m")
 #: A newline (after a cursor move or not) when an absolute move follows at once: Textual ends each painted line so.
 #: Textual never writes a newline on the screen's last line (it would scroll the screen), so none of these scrolls.
 _DEAD_MOVE = re.compile(r"(?:\x1b\[\d+;\d+H)?\r?\n(?=\x1b\[\d+;\d+H)")
-#: A reset followed by cursor moves: the moves go first (they do not touch the style), so that the reset meets the
-#: next span's escape.
-_RESET_THEN_MOVES = re.compile(r"(\x1b\[0m)((?:\x1b\[\d+;\d+H)+)")
 _RESET = ("", "0")
-_UNKNOWN = "?"  # the terminal's style state is not known from this write alone
-_DEFAULT = ""  # just after a reset
 
 
 def _parse_sgr(params: str) -> tuple[frozenset[str], str | None, str | None] | None:
@@ -81,53 +74,6 @@ def _parse_sgr(params: str) -> tuple[frozenset[str], str | None, str | None] | N
     return frozenset(attrs), fg, bg
 
 
-def compact_sgr(text: str) -> str:
-    """``text`` with the colour and style escapes that change nothing removed; the terminal shows the same cells.
-
-    Cursor moves that another move makes pointless go, and a reset before cursor moves is written after them.
-    Within one write (the style in effect when it starts is not known, so its first escape always stays): a reset
-    immediately followed by the escape already in effect is dropped with it; a reset immediately followed by an
-    escape that sets both colours and keeps every attribute in effect becomes that escape, or just the colours
-    that change when the attributes are the same.
-    """
-    if "\x1b[0m\x1b[" not in text:
-        return text
-    text = _RESET_THEN_MOVES.sub(r"\2\1", _DEAD_MOVE.sub("", text))
-    out: list[str] = []
-    state = _UNKNOWN
-    pos = 0
-    matches = list(_SGR.finditer(text))
-    i = 0
-    while i < len(matches):
-        m = matches[i]
-        out.append(text[pos:m.start()])
-        params = m.group(1)
-        pos = m.end()
-        if params not in _RESET:
-            out.append(m.group(0))
-            state = params if state == _DEFAULT else _UNKNOWN
-            i += 1
-            continue
-        following = matches[i + 1] if i + 1 < len(matches) else None
-        if following is None or following.start() != m.end() or following.group(1) in _RESET:
-            out.append(m.group(0))
-            state = _DEFAULT
-            i += 1
-            continue
-        new = following.group(1)
-        if state not in (_UNKNOWN, _DEFAULT) and new == state:
-            pass  # reset, then the same style again: nothing changes
-        elif state not in (_UNKNOWN, _DEFAULT) and (shorter := _transition(state, new)) is not None:
-            out.append(shorter)
-        else:
-            out.append(m.group(0) + following.group(0))
-        state = new
-        pos = following.end()
-        i += 2
-    out.append(text[pos:])
-    return "".join(out)
-
-
 def _transition(old: str, new: str) -> str | None:
     """An escape that takes the terminal from style ``old`` to style ``new`` without a reset, or None.
 
@@ -150,29 +96,6 @@ class TextSink(Protocol):
     def flush(self) -> None: ...
     def fileno(self) -> int: ...
     def isatty(self) -> bool: ...
-
-
-class CompactOutput:
-    """A text stream around the terminal's that writes :func:`compact_sgr` of each write."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        self._stream.write(compact_sgr(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 class DiffOutput:
