@@ -84,28 +84,14 @@ def _optional_bool(raw: object) -> bool | None:
     return _bool(raw)
 
 
-def _api(raw: object) -> str:
-    value = str(raw).strip().lower()
-    if value not in ("rest", "ws"):
-        raise ValueError(f"must be rest or ws, got {raw!r}")
-    return value
-
-
 def _one_of(*choices: str) -> Any:
     """A parser for a setting with a few named values (case-insensitive)."""
     def parse(raw: object) -> str:
         value = str(raw).strip().lower()
         if value not in choices:
-            raise ValueError(f"must be {' or '.join(choices)}, got {raw!r}")
+            raise ValueError(f"must be {', '.join(choices[:-1])} or {choices[-1]}, got {raw!r}")
         return value
     return parse
-
-
-def _fill_alerts(raw: object) -> str:
-    value = str(raw).strip().lower()
-    if value not in ("done", "each", "off"):
-        raise ValueError(f"must be done, each or off, got {raw!r}")
-    return value
 
 
 def _str(raw: object) -> str:
@@ -350,13 +336,13 @@ class DeskConfig(BaseSettings):
     """ring the terminal bell on fills and rejects"""
     toasts: Flag = True
     """show a toast on fills and rejects"""
-    fill_alerts: Annotated[Literal["done", "each", "off"], BeforeValidator(_fill_alerts)] = "done"
+    fill_alerts: Annotated[Literal["done", "each", "off"], BeforeValidator(_one_of("done", "each", "off"))] = "done"
     """which fills toast and ring (with toasts/bell on): done (once per order, when it completes), each, off"""
     cancel_on_exit: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
     """cancel this session's orders on quit, SIGHUP or crash (auto: on outside LOCAL)"""
     heartbeat: Flag = False
     """send /v1/heartbeat every 15 s (for a key created with Require Heartbeat)"""
-    api: Annotated[Literal["rest", "ws"], BeforeValidator(_api)] = "rest"
+    api: Annotated[Literal["rest", "ws"], BeforeValidator(_one_of("rest", "ws"))] = "rest"
     """rest (REST + /v1/order/events) or ws (Gemini's WebSocket API, time-based-nonce keys); --api wins"""
     time_based_nonce: Annotated[bool | None, BeforeValidator(_optional_bool)] = None
     """the key was created with a time-based nonce (seconds, ±30 s), not a counter (auto: yes when api is ws)"""
