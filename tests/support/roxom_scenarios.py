@@ -19,6 +19,7 @@ from console.app.settings import Environment, RoxomKey, Settings, Venue
 from console.app.wiring import build_console
 from console.domain.model import OrderState
 from console.domain.ticket import ClientOrderIds
+from console.exchange.process import LocalExchangeInfo
 from console.tui.app import TradingConsoleApp
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.depth_ladder import OWN_MARK, DepthLadder
@@ -61,6 +62,17 @@ def slow_cancel_roxom(state: Path) -> Iterator[RoxomChild]:
         process.stdin.close()
         process.terminate()
         process.wait(timeout=10)
+
+
+def roxom_console(info: LocalExchangeInfo, id_prefix: str, *, symbols: tuple[str, ...] = ("gold-btc", "us500-btc"),
+                  **desk: str) -> TradingConsoleApp:
+    """The console on a local Roxom venue started by ``LocalExchangeProcess`` (Pilot tests): the app factory with a
+    fixed clock, client order ids ``id_prefix-…``, no toasts or bell, and ``desk`` as extra settings."""
+    assert info.private_key_path is not None
+    settings = Settings(environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
+                        symbols=symbols, desk=load_config({"toasts": "false", "bell": "false", **desk}, environ={}),
+                        venue=Venue.ROXOM, roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)))
+    return build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds(id_prefix)).app
 
 
 def roxom_app(venue: RoxomChild) -> TradingConsoleApp:

@@ -13,16 +13,14 @@ import pytest
 
 from console.app.cli import build_settings
 from console.app.config import load_config
-from console.app.settings import Environment, RoxomKey, Settings, Venue
-from console.app.wiring import build_console
+from console.app.settings import RoxomKey, Venue
 from console.domain.model import OrderState
-from console.domain.ticket import ClientOrderIds
 from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
-from console.tui.app import TradingConsoleApp
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
-from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.roxom_scenarios import roxom_console
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +29,8 @@ def roxom() -> Iterator[LocalExchangeInfo]:
         yield process.start(venue="roxom", simulator=False)
 
 
-def roxom_app(info: LocalExchangeInfo) -> TradingConsoleApp:
-    assert info.private_key_path is not None
-    settings = Settings(environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
-                        symbols=("gold-btc", "us500-btc"), desk=load_config({"toasts": "false", "bell": "false"},
-                                                                            environ={}),
-                        venue=Venue.ROXOM, roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)))
-    return build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("roxpilot")).app
-
-
 async def test_place_see_the_row_from_the_stream_cancel_with_x(roxom: LocalExchangeInfo) -> None:
-    app = roxom_app(roxom)
+    app = roxom_console(roxom, "roxpilot")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
         assert "ROXOM LOCAL" in str(app.screen.query_one("#environment").render())
@@ -95,7 +84,7 @@ async def test_cancelling_can_still_fill_then_cancelled_decoded(tmp_path: Path) 
     maker = RoxomRestClient(server.rest_url, RoxomSigner(entry.key_id, maker_key))
     info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
                              private_key_path=str(server.private_key_path))
-    app = roxom_app(info)
+    app = roxom_console(info, "roxpilot")
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await wait_until_ready(pilot)
@@ -152,7 +141,7 @@ async def test_prices_show_at_the_tick_everywhere_and_amounts_in_contracts(tmp_p
                             px=Decimal("0.024800"))
     info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
                              private_key_path=str(server.private_key_path))
-    app = roxom_app(info)
+    app = roxom_console(info, "roxpilot")
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await wait_until_ready(pilot)
@@ -206,7 +195,7 @@ async def test_a_price_outside_roxom_s_band_is_blocked_and_nothing_is_sent(tmp_p
                             px=Decimal("0.024800"))
     info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
                              private_key_path=str(server.private_key_path))
-    app = roxom_app(info)
+    app = roxom_console(info, "roxpilot")
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await wait_until_ready(pilot)
@@ -256,7 +245,7 @@ async def test_the_positions_view_shows_the_venue_s_own_position(tmp_path: Path)
                             px=Decimal("0.025000"))
     info = LocalExchangeInfo(rest_url=server.rest_url, ws_url=server.ws_url, api_key=server.api_key,
                              private_key_path=str(server.private_key_path))
-    app = roxom_app(info)
+    app = roxom_console(info, "roxpilot")
     sell = TicketInput("gold-btc", Side.SELL, OrderType.LIMIT, "0.025000", "1.00")
 
     def rows() -> dict[str, list[str]]:

@@ -6,21 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from console.app.config import load_config
-from console.app.settings import Environment, RoxomKey, Settings, Venue
-from console.app.wiring import build_console
 from console.domain.model import OrderState, OrderType, Side
 from console.domain.positions import PositionStart
-from console.domain.ticket import ClientOrderIds, TicketInput
+from console.domain.ticket import TicketInput
 from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
-from console.tui.app import TradingConsoleApp
 from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
 from console.tui.widgets.orders_table import OrdersTable
-from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.roxom_scenarios import roxom_console
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +25,8 @@ def roxom() -> Iterator[LocalExchangeInfo]:
         yield process.start(venue="roxom", simulator=True)
 
 
-def roxom_app(info: LocalExchangeInfo) -> TradingConsoleApp:
-    assert info.private_key_path is not None
-    settings = Settings(environment=Environment.LOCAL, rest_url=info.rest_url, ws_url=info.ws_url, credentials=None,
-                        symbols=("gold-btc", "us500-btc"), desk=load_config({"toasts": "false", "bell": "false"},
-                                                                            environ={}),
-                        venue=Venue.ROXOM, roxom_key=RoxomKey(info.api_key, Path(info.private_key_path)))
-    return build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("roxscope")).app
-
-
 async def test_roxom_symbol_scope_cancels_each_order_by_id(roxom: LocalExchangeInfo) -> None:
-    app = roxom_app(roxom)
+    app = roxom_console(roxom, "roxscope")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
         book = app.market.book
@@ -65,7 +52,7 @@ async def test_roxom_symbol_scope_cancels_each_order_by_id(roxom: LocalExchangeI
 
 
 async def test_roxom_flatten_sells_the_whole_perpetual_long(roxom: LocalExchangeInfo) -> None:
-    app = roxom_app(roxom)
+    app = roxom_console(roxom, "roxscope")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
         book = app.market.book
@@ -90,7 +77,7 @@ async def test_roxom_flatten_closes_the_venue_s_position_even_with_no_fill_since
         roxom: LocalExchangeInfo) -> None:
     """Roxom keeps positions itself: F flattens what the venue holds (the positions view's number), not only the
     fills counted since the positions' start (a position carried over from yesterday would otherwise stay open)."""
-    app = roxom_app(roxom)
+    app = roxom_console(roxom, "roxscope")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
         book = app.market.book

@@ -4,18 +4,14 @@ the ticket."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from console.app.config import load_config
-from console.app.settings import Environment, RoxomKey, Settings, Venue
-from console.app.wiring import build_console
-from console.domain.ticket import ClientOrderIds
 from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
 from console.tui.widgets.ticket import OrderTicket
 from console.tui.widgets.watchlist import WatchlistPanel
-from tests.support.console_app import fixed_clock, wait_for, wait_until_ready
+from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.roxom_scenarios import roxom_console
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +21,7 @@ def roxom() -> Iterator[LocalExchangeInfo]:
 
 
 async def test_roxom_watchlist_rows_go_live_and_enter_moves_the_ticket(roxom: LocalExchangeInfo) -> None:
-    assert roxom.private_key_path is not None
-    desk = load_config({"toasts": "false", "bell": "false", "watchlist": "gold-btc,us500-btc,oil-btc"}, environ={})
-    settings = Settings(environment=Environment.LOCAL, rest_url=roxom.rest_url, ws_url=roxom.ws_url,
-                        credentials=None, symbols=("gold-btc",), desk=desk, venue=Venue.ROXOM,
-                        roxom_key=RoxomKey(roxom.api_key, Path(roxom.private_key_path)))
-    app = build_console(settings, clock_ms=fixed_clock(), client_order_ids=ClientOrderIds("roxwatch")).app
+    app = roxom_console(roxom, "roxwatch", symbols=("gold-btc",), watchlist="gold-btc,us500-btc,oil-btc")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until_ready(pilot)
         panel = app.screen.query_one(WatchlistPanel)
