@@ -7,33 +7,16 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from console.domain.model import OrderType, Side
-from console.domain.ticket import NewOrder, TicketInput
+from console.domain.ticket import NewOrder
 from console.tui.screens.scoped import ConfirmFlatten
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.desk import buy_eth, ethusd_in_the_ticket
 
 
 def status_lines(app) -> list[str]:
     return app.main_screen.query_one(StatusPane).entries_text()
-
-
-async def buy_eth(pilot, amount: str, total: str) -> None:
-    """Buy ``amount`` ETH through the ask (it fills against the simulated market maker) and wait until the
-    position is ``total``."""
-    app = pilot.app
-    order = app.session.prepare(TicketInput("ethusd", Side.BUY, OrderType.LIMIT, "3200.00", amount))
-    await app.session.submit(order)
-    await wait_for(pilot, lambda: (p := app.positions.position("ethusd")) is not None and p.net == Decimal(total),
-                   what="the ETHUSD position")
-
-
-async def ethusd_in_the_ticket(pilot) -> None:
-    app = pilot.app
-    app.main_screen.query_one("#symbol").value = "ethusd"
-    await wait_for(pilot, lambda: app.market.symbol == "ethusd" and app.market.live and app.market.book.best_bid,
-                   what="the ETHUSD book")
 
 
 async def test_a_second_f_while_the_first_flatten_is_in_flight_is_refused(exchange, console_app) -> None:

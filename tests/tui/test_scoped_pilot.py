@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from console.domain.model import OrderType, Side
-from console.domain.ticket import TicketInput
+from console.domain.model import Side
 from console.exchange.keys import DEMO_API_KEY
 from console.tui.screens.guard_confirm import GuardConfirm
 from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
 from console.tui.widgets.orders_table import OrdersTable
 from console.tui.widgets.status_pane import StatusPane
 from tests.support.console_app import wait_for, wait_until_ready
+from tests.support.desk import buy_eth, ethusd_in_the_ticket
 
 
 def active(exchange) -> list[dict]:
@@ -137,23 +137,6 @@ async def test_escape_at_the_chooser_and_at_the_preview_cancels_nothing(exchange
         assert len(active(exchange)) == 5
         assert app.session.open_order_count() == 5
         assert not any(o.state.value == "pending_cancel" for o in app.session.blotter.open_orders())
-
-
-async def buy_eth(pilot, amount: str) -> None:
-    """Buy ``amount`` ETH at a price through the ask (it fills against the simulated market maker's quotes), and
-    wait until the positions service counts it."""
-    app = pilot.app
-    order = app.session.prepare(TicketInput("ethusd", Side.BUY, OrderType.LIMIT, "3200.00", amount))
-    await app.session.submit(order)
-    await wait_for(pilot, lambda: (p := app.positions.position("ethusd")) is not None and p.net == Decimal(amount),
-                   what="the ETHUSD position")
-
-
-async def ethusd_in_the_ticket(pilot) -> None:
-    app = pilot.app
-    app.main_screen.query_one("#symbol").value = "ethusd"
-    await wait_for(pilot, lambda: app.market.symbol == "ethusd" and app.market.live and app.market.book.best_bid,
-                   what="the ETHUSD book")
 
 
 async def test_f_flattens_the_position_after_the_confirmation(exchange, console_app) -> None:
