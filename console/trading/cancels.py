@@ -56,8 +56,18 @@ class SessionCancelsMixin(SessionBase):
             if order_id in self._replacing:
                 self._replacing[order_id] = True
 
-    async def _send_cancel(self, order_id: str, *, retry: bool) -> bool:
-        """Send one cancel; return True when the venue answered it (either way)."""
+    async def _send_cancel(self, order_id: str, *, retry: bool, note: str = "", raise_refused: bool = False) -> bool:
+        """Send one cancel; return True when the venue answered it (either way).
+
+        Args:
+            order_id: the order to cancel (the caller has marked it pending cancel).
+            retry: an unanswered cancel is settled by a retry task of its own (else the caller retries).
+            note: what an unconfirmed cancel's status line adds, e.g. that a replacement waits for it.
+            raise_refused: a refusal is raised to the caller (after the order is restored) instead of reported.
+
+        Raises:
+            VenueRefused: the venue refused the cancel, with ``raise_refused``.
+        """
         order = self.blotter.get(order_id)
         if order is None:
             return True
@@ -75,16 +85,19 @@ class SessionCancelsMixin(SessionBase):
                 # True as written: with retry the task below re-sends it, without it the caller's retry loop does.
                 self._emit(Severity.WARNING, describe(order), "PendingCancel",
                            f"Cancel not confirmed ({exc.reason}); the "
-                           "order stays pending-cancel (it may still fill) and the cancel is retried.")
+                           f"order stays pending-cancel (it may still fill) and the cancel is retried.{note}")
                 if retry:
                     self._spawn(self._retry_cancel(order_id))
                 return False
             if not isinstance(exc, VenueRefused):
                 raise
             self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
-            self._report(describe(order), exc.reason, self._reason_text(exc), cancel=False)
+            if not raise_refused:
+                self._report(describe(order), exc.reason, self._reason_text(exc), cancel=False)
             if exc.halts_trading:
                 self._halt(exc)
+            if raise_refused:
+                raise
             return True
         self._apply_answer(answer)
         return True

@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from console.domain.errors import VenueError, VenueRefused
+from console.domain.errors import VenueRefused
 from console.domain.fmt import fmt_qty
 from console.domain.model import Order, OrderState, SymbolRules
 from console.domain.reasons import Severity, explain
@@ -187,25 +187,10 @@ class SessionReplaceMixin(SessionBase):
         order_id = old.order_id
         self.blotter.mark_pending_cancel(order_id, self.clock_ms())
         try:
-            answer = await self.venue.cancel(order_id)
-        except VenueError as exc:
-            if exc.outcome_unknown:
-                current = self.blotter.get(order_id)
-                if current is not None and current.state is OrderState.PENDING_CANCEL:
-                    self._emit(Severity.WARNING, describe(current), "PendingCancel",
-                               f"Replace {_label(old)}: cancel not confirmed ({exc.reason}); the order stays "
-                               "pending-cancel (it may still fill) and the cancel is retried. The replacement waits "
-                               "for the confirmation.")
-                    self._spawn(self._retry_cancel(order_id))
-            elif isinstance(exc, VenueRefused):
-                self.blotter.restore_after_failed_cancel(order_id, self.clock_ms())
-                if exc.halts_trading:
-                    self._halt(exc)
-                return f"{exc.reason}: {self._reason_text(exc)}"
-            else:
-                raise
-        else:
-            self._apply_answer(answer)
+            await self._send_cancel(order_id, retry=True, raise_refused=True,
+                                    note=f" The replacement of {_label(old)} waits for the confirmation.")
+        except VenueRefused as exc:
+            return f"{exc.reason}: {self._reason_text(exc)}"
         await self._wait_cancel_settled(order_id)
         return None
 

@@ -122,6 +122,9 @@ class SessionBase:
         raise NotImplementedError
 
     # -- defined by the cancels mixin ---------------------------------------------------------------------------
+    async def _send_cancel(self, order_id: str, *, retry: bool, note: str = "", raise_refused: bool = False) -> bool:
+        raise NotImplementedError
+
     async def _retry_cancel(self, order_id: str) -> None:
         raise NotImplementedError
 
