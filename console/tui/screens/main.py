@@ -169,10 +169,10 @@ class MainScreen(DeskActions):
         self._balances_timer: Timer | None = None
         self._balances_on = False  # no private call before trading starts (a PRODUCTION start is confirmed)
         self._blocked = False  # the ticket shows "new orders blocked"
-        #: Flattens under way per symbol: None while planned, confirmed or guarded, then the client order id sent.
-        #: A second `F` of the symbol is refused until that order has ended (its fills are then in the position).
-        self._flattens: dict[str, str | None] = {}
-        self._flatten_from: dict[str, Decimal] = {}  # the position each flatten set out to close, per symbol
+        #: Flattens under way per symbol: None while planned, confirmed or guarded, then the client order id sent and
+        #: the position it set out to close. A second `F` of the symbol is refused until that order has ended (and,
+        #: where the venue keeps positions, until the venue reports the position moved).
+        self._flattens: dict[str, tuple[str, Decimal] | None] = {}
         self._toast_expiry_s: deque[float] = deque()  # monotonic expiry time of each toast on screen
         #: Low-bandwidth mode (``--low-bandwidth``): market data and the orders table repaint less often.
         self.low_bandwidth = settings.desk.low_bandwidth

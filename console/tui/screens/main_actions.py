@@ -72,8 +72,7 @@ class DeskActions(Screen[None]):
     clock_ms: Callable[[], int]
     _balances_timer: Timer | None
     _balances_on: bool
-    _flattens: dict[str, str | None]
-    _flatten_from: dict[str, Decimal]
+    _flattens: dict[str, tuple[str, Decimal] | None]
 
     @property
     def host(self) -> ConsoleHost:
@@ -300,28 +299,27 @@ class DeskActions(Screen[None]):
             pass
         finally:
             # From here the blotter says whether the order is still working (a guard declined: it never was).
-            self._flattens[symbol] = plan.order.client_order_id
-            self._flatten_from[symbol] = plan.terms.position
+            self._flattens[symbol] = (plan.order.client_order_id, plan.terms.position)
 
     def _flatten_busy(self, symbol: str) -> str | None:
         """Why a flatten of ``symbol`` cannot start now: the last one is being confirmed or is still working."""
         if symbol not in self._flattens:
             return None
-        client_order_id = self._flattens[symbol]
+        sent = self._flattens[symbol]
         name = symbol.upper()
-        if client_order_id is None:
+        if sent is None:
             return (f"A flatten of {name} is already under way (being confirmed or sent): nothing sent; wait for its "
                     "done line, then press F again if a position is left.")
+        client_order_id, closing = sent
         order = self.session.blotter.by_client_order_id(client_order_id)
         positions = self.host.positions
         if (order is not None and order.state.is_terminal and order.filled and positions.has_venue_positions
-                and positions.net(symbol) == self._flatten_from.get(symbol)):
+                and positions.net(symbol) == closing):
             # The venue pushes its position after the fills: until it moves, a second flatten would sell it again.
             return (f"A flatten of {name} filled; the venue has not reported the new position yet: nothing sent; "
                     "press F again in a moment if a position is left.")
         if order is None or order.state.is_terminal:
             del self._flattens[symbol]
-            self._flatten_from.pop(symbol, None)
             return None
         return (f"A flatten of {name} is already under way ({client_order_id} is {order.state.value}): nothing "
                 "sent; wait for its done line, then press F again if a position is left.")
