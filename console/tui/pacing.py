@@ -9,7 +9,9 @@ an app.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from console.domain.model import Order, OrderState
 
 #: Market data repaints per second by default: what the eye follows on a ladder, a tenth of Textual's frame rate.
 MARKET_FPS = 10.0
@@ -24,6 +26,18 @@ LOW_BANDWIDTH_ORDERS_FPS = 3.0
 #: In low-bandwidth mode the orders table's ages show in steps of this many seconds (``15s``, ``7m10s``): each row's
 #: age text changes once per step instead of every second.
 LOW_BANDWIDTH_AGE_RESOLUTION_S = 5
+
+#: A change that only adds or updates "sending" rows (PENDING_NEW: sent, no answer yet) is painted this long after at
+#: the soonest, seconds: one frame at Textual's 60 frames/s. The venue's answer usually comes sooner, and then the
+#: trader sees the acknowledged row in the first frame, with nothing painted in between: a frame (several ms of one
+#: event loop) painted for a "sending" row would hold the answer, which is already in the socket, until it ends.
+#: A slower answer shows the "sending" row after this hold; the order itself is sent at once, nothing waits for it.
+SENDING_HOLD_S = 1 / 60
+
+
+def sending_only(orders: Sequence[Order]) -> bool:
+    """True when every order of a non-empty change is PENDING_NEW (sent, no answer yet): see :data:`SENDING_HOLD_S`."""
+    return bool(orders) and all(order.state is OrderState.PENDING_NEW for order in orders)
 
 
 class Pacer:

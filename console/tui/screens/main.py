@@ -54,9 +54,11 @@ from console.tui.pacing import (
     LOW_BANDWIDTH_MARKET_FPS,
     LOW_BANDWIDTH_ORDERS_FPS,
     MARKET_FPS,
+    SENDING_HOLD_S,
     WATCHLIST_FPS,
     Pacer,
     fps_interval,
+    sending_only,
 )
 from console.tui.screens.guard_confirm import GuardConfirm, order_line
 from console.tui.screens.main_actions import DeskActions
@@ -234,9 +236,11 @@ class MainScreen(DeskActions):
         table.apply_changes(orders)
         if not self._marks_scheduled:
             # The ladder's own-order marks scan every open order: at most once a second (the first change shows
-            # at once).
+            # at once, a "sending" order's after the same hold as its row).
             self._marks_scheduled = True
             wait_s = self._marks_shown_s + MARKS_REFRESH_S - time.monotonic()
+            if sending_only(orders):
+                wait_s = max(wait_s, SENDING_HOLD_S)
             if wait_s > 0:
                 self.set_timer(wait_s, self._show_marks)
             else:

@@ -20,11 +20,13 @@ from textual.binding import Binding
 from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.internals import paint_now, set_border_title_line
 from console.tui.messages import CancelRequested, ReplaceRequested
+from console.tui.pacing import SENDING_HOLD_S, sending_only
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.orders_columns import (
     COLUMNS,
@@ -114,7 +116,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self.view = OrderView()
         self._cursor = 0
         self._cursor_key: str | None = None
-        self._flush_scheduled = False
+        self._flush_due_s: float | None = None  # when the scheduled repaint runs (monotonic s); None: none scheduled
+        self._flush_timer: Timer | None = None
         self._styles: dict[str, Style] = {}
         self._row_cache: dict[tuple[str, int, bool], tuple[Order, tuple[str, int, int, Layout], Strip]] = {}
         self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
@@ -151,20 +154,33 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
         The view changes at once (O(log n) per order); the table is repainted once for any number of calls in
         between, on the next frame and at most 60 times a second (:data:`MIN_FLUSH_INTERVAL_S`; the screen sets
-        :attr:`flush_interval_s` longer in low-bandwidth mode).
+        :attr:`flush_interval_s` longer in low-bandwidth mode). A change that only adds "sending" rows (orders just
+        sent, no answer yet) is repainted :data:`~console.tui.pacing.SENDING_HOLD_S` later at the soonest: when the
+        venue answers within that, the acknowledged row is painted in its place, and the answer is not read after
+        a frame painted for a row it replaces at once.
         """
         orders = list(orders)
         self._measure(orders)
         if not self.view.apply(orders):
             return
         self._follow_cursor()
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            wait_s = self._last_flush_s + self.flush_interval_s - time.monotonic()
-            if wait_s > 0:
-                self.set_timer(wait_s, self._flush, name="orders-flush")
-            else:
-                self.call_later(self._flush)
+        self._schedule_flush(SENDING_HOLD_S if sending_only(orders) else 0.0)
+
+    def _schedule_flush(self, hold_s: float) -> None:
+        """Repaint on the next frame allowed by :attr:`flush_interval_s`, and not before ``hold_s`` from now; an
+        earlier repaint already scheduled covers this change, a later one (a held "sending" row) is brought forward."""
+        now_s = time.monotonic()
+        due_s = max(self._last_flush_s + self.flush_interval_s, now_s + hold_s)
+        if self._flush_due_s is not None and self._flush_due_s <= due_s:
+            return
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._flush_due_s = due_s
+        if due_s > now_s:
+            self._flush_timer = self.set_timer(due_s - now_s, self._flush, name="orders-flush")
+        else:
+            self.call_later(self._flush)
 
     def set_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         """Give the table the symbols' tick sizes, so prices show at their tick's precision (``63,500.00``)."""
@@ -324,7 +340,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def _flush(self) -> None:
         """Once per burst of changes: resize the scroll area, update the indicator, repaint the rows on the next
         frame."""
-        self._flush_scheduled = False
+        self._flush_due_s = None
+        self._flush_timer = None
         self._last_flush_s = time.monotonic()
         self._update_geometry()
         # The rows only: the border and scrollbars repaint when they change (title, scroll), not with every burst.
