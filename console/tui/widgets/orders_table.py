@@ -24,7 +24,7 @@ from textual.timer import Timer
 
 from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
-from console.tui.internals import paint_now, set_border_title_line
+from console.tui.internals import memoize_content_lines, paint_now, set_border_title_line
 from console.tui.messages import CancelRequested, ReplaceRequested
 from console.tui.pacing import SENDING_HOLD_S, sending_only
 from console.tui.widgets.fields import InOrderKeys
@@ -112,14 +112,20 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     def __init__(self, *, clock_ms: Callable[[], int], id: str | None = None) -> None:
         super().__init__(id=id)
+        # A row's styled line is reused while its strip is unchanged: a new order at the top moves every row down
+        # one line, and the rows below it then cost a lookup instead of Textual's styling (border, tint, filters).
+        memoize_content_lines(self)
         self._clock_ms = clock_ms
         self.view = OrderView()
         self._cursor = 0
         self._cursor_key: str | None = None
         self._flush_due_s: float | None = None  # when the scheduled repaint runs (monotonic s); None: none scheduled
         self._flush_timer: Timer | None = None
-        self._styles: dict[str, Style] = {}
-        self._row_cache: dict[tuple[str, int, bool], tuple[Order, tuple[str, int, int, Layout], Strip]] = {}
+        self._styles: dict[str, Style] = {}  # component name ("" the table's own) -> Rich style, until a restyle
+        self._partial: set[str] = set()  # the components looked up with their own rules only
+        self._restyled: dict[str, Style] | None = None  # the styles before a style update, until the next paint
+        self._blanks: dict[tuple[int, Style], Strip] = {}
+        self._row_cache: dict[tuple[str, int, Style | None], tuple[Order, tuple[str, int, int, Layout], Strip]] = {}
         self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
         self._indicator = ""
         self._last_flush_s = 0.0
@@ -307,6 +313,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # The scroll offset and the size are properties that cost microseconds each: read them once per paint.
         self._window = (self.scroll_offset, self.size.width)
+        self._check_restyle()
         try:
             return super().render_lines(crop)
         finally:
@@ -322,13 +329,40 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._style("header"))
         index = scroll_y + y - 1
         if index >= len(self.view):
-            return Strip.blank(width, self._base_style())
+            return self._blank(width)
         return self._row_strip(self.view.order_at(index), index, scroll_x, width)
 
+    def _blank(self, width: int) -> Strip:
+        """The line below the last row: one Strip per width and style, so its styled line is reused too."""
+        style = self._base_style()
+        blank = self._blanks.get((width, style))
+        if blank is None:
+            blank = self._blanks[(width, style)] = Strip.blank(width, style)
+        return blank
+
     def notify_style_update(self) -> None:
+        """Styles may have changed (a theme, or only focus): the rows' styles are looked up again at the next
+        paint, and the formatted rows are dropped only if one of those styles really changed (focus changes the
+        cursor row's style and the border, not the rows': the rows stay formatted, so the first frame after a
+        focus change is not the whole table formatted again)."""
         super().notify_style_update()
-        self._styles.clear()
-        self._row_cache.clear()
+        if self._styles:
+            self._restyled, self._styles = self._styles, {}
+        self._blanks.clear()
+
+    def _check_restyle(self) -> None:
+        """After a style update: a new row look (dropping the formatted rows) if a row style other than the
+        cursor's changed."""
+        old, self._restyled = self._restyled, None
+        if old is None:
+            return
+        for name, style in old.items():
+            if name == "cursor":
+                continue
+            fresh = self._base_style() if name == "" else self._style(name, partial=name in self._partial)
+            if fresh != style:
+                self._row_cache.clear()
+                return
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked row."""
@@ -404,6 +438,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         style = self._styles.get(name)
         if style is None:
             style = self._styles[name] = self.get_component_rich_style(f"orders-table--{name}", partial=partial)
+            if partial:
+                self._partial.add(name)
         return style
 
     def _base_style(self) -> Style:
@@ -441,9 +477,10 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         """One row cropped to the window, from the cache when the order, its stripe, the cursor, the age text and
         the window are unchanged."""
         age = self._age_text(order)
-        # Keyed by the stripe and the cursor too: when a new order pushes the rows down by one, each row's stripe
-        # flips, and both looks of a row stay cached instead of every visible row being formatted again.
-        key = (row_key(order), index % 2, index == self._cursor)
+        # Keyed by the stripe and the cursor's style too: when a new order pushes the rows down by one, each row's
+        # stripe flips, and both looks of a row stay cached instead of every visible row being formatted again; the
+        # cursor row's look with and without focus are cached apart.
+        key = (row_key(order), index % 2, self._style("cursor") if index == self._cursor else None)
         look = (age, scroll_x, width, self._layout)
         cached = self._row_cache.get(key)
         if cached is not None and cached[0] is order and cached[1] == look:
