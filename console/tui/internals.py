@@ -17,8 +17,6 @@ touches a private Textual name, so this list stays complete.
   ``tests/tui/test_terminal_hangup.py``.
 - A border title changed without repainting the whole widget (the orders table's open count):
   :func:`set_border_title_line`. Pinned by ``tests/tui/test_low_bandwidth.py``.
-- Styled lines reused when a row only moved (the orders table): :func:`memoize_content_lines`. Pinned by
-  ``tests/tui/test_content_line_memo.py`` and the snapshots.
 """
 
 from __future__ import annotations
@@ -29,12 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual._dispatch_key import dispatch_key as _dispatch_key
-from textual._styles_cache import StylesCache
 from textual.app import App, ScreenStackError
 from textual.dom import DOMNode, NoScreen
 from textual.geometry import Region, Size
 from textual.message_pump import MessagePump
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowKey
@@ -58,7 +54,6 @@ __all__ = [
     "input_key",
     "input_paste",
     "mark_forwarded",
-    "memoize_content_lines",
     "message_context",
     "paint_now",
     "set_border_title_line",
@@ -248,74 +243,3 @@ def set_border_title_line(widget: Widget, title: str) -> None:
     widget._border_title = widget.render_str(title).expand_tabs(4).split()[0]
     offset = widget.content_offset
     widget.refresh(Region(-offset.x, -offset.y, widget.outer_size.width, 1))
-
-
-# --- Styled lines reused when a row only moved ----------------------------------------------------------------------
-
-
-class _ContentLineMemo(StylesCache):
-    """Textual's per-widget line styler (``textual._styles_cache.StylesCache``), remembering each content line's
-    styled strip by the content strip it wraps.
-
-    ``StylesCache`` caches styled lines by their position ``y``: when rows move (a new order at the top of the table
-    moves every row down one line) every line is styled again: border, padding, tint and a new ``Strip``, though
-    the rows themselves did not change. Styling depends on the content strip and on the widget's size, padding,
-    colours, border, outline, hatch, tint and opacity, which are the same for every content line: so a content
-    line whose strip is the very object styled before (the widget keeps its rows' strips while they do not change)
-    gets the same styled strip back. Each set of those inputs (checked once per render) has its own memo, the last
-    :data:`CONTEXTS` kept (focus changes the border colour, and back), each of at most :attr:`limit` lines. A
-    whole-widget refresh (``StylesCache.clear``) drops the lines by position, not the memo: it is keyed by what
-    styling depends on, not by where a line is.
-    """
-
-    CONTEXTS = 4
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-        self._memo: dict[int, tuple[Strip, Strip]] = {}  # id(content strip) -> (content strip, styled strip)
-        self._memos: dict[tuple[object, ...], dict[int, tuple[Strip, Strip]]] = {}  # by inputs, oldest first
-
-    def render(self, styles: Any, size: Size, base_background: Any, background: Any,  # type: ignore[override]
-               render_content_line: Callable[[int], Strip], filters: Any, border_title: Any, border_subtitle: Any,
-               content_size: Size | None = None, padding: Any = None, crop: Region | None = None,
-               opacity: float = 1.0, **theme: Any) -> list[Strip]:
-        inputs = (size, content_size, padding if padding is not None else styles.padding, base_background,
-                  background, opacity, tuple(theme.items()), styles.border, styles.outline, styles.tint,
-                  styles.text_opacity, styles.hatch if styles.has_rule("hatch") else None)
-        memo = self._memos.pop(inputs, None)
-        if memo is None:
-            memo = {}
-            if len(self._memos) >= self.CONTEXTS:
-                del self._memos[next(iter(self._memos))]
-        self._memos[inputs] = self._memo = memo  # the newest last
-        return super().render(styles, size, base_background, background, render_content_line, filters,
-                              border_title, border_subtitle, content_size=content_size, padding=padding, crop=crop,
-                              opacity=opacity, **theme)
-
-    def render_line(self, styles: Any, y: int, size: Size, content_size: Size,
-                    padding: Any, base_background: Any, background: Any, render_content_line: Callable[[int], Strip],
-                    *rest: Any) -> Strip:
-        gutter = styles.gutter
-        content_y = y - gutter.top
-        if y < gutter.top or y >= size.height - gutter.bottom or content_y >= content_size.height:
-            return super().render_line(styles, y, size, content_size, padding, base_background, background,
-                                       render_content_line, *rest)  # border and padding lines: by position
-        content = render_content_line(content_y)
-        memo = self._memo.get(id(content))
-        if memo is not None and memo[0] is content:
-            return memo[1]
-        styled = super().render_line(styles, y, size, content_size, padding, base_background, background,
-                                     lambda _y: content, *rest)
-        if len(self._memo) >= self.limit:
-            self._memo.clear()
-        self._memo[id(content)] = (content, styled)
-        return styled
-
-
-def memoize_content_lines(widget: Widget, limit: int = 512) -> None:
-    """Give ``widget`` a line styler that reuses a content line's styled strip when its content strip is the same
-    object as before (``Widget._styles_cache``; see :class:`_ContentLineMemo`). For a Line API widget whose
-    ``render_line`` returns the same ``Strip`` object for an unchanged row: a row that only moved costs a lookup
-    instead of Textual's styling. Call it from the widget's ``__init__``. ``limit``: styled lines kept at most."""
-    widget._styles_cache = _ContentLineMemo(limit)

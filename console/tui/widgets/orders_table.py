@@ -24,7 +24,7 @@ from textual.timer import Timer
 
 from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
-from console.tui.internals import memoize_content_lines, paint_now, set_border_title_line
+from console.tui.internals import paint_now, set_border_title_line
 from console.tui.messages import CancelRequested, ReplaceRequested
 from console.tui.pacing import SENDING_HOLD_S, sending_only
 from console.tui.widgets.fields import InOrderKeys
@@ -50,6 +50,9 @@ __all__ = ["COLUMNS", "PRIORITY", "STATUS_LABELS", "OrdersTable", "format_age", 
 #: Shortest time between two repaints caused by changes, seconds: a burst is painted once per frame at most,
 #: at 60 frames a second (Textual's own limit) under a continuous stream (keys and scrolling repaint at once).
 MIN_FLUSH_INTERVAL_S = 1 / 60
+#: Formatted rows kept: both stripes and the cursor's looks of a few screenfuls. Rows that scrolled away are not
+#: worth keeping: every strip kept is walked by the garbage collector until it goes.
+ROW_CACHE_LIMIT = 256
 
 #: The table's border title; the number of open orders follows it.
 TITLE = "Active orders"
@@ -112,9 +115,6 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     def __init__(self, *, clock_ms: Callable[[], int], id: str | None = None) -> None:
         super().__init__(id=id)
-        # A row's styled line is reused while its strip is unchanged: a new order at the top moves every row down
-        # one line, and the rows below it then cost a lookup instead of Textual's styling (border, tint, filters).
-        memoize_content_lines(self)
         self._clock_ms = clock_ms
         self.view = OrderView()
         self._cursor = 0
@@ -193,7 +193,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._ticks = {symbol: r.price_increment for symbol, r in rules.items()}
         self._widths.clear()  # prices take the tick's decimals: every width may change (O(n), once per call)
         self._measure(self.view.orders())
-        self._row_cache.clear()
+        self._clear_rows()
         self._update_geometry()
         self.refresh()
 
@@ -333,12 +333,15 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         return self._row_strip(self.view.order_at(index), index, scroll_x, width)
 
     def _blank(self, width: int) -> Strip:
-        """The line below the last row: one Strip per width and style, so its styled line is reused too."""
+        """The line below the last row: one Strip per width and style."""
         style = self._base_style()
         blank = self._blanks.get((width, style))
         if blank is None:
             blank = self._blanks[(width, style)] = Strip.blank(width, style)
         return blank
+
+    def _clear_rows(self) -> None:
+        self._row_cache.clear()
 
     def notify_style_update(self) -> None:
         """Styles may have changed (a theme, or only focus): the rows' styles are looked up again at the next
@@ -361,7 +364,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
                 continue
             fresh = self._base_style() if name == "" else self._style(name, partial=name in self._partial)
             if fresh != style:
-                self._row_cache.clear()
+                self._clear_rows()
                 return
 
     def on_click(self, event: events.Click) -> None:
@@ -410,7 +413,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             return False
         self._layout_inputs = inputs
         self._layout = fit_columns(widths, available, every=self._all_columns)
-        self._row_cache.clear()
+        self._clear_rows()
         return True
 
     def _update_indicator(self) -> None:
@@ -483,11 +486,14 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         key = (row_key(order), index % 2, self._style("cursor") if index == self._cursor else None)
         look = (age, scroll_x, width, self._layout)
         cached = self._row_cache.get(key)
-        if cached is not None and cached[0] is order and cached[1] == look:
-            return cached[2]
+        if cached is not None:
+            if cached[0] is order and cached[1] == look:
+                return cached[2]
         strip = self._format_row(order, index, age).crop_extend(scroll_x, scroll_x + width, self._base_style())
-        if len(self._row_cache) > 1024:  # a few screenfuls of both stripes; rows off screen are not worth keeping
-            self._row_cache.clear()
+        if cached is None and len(self._row_cache) >= ROW_CACHE_LIMIT:
+            # The oldest formatted row goes (one, not all: clearing them all would format a whole screenful again
+            # in one frame).
+            del self._row_cache[next(iter(self._row_cache))]
         self._row_cache[key] = (order, look, strip)
         return strip
 
