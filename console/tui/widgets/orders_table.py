@@ -120,6 +120,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_key: str | None = None
         self._flush_due_s: float | None = None  # when the scheduled repaint runs (monotonic s); None: none scheduled
+        self._dirty_rows: set[int] = set()  # rows (view indexes) changed in place since the last repaint
+        self._dirty_from: int | None = None  # every row from this one down changed (added, removed, moved rows)
         self._flush_timer: Timer | None = None
         self._styles: dict[str, Style] = {}  # component name ("" the table's own) -> Rich style, until a restyle
         self._partial: set[str] = set()  # the components looked up with their own rules only
@@ -167,10 +169,29 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         """
         orders = list(orders)
         self._measure(orders)
-        if not self.view.apply(orders):
+        view = self.view
+        before = [view.index_of(row_key(order)) for order in orders]  # where each row was: O(log n) each
+        if not view.apply(orders):
             return
         self._follow_cursor()
+        self._note_dirty_rows(orders, before)
         self._schedule_flush(SENDING_HOLD_S if sending_only(orders) else 0.0)
+
+    def _note_dirty_rows(self, orders: list[Order], before: list[int | None]) -> None:
+        """Remember which rows the next repaint must draw again: a row changed in place is one line; a row added,
+        removed or moved shifts every row below the first of its old and new places (and their stripes). The
+        cursor follows its order, so its old and new lines are among those (or it stays on a removed row's line)."""
+        rows = self._dirty_rows
+        shifted = self._dirty_from
+        for order, old in zip(orders, before, strict=True):
+            new = self.view.index_of(row_key(order))
+            if old is not None and old == new:
+                rows.add(old)
+                continue
+            for index in (old, new):
+                if index is not None and (shifted is None or index < shifted):
+                    shifted = index
+        self._dirty_from = shifted
 
     def _schedule_flush(self, hold_s: float) -> None:
         """Repaint on the next frame allowed by :attr:`flush_interval_s`, and not before ``hold_s`` from now; an
@@ -375,15 +396,33 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _flush(self) -> None:
-        """Once per burst of changes: resize the scroll area, update the indicator, repaint the rows on the next
-        frame."""
+        """Once per burst of changes: resize the scroll area, update the indicator, repaint on the next frame the
+        rows that changed: from the first added, removed or moved row down, and the rows changed in place; all of
+        them when the columns or the scroll position moved."""
         self._flush_due_s = None
         self._flush_timer = None
         self._last_flush_s = time.monotonic()
-        self._update_geometry()
+        scroll_y = self.scroll_offset.y
+        relaid = self._update_geometry()
+        rows, shifted = self._dirty_rows, self._dirty_from
+        self._dirty_rows, self._dirty_from = set(), None
         # The rows only: the border and scrollbars repaint when they change (title, scroll), not with every burst.
         content = self.scrollable_content_region
-        self.refresh(Region(0, 0, content.width, content.height))
+        if relaid or self.scroll_offset.y != scroll_y:
+            self.refresh(Region(0, 0, content.width, content.height))
+            return
+        top = self.scroll_offset.y  # line 0 is the header, line 1 shows row `top`
+        lines = content.height - 1
+        regions = []
+        first = None if shifted is None else max(shifted - top, 0) + 1
+        if first is not None and first <= lines:
+            regions.append(Region(0, first, content.width, lines + 1 - first))
+        for row in rows:
+            line = row - top + 1
+            if 1 <= line <= lines and (first is None or line < first):
+                regions.append(Region(0, line, content.width, 1))
+        if regions:
+            self.refresh(*regions)
 
     def _measure(self, orders: Iterable[Order]) -> None:
         """Keep the column widths up to date for changed orders: O(columns) each, no scan of the other rows."""
@@ -397,10 +436,13 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             else:
                 widths.measure(key, cell_widths(order, self._ticks.get(order.symbol)), order.created_ms)
 
-    def _update_geometry(self) -> None:
-        self._update_layout()
+    def _update_geometry(self) -> bool:
+        """Lay the columns out (if anything changed), size the scroll area, set the border's texts; True when the
+        columns moved (every line must be drawn again)."""
+        relaid = self._update_layout()
         set_virtual_size(self, Size(self._layout.width, len(self.view) + 1))
         self._update_indicator()
+        return relaid
 
     def _update_layout(self) -> bool:
         """Fit the columns to the width (only when a width, the sort column or the mode changed); True if new."""
