@@ -342,6 +342,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Paint screen line ``y``: 0 is the header (it scrolls sideways only), then one line per visible row."""
+        if self._restyled is not None:  # a style update since the last paint (render_lines checks it first)
+            self._check_restyle()
         (scroll_x, scroll_y), width = self._window or (self.scroll_offset, self.size.width)
         if not self._all_columns:
             scroll_x = 0  # the columns that fit never scroll sideways
@@ -370,8 +372,9 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         cursor row's style and the border, not the rows': the rows stay formatted, so the first frame after a
         focus change is not the whole table formatted again)."""
         super().notify_style_update()
-        if self._styles:
-            self._restyled, self._styles = self._styles, {}
+        if self._restyled is None and self._styles:  # two updates before a paint: compare with the oldest styles
+            self._restyled = self._styles
+        self._styles = {}
         self._blanks.clear()
 
     def _check_restyle(self) -> None:
