@@ -41,6 +41,7 @@ from console.tui.widgets.orders_columns import (
     hidden_note,
     natural_widths,
 )
+from console.tui.widgets.orders_repaint import ChangedRows
 from console.tui.widgets.scrolling import set_virtual_size
 
 _C = TypeVar("_C")  # a filter choice: a symbol, a side or a status group
@@ -120,13 +121,11 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_key: str | None = None
         self._flush_due_s: float | None = None  # when the scheduled repaint runs (monotonic s); None: none scheduled
-        self._dirty_rows: set[int] = set()  # rows (view indexes) changed in place since the last repaint
-        self._dirty_from: int | None = None  # every row from this one down changed (added, removed, moved rows)
+        self._changed = ChangedRows()  # the rows the next repaint draws again
         self._flush_timer: Timer | None = None
         self._styles: dict[str, Style] = {}  # component name ("" the table's own) -> Rich style, until a restyle
         self._partial: set[str] = set()  # the components looked up with their own rules only
         self._restyled: dict[str, Style] | None = None  # the styles before a style update, until the next paint
-        self._blanks: dict[tuple[int, Style], Strip] = {}
         self._row_cache: dict[tuple[str, int, Style | None], tuple[Order, tuple[str, int, int, Layout], Strip]] = {}
         self._window: tuple[Offset, int] | None = None  # (scroll offset, width) during a paint
         self._indicator = ""
@@ -174,24 +173,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         if not view.apply(orders):
             return
         self._follow_cursor()
-        self._note_dirty_rows(orders, before)
+        self._changed.note([(old, view.index_of(row_key(order))) for order, old in zip(orders, before, strict=True)])
         self._schedule_flush(SENDING_HOLD_S if sending_only(orders) else 0.0)
-
-    def _note_dirty_rows(self, orders: list[Order], before: list[int | None]) -> None:
-        """Remember which rows the next repaint must draw again: a row changed in place is one line; a row added,
-        removed or moved shifts every row below the first of its old and new places (and their stripes). The
-        cursor follows its order, so its old and new lines are among those (or it stays on a removed row's line)."""
-        rows = self._dirty_rows
-        shifted = self._dirty_from
-        for order, old in zip(orders, before, strict=True):
-            new = self.view.index_of(row_key(order))
-            if old is not None and old == new:
-                rows.add(old)
-                continue
-            for index in (old, new):
-                if index is not None and (shifted is None or index < shifted):
-                    shifted = index
-        self._dirty_from = shifted
 
     def _schedule_flush(self, hold_s: float) -> None:
         """Repaint on the next frame allowed by :attr:`flush_interval_s`, and not before ``hold_s`` from now; an
@@ -214,7 +197,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._ticks = {symbol: r.price_increment for symbol, r in rules.items()}
         self._widths.clear()  # prices take the tick's decimals: every width may change (O(n), once per call)
         self._measure(self.view.orders())
-        self._clear_rows()
+        self._row_cache.clear()
         self._update_geometry()
         self.refresh()
 
@@ -352,19 +335,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._style("header"))
         index = scroll_y + y - 1
         if index >= len(self.view):
-            return self._blank(width)
+            return Strip.blank(width, self._base_style())
         return self._row_strip(self.view.order_at(index), index, scroll_x, width)
-
-    def _blank(self, width: int) -> Strip:
-        """The line below the last row: one Strip per width and style."""
-        style = self._base_style()
-        blank = self._blanks.get((width, style))
-        if blank is None:
-            blank = self._blanks[(width, style)] = Strip.blank(width, style)
-        return blank
-
-    def _clear_rows(self) -> None:
-        self._row_cache.clear()
 
     def notify_style_update(self) -> None:
         """Styles may have changed (a theme, or only focus): the rows' styles are looked up again at the next
@@ -375,7 +347,6 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         if self._restyled is None and self._styles:  # two updates before a paint: compare with the oldest styles
             self._restyled = self._styles
         self._styles = {}
-        self._blanks.clear()
 
     def _check_restyle(self) -> None:
         """After a style update: a new row look (dropping the formatted rows) if a row style other than the
@@ -388,7 +359,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
                 continue
             fresh = self._base_style() if name == "" else self._style(name, partial=name in self._partial)
             if fresh != style:
-                self._clear_rows()
+                self._row_cache.clear()
                 return
 
     def on_click(self, event: events.Click) -> None:
@@ -407,25 +378,13 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         self._last_flush_s = time.monotonic()
         scroll_y = self.scroll_offset.y
         relaid = self._update_geometry()
-        rows, shifted = self._dirty_rows, self._dirty_from
-        self._dirty_rows, self._dirty_from = set(), None
         # The rows only: the border and scrollbars repaint when they change (title, scroll), not with every burst.
         content = self.scrollable_content_region
+        spans = self._changed.take_spans(self.scroll_offset.y, content.height - 1)
         if relaid or self.scroll_offset.y != scroll_y:
             self.refresh(Region(0, 0, content.width, content.height))
-            return
-        top = self.scroll_offset.y  # line 0 is the header, line 1 shows row `top`
-        lines = content.height - 1
-        regions = []
-        first = None if shifted is None else max(shifted - top, 0) + 1
-        if first is not None and first <= lines:
-            regions.append(Region(0, first, content.width, lines + 1 - first))
-        for row in rows:
-            line = row - top + 1
-            if 1 <= line <= lines and (first is None or line < first):
-                regions.append(Region(0, line, content.width, 1))
-        if regions:
-            self.refresh(*regions)
+        elif spans:
+            self.refresh(*(Region(0, line, content.width, count) for line, count in spans))
 
     def _measure(self, orders: Iterable[Order]) -> None:
         """Keep the column widths up to date for changed orders: O(columns) each, no scan of the other rows."""
@@ -458,7 +417,7 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
             return False
         self._layout_inputs = inputs
         self._layout = fit_columns(widths, available, every=self._all_columns)
-        self._clear_rows()
+        self._row_cache.clear()
         return True
 
     def _update_indicator(self) -> None:
