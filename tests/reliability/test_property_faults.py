@@ -8,14 +8,11 @@ REST order stream's sequence faults. A short heartbeat watchdog detects stream f
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import rule, run_state_machine_as_test
+from hypothesis.stateful import rule
 
 from console.exchange.faults import FaultKind
-from tests.support.property_machine import ConsoleVsExchangeBase
+from tests.support.property_machine import ConsoleVsExchangeBase, run_machine
 
 #: Fast settings for the property run: heartbeats every 30 ms, the watchdog at 0.25 s, REST timeout 0.3 s.
 FAST = {
@@ -61,9 +58,4 @@ class ConsoleVsExchange(ConsoleVsExchangeBase):
 
 
 def test_console_matches_exchange_under_random_faults():
-    examples = int(os.environ.get("RELIABILITY_EXAMPLES", "200"))
-    run_state_machine_as_test(
-        ConsoleVsExchange,
-        settings=settings(max_examples=examples, stateful_step_count=6, deadline=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck), print_blob=True),
-    )
+    run_machine(ConsoleVsExchange, "RELIABILITY_EXAMPLES", 200)

@@ -25,19 +25,17 @@ is consistent, so a refusal is a console bug). :envvar:`RELIABILITY_EXAMPLES_ROX
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import rule, run_state_machine_as_test
+from hypothesis.stateful import rule
 
 from console.domain.model import Side
 from console.domain.ticket import TicketInput
 from console.exchange.faults import FaultKind
 from console.trading.session import ConnectionState
-from tests.support.property_machine import ConsoleVsExchangeBase
+from tests.support.property_machine import ConsoleVsExchangeBase, run_machine
 from tests.support.reliability import wait_until
 from tests.support.roxom_reliability import roxom_rig
 
@@ -133,9 +131,4 @@ class ConsoleVsRoxom(ConsoleVsExchangeBase):
 
 
 def test_console_matches_the_roxom_venue_under_random_faults():
-    examples = int(os.environ.get("RELIABILITY_EXAMPLES_ROXOM", "25"))
-    run_state_machine_as_test(
-        ConsoleVsRoxom,
-        settings=settings(max_examples=examples, stateful_step_count=6, deadline=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck), print_blob=True),
-    )
+    run_machine(ConsoleVsRoxom, "RELIABILITY_EXAMPLES_ROXOM", 25)

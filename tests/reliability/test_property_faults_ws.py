@@ -10,13 +10,8 @@ UNKNOWN that long) is scaled down to 0.3 s so a run takes seconds.
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, settings
-from hypothesis.stateful import run_state_machine_as_test
-
 from console.exchange.faults import FaultKind
-from tests.support.property_machine import ConsoleVsExchangeBase
+from tests.support.property_machine import ConsoleVsExchangeBase, run_machine
 
 FAST = {"stale_after_s": 0.3, "rest_timeout_s": 0.3, "api": "ws", "replay_window_ms": 300}
 
@@ -44,9 +39,4 @@ class ConsoleVsExchangeWs(ConsoleVsExchangeBase):
 
 
 def test_console_matches_exchange_under_random_faults_over_ws():
-    examples = int(os.environ.get("RELIABILITY_EXAMPLES_WS", "60"))
-    run_state_machine_as_test(
-        ConsoleVsExchangeWs,
-        settings=settings(max_examples=examples, stateful_step_count=6, deadline=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck), print_blob=True),
-    )
+    run_machine(ConsoleVsExchangeWs, "RELIABILITY_EXAMPLES_WS", 60)

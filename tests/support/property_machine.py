@@ -15,10 +15,12 @@ ticket ``ticks`` from the touch is (:meth:`ticket_at`) and how another account c
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, ClassVar
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from console.domain.model import OrderState, Side
 from console.domain.ticket import TicketInput
@@ -164,3 +166,15 @@ class ConsoleVsExchangeBase(RuleBasedStateMachine):
         finally:
             self.run(self.rig_cm.__aexit__(None, None, None))
             self.loop.close()
+
+
+def run_machine(machine: type[RuleBasedStateMachine], examples_env: str, default_examples: int) -> None:
+    """Run ``machine`` as a test: ``$examples_env`` examples (``default_examples`` when unset) of 6 steps each,
+    derandomized (the same examples every run), no deadline, every health check off, and the failing example's
+    blob printed so it can be replayed."""
+    examples = int(os.environ.get(examples_env, str(default_examples)))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(max_examples=examples, stateful_step_count=6, deadline=None, derandomize=True,
+                          suppress_health_check=list(HealthCheck), print_blob=True),
+    )

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
@@ -182,15 +183,33 @@ async def rig(*, start_stream: bool = True, session_kwargs: dict | None = None,
     session.listener.connection_changed = lambda state, detail: states.append(state)
     the_rig = Rig(server, session, maker, statuses, states)
     try:
+        async with session_running(the_rig, start_stream=start_stream):
+            yield the_rig
+    finally:
+        await server.stop()
+
+
+class _RunningRig(Protocol):
+    session: TradingSession
+    task: asyncio.Task[None] | None
+
+    async def live(self, timeout: float = 5.0) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def session_running(the_rig: _RunningRig, *, start_stream: bool) -> AsyncIterator[None]:
+    """A rig's session with its symbols loaded and, with ``start_stream``, its order-events stream running and
+    live; on the way out the stream task is stopped and the session closed (the venue is the caller's)."""
+    session = the_rig.session
+    try:
         await session.load_symbols()
         if start_stream:
             the_rig.task = asyncio.get_running_loop().create_task(session.run_order_events())
             await the_rig.live()
-        yield the_rig
+        yield
     finally:
         if the_rig.task is not None:
             the_rig.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await the_rig.task
         await session.close()
-        await server.stop()

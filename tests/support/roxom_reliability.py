@@ -29,7 +29,7 @@ from console.venues.roxom.auth import RoxomSigner, load_private_key
 from console.venues.roxom.rest import RoxomRestClient
 from console.venues.roxom.venue import RoxomVenue
 from console.venues.roxom.ws import RoxomWsClient
-from tests.support.reliability import wait_until
+from tests.support.reliability import session_running, wait_until
 
 FIXTURE_KEY = Path(__file__).resolve().parents[1] / "fixtures" / "roxom" / "test_private_key.pem"
 SYMBOL = "gold-btc"
@@ -159,15 +159,7 @@ async def roxom_rig(*, session_kwargs: dict | None = None, server_kwargs: dict |
         the_rig = RoxomRig(server, session, maker, [])
         session.listener.status = the_rig.statuses.append
         try:
-            await session.load_symbols()
-            if start_stream:
-                the_rig.task = asyncio.get_running_loop().create_task(session.run_order_events())
-                await the_rig.live()
-            yield the_rig
+            async with session_running(the_rig, start_stream=start_stream):
+                yield the_rig
         finally:
-            if the_rig.task is not None:
-                the_rig.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await the_rig.task
-            await session.close()
             await server.stop()

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from textual.pilot import Pilot
 
 from console.domain.model import OrderState, OrderType, Side
 from console.domain.positions import PositionStart
 from console.domain.ticket import TicketInput
 from console.exchange.process import LocalExchangeInfo, LocalExchangeProcess
+from console.tui.app import TradingConsoleApp
 from console.tui.screens.scoped import ConfirmFlatten, ConfirmScopedCancel, ScopeChooser
 from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import wait_for, wait_until_ready
@@ -23,6 +25,20 @@ from tests.support.roxom_scenarios import roxom_console
 def roxom() -> Iterator[LocalExchangeInfo]:
     with LocalExchangeProcess() as process:
         yield process.start(venue="roxom", simulator=True)
+
+
+async def buy_one_through_the_ask(app: TradingConsoleApp, pilot: Pilot[None]) -> Decimal:
+    """Buy 1 GOLD-BTC through the ask once the book and the positions are loaded; returns the venue's own position
+    before the buy (the module's venue keeps it across tests) once the venue reports it 1 higher."""
+    book = app.market.book
+    await wait_for(pilot, lambda: book.best_ask is not None, what="the GOLD-BTC book")
+    rules = app.session.rules["gold-btc"]
+    through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
+    await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
+    before = app.positions.net("gold-btc") or Decimal(0)
+    await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through, "1")))
+    await wait_for(pilot, lambda: app.positions.net("gold-btc") == before + 1, what="the bought position")
+    return before
 
 
 async def test_roxom_symbol_scope_cancels_each_order_by_id(roxom: LocalExchangeInfo) -> None:
@@ -55,15 +71,7 @@ async def test_roxom_flatten_sells_the_whole_perpetual_long(roxom: LocalExchange
     app = roxom_console(roxom, "roxscope")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
-        book = app.market.book
-        await wait_for(pilot, lambda: book.best_ask is not None, what="the GOLD-BTC book")
-        rules = app.session.rules["gold-btc"]
-        through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
-        await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
-        before = app.positions.net("gold-btc") or Decimal(0)  # the venue's own position (the module's venue)
-        await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through,
-                                                                 "1")))
-        await wait_for(pilot, lambda: app.positions.net("gold-btc") == before + 1, what="the bought position")
+        before = await buy_one_through_the_ask(app, pilot)
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmFlatten), what="the flatten confirmation")
         assert app.screen.plan.order.side is Side.SELL and app.screen.plan.order.amount == before + 1
@@ -80,15 +88,7 @@ async def test_roxom_flatten_closes_the_venue_s_position_even_with_no_fill_since
     app = roxom_console(roxom, "roxscope")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until_ready(pilot)
-        book = app.market.book
-        await wait_for(pilot, lambda: book.best_ask is not None, what="the GOLD-BTC book")
-        rules = app.session.rules["gold-btc"]
-        through = format((book.best_ask * Decimal("1.005")).quantize(rules.price_increment), "f")
-        await wait_for(pilot, lambda: app.positions.loads >= 1, what="the positions loaded")
-        before = app.positions.net("gold-btc") or Decimal(0)
-        await app.session.submit(app.session.prepare(TicketInput("gold-btc", Side.BUY, OrderType.LIMIT, through,
-                                                                 "1")))
-        await wait_for(pilot, lambda: app.positions.net("gold-btc") == before + 1, what="the venue's position")
+        before = await buy_one_through_the_ask(app, pilot)
         app.positions.set_start(PositionStart.SINCE, since_ms=int(time.time() * 1000) + 60_000)  # no fill counts
         await app.positions.reload()
         assert app.positions.position("gold-btc") is None and app.positions.net("gold-btc") == before + 1
