@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from benchmarks.exchange_proc import ExchangeProcess
-from benchmarks.harness import SIZE, FrameProbe, build_app, cursor_signature, percentile, rss_mb, table_class
+from benchmarks.harness import (
+    SIZE,
+    FrameProbe,
+    build_app,
+    cursor_rows,
+    cursor_signature,
+    percentile,
+    rss_mb,
+    table_class,
+)
 from console.trading.session import ConnectionState
 from console.tui.app import HEAP_SETTLE_DELAY_S
 from console.tui.messages import OrdersChanged
@@ -164,6 +173,13 @@ async def _load(app, table, probe, exchange, result: RunResult, rate: float, sec
             if key_pending or load.done():
                 continue
             direction = "up" if direction == "down" else "down"
+            # A press at the table's edge moves nothing (new orders push the followed cursor to the last row): it
+            # would be timed until some unrelated change moved the selection. Press the way the cursor can go.
+            row, rows = cursor_rows(table)
+            if direction == "down" and row >= rows - 1:
+                direction = "up"
+            elif direction == "up" and row <= 0:
+                direction = "down"
             key_pending.append((time.monotonic_ns(), cursor_signature(table)))
             app.simulate_key(direction)
         stats = await load

@@ -45,6 +45,13 @@ def table_class(cls: type) -> Iterator[None]:
         main_module.OrdersTable, app_module.OrdersTable = saved
 
 
+def cursor_rows(table) -> tuple[int, int]:
+    """The cursor's row and the number of rows (Line API table or DataTable baseline)."""
+    if isinstance(table, OrdersTable):
+        return table.cursor_row, len(table.view)
+    return table.cursor_row, table.row_count
+
+
 def cursor_signature(table) -> object:
     """What a cursor key visibly changes: the selected order (Line API table) or the cursor row (DataTable)."""
     if isinstance(table, OrdersTable):
