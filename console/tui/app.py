@@ -32,6 +32,7 @@ from console.trading.session import ConnectionState, SessionListener, StatusEntr
 from console.trading.venue_account import ReferenceQuotes
 from console.trading.watchlist import Watchlist
 from console.tui import themes
+from console.tui.internals import install_acyclic_strips
 from console.tui.messages import (
     AccountChanged,
     BalancesPushed,
@@ -115,6 +116,7 @@ class TradingConsoleApp(KeysInOrderApp):
         shown_url: str | None = None,
         watchlist: Watchlist | None = None,
     ) -> None:
+        install_acyclic_strips()  # painted lines freed by reference counting, not left to the cyclic collector
         super().__init__()
         #: Run once shortly after the blotter is first reconciled (the factory's heap policy), if given.
         self.once_reconciled = once_reconciled

@@ -17,6 +17,8 @@ touches a private Textual name, so this list stays complete.
   ``tests/tui/test_terminal_hangup.py``.
 - A border title changed without repainting the whole widget (the orders table's open count):
   :func:`set_border_title_line`. Pinned by ``tests/tui/test_low_bandwidth.py``.
+- Strips that are not garbage in a reference cycle: :func:`install_acyclic_strips`. Pinned by
+  ``tests/tui/test_acyclic_strips.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from textual.app import App, ScreenStackError
 from textual.dom import DOMNode, NoScreen
 from textual.geometry import Region, Size
 from textual.message_pump import MessagePump
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowKey
@@ -50,6 +53,7 @@ __all__ = [
     "call_in_app_loop",
     "check_bindings",
     "clear_cached_lines",
+    "install_acyclic_strips",
     "dispatch_key",
     "input_key",
     "input_paste",
@@ -243,3 +247,39 @@ def set_border_title_line(widget: Widget, title: str) -> None:
     widget._border_title = widget.render_str(title).expand_tabs(4).split()[0]
     offset = widget.content_offset
     widget.refresh(Region(-offset.x, -offset.y, widget.outer_size.width, 1))
+
+
+# --- Strips that die with their last reference, not in the cyclic collector --------------------------------------
+
+#: Textual's own ``Strip.crop_extend`` and ``Strip.divide`` (kept for the test that compares with them).
+ORIGINAL_CROP_EXTEND = Strip.crop_extend
+ORIGINAL_DIVIDE = Strip.divide
+
+
+def _crop_extend(self: Strip, start: int, end: int, style: Any) -> Strip:
+    if start <= 0 and end == self.cell_length:  # Textual's result is the strip itself: return it, cache nothing
+        return self
+    return ORIGINAL_CROP_EXTEND(self, start, end, style)
+
+
+def _divide(self: Strip, cuts: Iterable[int]) -> list[Strip]:
+    length = self.cell_length
+    kept = [cut for cut in cuts if cut <= length]
+    if kept == [length]:  # Textual's result is [the strip itself]: return it, cache nothing
+        return [self]
+    return list(ORIGINAL_DIVIDE(self, kept))
+
+
+def install_acyclic_strips() -> None:
+    """Stop every painted line from becoming garbage that only the cyclic collector can free.
+
+    Textual 8.2.8's ``Strip.crop_extend`` and ``Strip.divide`` cache their result on the strip, and when nothing is
+    cropped or cut the result is the strip itself (``[strip]`` for ``divide``): the strip then refers to itself
+    through its ``_crop_extend_cache`` / ``_divide_cache``. The compositor does that to almost every line it paints,
+    so each frame leaves its lines (a ``Strip``, its seven ``FIFOCache`` objects, its segments) to the cyclic
+    collector instead of reference counting, and the young collections walk and free them under load (the figures
+    are in ``docs/performance.md``). The replacements return the same strip without caching it; every other call
+    goes to Textual's method unchanged. Idempotent; called when the console's app is created.
+    """
+    Strip.crop_extend = _crop_extend  # type: ignore[method-assign]  # a module-level replacement, same signature
+    Strip.divide = _divide  # type: ignore[method-assign]  # a module-level replacement, same signature
