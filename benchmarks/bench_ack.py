@@ -60,8 +60,9 @@ async def _until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None
 
 
 class AckClock:
-    """Times one press: when the orders table takes the order's acknowledged row (``apply_changes`` with the
-    exchange's order id), and when the first frame after the table's repaint for it ends.
+    """Times one press: when the orders table takes the order's acknowledged row (its view applies the change with
+    the exchange's order id), and when the first frame after the table's repaint for it ends (the table paints the
+    answer to a "sending" row at once, inside ``apply_changes``: that frame).
 
     Hooks the table instance's own methods (no polling: a polling task would itself wait behind frames).
     """
@@ -72,21 +73,22 @@ class AckClock:
         self.rows = 0
         self.acked_ns: int | None = None
         self.painted: asyncio.Future[int] | None = None
-        apply_changes, flush = table.apply_changes, table._flush
+        view_apply, flush = table.view.apply, table._flush
 
-        def on_apply(orders: Iterable[Order]) -> None:
+        def on_apply(orders: Iterable[Order]) -> list[str]:
             orders = list(orders)
-            apply_changes(orders)
+            changed = view_apply(orders)
             if self.acked_ns is None and table.order_count() == self.rows + 1 and any(
                     o.order_id for o in orders if o.client_order_id not in self.known):
                 self.acked_ns = time.monotonic_ns()
+            return changed
 
         def on_flush() -> None:
             flush()
             if self.acked_ns is not None and self.painted is None:
                 self.painted = probe.next_frame()  # this repaint's frame: it shows the acknowledged row
 
-        table.apply_changes = on_apply  # type: ignore[method-assign]  # the benchmark's hook on one instance
+        table.view.apply = on_apply  # type: ignore[method-assign]  # the benchmark's hook on one instance
         table._flush = on_flush  # type: ignore[method-assign]
 
     def arm(self, blotter_orders: Iterable[Order]) -> None:

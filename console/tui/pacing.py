@@ -40,6 +40,13 @@ def sending_only(orders: Sequence[Order]) -> bool:
     return bool(orders) and all(order.state is OrderState.PENDING_NEW for order in orders)
 
 
+def answers_sending(old: Order | None, new: Order) -> bool:
+    """True when ``new`` is the venue's first answer to an order shown as "sending": ``old`` (the row before) is
+    PENDING_NEW and ``new`` is not (acknowledged, rejected or already filled). Such a change is painted at once, as a
+    key is: it is the answer to what the trader just did."""
+    return old is not None and old.state is OrderState.PENDING_NEW and new.state is not OrderState.PENDING_NEW
+
+
 class Pacer:
     """At most one run of a coalesced update per ``interval_s``; the first update after a quiet spell runs at once.
 

@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 
 from console.app.paths import styles_dir
 from console.domain.model import Order, OrderState, OrderType, Side
-from console.tui.pacing import SENDING_HOLD_S, sending_only
+from console.tui.pacing import SENDING_HOLD_S, answers_sending, sending_only
 from console.tui.widgets.orders_table import OrdersTable
 from tests.support.console_app import FIXED_NOW_MS
 
@@ -59,6 +59,14 @@ def test_sending_only_is_true_for_a_change_of_pending_new_orders_only():
     assert not sending_only([SENDING, RESTING])
     assert not sending_only([ACKED])
     assert not sending_only([])
+
+
+def test_answers_sending_is_true_for_the_first_answer_to_a_pending_new_row_only():
+    assert answers_sending(SENDING, ACKED)
+    assert answers_sending(SENDING, SENDING.evolve(state=OrderState.REJECTED))
+    assert not answers_sending(None, ACKED)  # a row the table did not show as sending
+    assert not answers_sending(SENDING, SENDING)
+    assert not answers_sending(RESTING, RESTING.evolve(state=OrderState.PARTIALLY_FILLED))
 
 
 def flush_times(table: OrdersTable) -> list[float]:
@@ -121,3 +129,27 @@ async def test_a_sending_row_is_held_but_any_other_change_brings_the_repaint_for
         table.apply_changes([RESTING.evolve(state=OrderState.PARTIALLY_FILLED, filled=Decimal("0.005"))])
         await pilot.pause(SENDING_HOLD_S * 4)
         assert len(flushes) == 1 and flushes[0] - sent_s < SENDING_HOLD_S * 0.9  # brought forward, not held
+
+
+async def test_the_answer_to_a_sending_row_is_painted_at_once_inside_apply_changes():
+    app = TableApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause(SENDING_HOLD_S * 4)
+        table = app.query_one(OrdersTable)
+        table.apply_changes([SENDING])
+        await pilot.pause(SENDING_HOLD_S * 4)  # the sending row painted after its hold
+        app.painted.clear()
+        table.apply_changes([ACKED])  # no await: a frame must already show it, not the next 60 Hz tick
+        assert app.painted == [OrderState.LIVE]
+
+
+async def test_a_change_that_answers_no_sending_row_waits_for_the_next_frame():
+    app = TableApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause(SENDING_HOLD_S * 4)
+        table = app.query_one(OrdersTable)
+        app.painted.clear()
+        table.apply_changes([ACKED])  # a new live order from the stream, never shown as sending
+        assert app.painted == []
+        await pilot.pause(SENDING_HOLD_S * 4)
+        assert app.painted and app.painted[-1] is OrderState.LIVE

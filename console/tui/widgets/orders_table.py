@@ -26,7 +26,7 @@ from console.domain.model import Order, OrderState, Side, SymbolRules
 from console.domain.view import STATUS_FILTERS, OrderView, ViewFilter, row_key
 from console.tui.internals import paint_now, set_border_title_line
 from console.tui.messages import CancelRequested, ReplaceRequested
-from console.tui.pacing import SENDING_HOLD_S, sending_only
+from console.tui.pacing import SENDING_HOLD_S, answers_sending, sending_only
 from console.tui.widgets.fields import InOrderKeys
 from console.tui.widgets.orders_columns import (
     COLUMNS,
@@ -164,16 +164,27 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         :attr:`flush_interval_s` longer in low-bandwidth mode). A change that only adds "sending" rows (orders just
         sent, no answer yet) is repainted :data:`~console.tui.pacing.SENDING_HOLD_S` later at the soonest: when the
         venue answers within that, the acknowledged row is painted in its place, and the answer is not read after
-        a frame painted for a row it replaces at once.
+        a frame painted for a row it replaces at once. The answer itself (a "sending" row acknowledged, rejected or
+        filled) is painted at once, as a key's effect is, when the pace allows a repaint now.
         """
         orders = list(orders)
         self._measure(orders)
         view = self.view
-        before = [view.index_of(row_key(order)) for order in orders]  # where each row was: O(log n) each
+        keys = [row_key(order) for order in orders]
+        before = [view.index_of(key) for key in keys]  # where each row was: O(log n) each
+        answered = any(answers_sending(view.get(key), order) for key, order in zip(keys, orders, strict=True))
         if not view.apply(orders):
             return
         self._follow_cursor()
-        self._changed.note([(old, view.index_of(row_key(order))) for order, old in zip(orders, before, strict=True)])
+        self._changed.note([(old, view.index_of(key)) for key, old in zip(keys, before, strict=True)])
+        if answered and time.monotonic() >= self._last_flush_s + self.flush_interval_s:
+            # The venue's answer to an order the trader just sent: painted at once, as a key's effect is (within
+            # the table's pace: a burst of answers still makes at most one repaint per interval).
+            if self._flush_timer is not None:
+                self._flush_timer.stop()
+            self._flush()
+            paint_now(self)
+            return
         self._schedule_flush(SENDING_HOLD_S if sending_only(orders) else 0.0)
 
     def _schedule_flush(self, hold_s: float) -> None:
