@@ -72,6 +72,10 @@ class _Child:
             self._place(self.placed, stamped=False)
             if i % 100 == 99:
                 await asyncio.sleep(0)  # let connected sockets send, as a real venue would between requests
+        # The resting book is the venue's loaded state: out of its collector's view, as `python -m console.exchange`
+        # freezes what it loaded. Otherwise the exchange's first middle collection under the load walks all of it,
+        # a pause of the venue (not of the console) that the event → screen figure would count.
+        freeze_survivors()
         return self.engine.open_order_count(self.account)
 
     def cancel_oldest(self) -> None:
