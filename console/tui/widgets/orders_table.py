@@ -501,9 +501,8 @@ class OrdersTable(InOrderKeys, ScrollView, can_focus=True):
         key = (row_key(order), index % 2, self._style("cursor") if index == self._cursor else None)
         look = (age, scroll_x, width, self._layout)
         cached = self._row_cache.get(key)
-        if cached is not None:
-            if cached[0] is order and cached[1] == look:
-                return cached[2]
+        if cached is not None and cached[0] is order and cached[1] == look:
+            return cached[2]
         strip = self._format_row(order, index, age).crop_extend(scroll_x, scroll_x + width, self._base_style())
         if cached is None and len(self._row_cache) >= ROW_CACHE_LIMIT:
             # The oldest formatted row goes (one, not all: clearing them all would format a whole screenful again
