@@ -261,15 +261,23 @@ class Blotter:
         Returns:
             What was done; ``duplicate`` when the event id or the fill's trade id was already applied.
         """
+        # Positional constructors and _find inlined: this runs once per order event of a busy stream.
         event_id = event.event_id
         fill = event.fill
         if event_id is not None and event_id in self._seen_events:
-            return Applied(None, event, duplicate=True)
+            return Applied(None, event, True)
         if fill is not None and fill.trade_id in self._seen_trades:
-            return Applied(None, event, duplicate=True)
+            return Applied(None, event, True)
         incoming = event.order
-        current = self._find(incoming)
-        beyond = self._beyond_amount(event, current)
+        current = self._orders.get(incoming.order_id) if incoming.order_id else None
+        if current is None and incoming.client_order_id:
+            current = self.by_client_order_id(incoming.client_order_id)
+        if incoming.filled > (current.amount if current is not None else incoming.amount) or (
+            fill is not None and current is not None
+        ):
+            beyond = self._beyond_amount(event, current)
+        else:
+            beyond = None
         if beyond is not None:
             self.flagged.append(beyond)
             log.error("refused event %s: %s", event_id, beyond)
@@ -298,7 +306,7 @@ class Blotter:
             self._seen_events.add(event_id)
         if fill is not None:
             self._seen_trades.add(fill.trade_id)
-        return Applied(order, event, previous_state=current.state if current is not None else None)
+        return Applied(order, event, False, current.state if current is not None else None)
 
     @staticmethod
     def _beyond_amount(event: OrderEvent, current: Order | None) -> str | None:

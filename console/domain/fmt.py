@@ -41,6 +41,11 @@ FIAT_DECIMALS = 2
 #: Decimals of a crypto currency (satoshi precision); used for every currency that is not fiat.
 CRYPTO_DECIMALS = 8
 
+#: Entries of each formatting cache. Numbers that are equal format alike wherever the text depends on the value only
+#: (money, quantities, prices with their tick), so those texts are cached: the orders table, the status texts and
+#: the ladder show the same few thousand prices and amounts again and again.
+_CACHE_SIZE = 4096
+
 #: Currencies shown with :data:`FIAT_DECIMALS` (Gemini's fiat currencies and its dollar token GUSD).
 _FIAT = frozenset({"USD", "EUR", "GBP", "SGD", "AUD", "CAD", "CHF", "HKD", "GUSD", "USDC", "USDT"})
 
@@ -50,8 +55,10 @@ def currency_decimals(currency: str) -> int:
     return FIAT_DECIMALS if currency.upper() in _FIAT else CRYPTO_DECIMALS
 
 
+@lru_cache(maxsize=1024)
 def step_places(step: Decimal | None) -> int:
     """Decimals of a tick size or quantity increment: ``0.01`` → 2, ``1E-8`` → 8, ``1`` → 0, None → 0."""
+    # Cached (a function of the value only: equal decimals normalize alike): called for every number shown.
     if step is None or not step.is_finite() or step <= 0:
         return 0
     exponent = step.normalize().as_tuple().exponent
@@ -79,8 +86,9 @@ def at_step(value: Decimal, step: Decimal | None) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))  # exact: ``places`` holds every decimal the value carries
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _value_places(value: Decimal) -> int:
-    """Decimals ``value`` needs to be shown exactly (trailing zeros dropped)."""
+    """Decimals ``value`` needs to be shown exactly (trailing zeros dropped); cached, like ``step_places``."""
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
@@ -95,7 +103,7 @@ def _grouped(value: Decimal, places: int) -> str:
 _ZERO = Decimal(0)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_CACHE_SIZE)
 def _cached_grouped(value: Decimal, places: int) -> str:
     # Decimal's own formatting: exact, no float. Cached because the orders table formats the same prices again
     # and again (a repaint formats a screenful of rows).
@@ -115,6 +123,11 @@ def fmt_money(amount: Decimal | None, currency: str, *, unit: bool = True) -> st
     """
     if amount is None:
         return BLANK
+    return _money(amount, currency, unit)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _money(amount: Decimal, currency: str, unit: bool) -> str:
     places = currency_decimals(currency)
     text = _grouped(amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
     return f"{text} {currency.upper()}" if unit else text
@@ -124,11 +137,16 @@ def _exact(value: Decimal | None, step: Decimal | None, blank_zero: bool, *, tri
     if value is None or (blank_zero and value == 0):
         return BLANK
     if step is None and not trim:
-        exponent = value.as_tuple().exponent
-        places = max(0, -exponent) if isinstance(exponent, int) else 0
-    else:
-        places = max(step_places(step), _value_places(value))
-    return _grouped(value, places)
+        # The value's own decimals: Decimal's "f" without a precision shows exactly its exponent's digits
+        # (70000.00 → "70,000.00", 1E+2 → "100"); zero never shows a sign.
+        return format(value if value else value.copy_abs(), ",f")
+    return _grouped(value, max(step_places(step), _value_places(value)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _exact_cached(value: Decimal | None, step: Decimal | None, blank_zero: bool) -> str:
+    """``_exact`` at least ``step``'s decimals or trimmed: a text of the value alone, so it is cached."""
+    return _exact(value, step, blank_zero, trim=True)
 
 
 def fmt_price(price: Decimal | None, tick: Decimal | None = None, *, blank_zero: bool = False) -> str:
@@ -143,7 +161,9 @@ def fmt_price(price: Decimal | None, tick: Decimal | None = None, *, blank_zero:
     Returns:
         e.g. ``"64,250.00"`` (tick 0.01), ``"0.015145"`` (more decimals than the tick).
     """
-    return _exact(price, tick, blank_zero, trim=False)
+    if tick is None:  # the price's own decimals: a text that equal prices (64250.0, 64250.00) do not share
+        return _exact(price, None, blank_zero, trim=False)
+    return _exact_cached(price, tick, blank_zero)
 
 
 def fmt_qty(amount: Decimal | None, step: Decimal | None = None, *, blank_zero: bool = False) -> str:
@@ -157,7 +177,7 @@ def fmt_qty(amount: Decimal | None, step: Decimal | None = None, *, blank_zero: 
     Returns:
         e.g. ``"3"``, ``"0.5"``, ``"1,250.5"``, ``"0.01000000"`` (step 1E-8).
     """
-    return _exact(amount, step, blank_zero, trim=True)
+    return _exact_cached(amount, step, blank_zero)
 
 
 def fmt_count(value: Decimal | int) -> str:

@@ -30,6 +30,12 @@ def describe(order: Order) -> str:
     return f"{order.side.upper()} {fmt_qty(order.amount)} {order.symbol.upper()} @ {price}{stop} {ident}"
 
 
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+
+#: The order events that have a status line of their own (``_status_for_event``).
+REPORTED_KINDS = frozenset({EventKind.CANCELLED, EventKind.REJECTED, EventKind.CANCEL_REJECTED, EventKind.FILL})
+
 #: Decimals an average fill price shows beyond the symbol's tick: the average of fills at ticked prices is a
 #: figure, not an order price, and may not terminate (three fills), so it is rounded there.
 AVG_EXTRA_PLACES = 2
@@ -55,17 +61,20 @@ def completion_text(order: Order, rules: SymbolRules | None = None) -> str:
         ``"done: 0.4 of 1 @ avg 0.025, fees 0.00001000 BTC; rest cancelled"``; fees in more than one currency are
         joined by `` + ``.
     """
-    filled = sum((f.amount for f in order.fills), start=Decimal(0))
-    notional = sum((f.price * f.amount for f in order.fills), start=Decimal(0))
     tick = rules.price_increment if rules is not None else None
-    places = max(step_places(tick), max((step_places(f.price) for f in order.fills), default=0))
-    avg = notional / filled if filled else Decimal(0)
-    limit = Decimal(1).scaleb(-(places + AVG_EXTRA_PLACES))
-    if avg != avg.quantize(limit, rounding=ROUND_HALF_EVEN):
-        avg = avg.quantize(limit, rounding=ROUND_HALF_EVEN)
+    filled = notional = _ZERO
+    places = step_places(tick)
     fees: dict[str, Decimal] = {}
-    for f in order.fills:
-        fees[f.fee_currency.upper()] = fees.get(f.fee_currency.upper(), Decimal(0)) + f.fee
+    for f in order.fills:  # one pass: this runs for every order that ends with fills
+        filled += f.amount
+        notional += f.price * f.amount
+        places = max(places, step_places(f.price))
+        currency = f.fee_currency.upper()
+        fees[currency] = fees.get(currency, _ZERO) + f.fee
+    avg = notional / filled if filled else _ZERO
+    rounded = avg.quantize(_ONE.scaleb(-(places + AVG_EXTRA_PLACES)), rounding=ROUND_HALF_EVEN)
+    if avg != rounded:
+        avg = rounded
     fee_text = " + ".join(fmt_money(amount, currency) for currency, amount in fees.items())
     qty = fmt_qty(filled)
     if order.state is not OrderState.FILLED and filled < order.amount:
@@ -110,6 +119,7 @@ class SessionTextMixin(SessionBase):
 
 
     def _status_for_event(self, event: OrderEvent, order: Order) -> None:
+        """The status line of an event of a kind in ``REPORTED_KINDS`` (nothing for the others)."""
         if event.kind is EventKind.CANCELLED:
             self._report(describe(order), event.reason or order.reason or "",
                          explain(event.reason or order.reason, cancel=True).text, cancel=True)
@@ -130,7 +140,7 @@ class SessionTextMixin(SessionBase):
         """Blotter listener: note orders that have ended with all their fills known; report them now, or at the end
         of the stream batch being applied (after its fill and cancel lines)."""
         for order in changed:
-            if fills_complete(order):
+            if order.fills and fills_complete(order):  # most changes carry no fill: skip the call
                 key = order.order_id or order.client_order_id or ""
                 if key not in self._completed:
                     self._completed.add(key)

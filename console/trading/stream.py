@@ -17,6 +17,7 @@ from console.domain.model import (
     StreamGap,
 )
 from console.domain.reasons import Severity
+from console.trading.status_text import REPORTED_KINDS
 from console.trading.types import ConnectionState, SessionBase
 
 __all__ = ["STALE_AFTER_S", "SessionStreamMixin"]
@@ -218,23 +219,28 @@ class SessionStreamMixin(SessionBase):
         if batch.unreadable:
             self._resync_reason = "unreadable order event"
         now = self.clock_ms()
-        revived = self._revive_declared(event.order for event in batch.events)
+        # Each step below is skipped when it has nothing to do (this runs for every message of a busy stream).
+        revived = self._revive_declared([event.order for event in batch.events]) if self._declared_not_received else []
+        blotter = self.blotter
         self._applying_batch = True  # completion lines wait until the batch's fill and cancel lines are out
         try:
-            for applied in self.blotter.apply_many(batch.events, now):
-                if applied.flagged is not None:
+            for applied in blotter.apply_many(batch.events, now):
+                if applied.flagged is not None or applied.duplicate or applied.order is None:
                     continue
-                if applied.duplicate or applied.order is None:
-                    continue
-                if applied.event.kind is not EventKind.FILL and not applied.state_changed:
+                kind = applied.event.kind
+                if kind not in REPORTED_KINDS:
+                    continue  # no status line of its own (an order accepted or booked shows in the table)
+                if kind is not EventKind.FILL and not applied.state_changed:
                     continue  # already reported (e.g. the REST answer said the same first)
                 self._status_for_event(applied.event, applied.order)
         finally:
             self._applying_batch = False
-        self._report_completions()
-        if self._surface_flags():
+        if self._completing:
+            self._report_completions()
+        if blotter.flagged and self._surface_flags():
             self._resync_reason = "impossible order data"
-        self._report_revived(revived)
+        if revived:
+            self._report_revived(revived)
 
     def _surface_flags(self) -> bool:
         """Show (once) every impossible venue datum the blotter refused; True if there were any."""

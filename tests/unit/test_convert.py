@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -312,3 +313,46 @@ def test_rules_from_details() -> None:
         status="open",
     )
     assert str(rules.quantity_increment) == "1E-8"
+
+
+def _state_by_the_documented_rules(
+    is_live: bool, is_cancelled: bool, is_hidden: bool, executed: Decimal | None, original: Decimal | None,
+    order_type: OrderType, event_type: str | None,
+) -> OrderState:
+    """The module docstring's table, rule by rule, first match wins (the reference ``derive_state`` must equal)."""
+    filled = executed if executed is not None else D(0)
+    fully_filled = original is not None and original > 0 and filled >= original
+    rules = [
+        (event_type == "rejected", OrderState.REJECTED),
+        (is_cancelled, OrderState.CANCELLED),
+        (not is_live and fully_filled, OrderState.FILLED),
+        (event_type == "closed",
+         OrderState.FILLED if original is None or fully_filled else OrderState.CANCELLED),
+        (order_type is OrderType.STOP_LIMIT and is_hidden and is_live, OrderState.WAITING_TRIGGER),
+        (is_live and filled > 0, OrderState.PARTIALLY_FILLED),
+        (is_live, OrderState.LIVE),
+        (event_type == "accepted", OrderState.ACCEPTED),
+        (filled > 0, OrderState.PARTIALLY_FILLED),
+    ]
+    return next((state for matches, state in rules if matches), OrderState.UNKNOWN)
+
+
+def test_derive_state_follows_the_documented_rules_in_every_combination() -> None:
+    amounts = [None, D(0), D("0.5"), D(1), D(2)]
+    kinds = [None, "initial", "accepted", "rejected", "booked", "fill", "cancelled", "cancel_rejected", "closed"]
+    checked = 0
+    for is_live, is_cancelled, is_hidden in itertools.product([True, False], repeat=3):
+        for executed, original, order_type, kind in itertools.product(amounts, amounts, OrderType, kinds):
+            args = (is_live, is_cancelled, is_hidden, executed, original, order_type, kind)
+            assert derive_state(*args) is _state_by_the_documented_rules(*args), args
+            checked += 1
+    assert checked == 8 * 5 * 5 * len(OrderType) * len(kinds)
+
+
+def test_order_type_strings_are_read_the_same_every_time() -> None:
+    # The converter remembers each type string it has read: the second reading must give the first's answer.
+    for _ in range(2):
+        assert order_type_from_wire("exchange stop limit") is OrderType.STOP_LIMIT
+        assert order_type_from_wire("Exchange Stop Limit") is OrderType.STOP_LIMIT
+        assert order_type_from_wire("exchange limit") is OrderType.LIMIT
+        assert order_type_from_wire("exchange limit", D("1")) is OrderType.STOP_LIMIT  # a stop price decides

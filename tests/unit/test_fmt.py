@@ -107,3 +107,28 @@ def test_at_step_writes_a_value_at_its_step_s_decimals(value, step, written):
     assert str(result) == written and result == Decimal(value)
     # Once written at the tick, a view without the tick shows what the orders table (with the tick) shows.
     assert fmt_price(result) == fmt_price(Decimal(value), None if step is None else Decimal(step))
+
+
+any_exponent = st.builds(lambda digits, exponent: D(digits).scaleb(exponent),
+                         st.integers(min_value=-10**15, max_value=10**15), st.integers(min_value=-12, max_value=6))
+
+
+@given(any_exponent)
+def test_a_price_without_a_tick_shows_exactly_the_decimals_it_was_given(value):
+    exponent = value.as_tuple().exponent
+    shown = fmt_price(value)
+    assert D(shown.replace(",", "")) == value
+    assert len(shown.partition(".")[2]) == max(0, -exponent)
+    assert not shown.startswith("-") or value < 0  # zero never shows a sign
+
+
+@given(decimals, st.integers(min_value=1, max_value=4))
+def test_equal_numbers_written_differently_share_only_the_texts_of_their_value(value, more):
+    """The texts that depend on the value alone are cached by value; a price without a tick is not one of them."""
+    longer = value.quantize(D(1).scaleb(-(10 + more)))  # the same number, more trailing zeros
+    assert longer == value and str(longer) != str(value)
+    for first, second in ((value, longer), (longer, value)):  # either one may be the cache's first entry
+        assert fmt_qty(first) == fmt_qty(second)
+        assert fmt_price(first, D("0.01")) == fmt_price(second, D("0.01"))
+        assert fmt_money(first, "BTC") == fmt_money(second, "BTC")
+        assert fmt_price(first) != fmt_price(second)  # its own decimals: 1.50 and 1.5000 differ

@@ -44,6 +44,7 @@ _ZERO = Decimal(0)
 _EXEC_OPTIONS = {option.value: option for option in ExecOption}
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
 _SIDES = {side.value: side for side in Side}
+_ORDER_TYPES: dict[str, OrderType] = {}
 
 
 def order_type_from_wire(type_text: str, stop_price: Decimal | None = None) -> OrderType:
@@ -53,9 +54,14 @@ def order_type_from_wire(type_text: str, stop_price: Decimal | None = None) -> O
         type_text: REST ``type`` or event ``order_type``, e.g. ``"exchange stop limit"``.
         stop_price: the order's stop price, if the message has one.
     """
-    if "stop" in type_text.lower() or stop_price is not None:
+    if stop_price is not None:
         return OrderType.STOP_LIMIT
-    return OrderType.LIMIT
+    order_type = _ORDER_TYPES.get(type_text)
+    if order_type is None:  # a venue sends a handful of type strings: each is read once
+        order_type = OrderType.STOP_LIMIT if "stop" in type_text.lower() else OrderType.LIMIT
+        if len(_ORDER_TYPES) < 64:
+            _ORDER_TYPES[type_text] = order_type
+    return order_type
 
 
 def options_from_wire(values: list[str] | tuple[str, ...] | str | None) -> tuple[ExecOption, ...]:
@@ -92,27 +98,23 @@ def derive_state(
         order_type: already mapped.
         event_type: the order event's ``type``, or None for a REST order status.
     """
-    filled = executed if executed is not None else _ZERO
-    fully_filled = original is not None and original > 0 and filled >= original
     if event_type == "rejected":
         return OrderState.REJECTED
     if is_cancelled:
         return OrderState.CANCELLED
+    filled = executed if executed is not None else _ZERO
+    if is_live and event_type != "closed":  # the common case first: a resting order
+        if order_type is OrderType.STOP_LIMIT and is_hidden:
+            return OrderState.WAITING_TRIGGER
+        return OrderState.PARTIALLY_FILLED if filled > 0 else OrderState.LIVE
+    fully_filled = original is not None and original > 0 and filled >= original
     if fully_filled and not is_live:
         return OrderState.FILLED
     if event_type == "closed":
         return OrderState.FILLED if original is None or fully_filled else OrderState.CANCELLED
-    if order_type is OrderType.STOP_LIMIT and is_hidden and is_live:
-        return OrderState.WAITING_TRIGGER
-    if is_live and filled > 0:
-        return OrderState.PARTIALLY_FILLED
-    if is_live:
-        return OrderState.LIVE
     if event_type == "accepted":
         return OrderState.ACCEPTED
-    if filled > 0:
-        return OrderState.PARTIALLY_FILLED
-    return OrderState.UNKNOWN
+    return OrderState.PARTIALLY_FILLED if filled > 0 else OrderState.UNKNOWN
 
 
 def fill_from_my_trade(trade: MyTrade) -> Fill:

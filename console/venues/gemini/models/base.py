@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -124,7 +124,8 @@ def validate_json_exact(adapter: TypeAdapter[_T], text: str) -> _T | None:
     if "NaN" in text or "Infinity" in text:
         return None
     try:
-        return adapter.validate_json(text, strict=True, context=EXACT_DECIMALS)
+        # The adapter's own validator: TypeAdapter.validate_json is a Python wrapper around this same call.
+        return cast(_T, adapter.validator.validate_json(text, strict=True, context=EXACT_DECIMALS))
     except ValueError:  # ValidationError, invalid JSON included
         return None
 
