@@ -261,23 +261,15 @@ class Blotter:
         Returns:
             What was done; ``duplicate`` when the event id or the fill's trade id was already applied.
         """
-        # Positional constructors and _find inlined: this runs once per order event of a busy stream.
         event_id = event.event_id
         fill = event.fill
         if event_id is not None and event_id in self._seen_events:
-            return Applied(None, event, True)
+            return Applied(None, event, duplicate=True)
         if fill is not None and fill.trade_id in self._seen_trades:
-            return Applied(None, event, True)
+            return Applied(None, event, duplicate=True)
         incoming = event.order
-        current = self._orders.get(incoming.order_id) if incoming.order_id else None
-        if current is None and incoming.client_order_id:
-            current = self.by_client_order_id(incoming.client_order_id)
-        if incoming.filled > (current.amount if current is not None else incoming.amount) or (
-            fill is not None and current is not None
-        ):
-            beyond = self._beyond_amount(event, current)
-        else:
-            beyond = None
+        current = self._find(incoming)
+        beyond = self._beyond_amount(event, current)
         if beyond is not None:
             self.flagged.append(beyond)
             log.error("refused event %s: %s", event_id, beyond)
@@ -306,6 +298,7 @@ class Blotter:
             self._seen_events.add(event_id)
         if fill is not None:
             self._seen_trades.add(fill.trade_id)
+        # Positional (order, event, duplicate, previous_state): keywords cost more, once per event of a busy stream.
         return Applied(order, event, False, current.state if current is not None else None)
 
     @staticmethod

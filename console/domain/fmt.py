@@ -96,18 +96,11 @@ def _value_places(value: Decimal) -> int:
 
 def _grouped(value: Decimal, places: int) -> str:
     """``value`` with ``places`` decimals and grouped thousands; zero never shows a sign (``-0.00`` → ``0.00``)."""
-    # Equal decimals share a cache entry (Decimal("-0") == Decimal("0")), so the sign of zero is dropped first.
-    return _cached_grouped(value if value else _ZERO, places)
+    # Decimal's own formatting: exact, no float. Not cached here: its callers cache their whole text.
+    return format(value if value else _ZERO, f",.{places}f")
 
 
 _ZERO = Decimal(0)
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _cached_grouped(value: Decimal, places: int) -> str:
-    # Decimal's own formatting: exact, no float. Cached because the orders table formats the same prices again
-    # and again (a repaint formats a screenful of rows).
-    return format(value, f",.{places}f")
 
 
 def fmt_money(amount: Decimal | None, currency: str, *, unit: bool = True) -> str:
@@ -133,20 +126,15 @@ def _money(amount: Decimal, currency: str, unit: bool) -> str:
     return f"{text} {currency.upper()}" if unit else text
 
 
-def _exact(value: Decimal | None, step: Decimal | None, blank_zero: bool, *, trim: bool) -> str:
+@lru_cache(maxsize=_CACHE_SIZE)
+def _exact(value: Decimal | None, step: Decimal | None, blank_zero: bool) -> str:
+    """At least ``step``'s decimals, more only where the value carries more (None: trailing zeros dropped).
+
+    A text of the value alone (equal decimals such as 1.5 and 1.50 share it), so it is cached.
+    """
     if value is None or (blank_zero and value == 0):
         return BLANK
-    if step is None and not trim:
-        # The value's own decimals: Decimal's "f" without a precision shows exactly its exponent's digits
-        # (70000.00 → "70,000.00", 1E+2 → "100"); zero never shows a sign.
-        return format(value if value else value.copy_abs(), ",f")
     return _grouped(value, max(step_places(step), _value_places(value)))
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _exact_cached(value: Decimal | None, step: Decimal | None, blank_zero: bool) -> str:
-    """``_exact`` at least ``step``'s decimals or trimmed: a text of the value alone, so it is cached."""
-    return _exact(value, step, blank_zero, trim=True)
 
 
 def fmt_price(price: Decimal | None, tick: Decimal | None = None, *, blank_zero: bool = False) -> str:
@@ -161,9 +149,13 @@ def fmt_price(price: Decimal | None, tick: Decimal | None = None, *, blank_zero:
     Returns:
         e.g. ``"64,250.00"`` (tick 0.01), ``"0.015145"`` (more decimals than the tick).
     """
-    if tick is None:  # the price's own decimals: a text that equal prices (64250.0, 64250.00) do not share
-        return _exact(price, None, blank_zero, trim=False)
-    return _exact_cached(price, tick, blank_zero)
+    if tick is not None:
+        return _exact(price, tick, blank_zero)
+    if price is None or (blank_zero and price == 0):
+        return BLANK
+    # The price's own decimals, so not cached (64250.0 and 64250.00 are equal but show differently): Decimal's "f"
+    # without a precision shows exactly its exponent's digits (70000.00 → "70,000.00", 1E+2 → "100").
+    return format(price if price else price.copy_abs(), ",f")
 
 
 def fmt_qty(amount: Decimal | None, step: Decimal | None = None, *, blank_zero: bool = False) -> str:
@@ -177,7 +169,7 @@ def fmt_qty(amount: Decimal | None, step: Decimal | None = None, *, blank_zero: 
     Returns:
         e.g. ``"3"``, ``"0.5"``, ``"1,250.5"``, ``"0.01000000"`` (step 1E-8).
     """
-    return _exact_cached(amount, step, blank_zero)
+    return _exact(amount, step, blank_zero)
 
 
 def fmt_count(value: Decimal | int) -> str:

@@ -150,6 +150,8 @@ class SessionTextMixin(SessionBase):
 
     def _report_completions(self) -> None:
         """One ``Done`` line per ended order (:func:`completion_text`)."""
+        if not self._completing:  # the usual case, once per message of the stream: nothing to swap
+            return
         completing, self._completing = self._completing, []
         for order in completing:
             self._emit(Severity.INFO, describe(order), "Done", completion_text(order, self.rules.get(order.symbol)))

@@ -219,12 +219,10 @@ class SessionStreamMixin(SessionBase):
         if batch.unreadable:
             self._resync_reason = "unreadable order event"
         now = self.clock_ms()
-        # Each step below is skipped when it has nothing to do (this runs for every message of a busy stream).
-        revived = self._revive_declared([event.order for event in batch.events]) if self._declared_not_received else []
-        blotter = self.blotter
+        revived = self._revive_declared(event.order for event in batch.events)
         self._applying_batch = True  # completion lines wait until the batch's fill and cancel lines are out
         try:
-            for applied in blotter.apply_many(batch.events, now):
+            for applied in self.blotter.apply_many(batch.events, now):
                 if applied.flagged is not None or applied.duplicate or applied.order is None:
                     continue
                 kind = applied.event.kind
@@ -235,15 +233,15 @@ class SessionStreamMixin(SessionBase):
                 self._status_for_event(applied.event, applied.order)
         finally:
             self._applying_batch = False
-        if self._completing:
-            self._report_completions()
-        if blotter.flagged and self._surface_flags():
+        self._report_completions()
+        if self._surface_flags():
             self._resync_reason = "impossible order data"
-        if revived:
-            self._report_revived(revived)
+        self._report_revived(revived)
 
     def _surface_flags(self) -> bool:
         """Show (once) every impossible venue datum the blotter refused; True if there were any."""
+        if not self.blotter.flagged:  # the usual case, once per message of the stream: nothing to swap
+            return False
         flagged, self.blotter.flagged = self.blotter.flagged, []
         for message in flagged:
             self._emit(Severity.ERROR, "Blotter", "Refused",

@@ -94,7 +94,6 @@ class SessionBase:
     _completed: RecentIds
     _completing: list[Order]
     _applying_batch: bool
-    _declared_not_received: set[str]
 
     # -- defined by TradingSession ------------------------------------------------------------------------------
     def _set_connection(self, state: ConnectionState, detail: str) -> None:

@@ -25,6 +25,7 @@ Options: REST's ``options`` list or the event's ``behavior``; strings that are n
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from console.domain.model import (
     EventKind,
@@ -44,7 +45,6 @@ _ZERO = Decimal(0)
 _EXEC_OPTIONS = {option.value: option for option in ExecOption}
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
 _SIDES = {side.value: side for side in Side}
-_ORDER_TYPES: dict[str, OrderType] = {}
 
 
 def order_type_from_wire(type_text: str, stop_price: Decimal | None = None) -> OrderType:
@@ -56,12 +56,13 @@ def order_type_from_wire(type_text: str, stop_price: Decimal | None = None) -> O
     """
     if stop_price is not None:
         return OrderType.STOP_LIMIT
-    order_type = _ORDER_TYPES.get(type_text)
-    if order_type is None:  # a venue sends a handful of type strings: each is read once
-        order_type = OrderType.STOP_LIMIT if "stop" in type_text.lower() else OrderType.LIMIT
-        if len(_ORDER_TYPES) < 64:
-            _ORDER_TYPES[type_text] = order_type
-    return order_type
+    return _order_type_of(type_text)
+
+
+@lru_cache(maxsize=64)
+def _order_type_of(type_text: str) -> OrderType:
+    """``order_type_from_wire`` without a stop price; cached: a venue sends a handful of type strings."""
+    return OrderType.STOP_LIMIT if "stop" in type_text.lower() else OrderType.LIMIT
 
 
 def options_from_wire(values: list[str] | tuple[str, ...] | str | None) -> tuple[ExecOption, ...]:
